@@ -1,0 +1,163 @@
+"""Command line: generate, check, layout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import SchemaError
+from .loader import load_file
+from .model import Bitmap, Enum, Schema, Struct
+
+EXIT_OK, EXIT_STALE, EXIT_SCHEMA = 0, 1, 2
+
+
+def _schema_paths(given: list[str]) -> list[Path]:
+    if given:
+        return [Path(p) for p in given]
+    return sorted(Path("schema").glob("*.yaml"))
+
+
+def load_all(paths: list[Path]) -> list[Schema]:
+    """Load every schema; all problems of all files are reported together."""
+    schemas, problems = [], []
+    for p in paths:
+        try:
+            schemas.append(load_file(p))
+        except SchemaError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise SchemaError(problems)
+    names = [s.name for s in schemas]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        from .errors import Problem
+
+        raise SchemaError([Problem(s.mark, "schema", f"schema name '{s.name}' is used by more than one file") for s in schemas if s.name in dupes])
+    return schemas
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .output import render_all, write
+
+    schemas = load_all(_schema_paths(args.schemas))
+    files = render_all(schemas)
+    changed = write(files, Path(args.out))
+    for rel in changed:
+        print(f"wrote {Path(args.out) / rel}")
+    print(f"{len(files)} files generated from {len(schemas)} schema(s), {len(changed)} changed")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .output import render_all, stale
+
+    schemas = load_all(_schema_paths(args.schemas))
+    files = render_all(schemas)
+    bad = stale(files, Path(args.out))
+    if bad:
+        print("stale generated files (run `make generate` and commit the result):", file=sys.stderr)
+        for rel in bad:
+            print(f"  {Path(args.out) / rel}", file=sys.stderr)
+        return EXIT_STALE
+    print(f"{len(files)} generated files are up to date")
+    return EXIT_OK
+
+
+def layout_report(schema: Schema) -> dict:
+    """The pahole-like layout report of every type, as plain data."""
+    types: dict[str, dict] = {}
+    for t in schema.types:
+        if isinstance(t, Struct):
+            sizes = {str(v): t.size_in(v) for v in schema.versions}
+            types[t.name] = {
+                "kind": "struct",
+                "size": t.size,
+                "align": t.align,
+                "packed": t.packed,
+                "sizes": sizes,
+                "version_field": ".".join(f.name for f in t.version_path) or None,
+                "fields": [
+                    {"name": f.name, "type": str(f.type), "offset": f.offset, "size": f.size, "since": f.first_version}
+                    for f in t.fields
+                ],
+            }
+        elif isinstance(t, Bitmap):
+            types[t.name] = {
+                "kind": "bitmap",
+                "size": t.size,
+                "align": t.align,
+                "sizes": {str(v): t.size for v in schema.versions},
+                "fields": [
+                    {"name": f.name, "bits": [f.lo, f.hi], "mask": f.mask, "since": f.since or schema.first_version}
+                    for f in t.fields
+                ],
+                "reserved": [[r.lo, r.hi] for r in t.reserved],
+            }
+        else:
+            assert isinstance(t, Enum)
+            types[t.name] = {
+                "kind": "enum",
+                "size": t.type.size,
+                "align": t.type.size,
+                "sizes": {str(v): t.type.size for v in schema.versions},
+                "type": t.type.name,
+                "values": {v.name: v.value for v in t.values},
+            }
+    return {"schema": schema.name, "versions": schema.versions, "types": types}
+
+
+def _layout_text(report: dict) -> str:
+    out = []
+    for name, t in report["types"].items():
+        sizes = ", ".join(f"v{v}: {n}" for v, n in t["sizes"].items())
+        out.append(f"{t['kind']} {name}  /* size {t['size']}, align {t['align']}; {sizes} */")
+        if t["kind"] == "struct":
+            for f in t["fields"]:
+                out.append(f"    {f['type']:<32} {f['name']:<28} /* {f['offset']:5} {f['size']:5}  since {f['since']} */")
+        elif t["kind"] == "bitmap":
+            for f in t["fields"]:
+                lo, hi = f["bits"]
+                out.append(f"    bits {lo:>2}..{hi:<2} {f['name']:<36} mask 0x{f['mask']:X}")
+            for lo, hi in t["reserved"]:
+                out.append(f"    bits {lo:>2}..{hi:<2} (reserved)")
+        else:
+            for vname, v in t["values"].items():
+                out.append(f"    {vname:<40} = {v}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _cmd_layout(args: argparse.Namespace) -> int:
+    schema = load_all([Path(args.schema)])[0]
+    report = layout_report(schema)
+    print(json.dumps(report, indent=2) if args.json else _layout_text(report))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m generator", description="Schema-driven code generator for binary wire protocols.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate", help="render every target and write what changed")
+    g.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
+    g.add_argument("--out", default="generated", help="output directory (default: generated)")
+    g.set_defaults(func=_cmd_generate)
+    c = sub.add_parser("check", help="render in memory; exit 1 and list files that are stale")
+    c.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
+    c.add_argument("--out", default="generated", help="output directory (default: generated)")
+    c.set_defaults(func=_cmd_check)
+    lay = sub.add_parser("layout", help="print sizes, offsets and bits of every type")
+    lay.add_argument("schema")
+    lay.add_argument("--json", action="store_true", help="machine-readable report")
+    lay.set_defaults(func=_cmd_layout)
+    args = ap.parse_args(argv)
+    try:
+        return args.func(args)
+    except SchemaError as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        n = len(e.problems)
+        print(f"refused: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+        return EXIT_SCHEMA

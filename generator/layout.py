@@ -1,0 +1,223 @@
+"""The layout engine: the one place that computes sizes, alignments, offsets,
+per-version layouts, bit masks and shifts. Targets print what it computed.
+
+C layout as on x86-64/AArch64 ABIs: each field at the next multiple of its
+alignment, struct alignment = largest field alignment, size a multiple of it.
+`packed` removes all padding. Implicit padding is refused (it would leak
+uninitialised bytes onto the wire, and zerocopy's IntoBytes refuses it).
+"""
+
+from __future__ import annotations
+
+from .errors import Problems
+from .model import Bitmap, Enum, Field, ReservedBits, Scalar, Schema, Struct, VersionLayout
+
+MAX_TYPE_SIZE = 1 << 20
+
+
+def compute(schema: Schema, problems: Problems) -> None:
+    for bm in schema.bitmaps:
+        _bitmap(bm, problems)
+    done: set[str] = set()
+    broken: set[str] = set()
+    for st in schema.structs:
+        _struct_in_order(schema, st, problems, done, broken, [])
+
+
+def _bitmap(bm: Bitmap, problems: Problems) -> None:
+    width = bm.type.bits
+    owner: dict[int, str] = {}
+    used = 0
+    for f in bm.fields:
+        if f.hi >= width or f.lo < 0:
+            problems.add(f.mark, f.path, f"bits [{f.lo}, {f.hi}] fall outside {bm.name}'s {width} bits (0..{width - 1})")
+            continue
+        clash = sorted({owner[b] for b in range(f.lo, f.hi + 1) if b in owner})
+        if clash:
+            problems.add(f.mark, f.path, f"bits [{f.lo}, {f.hi}] overlap field {', '.join(clash)} of {bm.name}")
+            continue
+        for b in range(f.lo, f.hi + 1):
+            owner[b] = f.name
+        f.width = f.hi - f.lo + 1
+        f.mask = ((1 << f.width) - 1) << f.lo
+        used |= f.mask
+    bm.reserved = []
+    b = 0
+    while b < width:
+        if used >> b & 1:
+            b += 1
+            continue
+        lo = b
+        while b < width and not used >> b & 1:
+            b += 1
+        bm.reserved.append(ReservedBits(lo, b - 1, ((1 << (b - lo)) - 1) << lo))
+    bm.reserved_mask = ((1 << width) - 1) & ~used
+
+
+def _struct_in_order(schema: Schema, st: Struct, problems: Problems, done: set[str], broken: set[str], stack: list[Struct]) -> bool:
+    """Lay out `st` after every struct it contains. Returns False if it cannot be laid out."""
+    if st.name in done:
+        return True
+    if st.name in broken:
+        return False
+    stack.append(st)
+    ok = True
+    for f in st.fields:
+        if f.type is None:
+            ok = False
+            continue
+        inner = f.type.target
+        if isinstance(inner, Struct):
+            if inner in stack:
+                chain = " -> ".join(s.name for s in stack[stack.index(inner):]) + f" -> {inner.name}"
+                problems.add(f.mark, f"{f.path}.type", f"struct {inner.name} contains itself ({chain}); a struct may not contain itself, directly or through others")
+                ok = False
+            elif not _struct_in_order(schema, inner, problems, done, broken, stack):
+                ok = False
+    stack.pop()
+    if ok:
+        ok = _struct(schema, st, problems)
+    (done if ok else broken).add(st.name)
+    return ok
+
+
+def _round_up(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+def _field_shape(f: Field) -> tuple[int, int]:
+    t = f.type.target
+    if isinstance(t, Scalar):
+        size, align = t.size, t.align
+    elif isinstance(t, (Enum, Bitmap)):
+        size = align = t.type.size
+    else:
+        size, align = t.size, t.align
+    return size * (f.type.count or 1), align
+
+
+def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
+    first = schema.first_version
+    errors_before = len(problems.items)
+    off = 0
+    align = 1
+    last_since = first
+    for i, f in enumerate(st.fields):
+        f.first_version = f.since if f.since is not None else first
+        size, falign = _field_shape(f)
+        if st.packed:
+            falign = 1
+        f.size, f.align = size, falign
+        inner = f.type.target
+        if isinstance(inner, Struct) and inner.versioned:
+            if f.type.is_array:
+                problems.add(f.mark, f"{f.path}.type", f"{inner.name} has versions, and a versioned struct may not be an array element")
+            elif i != len(st.fields) - 1:
+                problems.add(f.mark, f.path, f"{inner.name} has versions, so it may only be embedded as the last field of {st.name}")
+        if f.first_version < last_since:
+            problems.add(f.mark, f"{f.path}.since" if f.since is not None else f.path, f"field '{f.name}' (version {f.first_version}) follows a field added in version {last_since}; a version may only append fields, in non-decreasing `since` order")
+        last_since = max(last_since, f.first_version)
+        placed = _round_up(off, falign)
+        if placed != off:
+            hole = placed - off
+            problems.add(
+                f.mark,
+                f.path,
+                f"implicit padding in {st.name}: bytes {off}..{placed - 1} ({hole} byte{'s' if hole > 1 else ''}) before '{f.name}' "
+                f"(aligned to {falign}); add a field {{name: reserved_{off}, type: u8[{hole}], reserved: true}} there, or reorder the fields",
+            )
+        f.offset = placed
+        if f.offset_assert is not None and f.offset_assert != placed:
+            problems.add(f.mark, f"{f.path}.offset", f"offset assertion failed: '{f.name}' is at byte {placed}, not {f.offset_assert}")
+        off = placed + size
+        align = max(align, falign)
+    st.align = align
+
+    # One layout per version in which the struct changes: its own `since` points and
+    # those of a versioned struct embedded as its last field.
+    points = {f.first_version for f in st.fields}
+    last = st.fields[-1] if st.fields else None
+    nested = last.type.target if last is not None and isinstance(last.type.target, Struct) and not last.type.is_array else None
+    if nested is not None and nested.versioned:
+        points |= {lay.version for lay in nested.layouts if lay.version > last.first_version}
+    st.layouts = []
+    for v in sorted(points):
+        present = [f for f in st.fields if f.first_version <= v]
+        if not present:
+            continue
+        tail = present[-1]
+        tail_size = tail.size
+        if nested is not None and tail is last and nested.versioned:
+            tail_size = nested.size_in(v)
+        st.layouts.append(VersionLayout(v, tail.offset + tail_size, present))
+    if not st.layouts:
+        st.layouts = [VersionLayout(first, 0, [])]
+    st.size = st.layouts[-1].size
+
+    if st.size > MAX_TYPE_SIZE:
+        problems.add(st.mark, st.path, f"{st.name} is {st.size} bytes; no type may exceed 1 MiB ({MAX_TYPE_SIZE} bytes)")
+    full = _round_up(off, align)
+    if full != off:
+        problems.add(st.mark, st.path, f"implicit tail padding in {st.name}: bytes {off}..{full - 1} ({full - off} bytes) to reach its alignment of {align}; add a reserved field at the end")
+    else:
+        for lay in st.layouts[:-1]:
+            if lay.size % align:
+                problems.add(
+                    st.mark,
+                    st.path,
+                    f"version {lay.version} of {st.name} would end at byte {lay.size}, which is not a multiple of its alignment {align} (tail padding in that version); "
+                    f"pad version {lay.version} with a reserved field or reorder",
+                )
+    if st.size_assert is not None and st.size_assert != st.size:
+        problems.add(st.mark, f"{st.path}.size", f"size assertion failed: {st.name} is {st.size} bytes (newest version), not {st.size_assert}")
+
+    _version_field(schema, st, problems, nested)
+    return len(problems.items) == errors_before
+
+
+def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struct | None) -> None:
+    spec = st.version_field
+    if spec is None and st.versioned:
+        if nested is not None and nested.versioned and nested.version_path and st.layouts[0].fields[-1] is st.fields[-1]:
+            spec = f"{st.fields[-1].name}." + ".".join(f.name for f in nested.version_path)
+        else:
+            added = sorted({f.first_version for f in st.fields} - {st.layouts[0].version})
+            problems.add(st.mark, st.path, f"{st.name} has fields added in later versions ({', '.join(map(str, added))}) and needs `version_field:` naming the field that says which version a message is")
+            return
+    if spec is None:
+        return
+    path_err = f"{st.path}.version_field"
+    cur: Struct = st
+    offset = 0
+    chain: list[Field] = []
+    parts = spec.split(".")
+    for depth, part in enumerate(parts):
+        f = next((x for x in cur.fields if x.name == part), None)
+        if f is None:
+            problems.add(st.mark, path_err, f"version_field '{spec}': {cur.name} has no field '{part}'; its fields are {', '.join(x.name for x in cur.fields)}")
+            return
+        chain.append(f)
+        offset += f.offset
+        is_last = depth == len(parts) - 1
+        if is_last:
+            if f.type.is_array or not isinstance(f.type.target, (Scalar, Enum)):
+                problems.add(st.mark, path_err, f"version_field '{spec}' must be an integer or enum field; it is {f.type}")
+                return
+            if f.first_version != cur.layouts[0].version:
+                problems.add(st.mark, path_err, f"version_field '{spec}' must be present in every version; it was added in version {f.first_version}")
+                return
+            first_added = next((x for x in cur.fields if x.first_version > cur.layouts[0].version), None)
+            if first_added is not None and cur.fields.index(f) > cur.fields.index(first_added):
+                problems.add(st.mark, path_err, f"version_field '{spec}' must come before the first versioned field ('{first_added.name}')")
+                return
+        else:
+            inner = f.type.target
+            if f.type.is_array or not isinstance(inner, Struct):
+                problems.add(st.mark, path_err, f"version_field '{spec}': '{part}' is not an embedded struct")
+                return
+            if f.first_version != cur.layouts[0].version:
+                problems.add(st.mark, path_err, f"version_field '{spec}': '{part}' must be present in every version")
+                return
+            cur = inner
+    st.version_path = chain
+    st.version_offset = offset

@@ -1,0 +1,521 @@
+"""Schema loader and validator: YAML (with marks) -> model, every problem at once."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from . import layout
+from .errors import Mark, Problem, Problems, SchemaError
+from .model import (
+    SCALARS,
+    BitField,
+    Bitmap,
+    Constant,
+    Enum,
+    EnumValue,
+    Field,
+    Scalar,
+    Schema,
+    Struct,
+    TypeRef,
+)
+from .yamlsrc import Y, is_float_text, is_leading_zero
+from .yamlsrc import load as load_yaml
+
+MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+CONST_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TYPE_EXPR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*([^\[\]]*?)\s*\])?\s*")
+# Names no target can escape: refused outright.
+UNESCAPABLE = {"Self", "None", "True", "False"}
+TARGETS = ("c", "rust", "python")
+
+_KIND_RULES = {
+    "type": (TYPE_NAME, "UpperCamel, like IgvmErrorInfo ([A-Z][A-Za-z0-9]*)"),
+    "field": (FIELD_NAME, "lower_snake, like data_size ([a-z][a-z0-9_]*)"),
+    "constant": (CONST_NAME, "UPPER_SNAKE, like REPORT_SIZE ([A-Z][A-Z0-9_]*)"),
+}
+
+
+def _describe(y: Y) -> str:
+    if y.is_map:
+        return "a mapping"
+    if y.is_seq:
+        return "a list"
+    if y.value is None:
+        return "nothing (null)"
+    if isinstance(y.value, int):
+        return f"the number {y.value}"
+    return f"'{y.value}'"
+
+
+class _Reader:
+    def __init__(self, file: str, problems: Problems):
+        self.file = file
+        self.p = problems
+
+    def err(self, y: Y | Mark, path: str, msg: str) -> None:
+        self.p.add(y if isinstance(y, Mark) else y.mark, path, msg)
+
+    # --- shapes -----------------------------------------------------------------
+
+    def mapping(self, y: Y, path: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict[str, Y] | None:
+        if not y.is_map:
+            self.err(y, path, f"expected a mapping with keys {', '.join(required or allowed)}; got {_describe(y)}")
+            return None
+        ok = True
+        for k in y.value:
+            if k not in allowed:
+                self.err(y.key_marks[k], f"{path}.{k}" if path else k, f"unknown key '{k}'; accepted keys: {', '.join(allowed)}")
+        for k in required:
+            if k not in y.value:
+                self.err(y, path, f"missing required key '{k}'")
+                ok = False
+        return y.value if ok else None
+
+    def seq(self, y: Y | None, path: str) -> list[Y]:
+        if y is None or y.value is None:
+            return []
+        if not y.is_seq:
+            self.err(y, path, f"expected a list; got {_describe(y)}")
+            return []
+        return y.value
+
+    def text(self, y: Y | None, path: str) -> str:
+        if y is None or y.value is None:
+            return ""
+        if not isinstance(y.value, str) or y.is_map or y.is_seq:
+            if isinstance(y.value, int) and y.text is not None:
+                return y.text
+            self.err(y, path, f"expected text; got {_describe(y)}")
+            return ""
+        return y.value
+
+    def integer(self, y: Y, path: str, what: str = "an integer") -> int | None:
+        if isinstance(y.value, int) and not isinstance(y.value, bool):
+            return y.value
+        if y.plain and y.text is not None and is_leading_zero(y.text):
+            self.err(y, path, f"'{y.text}' is ambiguous (a leading zero); write {what} in decimal, 0x hex or 0b binary")
+        elif y.plain and y.text is not None and is_float_text(y.text):
+            self.err(y, path, f"expected {what}; '{y.text}' is not a whole number")
+        else:
+            self.err(y, path, f"expected {what} (decimal, 0x hex or 0b binary); got {_describe(y)}")
+        return None
+
+    def boolean(self, y: Y, path: str) -> bool:
+        if y.plain and y.text is not None and y.text.lower() in ("true", "false"):
+            return y.text.lower() == "true"
+        self.err(y, path, f"expected true or false; got {_describe(y)}")
+        return False
+
+    def name(self, y: Y | None, path: str, kind: str) -> str | None:
+        pattern, rule = _KIND_RULES[kind]
+        if y is None:
+            return None
+        if y.yaml_word is not None:
+            self.err(y, path, f"'{y.text}' would be read by YAML as a {y.yaml_word}; quote it (\"{y.text}\") to use it as a name")
+            return None
+        if not isinstance(y.value, str) or y.is_map or y.is_seq:
+            self.err(y, path, f"expected a name, {rule}; got {_describe(y)}")
+            return None
+        name = y.value
+        if name in UNESCAPABLE:
+            self.err(y, path, f"'{name}' cannot be used as a name: no target can escape it; choose another name")
+            return None
+        if not pattern.fullmatch(name):
+            self.err(y, path, f"'{name}' is not a valid name here; expected {rule}")
+            return None
+        return name
+
+    def since(self, y: Y | None, path: str, schema: Schema) -> int | None:
+        if y is None:
+            return None
+        v = self.integer(y, path, "a protocol version")
+        if v is None:
+            return None
+        if schema.versions_given and v not in schema.versions:
+            self.err(y, path, f"since: {v} is not one of the schema's versions {schema.versions}")
+            return None
+        return v
+
+    def names(self, y: Y | None, path: str) -> dict[str, str]:
+        if y is None:
+            return {}
+        m = self.mapping(y, path, TARGETS, ())
+        out: dict[str, str] = {}
+        for k, v in (m or {}).items():
+            if k not in TARGETS:
+                continue
+            s = self.text(v, f"{path}.{k}")
+            if not IDENT.fullmatch(s):
+                self.err(v, f"{path}.{k}", f"'{s}' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)")
+            elif s in UNESCAPABLE:
+                self.err(v, f"{path}.{k}", f"'{s}' cannot be used as a name: no target can escape it")
+            else:
+                out[k] = s
+        return out
+
+    def scalar_type(self, y: Y | None, path: str, allowed: tuple[str, ...] = tuple(SCALARS)) -> Scalar | None:
+        if y is None:
+            return None
+        s = y.value if isinstance(y.value, str) else None
+        if s not in allowed:
+            self.err(y, path, f"expected one of {', '.join(allowed)}; got {_describe(y)}")
+            return None
+        return SCALARS[s]
+
+
+# ---------------------------------------------------------------------------------
+
+
+def load_file(path: str | os.PathLike[str], display: str | None = None) -> Schema:
+    """Load and validate one schema file; raises SchemaError with every problem."""
+    p = Path(path)
+    file = display or _display_path(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SchemaError([Problem(Mark(file, 1, 1), "", f"cannot read the schema: {e}")]) from None
+    return load_text(text, file)
+
+
+def _display_path(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def load_text(text: str, file: str) -> Schema:
+    problems = Problems()
+    root = load_yaml(text, file, problems)
+    if root is None:
+        problems.raise_if_any()
+        raise SchemaError([Problem(Mark(file, 1, 1), "", "the schema could not be read")])
+    schema = _build(root, file, problems)
+    if schema is not None:
+        layout.compute(schema, problems)
+    problems.raise_if_any()
+    assert schema is not None
+    return schema
+
+
+TOP_KEYS = ("schema", "title", "doc", "endian", "versions", "constants", "enums", "bitmaps", "structs")
+
+
+def _build(root: Y, file: str, problems: Problems) -> Schema | None:
+    r = _Reader(file, problems)
+    top = r.mapping(root, "", TOP_KEYS, ("schema", "endian"))
+    if top is None:
+        return None
+    name_y = top["schema"]
+    name = r.text(name_y, "schema")
+    if name and not MODULE_NAME.fullmatch(name):
+        r.err(name_y, "schema", f"'{name}' is not a valid schema name; expected [a-z][a-z0-9_]*")
+    schema = Schema(name=name, file=file, mark=root.mark)
+    schema.title = r.text(top.get("title"), "title")
+    schema.doc = r.text(top.get("doc"), "doc")
+    endian = r.text(top["endian"], "endian")
+    if endian != "little":
+        r.err(top["endian"], "endian", f"endian '{endian}' is not supported; only 'little' is supported today")
+    if "versions" in top:
+        vs = [r.integer(v, f"versions[{i}]", "a protocol version") for i, v in enumerate(r.seq(top["versions"], "versions"))]
+        ints = [v for v in vs if v is not None]
+        if not ints and not problems:
+            r.err(top["versions"], "versions", "expected a non-empty list of protocol versions, ascending")
+        elif any(b <= a for a, b in zip(ints, ints[1:])):
+            r.err(top["versions"], "versions", f"versions must be ascending with no repeats; got {ints}")
+        elif ints:
+            schema.versions = ints
+            schema.versions_given = True
+
+    scope: dict[str, Mark] = {}
+
+    def claim(name: str | None, y: Y, path: str, what: str) -> None:
+        if name is None:
+            return
+        if name in scope:
+            first = scope[name]
+            r.err(y, path, f"{what} '{name}' is already defined at line {first.line}, column {first.col} (types and constants share one scope)")
+        else:
+            scope[name] = y.mark
+
+    # constants
+    for i, cy in enumerate(r.seq(top.get("constants"), "constants")):
+        path = f"constants[{i}]"
+        m = r.mapping(cy, path, ("name", "type", "value", "doc", "names"), ("name", "type", "value"))
+        if m is None:
+            continue
+        cname = r.name(m["name"], f"{path}.name", "constant")
+        claim(cname, m["name"], f"{path}.name", "constant")
+        ctype = r.scalar_type(m["type"], f"{path}.type")
+        value = r.integer(m["value"], f"{path}.value")
+        if ctype and value is not None and not ctype.fits(value):
+            r.err(m["value"], f"{path}.value", f"{value} does not fit {ctype.name} ({ctype.min}..{ctype.max})")
+        if cname:
+            schema.constants.append(
+                Constant(cname, cy.mark, path, r.text(m.get("doc"), f"{path}.doc"), None, r.names(m.get("names"), f"{path}.names"), ctype or SCALARS["u32"], value or 0)
+            )
+
+    # enums
+    for i, ey in enumerate(r.seq(top.get("enums"), "enums")):
+        path = f"enums[{i}]"
+        m = r.mapping(ey, path, ("name", "type", "doc", "since", "names", "values"), ("name", "type", "values"))
+        if m is None:
+            continue
+        ename = r.name(m["name"], f"{path}.name", "type")
+        claim(ename, m["name"], f"{path}.name", "type")
+        etype = r.scalar_type(m["type"], f"{path}.type")
+        enum = Enum(ename or "", ey.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), etype or SCALARS["u32"])
+        seen_names: dict[str, int] = {}
+        seen_values: dict[int, str] = {}
+        values = r.seq(m["values"], f"{path}.values")
+        if not values and m["values"].value is not None and m["values"].is_seq:
+            r.err(m["values"], f"{path}.values", "an enum needs at least one value")
+        for j, vy in enumerate(values):
+            vpath = f"{path}.values[{j}]"
+            vm = r.mapping(vy, vpath, ("name", "value", "doc", "since", "names"), ("name", "value"))
+            if vm is None:
+                continue
+            vname = r.name(vm["name"], f"{vpath}.name", "constant")
+            val = r.integer(vm["value"], f"{vpath}.value")
+            if vname is not None:
+                if vname in seen_names:
+                    r.err(vm["name"], f"{vpath}.name", f"duplicate value name '{vname}' in enum {ename} (also values[{seen_names[vname]}])")
+                seen_names.setdefault(vname, j)
+            if val is not None:
+                if etype and not etype.fits(val):
+                    r.err(vm["value"], f"{vpath}.value", f"{val} does not fit {etype.name} ({etype.min}..{etype.max})")
+                elif val in seen_values:
+                    r.err(vm["value"], f"{vpath}.value", f"duplicate value {val} in enum {ename} (already {seen_values[val]})")
+                seen_values.setdefault(val, vname or "?")
+            if vname is not None and val is not None:
+                enum.values.append(EnumValue(vname, vy.mark, vpath, r.text(vm.get("doc"), f"{vpath}.doc"), r.since(vm.get("since"), f"{vpath}.since", schema), r.names(vm.get("names"), f"{vpath}.names"), val))
+        if ename:
+            schema.enums.append(enum)
+
+    # Bitmaps may name enums for multi-bit fields; structs name any type. Types are
+    # resolved after every definition is read, so order in the file does not matter.
+    pending_bits: list[tuple[BitField, Y, str]] = []
+    for i, by in enumerate(r.seq(top.get("bitmaps"), "bitmaps")):
+        path = f"bitmaps[{i}]"
+        m = r.mapping(by, path, ("name", "type", "doc", "since", "names", "fields"), ("name", "type", "fields"))
+        if m is None:
+            continue
+        bname = r.name(m["name"], f"{path}.name", "type")
+        claim(bname, m["name"], f"{path}.name", "type")
+        btype = r.scalar_type(m["type"], f"{path}.type", ("u8", "u16", "u32", "u64"))
+        bm = Bitmap(bname or "", by.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), btype or SCALARS["u32"])
+        seen: dict[str, int] = {}
+        for j, fy in enumerate(r.seq(m["fields"], f"{path}.fields")):
+            fpath = f"{path}.fields[{j}]"
+            fm = r.mapping(fy, fpath, ("name", "bit", "bits", "type", "doc", "since", "names"), ("name",))
+            if fm is None:
+                continue
+            fname = r.name(fm["name"], f"{fpath}.name", "field")
+            if fname in seen:
+                r.err(fm["name"], f"{fpath}.name", f"duplicate field name '{fname}' in bitmap {bname} (also fields[{seen[fname]}])")
+            elif fname:
+                seen[fname] = j
+            lo = hi = None
+            if ("bit" in fm) == ("bits" in fm):
+                r.err(fy, fpath, "give exactly one of `bit: N` (a boolean flag) or `bits: [LO, HI]` (a multi-bit field)")
+            elif "bit" in fm:
+                lo = hi = r.integer(fm["bit"], f"{fpath}.bit", "a bit number")
+                if "type" in fm:
+                    r.err(fm["type"], f"{fpath}.type", "a single-bit field is a boolean and takes no type; use `bits: [N, N]` for a one-bit number")
+            else:
+                pair = fm["bits"]
+                items = pair.value if pair.is_seq else None
+                if not items or len(items) != 2:
+                    r.err(pair, f"{fpath}.bits", "expected [LO, HI], an inclusive bit range with LO <= HI")
+                else:
+                    lo = r.integer(items[0], f"{fpath}.bits[0]", "a bit number")
+                    hi = r.integer(items[1], f"{fpath}.bits[1]", "a bit number")
+                    if lo is not None and hi is not None and lo > hi:
+                        r.err(pair, f"{fpath}.bits", f"bit range [{lo}, {hi}] is backwards; expected [LO, HI] with LO <= HI")
+                        lo = hi = None
+            if fname and lo is not None and hi is not None:
+                bf = BitField(fname, fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"), lo, hi)
+                bm.fields.append(bf)
+                if "bits" in fm:
+                    pending_bits.append((bf, fm.get("type"), f"{fpath}.type"))
+        if bname:
+            schema.bitmaps.append(bm)
+
+    pending_fields: list[tuple[Field, Y, str, Y | None]] = []
+    for i, sy in enumerate(r.seq(top.get("structs"), "structs")):
+        path = f"structs[{i}]"
+        m = r.mapping(sy, path, ("name", "doc", "since", "names", "version_field", "size", "packed", "fields"), ("name", "fields"))
+        if m is None:
+            continue
+        sname = r.name(m["name"], f"{path}.name", "type")
+        claim(sname, m["name"], f"{path}.name", "type")
+        st = Struct(sname or "", sy.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"))
+        if "version_field" in m:
+            st.version_field = r.text(m["version_field"], f"{path}.version_field")
+        if "size" in m:
+            st.size_assert = r.integer(m["size"], f"{path}.size", "a size in bytes")
+        if "packed" in m:
+            st.packed = r.boolean(m["packed"], f"{path}.packed")
+        seen = {}
+        fields = r.seq(m["fields"], f"{path}.fields")
+        if not fields and not problems:
+            r.err(m["fields"], f"{path}.fields", "a struct needs at least one field")
+        for j, fy in enumerate(fields):
+            fpath = f"{path}.fields[{j}]"
+            fm = r.mapping(fy, fpath, ("name", "type", "doc", "since", "names", "reserved", "value", "offset"), ("name", "type"))
+            if fm is None:
+                continue
+            fname = r.name(fm["name"], f"{fpath}.name", "field")
+            if fname in seen:
+                r.err(fm["name"], f"{fpath}.name", f"duplicate field name '{fname}' in struct {sname} (also fields[{seen[fname]}])")
+                fname = None
+            elif fname:
+                seen[fname] = j
+            f = Field(fname or "", fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"))
+            if "reserved" in fm:
+                f.reserved = r.boolean(fm["reserved"], f"{fpath}.reserved")
+            if "offset" in fm:
+                f.offset_assert = r.integer(fm["offset"], f"{fpath}.offset", "a byte offset")
+            if fname:
+                st.fields.append(f)
+                pending_fields.append((f, fm["type"], f"{fpath}.type", fm.get("value")))
+        if sname:
+            schema.structs.append(st)
+
+    # --- resolve types ------------------------------------------------------------
+    for bf, ty, tpath in pending_bits:
+        _resolve_bit_type(r, schema, bf, ty, tpath)
+    for f, ty, tpath, vy in pending_fields:
+        _resolve_field_type(r, schema, f, ty, tpath)
+        if vy is not None and f.type is not None:
+            _resolve_value(r, schema, f, vy, tpath.rsplit(".", 1)[0] + ".value")
+
+    if not schema.versions_given:
+        sinces = {it.since for it in _all_items(schema) if it.since is not None}
+        schema.versions = sorted({1} | sinces)
+    return schema
+
+
+def _all_items(schema: Schema):
+    for c in schema.constants:
+        yield c
+    for e in schema.enums:
+        yield e
+        yield from e.values
+    for b in schema.bitmaps:
+        yield b
+        yield from b.fields
+    for s in schema.structs:
+        yield s
+        yield from s.fields
+
+
+def _resolve_bit_type(r: _Reader, schema: Schema, bf: BitField, ty: Y | None, tpath: str) -> None:
+    width = bf.hi - bf.lo + 1
+    if ty is None:
+        bf.type = next(s for s in (SCALARS["u8"], SCALARS["u16"], SCALARS["u32"], SCALARS["u64"]) if s.bits >= width)
+        return
+    tname = ty.value if isinstance(ty.value, str) else None
+    target = SCALARS.get(tname) if tname else None
+    if target is None and tname:
+        target = schema.type(tname)
+    if isinstance(target, Scalar):
+        if target.signed:
+            r.err(ty, tpath, f"signed bit fields are refused; use an unsigned type (u8, u16, u32, u64) for bits [{bf.lo}, {bf.hi}]")
+            return
+        if target.bits < width:
+            r.err(ty, tpath, f"{target.name} is too narrow for a {width}-bit field (bits [{bf.lo}, {bf.hi}]); use a wider unsigned type")
+            return
+        bf.type = target
+    elif isinstance(target, Enum):
+        if target.type.signed:
+            r.err(ty, tpath, f"enum {target.name} has a signed type ({target.type.name}); signed bit fields are refused")
+            return
+        too_big = [v for v in target.values if v.value >= (1 << width) or v.value < 0]
+        if too_big:
+            v = too_big[0]
+            r.err(ty, tpath, f"enum {target.name} value {v.name} = {v.value} does not fit {width} bits (bits [{bf.lo}, {bf.hi}]); widen the range")
+            return
+        bf.type = target
+    else:
+        r.err(ty, tpath, f"a multi-bit field's type must be an unsigned scalar or an enum; got {_describe(ty)}")
+
+
+def _resolve_field_type(r: _Reader, schema: Schema, f: Field, ty: Y, tpath: str) -> None:
+    text = ty.value if isinstance(ty.value, str) else None
+    mt = TYPE_EXPR.fullmatch(text) if text is not None else None
+    if mt is None:
+        r.err(ty, tpath, f"expected a type: a scalar ({', '.join(SCALARS)}), an enum, bitmap or struct name, or an array T[N]; got {_describe(ty)}")
+        f.type = None  # type: ignore[assignment]
+        return
+    base, count_text = mt.group(1), mt.group(2)
+    target = SCALARS.get(base) or schema.type(base)
+    if target is None:
+        known = ", ".join(t.name for t in schema.types) or "none defined"
+        r.err(ty, tpath, f"unknown type '{base}'; expected a scalar ({', '.join(SCALARS)}) or a type of this schema ({known})")
+        f.type = None  # type: ignore[assignment]
+        return
+    ref = TypeRef(target)
+    if count_text is not None:
+        if re.fullmatch(r"[0-9][0-9_]*|0[xX][0-9a-fA-F_]+|0[bB][01_]+", count_text):
+            if is_leading_zero(count_text):
+                r.err(ty, tpath, f"array length '{count_text}' is ambiguous (a leading zero); write it in decimal, 0x hex or 0b binary")
+                f.type = None  # type: ignore[assignment]
+                return
+            ref.count = int(count_text.replace("_", ""), 0)
+        elif CONST_NAME.fullmatch(count_text):
+            c = schema.constant(count_text)
+            if c is None:
+                r.err(ty, tpath, f"array length '{count_text}' is not a constant of this schema")
+                f.type = None  # type: ignore[assignment]
+                return
+            ref.count, ref.count_const = c.value, c.name
+        else:
+            r.err(ty, tpath, f"array length '{count_text}' must be a whole number or a constant's name")
+            f.type = None  # type: ignore[assignment]
+            return
+        if ref.count < 1:
+            r.err(ty, tpath, f"array length must be at least 1; got {ref.count}")
+            f.type = None  # type: ignore[assignment]
+            return
+    f.type = ref
+
+
+def _resolve_value(r: _Reader, schema: Schema, f: Field, vy: Y, vpath: str) -> None:
+    t = f.type
+    if t.is_array or isinstance(t.target, (Bitmap, Struct)):
+        r.err(vy, vpath, f"`value:` is for scalar and enum fields; field '{f.name}' is {t}")
+        return
+    val: int | None = None
+    if isinstance(vy.value, int) and not isinstance(vy.value, bool):
+        val = vy.value
+    elif isinstance(vy.value, str) and not vy.is_map and not vy.is_seq:
+        text = vy.value
+        if "." in text and isinstance(t.target, Enum):
+            ename, _, vname = text.partition(".")
+            ev = next((v for v in t.target.values if v.name == vname), None)
+            if ename != t.target.name or ev is None:
+                r.err(vy, vpath, f"'{text}' is not a value of {t.target.name}; expected {t.target.name}.NAME with NAME one of {', '.join(v.name for v in t.target.values)}")
+                return
+            val = ev.value
+        elif (c := schema.constant(text)) is not None:
+            val = c.value
+        else:
+            r.err(vy, vpath, f"'{text}' is not a constant of this schema" + (f" nor {t.target.name}.NAME" if isinstance(t.target, Enum) else ""))
+            return
+        f.value_ref = text
+    else:
+        r.integer(vy, vpath, "a fixed value")
+        return
+    scalar = t.target.type if isinstance(t.target, Enum) else t.target
+    assert isinstance(scalar, Scalar)
+    if not scalar.fits(val):
+        r.err(vy, vpath, f"fixed value {val} does not fit {scalar.name} ({scalar.min}..{scalar.max})")
+        return
+    f.value = val

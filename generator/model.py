@@ -1,0 +1,274 @@
+"""The typed IR: what a schema says, with a source mark on every item.
+
+The loader fills the declared attributes; the layout engine (layout.py) fills the
+ones marked "layout" and nothing else computes them. Targets only read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .errors import Mark
+
+
+@dataclass(frozen=True)
+class Scalar:
+    name: str  # u8 .. i64
+    size: int
+    signed: bool
+
+    @property
+    def align(self) -> int:
+        return self.size
+
+    @property
+    def bits(self) -> int:
+        return self.size * 8
+
+    @property
+    def min(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def fits(self, value: int) -> bool:
+        return self.min <= value <= self.max
+
+
+SCALARS: dict[str, Scalar] = {
+    n: Scalar(n, int(n[1:]) // 8, n[0] == "i")
+    for n in ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64")
+}
+
+
+@dataclass
+class Item:
+    """Anything named in a schema."""
+
+    name: str
+    mark: Mark
+    path: str  # e.g. structs[3].fields[2]
+    doc: str = ""
+    since: int | None = None  # as written; None = the first version
+    names: dict[str, str] = field(default_factory=dict)  # per-target overrides
+
+
+@dataclass
+class Constant(Item):
+    type: Scalar = SCALARS["u32"]
+    value: int = 0
+
+
+@dataclass
+class EnumValue(Item):
+    value: int = 0
+
+
+@dataclass
+class Enum(Item):
+    type: Scalar = SCALARS["u32"]
+    values: list[EnumValue] = field(default_factory=list)
+
+    kind = "enum"
+
+    def name_of(self, value: int) -> str | None:
+        for v in self.values:
+            if v.value == value:
+                return v.name
+        return None
+
+
+@dataclass
+class BitField(Item):
+    lo: int = 0
+    hi: int = 0  # inclusive
+    type: Scalar | Enum | None = None  # None: a single-bit boolean
+    # layout
+    width: int = 0
+    mask: int = 0  # in place (already shifted)
+
+    @property
+    def is_bool(self) -> bool:
+        return self.type is None
+
+    @property
+    def shift(self) -> int:
+        return self.lo
+
+    @property
+    def value_max(self) -> int:
+        return (1 << self.width) - 1
+
+
+@dataclass
+class ReservedBits:
+    """A run of bits no field names (layout)."""
+
+    lo: int
+    hi: int
+    mask: int
+
+    @property
+    def width(self) -> int:
+        return self.hi - self.lo + 1
+
+
+@dataclass
+class Bitmap(Item):
+    type: Scalar = SCALARS["u32"]
+    fields: list[BitField] = field(default_factory=list)
+    # layout
+    reserved: list[ReservedBits] = field(default_factory=list)
+    reserved_mask: int = 0
+
+    kind = "bitmap"
+
+    @property
+    def size(self) -> int:
+        return self.type.size
+
+    @property
+    def align(self) -> int:
+        return self.type.size
+
+
+TypeTarget = Union[Scalar, Enum, Bitmap, "Struct"]
+
+
+@dataclass
+class TypeRef:
+    """A field's type: a scalar, enum, bitmap or struct, possibly a fixed array of it."""
+
+    target: TypeTarget
+    count: int | None = None  # array length; None: not an array
+    count_const: str | None = None  # the constant that gave the length, if any
+
+    @property
+    def kind(self) -> str:
+        return "scalar" if isinstance(self.target, Scalar) else self.target.kind
+
+    @property
+    def is_array(self) -> bool:
+        return self.count is not None
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    def __str__(self) -> str:
+        if self.count is None:
+            return self.target.name
+        return f"{self.target.name}[{self.count_const or self.count}]"
+
+
+@dataclass
+class Field(Item):
+    type: TypeRef = None  # type: ignore[assignment]
+    reserved: bool = False
+    value: int | None = None  # fixed value, if any
+    value_ref: str | None = None  # how the schema spelled it (constant or Enum.VALUE)
+    offset_assert: int | None = None
+    # layout
+    offset: int = 0
+    size: int = 0
+    align: int = 1
+    first_version: int = 0  # the version that introduced it (since, or the schema's first)
+
+
+@dataclass
+class VersionLayout:
+    """One layout of a versioned struct (layout)."""
+
+    version: int
+    size: int
+    fields: list[Field]  # the fields present in this version, in order
+
+
+@dataclass
+class Struct(Item):
+    fields: list[Field] = field(default_factory=list)
+    version_field: str | None = None  # as written (may be dotted)
+    size_assert: int | None = None
+    packed: bool = False
+    # layout
+    size: int = 0  # size of the newest version
+    align: int = 1
+    layouts: list[VersionLayout] = field(default_factory=list)  # oldest first; one if not versioned
+    version_path: list[Field] = field(default_factory=list)  # resolved version field (outer to inner)
+    version_offset: int = 0  # absolute offset of the version field
+
+    kind = "struct"
+
+    @property
+    def versioned(self) -> bool:
+        return len(self.layouts) > 1
+
+    @property
+    def newest(self) -> VersionLayout:
+        return self.layouts[-1]
+
+    @property
+    def older(self) -> list[VersionLayout]:
+        return self.layouts[:-1]
+
+    @property
+    def version_type(self) -> Scalar | Enum | None:
+        return self.version_path[-1].type.target if self.version_path else None  # type: ignore[return-value]
+
+    def layout_for(self, version: int) -> VersionLayout:
+        """The layout a peer uses for a message whose version field holds `version`."""
+        chosen = self.layouts[0]
+        for lay in self.layouts:
+            if lay.version <= version:
+                chosen = lay
+        return chosen
+
+    def size_in(self, version: int) -> int:
+        return self.layout_for(version).size
+
+
+@dataclass
+class Schema:
+    name: str
+    file: str  # path as given (relative to the project where possible)
+    mark: Mark
+    title: str = ""
+    doc: str = ""
+    endian: str = "little"
+    versions: list[int] = field(default_factory=lambda: [1])
+    versions_given: bool = False
+    constants: list[Constant] = field(default_factory=list)
+    enums: list[Enum] = field(default_factory=list)
+    bitmaps: list[Bitmap] = field(default_factory=list)
+    structs: list[Struct] = field(default_factory=list)
+
+    @property
+    def first_version(self) -> int:
+        return self.versions[0]
+
+    @property
+    def newest_version(self) -> int:
+        return self.versions[-1]
+
+    @property
+    def types(self) -> list[Enum | Bitmap | Struct]:
+        return [*self.enums, *self.bitmaps, *self.structs]
+
+    def type(self, name: str) -> Enum | Bitmap | Struct | None:
+        for t in self.types:
+            if t.name == name:
+                return t
+        return None
+
+    def constant(self, name: str) -> Constant | None:
+        for c in self.constants:
+            if c.name == name:
+                return c
+        return None
+
+    @property
+    def versioned_structs(self) -> list[Struct]:
+        return [s for s in self.structs if s.versioned]

@@ -1,0 +1,78 @@
+"""Every naming rule of every target, in one place.
+
+The one rule for names that collide with a target's keywords, builtins or the
+generated API itself: append a single underscore (`type` -> `type_`). It is the
+same in every target, so a field reads the same everywhere, and it never needs
+a raw identifier that some macros (bitfield-struct's `with_*`) cannot paste.
+A per-target `names:` override in the schema wins over every rule here.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+from .model import Item
+
+PYTHON_RESERVED = frozenset(
+    keyword.kwlist
+    + keyword.softkwlist
+    + [
+        # builtins and module-level names the generated Python uses
+        "int", "bool", "bytes", "str", "list", "tuple", "dict", "len", "type", "object", "isinstance",
+        "super", "cls", "self", "struct", "dataclass", "dataclasses", "field", "fields", "ClassVar",
+        "Optional", "Any", "annotations", "DecodeError", "EncodeError", "typing", "enum",
+        # the generated API
+        "to_bytes", "from_bytes", "from_prefix", "from_int", "size", "SIZE", "SIZES", "VERSIONS",
+        "layout_version", "is_newer_version", "reserved_bits", "replace",
+    ]
+)
+
+RUST_RESERVED = frozenset(
+    """as break const continue crate else enum extern false fn for if impl in let loop match mod move mut
+    pub ref return self Self static struct super trait true type unsafe use where while async await dyn
+    abstract become box do final macro override priv typeof unsized virtual yield try gen union raw safe
+    new from_bits into_bits from into default fmt clone eq ne hash read_from_bytes read_from_prefix
+    as_bytes size_of""".split()
+)
+
+C_RESERVED = frozenset(
+    """auto break case char const continue default do double else enum extern float for goto if inline int
+    long register restrict return short signed sizeof static struct switch typedef union unsigned void
+    volatile while _Bool _Complex _Imaginary _Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert
+    _Thread_local alignas alignof and and_eq asm bool catch class compl concept const_cast consteval
+    constexpr constinit co_await co_return co_yield decltype delete dynamic_cast explicit export false
+    friend mutable namespace new noexcept not not_eq nullptr operator or or_eq private protected public
+    reinterpret_cast requires static_assert static_cast template this thread_local throw true try typeid
+    typename using virtual wchar_t xor xor_eq char8_t char16_t char32_t NULL offsetof errno assert
+    int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t size_t""".split()
+)
+
+RESERVED = {"python": PYTHON_RESERVED, "rust": RUST_RESERVED, "c": C_RESERVED}
+
+
+def safe(name: str, target: str) -> str:
+    """Apply the one collision rule for `target`."""
+    return name + "_" if name in RESERVED[target] else name
+
+
+def ident(item: Item, target: str) -> str:
+    """The name of a schema item in `target`: its override, else the schema name made safe."""
+    if target in item.names:
+        return item.names[target]
+    return safe(item.name, target)
+
+
+def upper_snake(name: str) -> str:
+    """IgvmAttestReportType -> IGVM_ATTEST_REPORT_TYPE (also for names with digits: V2Header -> V2_HEADER)."""
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
+    return s.upper()
+
+
+def lower_snake(name: str) -> str:
+    return upper_snake(name).lower()
+
+
+def versioned(name: str, version: int) -> str:
+    """The name of an older layout of a versioned struct: IgvmAttestRequestData -> IgvmAttestRequestDataV1."""
+    return f"{name}V{version}"

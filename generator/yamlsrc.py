@@ -1,0 +1,148 @@
+"""Plain-data YAML reading that keeps a source mark on every value.
+
+Only plain data is accepted: anchors, aliases and tags are refused, a duplicate
+key is an error, and scalars are resolved by our own rules rather than YAML 1.1's
+(numbers are decimal, 0x hex or 0b binary; a leading-zero number is refused; a
+plain scalar YAML would turn into a boolean or null is kept as text but flagged,
+so a name like `ON` gets a hint to quote it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import Mark, Problems
+
+_DEC = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+_HEX = re.compile(r"[-+]?0[xX][0-9a-fA-F_]+")
+_BIN = re.compile(r"[-+]?0[bB][01_]+")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_OCTAL_STYLE = re.compile(r"[-+]?0[oO][0-7_]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*\.[0-9_]*)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_BOOL_WORDS = {w.lower() for w in "y n yes no true false on off".split()}
+_NULL_WORDS = {"null", "~", ""}
+
+
+@dataclass
+class Y:
+    """One YAML value with its mark.
+
+    value is a dict[str, Y] (mapping), list[Y] (sequence), int, str, or None.
+    For a scalar, `text` is its source text and `plain` says it was unquoted.
+    """
+
+    value: Any
+    mark: Mark
+    text: str | None = None
+    plain: bool = False
+    key_marks: dict[str, Mark] = field(default_factory=dict)
+    yaml_word: str | None = None  # "boolean" or "null" when YAML 1.1 would not read this as text
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+    @property
+    def is_seq(self) -> bool:
+        return isinstance(self.value, list)
+
+
+def _mark(file: str, m: yaml.Mark) -> Mark:
+    return Mark(file, m.line + 1, m.column + 1)
+
+
+class _Loader(yaml.SafeLoader):
+    """A composer that records anchors, aliases and tags as problems instead of using them."""
+
+    def __init__(self, stream: str, file: str, problems: Problems):
+        super().__init__(stream)
+        self._file = file
+        self._problems = problems
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        event = self.peek_event()
+        where = _mark(self._file, event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            self.get_event()
+            self._problems.add(where, "", "YAML aliases (*name) are not allowed; write the value out")
+            return yaml.ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
+        if getattr(event, "anchor", None):
+            self._problems.add(where, "", f"YAML anchors (&{event.anchor}) are not allowed")
+            event.anchor = None
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!":
+            self._problems.add(where, "", f"YAML tags ({tag}) are not allowed; write plain data")
+            event.tag = None
+        return super().compose_node(parent, index)
+
+
+def _scalar(node: yaml.ScalarNode, file: str) -> Y:
+    mark = _mark(file, node.start_mark)
+    text = node.value
+    if node.style is not None:  # quoted or block scalar: always text
+        return Y(text, mark, text=text, plain=False)
+    y = Y(text, mark, text=text, plain=True)
+    t = text.strip()
+    if _HEX.fullmatch(t) or _BIN.fullmatch(t) or _DEC.fullmatch(t):
+        y.value = int(t.replace("_", ""), 0)
+    elif t.lower() in _BOOL_WORDS:
+        y.yaml_word = "boolean"
+    elif t.lower() in _NULL_WORDS:
+        y.yaml_word = "null"
+        y.value = None
+    return y
+
+
+def _convert(node: yaml.Node, file: str, problems: Problems) -> Y:
+    mark = _mark(file, node.start_mark)
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node, file)
+    if isinstance(node, yaml.SequenceNode):
+        return Y([_convert(n, file, problems) for n in node.value], mark)
+    assert isinstance(node, yaml.MappingNode)
+    out: dict[str, Y] = {}
+    key_marks: dict[str, Mark] = {}
+    for knode, vnode in node.value:
+        kmark = _mark(file, knode.start_mark)
+        if not isinstance(knode, yaml.ScalarNode):
+            problems.add(kmark, "", "a mapping key must be a plain word")
+            continue
+        key = knode.value
+        if key in out:
+            first = key_marks[key]
+            problems.add(kmark, "", f"duplicate key '{key}' (first at line {first.line}, column {first.col})")
+            continue
+        out[key] = _convert(vnode, file, problems)
+        key_marks[key] = kmark
+    return Y(out, mark, key_marks=key_marks)
+
+
+def load(text: str, file: str, problems: Problems) -> Y | None:
+    """Read one YAML document; problems go to `problems`. None if nothing usable was read."""
+    loader = _Loader(text, file, problems)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        m = e.problem_mark or e.context_mark
+        where = _mark(file, m) if m else Mark(file, 1, 1)
+        problems.add(where, "", f"not valid YAML: {e.problem or e.context}")
+        return None
+    finally:
+        loader.dispose()
+    if node is None:
+        problems.add(Mark(file, 1, 1), "", "the file is empty; expected a mapping with `schema:`")
+        return None
+    return _convert(node, file, problems)
+
+
+def is_float_text(text: str) -> bool:
+    return bool(_FLOAT.fullmatch(text.strip()))
+
+
+def is_leading_zero(text: str) -> bool:
+    t = text.strip()
+    return bool(_LEADING_ZERO.fullmatch(t) or _OCTAL_STYLE.fullmatch(t))
