@@ -24,7 +24,7 @@ PYTHON_RESERVED = frozenset(
         "Optional", "Any", "annotations", "DecodeError", "EncodeError", "typing", "enum",
         # the generated API
         "to_bytes", "from_bytes", "from_prefix", "from_int", "size", "SIZE", "SIZES", "VERSIONS",
-        "layout_version", "is_newer_version", "reserved_bits", "replace",
+        "layout_version", "is_newer_version", "reserved_bits", "replace", "verify",
     ]
 )
 
