@@ -3,6 +3,6 @@
 `render_project(schemas) -> {relative path: text}` for files that span schemas.
 """
 
-from . import python, vectors
+from . import docs, python, vectors
 
-TARGETS = [vectors, python]
+TARGETS = [vectors, python, docs]

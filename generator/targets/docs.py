@@ -1,0 +1,151 @@
+"""Docs target: one Markdown page per schema, the page a reviewer reads in a PR.
+
+Byte diagrams are RFC-style ASCII art (32 bits a row) drawn from the layout
+engine's offsets and sizes; bit diagrams are Mermaid `packet-beta`, which
+GitHub renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Bitmap, Enum, Field, Schema, Struct
+from ..render import banner, doc_lines, environment, one_line
+
+ROW = 4  # bytes a diagram row
+CELL = 16  # characters a byte takes in a row (8 bits, 2 characters each)
+COLLAPSE = 3  # a field spanning more rows than this shows its first and last row only
+
+
+def cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped."""
+    return one_line(text).replace("|", "\\|")
+
+
+def type_link(f: Field) -> str:
+    t = f.type
+    base = t.target.name
+    link = f"`{base}`" if t.kind == "scalar" else f"[`{base}`](#{base.lower()})"
+    if t.is_array:
+        return f"{link}[{t.count_const or t.count}]" + (f" ({t.count})" if t.count_const else "")
+    return link
+
+
+@dataclass
+class _Segment:
+    start: int
+    end: int  # exclusive
+    label: str
+
+
+def _centered(text: str, width: int) -> str:
+    if len(text) > width:
+        text = text[: max(width - 1, 0)] + "…" if width > 1 else ""
+    return text.center(width)
+
+
+def byte_diagram(st: Struct) -> list[str]:
+    """RFC-style diagram of the newest layout: 4 bytes a row, big fields collapsed."""
+    segs: list[_Segment] = []
+    for f in st.fields:
+        label = f.name
+        if f.first_version > st.layouts[0].version:
+            label += f" (v{f.first_version}+)"
+        segs.append(_Segment(f.offset, f.offset + f.size, label))
+    size = st.size
+    header = [
+        " " + "".join(f"{(b // 10) % 10:<2}" if b % 10 == 0 else "  " for b in range(32)).rstrip(),
+        " " + " ".join(str(b % 10) for b in range(32)),
+    ]
+    lines = header[:]
+    rows = (size + ROW - 1) // ROW
+
+    def border(nbytes: int) -> str:
+        return "+" + "-+" * (nbytes * 8)
+
+    lines.append(border(min(ROW, size)))
+    r = 0
+    while r < rows:
+        lo, hi = r * ROW, min(r * ROW + ROW, size)
+        # A field that covers whole rows beyond this one may be collapsed.
+        seg = next(s for s in segs if s.start <= lo < s.end)
+        first_row = (seg.start + ROW - 1) // ROW if seg.start % ROW else seg.start // ROW
+        last_full = seg.end // ROW - 1
+        if seg.start <= lo and seg.end >= hi and r == first_row and last_full - first_row + 1 > COLLAPSE:
+            width = (hi - lo) * CELL - 1
+            lines.append("|" + _centered(seg.label, width) + "|")
+            lines.append("~" + _centered(f"{seg.end - seg.start} bytes", width) + "~")
+            r = last_full
+            lines.append("|" + " " * width + "|")
+            lines.append(border(hi - lo))
+            r += 1
+            continue
+        text = "|"
+        b = lo
+        while b < hi:
+            s = next(s for s in segs if s.start <= b < s.end)
+            end = min(s.end, hi)
+            width = (end - b) * CELL - 1
+            text += (_centered(s.label, width) if b == s.start else " " * width) + "|"
+            b = end
+        lines.append(text)
+        # The border below marks where fields end inside this row.
+        nbytes = hi - lo
+        ends = {s.end for s in segs}
+        if any(lo < e <= hi for e in ends) or r == rows - 1:
+            lines.append(border(nbytes))
+        else:
+            lines.append("+" + " " * (nbytes * CELL - 1) + "+")
+        r += 1
+    return lines
+
+
+def bit_diagram(bm: Bitmap) -> list[str]:
+    parts = [(f.lo, f.hi, f.name) for f in bm.fields] + [(r.lo, r.hi, "reserved") for r in bm.reserved]
+    lines = ["packet-beta"]
+    for lo, hi, name in sorted(parts):
+        where = f"{lo}" if lo == hi else f"{lo}-{hi}"
+        lines.append(f'  {where}: "{name}"')
+    return lines
+
+
+def _version_notes(schema: Schema) -> list[dict]:
+    """What each version adds over the one before it, from the `since` marks."""
+    notes = []
+    for prev, v in zip(schema.versions, schema.versions[1:]):
+        types = [t for t in schema.types if t.since == v]
+        values = [(e, x) for e in schema.enums for x in e.values if x.since == v and e.since != v]
+        bits = [(b, f) for b in schema.bitmaps for f in b.fields if f.since == v and b.since != v]
+        fields = [(s, f) for s in schema.structs for f in s.fields if f.since == v]
+        sizes = [(s, s.size_in(prev), s.size_in(v)) for s in schema.structs if s.size_in(prev) != s.size_in(v)]
+        notes.append({"version": v, "prev": prev, "types": types, "enum_values": values, "bits": bits, "fields": fields, "sizes": sizes})
+    return notes
+
+
+def context(schema: Schema) -> dict:
+    return {
+        "schema": schema,
+        "banner": banner(schema).lines,
+        "doc": "\n".join(doc_lines(schema.doc)),
+        "notes": _version_notes(schema),
+        "byte_diagram": byte_diagram,
+        "bit_diagram": bit_diagram,
+        "type_link": type_link,
+        "doc_block": lambda text: "\n".join(doc_lines(text)),
+        "is_enum": lambda t: isinstance(t, Enum),
+    }
+
+
+def render(schema: Schema) -> dict[str, str]:
+    env = environment("docs")
+    env.filters["cell"] = cell
+    text = env.get_template("page.md.j2").render(context(schema))
+    # One blank line between blocks at most, one newline at the end.
+    out: list[str] = []
+    for line in text.splitlines():
+        if line.strip() == "" and (not out or out[-1] == ""):
+            continue
+        out.append(line.rstrip())
+    while out and out[-1] == "":
+        out.pop()
+    return {f"docs/{schema.name}.md": "\n".join(out) + "\n"}

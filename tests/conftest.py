@@ -1,0 +1,34 @@
+"""Shared helpers for the generator's own tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+IGVM_SCHEMA = ROOT / "schema" / "igvm_attest.yaml"
+FEATURES_SCHEMA = ROOT / "tests" / "schemas" / "features.yaml"
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in a scratch directory, so paths in messages are short and nothing leaks."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_cli(*args: str) -> int:
+    return main(list(args))
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under root with its content."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): os.stat(p).st_mtime_ns for p in sorted(root.rglob("*")) if p.is_file()}

@@ -1,0 +1,215 @@
+"""Every kind of schema error is refused with FILE:LINE:COL: PATH: message, and nothing is written."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli, tree
+
+HEAD = "schema: t\nendian: little\nversions: [1, 2]\n"  # lines 1-3
+
+
+def s(body: str) -> str:
+    return HEAD + textwrap.dedent(body).lstrip("\n")
+
+
+# (id, schema text, [(line, token, path, fragment of the message)]): the column is where
+# `token` first stands on that line of the text (1 for an empty token).
+CASES = [
+    ("yaml-syntax", s("structs: [\n"), [(5, "", "", "not valid YAML")]),
+    (
+        "alias",
+        s("""
+        constants:
+          - &c {name: A, type: u8, value: 1}
+          - *c
+        """),
+        [(5, "&c", "", "anchors"), (6, "*c", "", "aliases")],
+    ),
+    ("tag", s("constants:\n  - {name: A, type: u8, value: !!int 1}\n"), [(5, "!!int", "", "tags")]),
+    ("duplicate-key", s("constants:\n  - {name: A, type: u8, value: 1, value: 2}\n"), [(5, "value: 2", "", "duplicate key 'value'")]),
+    ("leading-zero", s("constants:\n  - {name: A, type: u8, value: 010}\n"), [(5, "010", "constants[0].value", "ambiguous")]),
+    ("float", s("constants:\n  - {name: A, type: u8, value: 1.5}\n"), [(5, "1.5", "constants[0].value", "not a whole number")]),
+    ("yaml-boolean-name", s("enums:\n  - name: E\n    type: u8\n    values:\n      - {name: ON, value: 1}\n"), [(8, "ON", "enums[0].values[0].name", "quote it")]),
+    ("yaml-null-name", s("structs:\n  - name: S\n    fields:\n      - {name: null, type: u8}\n"), [(7, "null", "structs[0].fields[0].name", "quote it")]),
+    ("unknown-top-key", s("struct: []\n"), [(4, "struct", "struct", "unknown key 'struct'; accepted keys")]),
+    ("missing-key", s("constants:\n  - {name: A, type: u8}\n"), [(5, "{", "constants[0]", "missing required key 'value'")]),
+    ("endian", "schema: t\nendian: big\n", [(2, "big", "endian", "only 'little' is supported")]),
+    ("versions-order", "schema: t\nendian: little\nversions: [2, 1]\n", [(3, "[", "versions", "ascending")]),
+    ("since-not-a-version", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u8, since: 3}\n"), [(7, "3}", "structs[0].fields[0].since", "not one of the schema's versions")]),
+    ("bad-type-name", s("structs:\n  - name: my_struct\n    fields:\n      - {name: a, type: u8}\n"), [(5, "my_struct", "structs[0].name", "UpperCamel")]),
+    ("bad-field-name", s("structs:\n  - name: S\n    fields:\n      - {name: Alpha, type: u8}\n"), [(7, "Alpha", "structs[0].fields[0].name", "lower_snake")]),
+    ("bad-constant-name", s("constants:\n  - {name: small, type: u8, value: 1}\n"), [(5, "small", "constants[0].name", "UPPER_SNAKE")]),
+    ("unescapable-name", s("structs:\n  - name: Self\n    fields:\n      - {name: a, type: u8}\n"), [(5, "Self", "structs[0].name", "no target can escape")]),
+    (
+        "duplicate-type",
+        s("constants:\n  - {name: S, type: u8, value: 1}\nstructs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n"),
+        [(7, "S", "structs[0].name", "already defined at line 5")],
+    ),
+    ("duplicate-field", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n      - {name: a, type: u8}\n"), [(8, "a,", "structs[0].fields[1].name", "duplicate field name 'a'")]),
+    (
+        "enum-duplicates",
+        s("enums:\n  - name: E\n    type: u8\n    values:\n      - {name: A, value: 1}\n      - {name: A, value: 1}\n      - {name: C, value: 300}\n"),
+        [
+            (9, "A,", "enums[0].values[1].name", "duplicate value name 'A'"),
+            (9, "1}", "enums[0].values[1].value", "duplicate value 1"),
+            (10, "300", "enums[0].values[2].value", "does not fit u8"),
+        ],
+    ),
+    ("constant-too-big", s("constants:\n  - {name: A, type: i8, value: 128}\n"), [(5, "128", "constants[0].value", "does not fit i8 (-128..127)")]),
+    ("unknown-type", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u128}\n"), [(7, "u128", "structs[0].fields[0].type", "unknown type 'u128'")]),
+    ("array-zero", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[0]'}\n"), [(7, "'u8[0]'", "structs[0].fields[0].type", "at least 1")]),
+    ("array-unknown-constant", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[NOPE]'}\n"), [(7, "'u8[NOPE]'", "structs[0].fields[0].type", "'NOPE' is not a constant")]),
+    (
+        "bitmap-problems",
+        s("""
+        bitmaps:
+          - name: B
+            type: u8
+            fields:
+              - {name: a, bits: [0, 3]}
+              - {name: b, bit: 2}
+              - {name: c, bit: 8}
+              - {name: d, bits: [4, 7], type: i8}
+              - {name: e, bits: [4, 6], type: u8, bit: 1}
+        """),
+        [
+            (9, "{", "bitmaps[0].fields[1]", "overlap field a"),
+            (10, "{", "bitmaps[0].fields[2]", "outside B's 8 bits"),
+            (11, "i8", "bitmaps[0].fields[3].type", "signed bit fields are refused"),
+            (12, "{", "bitmaps[0].fields[4]", "exactly one of"),
+        ],
+    ),
+    (
+        "bitmap-type-too-narrow",
+        s("""
+        enums:
+          - name: E
+            type: u8
+            values:
+              - {name: BIG, value: 9}
+        bitmaps:
+          - name: B
+            type: u32
+            fields:
+              - {name: a, bits: [0, 9], type: u8}
+              - {name: m, bits: [10, 12], type: E}
+        """),
+        [(13, "u8", "bitmaps[0].fields[0].type", "too narrow for a 10-bit field"), (14, "E}", "bitmaps[0].fields[1].type", "BIG = 9 does not fit 3 bits")],
+    ),
+    (
+        "padding-hole",
+        s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n      - {name: b, type: u32}\n"),
+        [(8, "{", "structs[0].fields[1]", "implicit padding in S: bytes 1..3 (3 bytes) before 'b'")],
+    ),
+    ("tail-padding", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u32}\n      - {name: b, type: u8}\n"), [(5, "name", "structs[0]", "tail padding in S: bytes 5..7")]),
+    (
+        "version-tail-padding",
+        s("structs:\n  - name: S\n    version_field: version\n    fields:\n      - {name: time, type: u64}\n      - {name: version, type: u32}\n      - {name: extra, type: u32, since: 2}\n"),
+        [(5, "name", "structs[0]", "version 1 of S would end at byte 12")],
+    ),
+    (
+        "since-not-appended",
+        s("structs:\n  - name: S\n    version_field: v\n    fields:\n      - {name: v, type: u32}\n      - {name: a, type: u32, since: 2}\n      - {name: b, type: u32}\n"),
+        [(10, "{", "structs[0].fields[2]", "a version may only append")],
+    ),
+    ("missing-version-field", s("structs:\n  - name: S\n    fields:\n      - {name: v, type: u32}\n      - {name: a, type: u32, since: 2}\n"), [(5, "name", "structs[0]", "needs `version_field:`")]),
+    (
+        "version-field-after-since",
+        s("structs:\n  - name: S\n    version_field: b\n    fields:\n      - {name: a, type: u32, since: 1}\n      - {name: b, type: u32, since: 2}\n"),
+        [(5, "name", "structs[0].version_field", "must be present in every version")],
+    ),
+    ("version-field-unknown", s("structs:\n  - name: S\n    version_field: nope\n    fields:\n      - {name: a, type: u32}\n"), [(5, "name", "structs[0].version_field", "S has no field 'nope'")]),
+    (
+        "versioned-not-last",
+        s("""
+        structs:
+          - name: V
+            version_field: v
+            fields:
+              - {name: v, type: u32}
+              - {name: x, type: u32, since: 2}
+          - name: S
+            fields:
+              - {name: inner, type: V}
+              - {name: after, type: u32}
+          - name: A
+            fields:
+              - {name: many, type: 'V[2]'}
+        """),
+        [(12, "{", "structs[1].fields[0]", "may only be embedded as the last field"), (16, "{", "structs[2].fields[0].type", "may not be an array element")],
+    ),
+    (
+        "cycle",
+        s("structs:\n  - name: A\n    fields:\n      - {name: b, type: B}\n  - name: B\n    fields:\n      - {name: a, type: A}\n"),
+        [(10, "{", "structs[1].fields[0].type", "contains itself (A -> B -> A)")],
+    ),
+    (
+        "assertions",
+        s("structs:\n  - name: S\n    size: 8\n    fields:\n      - {name: a, type: u32, offset: 4}\n"),
+        [(5, "name", "structs[0].size", "S is 4 bytes (newest version), not 8"), (8, "{", "structs[0].fields[0].offset", "'a' is at byte 0, not 4")],
+    ),
+    (
+        "fixed-values",
+        s("""
+        enums:
+          - name: E
+            type: u8
+            values:
+              - {name: A, value: 1}
+        structs:
+          - name: S
+            fields:
+              - {name: a, type: u8, value: 256}
+              - {name: e, type: E, value: E.B}
+              - {name: arr, type: 'u8[2]', value: 1}
+        """),
+        [
+            (12, "256", "structs[0].fields[0].value", "does not fit u8"),
+            (13, "E.B", "structs[0].fields[1].value", "'E.B' is not a value of E"),
+            (14, "1}", "structs[0].fields[2].value", "for scalar and enum fields"),
+        ],
+    ),
+    ("too-large", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[1048577]'}\n"), [(5, "name", "structs[0]", "no type may exceed 1 MiB")]),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_refused_with_marks_and_nothing_written(in_tmp: Path, capsys: pytest.CaptureFixture[str], text: str, expected: list) -> None:
+    (in_tmp / "bad.yaml").write_text(text)
+    out = in_tmp / "out"
+    assert run_cli("generate", "bad.yaml", "--out", "out") == 2
+    err = capsys.readouterr().err
+    lines = text.splitlines()
+    for line, token, path, fragment in expected:
+        col = lines[line - 1].index(token) + 1 if token and line <= len(lines) else 1
+        prefix = f"bad.yaml:{line}:{col}: {path + ': ' if path else ''}"
+        hits = [ln for ln in err.splitlines() if ln.startswith(prefix) and fragment in ln]
+        assert hits, f"expected a line starting {prefix!r} containing {fragment!r} in:\n{err}"
+    assert "nothing was written" in err
+    assert not out.exists()
+
+
+def test_all_problems_of_all_files_reported_at_once(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "a.yaml").write_text(s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n      - {name: b, type: u32}\n      - {name: c, type: nope}\n"))
+    (in_tmp / "b.yaml").write_text("schema: b\nendian: big\n")
+    assert run_cli("check", "a.yaml", "b.yaml", "--out", "out") == 2
+    err = capsys.readouterr().err
+    assert "a.yaml:9:25: structs[0].fields[2].type: unknown type 'nope'" in err
+    assert "b.yaml:2:9: endian:" in err
+    assert "refused: 2 problems" in err
+
+
+def test_refused_schema_leaves_existing_output_untouched(in_tmp: Path) -> None:
+    from conftest import IGVM_SCHEMA
+
+    good = in_tmp / "igvm_attest.yaml"
+    good.write_text(IGVM_SCHEMA.read_text())
+    assert run_cli("generate", str(good), "--out", "out") == 0
+    before = tree(in_tmp / "out")
+    good.write_text(good.read_text().replace("size: 24\n", "size: 28\n", 1))
+    assert run_cli("generate", str(good), "--out", "out") == 2
+    assert tree(in_tmp / "out") == before
