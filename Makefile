@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: generate check test test-python
+.PHONY: generate check test test-python bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,7 @@ test: check test-python
 
 test-python: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Measure the generated Python codec against hand-written struct code.
+bench: $(STAMP)
+	$(BIN)/python tests/bench_python_codec.py

@@ -713,14 +713,16 @@ class IgvmAttestRequestData:
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestData, int]:
-        layout = cls.layout_version(data)
-        if layout == 2:
+        if len(data) < 20:
+            raise DecodeError("IgvmAttestRequestData", 20, len(data))
+        version = _IgvmAttestRequestData_VERSION.unpack_from(data, 4)[0]
+        if version >= 2:
             if len(data) < 24:
                 raise DecodeError(
                     "IgvmAttestRequestData",
                     24,
                     len(data),
-                    f"version {layout} needs 24 bytes, got {len(data)}",
+                    f"version {version} needs 24 bytes, got {len(data)}",
                 )
             return cls._unflat_v2(_IgvmAttestRequestData_V2.unpack_from(data), 0), 24
         if len(data) < 20:
@@ -728,7 +730,7 @@ class IgvmAttestRequestData:
                 "IgvmAttestRequestData",
                 20,
                 len(data),
-                f"version {layout} needs 20 bytes, got {len(data)}",
+                f"version {version} needs 20 bytes, got {len(data)}",
             )
         return cls._unflat_v1(_IgvmAttestRequestData_V1.unpack_from(data), 0), 20
 
@@ -857,14 +859,16 @@ class IgvmAttestRequestBase:
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestBase, int]:
-        layout = cls.layout_version(data)
-        if layout == 2:
+        if len(data) < 1236:
+            raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
+        version = _IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)[0]
+        if version >= 2:
             if len(data) < 1240:
                 raise DecodeError(
                     "IgvmAttestRequestBase",
                     1240,
                     len(data),
-                    f"version {layout} needs 1240 bytes, got {len(data)}",
+                    f"version {version} needs 1240 bytes, got {len(data)}",
                 )
             return cls._unflat_v2(_IgvmAttestRequestBase_V2.unpack_from(data), 0), 1240
         if len(data) < 1236:
@@ -872,7 +876,7 @@ class IgvmAttestRequestBase:
                 "IgvmAttestRequestBase",
                 1236,
                 len(data),
-                f"version {layout} needs 1236 bytes, got {len(data)}",
+                f"version {version} needs 1236 bytes, got {len(data)}",
             )
         return cls._unflat_v1(_IgvmAttestRequestBase_V1.unpack_from(data), 0), 1236
 
@@ -1079,14 +1083,16 @@ class IgvmAttestKeyReleaseResponseHeader:
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestKeyReleaseResponseHeader, int]:
-        layout = cls.layout_version(data)
-        if layout == 2:
+        if len(data) < 8:
+            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 8, len(data))
+        version = _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(data, 4)[0]
+        if version >= 2:
             if len(data) < 32:
                 raise DecodeError(
                     "IgvmAttestKeyReleaseResponseHeader",
                     32,
                     len(data),
-                    f"version {layout} needs 32 bytes, got {len(data)}",
+                    f"version {version} needs 32 bytes, got {len(data)}",
                 )
             return (
                 cls._unflat_v2(
@@ -1099,7 +1105,7 @@ class IgvmAttestKeyReleaseResponseHeader:
                 "IgvmAttestKeyReleaseResponseHeader",
                 8,
                 len(data),
-                f"version {layout} needs 8 bytes, got {len(data)}",
+                f"version {version} needs 8 bytes, got {len(data)}",
             )
         return (
             cls._unflat_v1(_IgvmAttestKeyReleaseResponseHeader_V1.unpack_from(data), 0),
@@ -1226,14 +1232,16 @@ class IgvmAttestWrappedKeyResponseHeader:
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestWrappedKeyResponseHeader, int]:
-        layout = cls.layout_version(data)
-        if layout == 2:
+        if len(data) < 8:
+            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 8, len(data))
+        version = _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(data, 4)[0]
+        if version >= 2:
             if len(data) < 32:
                 raise DecodeError(
                     "IgvmAttestWrappedKeyResponseHeader",
                     32,
                     len(data),
-                    f"version {layout} needs 32 bytes, got {len(data)}",
+                    f"version {version} needs 32 bytes, got {len(data)}",
                 )
             return (
                 cls._unflat_v2(
@@ -1246,7 +1254,7 @@ class IgvmAttestWrappedKeyResponseHeader:
                 "IgvmAttestWrappedKeyResponseHeader",
                 8,
                 len(data),
-                f"version {layout} needs 8 bytes, got {len(data)}",
+                f"version {version} needs 8 bytes, got {len(data)}",
             )
         return (
             cls._unflat_v1(_IgvmAttestWrappedKeyResponseHeader_V1.unpack_from(data), 0),
@@ -1374,14 +1382,16 @@ class IgvmAttestAkCertResponseHeader:
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestAkCertResponseHeader, int]:
-        layout = cls.layout_version(data)
-        if layout == 2:
+        if len(data) < 8:
+            raise DecodeError("IgvmAttestAkCertResponseHeader", 8, len(data))
+        version = _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)[0]
+        if version >= 2:
             if len(data) < 32:
                 raise DecodeError(
                     "IgvmAttestAkCertResponseHeader",
                     32,
                     len(data),
-                    f"version {layout} needs 32 bytes, got {len(data)}",
+                    f"version {version} needs 32 bytes, got {len(data)}",
                 )
             return (
                 cls._unflat_v2(_IgvmAttestAkCertResponseHeader_V2.unpack_from(data), 0),
@@ -1392,7 +1402,7 @@ class IgvmAttestAkCertResponseHeader:
                 "IgvmAttestAkCertResponseHeader",
                 8,
                 len(data),
-                f"version {layout} needs 8 bytes, got {len(data)}",
+                f"version {version} needs 8 bytes, got {len(data)}",
             )
         return (
             cls._unflat_v1(_IgvmAttestAkCertResponseHeader_V1.unpack_from(data), 0),
