@@ -17,6 +17,14 @@ from typing import Any
 import pytest
 
 import igvm_attest as m
+from codec_igvm_attest import (
+    BITMAP_FIELDS,
+    CLASSES,
+    ENUM_CODES,
+    STRUCT_FIELDS,
+    build,
+    dump,
+)
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parent.parent / "vectors" / "igvm_attest.json").read_text(
@@ -24,104 +32,6 @@ VECTORS = json.loads(
     )
 )["vectors"]
 
-# Per struct: (schema field name, Python attribute, kind, type name, is an array).
-STRUCT_FIELDS: dict[str, list[tuple[str, str, str, str, bool]]] = {
-    "IgvmAttestRequestHeader": [
-        ("signature", "signature", "scalar", "u32", False),
-        ("version", "version", "scalar", "u32", False),
-        ("report_size", "report_size", "scalar", "u32", False),
-        ("request_type", "request_type", "enum", "IgvmAttestRequestType", False),
-        ("status", "status", "scalar", "u32", False),
-        ("reserved", "reserved", "scalar", "u32", True),
-    ],
-    "IgvmAttestRequestData": [
-        ("data_size", "data_size", "scalar", "u32", False),
-        ("version", "version", "enum", "IgvmAttestRequestVersion", False),
-        ("report_type", "report_type", "enum", "IgvmAttestReportType", False),
-        (
-            "report_data_hash_type",
-            "report_data_hash_type",
-            "enum",
-            "IgvmAttestHashType",
-            False,
-        ),
-        ("variable_data_size", "variable_data_size", "scalar", "u32", False),
-        (
-            "capability_bitmap",
-            "capability_bitmap",
-            "bitmap",
-            "IgvmCapabilityBitMap",
-            False,
-        ),
-    ],
-    "IgvmAttestRequestBase": [
-        ("header", "header", "struct", "IgvmAttestRequestHeader", False),
-        ("attestation_report", "attestation_report", "bytes", "u8", True),
-        ("request_data", "request_data", "struct", "IgvmAttestRequestData", False),
-    ],
-    "IgvmErrorInfo": [
-        ("error_code", "error_code", "scalar", "u32", False),
-        ("http_status_code", "http_status_code", "scalar", "u32", False),
-        ("igvm_signal", "igvm_signal", "bitmap", "IgvmSignal", False),
-        ("reserved", "reserved", "scalar", "u32", True),
-    ],
-    "IgvmAttestKeyReleaseResponseHeader": [
-        ("data_size", "data_size", "scalar", "u32", False),
-        ("version", "version", "enum", "IgvmAttestResponseVersion", False),
-        ("error_info", "error_info", "struct", "IgvmErrorInfo", False),
-    ],
-    "IgvmAttestWrappedKeyResponseHeader": [
-        ("data_size", "data_size", "scalar", "u32", False),
-        ("version", "version", "enum", "IgvmAttestResponseVersion", False),
-        ("error_info", "error_info", "struct", "IgvmErrorInfo", False),
-    ],
-    "IgvmAttestAkCertResponseHeader": [
-        ("data_size", "data_size", "scalar", "u32", False),
-        ("version", "version", "enum", "IgvmAttestResponseVersion", False),
-        ("error_info", "error_info", "struct", "IgvmErrorInfo", False),
-    ],
-}
-# Per bitmap: (schema field name, Python attribute).
-BITMAP_FIELDS: dict[str, list[tuple[str, str]]] = {
-    "IgvmCapabilityBitMap": [
-        ("error_code", "error_code"),
-        ("retry", "retry"),
-        ("skip_hw_unsealing", "skip_hw_unsealing"),
-        ("use_rsa_aes_key_wrap_384", "use_rsa_aes_key_wrap_384"),
-        ("corim_endorsement", "corim_endorsement"),
-    ],
-    "IgvmSignal": [
-        ("retry", "retry"),
-        ("skip_hw_unsealing", "skip_hw_unsealing"),
-        ("rsa_aes_key_wrap_384_used", "rsa_aes_key_wrap_384_used"),
-        ("corim_endorsement_requested", "corim_endorsement_requested"),
-    ],
-}
-# Per enum: its struct format code.
-ENUM_CODES: dict[str, str] = {
-    "IgvmAttestRequestVersion": "I",
-    "IgvmAttestResponseVersion": "I",
-    "IgvmAttestReportType": "I",
-    "IgvmAttestRequestType": "I",
-    "IgvmAttestHashType": "I",
-}
-# Python class of every type.
-CLASSES: dict[str, Any] = {
-    "IgvmAttestRequestVersion": m.IgvmAttestRequestVersion,
-    "IgvmAttestResponseVersion": m.IgvmAttestResponseVersion,
-    "IgvmAttestReportType": m.IgvmAttestReportType,
-    "IgvmAttestRequestType": m.IgvmAttestRequestType,
-    "IgvmAttestHashType": m.IgvmAttestHashType,
-    "IgvmCapabilityBitMap": m.IgvmCapabilityBitMap,
-    "IgvmSignal": m.IgvmSignal,
-    "IgvmAttestRequestHeader": m.IgvmAttestRequestHeader,
-    "IgvmAttestRequestData": m.IgvmAttestRequestData,
-    "IgvmAttestRequestBase": m.IgvmAttestRequestBase,
-    "IgvmErrorInfo": m.IgvmErrorInfo,
-    "IgvmAttestKeyReleaseResponseHeader": m.IgvmAttestKeyReleaseResponseHeader,
-    "IgvmAttestWrappedKeyResponseHeader": m.IgvmAttestWrappedKeyResponseHeader,
-    "IgvmAttestAkCertResponseHeader": m.IgvmAttestAkCertResponseHeader,
-}
 # Size of every layout of every struct, as the layout engine computed it.
 SIZES: dict[str, dict[int, int]] = {
     "IgvmAttestRequestHeader": {
@@ -159,56 +69,6 @@ VERSION_FIELDS: dict[str, tuple[int, str, int]] = {
     "IgvmAttestWrappedKeyResponseHeader": (4, "I", 2),
     "IgvmAttestAkCertResponseHeader": (4, "I", 2),
 }
-
-
-def build(type_name: str, value: Any) -> Any:
-    """An object of the generated module from a vector's value."""
-    cls = CLASSES[type_name]
-    if type_name in BITMAP_FIELDS:
-        kwargs = {attr: value[name] for name, attr in BITMAP_FIELDS[type_name]}
-        return cls(**kwargs, reserved_bits=value["_reserved"])
-    if type_name in ENUM_CODES:
-        return cls(value)
-    kwargs = {}
-    for name, attr, kind, tname, is_array in STRUCT_FIELDS[type_name]:
-        if name not in value:
-            continue
-        v = value[name]
-        if kind == "bytes":
-            kwargs[attr] = bytes(v)
-        elif kind == "scalar":
-            kwargs[attr] = v
-        elif is_array:
-            kwargs[attr] = [build(tname, x) for x in v]
-        else:
-            kwargs[attr] = build(tname, v)
-    return cls(**kwargs)
-
-
-def dump(type_name: str, obj: Any) -> Any:
-    """A vector's value from an object of the generated module."""
-    if type_name in BITMAP_FIELDS:
-        out = {name: getattr(obj, attr) for name, attr in BITMAP_FIELDS[type_name]}
-        out["_reserved"] = obj.reserved_bits
-        return out
-    if type_name in ENUM_CODES:
-        assert isinstance(obj, CLASSES[type_name])
-        return int(obj)
-    out = {}
-    for name, attr, kind, tname, is_array in STRUCT_FIELDS[type_name]:
-        v = getattr(obj, attr)
-        if v is None:
-            continue
-        if kind == "bytes":
-            assert isinstance(v, bytes)
-            out[name] = list(v)
-        elif kind == "scalar":
-            out[name] = list(v) if is_array else v
-        elif is_array:
-            out[name] = [dump(tname, x) for x in v]
-        else:
-            out[name] = dump(tname, v)
-    return out
 
 
 def _id(v: dict[str, Any]) -> str:

@@ -353,4 +353,5 @@ def render(schema: Schema) -> dict[str, str]:
     ctx = context(schema)
     module = _format(env.get_template("module.py.j2").render(ctx))
     tests = _format(env.get_template("test_module.py.j2").render(ctx))
-    return {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests}
+    codec = _format(env.get_template("codec.py.j2").render(ctx))
+    return {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests, f"python/codec_{schema.name}.py": codec}
