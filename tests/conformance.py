@@ -1,0 +1,248 @@
+"""The differential conformance harness: every target reads and writes the same bytes as the same values.
+
+Each target is a codec program (see the codec entry points generated beside each
+target's code) that reads `TYPE VERSION HEX` lines and prints one JSON line per
+case. A batch of cases is sent to every target in one process each; the answers
+are compared case by case, and with the layout engine's reference codec.
+A mismatch is reported with the type, the field and the differing bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator import codec
+from generator.model import Bitmap, Enum, Schema, Struct
+from generator.targets.vectors import _Maker
+
+
+@dataclass(frozen=True)
+class Case:
+    type: str
+    version: str  # "auto" or a layout version
+    data: bytes
+
+    @property
+    def line(self) -> str:
+        return f"{self.type} {self.version} {self.data.hex() or '-'}"
+
+
+@dataclass
+class Target:
+    name: str
+    argv: list[str]
+    cwd: Path | None = None
+
+    def run(self, cases: list[Case]) -> list[dict[str, Any]]:
+        text = "".join(c.line + "\n" for c in cases)
+        proc = subprocess.run(self.argv, input=text, capture_output=True, text=True, cwd=self.cwd, timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{self.name} codec failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        out = [json.loads(line) for line in proc.stdout.splitlines()]
+        if len(out) != len(cases):
+            raise RuntimeError(f"{self.name} codec answered {len(out)} lines for {len(cases)} cases")
+        return out
+
+
+def python_target(out_dir: Path, schema: str) -> Target:
+    return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
+
+
+def load_python_module(out_dir: Path, schema: str):
+    """The generated codec module (and with it the generated module) of `schema` in `out_dir`."""
+    path = out_dir / "python"
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+    for name in (schema, f"codec_{schema}"):
+        sys.modules.pop(name, None)
+    spec = importlib.util.spec_from_file_location(f"codec_{schema}", path / f"codec_{schema}.py")
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# --- cases ------------------------------------------------------------------------
+
+
+def types_of(schema: Schema) -> list[Enum | Bitmap | Struct]:
+    return list(schema.types)
+
+
+def value_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[tuple[Any, int | None, Any]]:
+    """Random field values within each field's range, for every type and layout: (type, layout, value).
+
+    Unknown enum values and set reserved bits come up as often as known ones.
+    """
+    out: list[tuple[Any, int | None, Any]] = []
+    for t in types_of(schema):
+        if isinstance(t, Struct):
+            n = max(per_layout // max(1, t.size // 256), 50)
+            for lay in t.layouts:
+                for _ in range(n):
+                    mode = rng.choice(("random", "random", "random", "max", "min", "reserved", "unknown", "zero"))
+                    out.append((t, lay.version, _Maker(mode, random.Random(rng.getrandbits(64))).struct(t, lay.version)))
+        elif isinstance(t, Bitmap):
+            for _ in range(per_layout):
+                out.append((t, None, codec.bitmap_value(t, rng.choice((rng.getrandbits(t.type.bits), t.reserved_mask, t.type.max, 0)))))
+        else:
+            for _ in range(per_layout):
+                pick = rng.random()
+                v = rng.choice(t.values).value if pick < 0.5 else rng.choice((t.type.min, t.type.max, rng.randint(t.type.min, t.type.max)))
+                out.append((t, None, v))
+    return out
+
+
+def raw_cases(schema: Schema, rng: random.Random, per_type: int) -> list[Case]:
+    """Random byte strings shorter, exactly as long as and longer than each layout, with version
+    fields set to known, older, newer and arbitrary values."""
+    cases = []
+    for t in types_of(schema):
+        sizes = [lay.size for lay in t.layouts] if isinstance(t, Struct) else [t.type.size]
+        for _ in range(per_type):
+            size = rng.choice(sizes)
+            n = rng.choice((0, 1, max(size - 1, 0), size, size, size, size + 1, size + rng.randint(2, 16), rng.randint(0, size + 8)))
+            data = bytearray(rng.randbytes(n))
+            if isinstance(t, Struct) and t.versioned and rng.random() < 0.7:
+                vt = t.version_type
+                scalar = vt.type if isinstance(vt, Enum) else vt
+                end = t.version_offset + scalar.size
+                if n >= end:
+                    known = [lay.version for lay in t.layouts]
+                    v = rng.choice(known + [0, known[-1] + 1, scalar.max, rng.randint(max(scalar.min, 0), scalar.max)])
+                    data[t.version_offset : end] = v.to_bytes(scalar.size, "little", signed=scalar.signed)
+            cases.append(Case(t.name, "auto", bytes(data)))
+    return cases
+
+
+# --- comparing ----------------------------------------------------------------------
+
+
+def _field_at(st: Struct, layout: int, offset: int, prefix: str = "") -> str:
+    """The dotted path of the field that holds byte `offset` of layout `layout` of `st`."""
+    for f in st.layout_for(layout).fields:
+        inner = f.type.target
+        nested = isinstance(inner, Struct) and not f.type.is_array
+        size = inner.size_in(layout) if nested else f.size
+        if not f.offset <= offset < f.offset + size:
+            continue
+        path, rel = prefix + f.name, offset - f.offset
+        if f.type.is_array:
+            index, rel = divmod(rel, f.size // (f.type.count or 1))
+            path += f"[{index}]"
+        if isinstance(inner, Struct):
+            return _field_at(inner, layout if nested else inner.newest.version, rel, path + ".")
+        return path
+    return prefix + "(beyond the fields)"
+
+
+def _value_diffs(a: Any, b: Any, path: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                out.append(f"{path}{k}: present in only one")
+            else:
+                out += _value_diffs(a[k], b[k], f"{path}{k}.")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += _value_diffs(x, y, f"{path[:-1]}[{i}].")
+        return out
+    return [] if a == b else [f"{path[:-1] or '(value)'}: {a!r} != {b!r}"]
+
+
+def describe(schema: Schema, case: Case, name_a: str, a: dict, name_b: str, b: dict) -> str:
+    """One mismatch, naming the type, the fields and the differing bytes."""
+    head = f"{case.type} (VERSION {case.version}, {len(case.data)} bytes in): {name_a} and {name_b} disagree"
+    lines = [head]
+    if "error" in a or "error" in b:
+        lines.append(f"  {name_a}: {a}")
+        lines.append(f"  {name_b}: {b}")
+        return "\n".join(lines)
+    if a.get("layout") != b.get("layout"):
+        lines.append(f"  layout: {name_a} {a.get('layout')} vs {name_b} {b.get('layout')}")
+    for d in _value_diffs(a.get("value"), b.get("value")):
+        lines.append(f"  field {d}")
+    ha, hb = bytes.fromhex(a.get("hex", "")), bytes.fromhex(b.get("hex", ""))
+    if ha != hb:
+        t = schema.type(case.type)
+        diff = [i for i in range(max(len(ha), len(hb))) if i >= len(ha) or i >= len(hb) or ha[i] != hb[i]]
+        layout = a.get("layout") or b.get("layout")
+        where = sorted({_field_at(t, layout, i) for i in diff if isinstance(t, Struct) and i < t.size_in(layout)}) if isinstance(t, Struct) else [case.type]
+        lines.append(f"  bytes differ at offsets {diff[:16]}{' ...' if len(diff) > 16 else ''} (fields {', '.join(where)})")
+        lines.append(f"    {name_a}: {ha.hex()}")
+        lines.append(f"    {name_b}: {hb.hex()}")
+    if a.get("rest") != b.get("rest"):
+        lines.append(f"  rest: {a.get('rest')} vs {b.get('rest')}")
+    return "\n".join(lines)
+
+
+@dataclass
+class Report:
+    cases: int
+    mismatches: list[str]
+
+    def __bool__(self) -> bool:
+        return not self.mismatches
+
+
+def compare(schema: Schema, cases: list[Case], answers: dict[str, list[dict[str, Any]]], limit: int = 20) -> Report:
+    """Every target's answer to every case must be the same."""
+    names = list(answers)
+    bad: list[str] = []
+    for i, case in enumerate(cases):
+        first = answers[names[0]][i]
+        for other in names[1:]:
+            if answers[other][i] != first:
+                bad.append(describe(schema, case, names[0], first, other, answers[other][i]))
+                break
+        if len(bad) >= limit:
+            break
+    return Report(len(cases), bad)
+
+
+def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tuple[Any, int | None, Any]]) -> Report:
+    """Values encoded by the generated Python module, decoded and re-encoded by every target."""
+    cases: list[Case] = []
+    expected: list[dict[str, Any]] = []
+    bad: list[str] = []
+    for t, layout, value in values:
+        obj = py_codec.build(t.name, value)
+        data = struct.pack("<" + py_codec.ENUM_CODES[t.name], obj) if isinstance(t, Enum) else obj.to_bytes()
+        reference = codec.encode(t, value, layout)
+        if data != reference:
+            bad.append(f"{t.name} v{layout}: Python encodes {data.hex()}, the layout engine {reference.hex()}")
+        cases.append(Case(t.name, str(layout) if layout is not None else "auto", data))
+        expected.append({"type": t.name, "layout": layout, "value": value, "hex": reference.hex(), "rest": 0})
+    answers = {"layout engine": expected}
+    for target in targets:
+        answers[target.name] = target.run(cases)
+    report = compare(schema, cases, answers)
+    report.mismatches = bad[:20] + report.mismatches
+    return report
+
+
+def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> Report:
+    """Raw bytes: all targets decode to the same values and bytes, or all refuse; and every
+    dispatch agrees with the layout engine."""
+    answers = {target.name: target.run(cases) for target in targets}
+    report = compare(schema, cases, answers)
+    first = answers[targets[0].name]
+    for case, ans in zip(cases, first):
+        t = schema.type(case.type)
+        if not isinstance(t, Struct) or "error" in ans or not t.versioned:
+            continue
+        expected = t.layout_for(codec.read_version(t, case.data)).version
+        if ans["layout"] != expected:
+            report.mismatches.append(f"{case.type}: dispatch chose layout {ans['layout']}, the layout engine {expected} for {case.line}")
+    return report

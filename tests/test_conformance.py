@@ -1,0 +1,83 @@
+"""Differential round trips across every target, on the IGVM schema and the feature zoo.
+
+`make test` runs a fast pass (several thousand cases per type); `make conformance`
+(CONFORMANCE_DEEP=1) runs a deep one and prints cases per second.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import conformance as cf
+from conftest import IGVM_SCHEMA, ROOT
+
+from generator import load_file, output
+
+DEEP = os.environ.get("CONFORMANCE_DEEP") == "1"
+EXAMPLES = 12 if DEEP else 2
+PER_LAYOUT = 2000 if DEEP else 700
+ZOO_SCHEMA = ROOT / "tests" / "schemas" / "zoo.yaml"
+BUILD = ROOT / "build" / "conformance"
+TOTALS: dict[str, list[float]] = {}
+
+
+def _prepare(name: str) -> tuple:
+    if name == "igvm_attest":
+        schema = load_file(IGVM_SCHEMA)
+        out = ROOT / "generated"
+    else:
+        schema = load_file(ZOO_SCHEMA)
+        out = BUILD / "zoo"
+        output.write(output.render_all([schema]), out)
+    targets = [cf.python_target(out, schema.name)]
+    return schema, out, targets, cf.load_python_module(out, schema.name)
+
+
+@pytest.fixture(scope="module", params=["igvm_attest", "zoo"])
+def world(request: pytest.FixtureRequest) -> tuple:
+    return _prepare(request.param)
+
+
+def _tally(kind: str, cases: int, seconds: float) -> None:
+    TOTALS.setdefault(kind, [0, 0.0])
+    TOTALS[kind][0] += cases
+    TOTALS[kind][1] += seconds
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1))
+def test_random_values_round_trip_through_every_target(world: tuple, seed: int) -> None:
+    schema, _, targets, py = world
+    values = cf.value_cases(schema, random.Random(seed), PER_LAYOUT)
+    start = time.perf_counter()
+    report = cf.round_trip(schema, py, targets, values)
+    _tally("values", report.cases, time.perf_counter() - start)
+    assert report, "\n\n".join(report.mismatches)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1))
+def test_random_bytes_decode_alike_or_are_refused_alike(world: tuple, seed: int) -> None:
+    schema, _, targets, _ = world
+    cases = cf.raw_cases(schema, random.Random(seed), PER_LAYOUT)
+    start = time.perf_counter()
+    report = cf.raw_agreement(schema, targets, cases)
+    _tally("bytes", report.cases, time.perf_counter() - start)
+    assert report, "\n\n".join(report.mismatches)
+
+
+def test_zz_report_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    """Prints how many cases ran and how fast (shown with -s, as `make conformance` runs it)."""
+    assert TOTALS, "the conformance tests above ran no case"
+    with capsys.disabled():
+        total = sum(n for n, _ in TOTALS.values())
+        seconds = sum(t for _, t in TOTALS.values())
+        parts = ", ".join(f"{kind}: {int(n)} cases" for kind, (n, _) in TOTALS.items())
+        print(f"\nconformance: {int(total)} cases ({parts}) in {seconds:.1f} s = {total / seconds:,.0f} cases/s")
