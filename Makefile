@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: generate check test test-python bench
+.PHONY: generate check test test-python bench test-c
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ check: $(STAMP)
 	$(BIN)/python -m generator check
 
 ## Every test: generated files current, generator tests, every target's generated tests.
-test: check test-python
+test: check test-python test-c
 
 test-python: $(STAMP)
 	$(BIN)/python -m pytest
@@ -31,3 +31,8 @@ test-python: $(STAMP)
 ## Measure the generated Python codec against hand-written struct code.
 bench: $(STAMP)
 	$(BIN)/python tests/bench_python_codec.py
+
+## The C target: each generated test built as C11 and C++17 (gcc/g++, and clang/clang++, installed
+## from Debian's packages when absent) under ASan/UBSan and run; each header compiled alone.
+test-c:
+	$(PYTHON) tests/c_toolchain.py --generated generated/c --build build/c

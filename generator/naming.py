@@ -45,7 +45,24 @@ C_RESERVED = frozenset(
     friend mutable namespace new noexcept not not_eq nullptr operator or or_eq private protected public
     reinterpret_cast requires static_assert static_cast template this thread_local throw true try typeid
     typename using virtual wchar_t xor xor_eq char8_t char16_t char32_t NULL offsetof errno assert
-    int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t size_t""".split()
+    int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t size_t"""
+    # C23 keywords and the macros of <stdalign.h>, <stdnoreturn.h>, <complex.h>
+    """ typeof typeof_unqual _BitInt _Decimal32 _Decimal64 _Decimal128 noreturn complex imaginary I"""
+    # every other name <stdint.h> and <stddef.h> define (the header includes them): a constant
+    # named UINT32_MAX would redefine a standard macro
+    """ int_least8_t int_least16_t int_least32_t int_least64_t uint_least8_t uint_least16_t
+    uint_least32_t uint_least64_t int_fast8_t int_fast16_t int_fast32_t int_fast64_t uint_fast8_t
+    uint_fast16_t uint_fast32_t uint_fast64_t intptr_t uintptr_t intmax_t uintmax_t ptrdiff_t
+    max_align_t INT8_MIN INT16_MIN INT32_MIN INT64_MIN INT8_MAX INT16_MAX INT32_MAX INT64_MAX UINT8_MAX
+    UINT16_MAX UINT32_MAX UINT64_MAX INTPTR_MIN INTPTR_MAX UINTPTR_MAX INTMAX_MIN INTMAX_MAX
+    UINTMAX_MAX PTRDIFF_MIN PTRDIFF_MAX SIG_ATOMIC_MIN SIG_ATOMIC_MAX SIZE_MAX WCHAR_MIN WCHAR_MAX
+    WINT_MIN WINT_MAX INT8_C INT16_C INT32_C INT64_C UINT8_C UINT16_C UINT32_C UINT64_C INTMAX_C
+    UINTMAX_C"""
+    # object-like macros of headers every user includes next to ours (<stdio.h>, which the generated
+    # test includes too, and <windows.h>, where `near`/`far` expand to nothing), and the GNU-mode
+    # predefined `linux`/`unix`: a member of that name would be replaced by the preprocessor
+    """ stdin stdout stderr EOF BUFSIZ FILENAME_MAX FOPEN_MAX TMP_MAX SEEK_SET SEEK_CUR SEEK_END
+    near far interface linux unix TRUE FALSE""".split()
 )
 
 RESERVED = {"python": PYTHON_RESERVED, "rust": RUST_RESERVED, "c": C_RESERVED}
@@ -71,6 +88,29 @@ def upper_snake(name: str) -> str:
 
 def lower_snake(name: str) -> str:
     return upper_snake(name).lower()
+
+
+def c_versioned(name: str, version: int) -> str:
+    """The C name of an older layout: the version suffix appends to the name (or override) with an
+    underscore, IgvmAttestRequestData -> IgvmAttestRequestData_V1, IGVM_KEY_MESSAGE_HEADER -> ..._V1."""
+    return f"{name}_V{version}"
+
+
+def c_part(item: Item) -> str:
+    """An item's name as one part of a longer C identifier (IGVM_SIGNAL_RETRY_MASK, igvm_signal_get_retry):
+    its `c` override, else its schema name. A part is never a whole identifier, so no keyword rule applies."""
+    return item.names.get("c", item.name)
+
+
+def c_macro_prefix(item: Item) -> str:
+    """The prefix of a type's C macros: IgvmAttestReportType -> IGVM_ATTEST_REPORT_TYPE (constants
+    IGVM_ATTEST_REPORT_TYPE_VBS_VM_REPORT, masks IGVM_SIGNAL_RETRY_MASK, sizes ..._SIZE_V1)."""
+    return upper_snake(c_part(item))
+
+
+def c_function_prefix(item: Item) -> str:
+    """The prefix of a type's C helper functions: IgvmSignal -> igvm_signal (igvm_signal_get_retry)."""
+    return lower_snake(c_part(item))
 
 
 def versioned(name: str, version: int) -> str:

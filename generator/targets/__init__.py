@@ -3,6 +3,6 @@
 `render_project(schemas) -> {relative path: text}` for files that span schemas.
 """
 
-from . import docs, python, vectors
+from . import c, docs, python, vectors
 
-TARGETS = [vectors, python, docs]
+TARGETS = [vectors, python, docs, c]

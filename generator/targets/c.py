@@ -1,0 +1,635 @@
+"""C target: one portable header per schema, and a generated test that proves it.
+
+Files: c/<schema>.h and c/test_<schema>.c (templates/c/header.h.j2, templates/c/test.c.j2).
+
+The header compiles unchanged as C11 and C++17 (GCC, Clang, MSVC) and relies on no
+compiler-specific layout behaviour: fixed-width fields only, no bit-fields, no enum
+types as fields, `#pragma pack(push, 1)` only around packed structs, and a
+`static_assert` of every size, alignment and offset the layout engine computed.
+
+Names (rules in generator/naming.py):
+  struct, enum, bitmap  typedef named like the schema type (`ident`: override, else `_` on a
+                        collision); an older version of a struct is NAME_V<v> (`c_versioned`)
+  struct fields         `ident(field, "c")`: `int` -> `int_`
+  constants             the constant's name, as a typed macro: UINT32_C(0x414C4348)
+  enum values           TYPE_VALUE in upper snake case (IGVM_ATTEST_REPORT_TYPE_VBS_VM_REPORT);
+                        a `c` override of a value names the whole macro
+  bitmap fields         TYPE_FIELD_SHIFT, TYPE_FIELD_MASK, TYPE_RESERVED_MASK macros and
+                        static inline type_get_field / type_set_field helpers
+  struct sizes          TYPE_SIZE_V<v> per layout version, type_size_for_version() for
+                        versioned structs
+Every file-scope name the two files declare is collected here; two schema items that
+would map to the same C name are refused with a schema error instead of a compile error.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import codec
+from ..errors import Problem, SchemaError
+from ..model import Bitmap, Enum, Field, Item, Scalar, Schema, Struct
+from ..naming import (
+    C_RESERVED,
+    c_function_prefix,
+    c_macro_prefix,
+    c_part,
+    c_versioned,
+    ident,
+    lower_snake,
+    upper_snake,
+)
+from ..render import banner, doc_lines, environment
+from . import vectors
+
+TARGET = "c"
+WIDTH = 100  # comment text is wrapped to this column
+
+SCALAR_TYPES = {
+    "u8": "uint8_t",
+    "u16": "uint16_t",
+    "u32": "uint32_t",
+    "u64": "uint64_t",
+    "i8": "int8_t",
+    "i16": "int16_t",
+    "i32": "int32_t",
+    "i64": "int64_t",
+}
+
+# Names the generated test declares at file scope (besides one function per test).
+TEST_NAMES = (
+    "CHECK_U CHECK_S CHECK_U_AT CHECK_S_AT check_u check_s check_bytes begin end passed failed "
+    "current current_failed host_is_little_endian test_host_byte_order tests main"
+).split()
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def comment_text(line: str) -> str:
+    """One line of doc text made safe inside a C block comment.
+
+    A backslash goes between `*` and `/` wherever they touch, so the text can neither
+    end the comment (`*/`) nor open a nested one (`/*`, which -Wcomment reports), and
+    between two `?`, so no trigraph (`??/` is a line-splicing backslash in C11) forms.
+    Control characters are written as \\xNN. A trailing backslash stays: inside a block
+    comment it only splices the next comment line onto this one. A `#define` is text.
+    """
+    line = re.sub(r"(?<=\*)(?=/)|(?<=/)(?=\*)|(?<=\?)(?=\?)", lambda _m: "\\", line)
+    line = line.replace("\t", "    ")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", line)
+
+
+def _wrap(lines: list[str], width: int) -> list[str]:
+    out: list[str] = []
+    for ln in lines:
+        if len(ln) <= width:
+            out.append(ln)
+            continue
+        lead = ln[: len(ln) - len(ln.lstrip())]
+        hang = lead + ("  " if ln.lstrip().startswith(("- ", "* ", "+ ")) else "")
+        out += textwrap.wrap(ln, width, initial_indent="", subsequent_indent=hang, break_long_words=False, break_on_hyphens=False) or [ln]
+    return out
+
+
+def comment(lines: list[str], indent: str = "") -> str:
+    """A Doxygen block comment (`/** ... */`) of `lines`, or "" when there is nothing to say."""
+    if not lines:
+        return ""
+    width = max(WIDTH - len(indent) - 3, 40)
+    body = [comment_text(ln).rstrip() for ln in _wrap(lines, width)]
+    if len(body) == 1 and len(indent) + len(body[0]) + 7 <= WIDTH:
+        return f"{indent}/** {body[0]} */\n"
+    inner = "".join(f"{indent} * {ln}\n" if ln else f"{indent} *\n" for ln in body)
+    return f"{indent}/**\n{inner}{indent} */\n"
+
+
+def plain_comment(lines: list[str]) -> str:
+    """A plain block comment (the banner)."""
+    inner = "".join(f" * {comment_text(ln)}\n" for ln in lines)
+    return f"/*\n{inner} */\n"
+
+
+def c_string(text: str) -> str:
+    """A C string literal of `text` (ASCII; `?` escaped so no trigraph forms)."""
+    out = []
+    for ch in text:
+        if ch in '\\"?':
+            out.append("\\" + ch)
+        elif " " <= ch <= "~":
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
+    return '"' + "".join(out) + '"'
+
+
+def _number(v: int) -> str:
+    return str(v) if v < 0x10000 else f"0x{v:X}"
+
+
+def literal(s: Scalar, v: int) -> str:
+    """A typed integer constant: UINT32_C(0x414C4348), (-INT32_C(1)), (-INT64_C(9223372036854775807) - 1).
+
+    The argument of INTn_C must be an unsuffixed constant in range, so a negative value is
+    the negation of a positive one, and a signed minimum is built as -max - 1.
+    """
+    if not s.fits(v):
+        raise ValueError(f"{v} does not fit {s.name}")
+    macro = f"{'INT' if s.signed else 'UINT'}{s.bits}_C"
+    if v >= 0:
+        return f"{macro}({_number(v)})"
+    if v == s.min:
+        return f"(-{macro}({s.max}) - 1)"
+    return f"(-{macro}({-v}))"
+
+
+def element(s: Scalar, v: int) -> str:
+    """A value in an array initializer of type `s`: a plain number where that is exact on
+    every data model (LP64 and LLP64), else the typed form."""
+    if s.bits < 64 and not (s.signed and v == s.min):
+        return str(v)
+    return literal(s, v)
+
+
+def mask(s: Scalar, v: int) -> str:
+    """A bit mask of an unsigned type, every hex digit written: UINT32_C(0xFFFFFFF0)."""
+    return f"UINT{s.bits}_C(0x{v:0{s.size * 2}X})"
+
+
+def _scalar(t: Scalar | Enum | Bitmap) -> Scalar:
+    return t if isinstance(t, Scalar) else t.type
+
+
+def _since_note(item: Item, first: int, since: int | None = None) -> list[str]:
+    v = item.since if since is None else since
+    return [f"Since version {v}."] if v is not None and v > first else []
+
+
+def _doc(text: str, notes: list[str] = ()) -> list[str]:
+    """Doc lines plus generated notes: on the same line after a one-sentence doc, else a paragraph."""
+    lines = doc_lines(text)
+    notes = list(notes)
+    if not notes:
+        return lines
+    if not lines or len(lines) == 1 and lines[0].endswith("."):
+        return [" ".join(lines + notes)]
+    return lines + [""] + notes
+
+
+# --- names --------------------------------------------------------------------------------
+
+
+class _Registry:
+    """Every file-scope C name, with the schema item that produced it."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.owner: dict[str, tuple[Item | None, str]] = {}
+        self.problems: list[Problem] = []
+
+    def claim(self, name: str, item: Item | None, what: str) -> str:
+        prev = self.owner.get(name)
+        if prev is not None:
+            other = prev[1]
+            at = item if item is not None else prev[0]
+            mark, path = (at.mark, at.path) if at is not None else (self.schema.mark, "schema")
+            self.problems.append(Problem(mark, path, f"C name clash: {what} and {other} are both '{name}'; give one of them a `names: {{c: ...}}` override"))
+        else:
+            self.owner[name] = (item, what)
+        return name
+
+    def override_ok(self, item: Item, what: str) -> None:
+        name = item.names.get(TARGET)
+        if name is not None and name in C_RESERVED:
+            self.problems.append(Problem(item.mark, f"{item.path}.names.c", f"the C override '{name}' of {what} is a C/C++ keyword or standard name"))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise SchemaError(self.problems)
+
+
+# --- context ------------------------------------------------------------------------------
+
+
+@dataclass
+class CField:
+    name: str
+    decl: str
+    doc: str
+    offset: int
+
+
+@dataclass
+class CStruct:
+    name: str
+    doc: str
+    size: int
+    align: int
+    fields: list[CField]
+    align_first: int | None  # an explicit alignment on the first member, when the fields alone are less aligned
+
+
+@dataclass
+class CGroup:
+    """One schema struct: its newest layout, one struct per older layout, sizes."""
+
+    packed: bool
+    full: CStruct
+    older: list[CStruct]
+    sizes: list[tuple[str, int, int]]  # (macro, version, size)
+    size_fn: dict[str, Any] | None
+
+
+class _C:
+    """Names and declarations of one schema in C."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.prefix = upper_snake(schema.name)
+        self.reg = _Registry(schema)
+
+    # types -------------------------------------------------------------------------------
+
+    def type_name(self, t: Scalar | Enum | Bitmap | Struct, version: int | None = None) -> str:
+        """The C type of `t`; for a versioned struct, the struct of the layout `version` uses."""
+        if isinstance(t, Scalar):
+            return SCALAR_TYPES[t.name]
+        if isinstance(t, Struct) and t.versioned and version is not None:
+            lay = t.layout_for(version)
+            if lay is not t.newest:
+                return c_versioned(c_part(t), lay.version)
+        return ident(t, TARGET)
+
+    def enum_const(self, e: Enum, value: int) -> str | None:
+        for ev in e.values:
+            if ev.value == value:
+                return ev.names.get(TARGET) or f"{c_macro_prefix(e)}_{ev.name}"
+        return None
+
+    def value_expr(self, t: Scalar | Enum, v: int) -> str:
+        """An expression of type `t` for `v`: the enum's constant when it names `v`."""
+        if isinstance(t, Enum):
+            return self.enum_const(t, v) or f"({self.type_name(t)}){literal(t.type, v)}"
+        return literal(t, v)
+
+    def field_name(self, f: Field) -> str:
+        return ident(f, TARGET)
+
+    def bit_macro(self, bm: Bitmap, bf, suffix: str) -> str:
+        return f"{c_macro_prefix(bm)}_{upper_snake(c_part(bf))}_{suffix}"
+
+    def bit_fn(self, bm: Bitmap, bf, op: str) -> str:
+        return f"{c_function_prefix(bm)}_{op}_{lower_snake(c_part(bf))}"
+
+    def size_macro(self, st: Struct, version: int) -> str:
+        return f"{c_macro_prefix(st)}_SIZE_V{version}"
+
+    def size_fn(self, st: Struct) -> str:
+        return f"{c_function_prefix(st)}_size_for_version"
+
+    # header ------------------------------------------------------------------------------
+
+    def constants(self) -> list[dict[str, Any]]:
+        out = []
+        for c in self.schema.constants:
+            name = self.reg.claim(ident(c, TARGET), c, f"constant {c.name}")
+            self.reg.override_ok(c, f"constant {c.name}")
+            out.append({"name": name, "value": literal(c.type, c.value), "doc": comment(_doc(c.doc))})
+        return out
+
+    def enums(self) -> list[dict[str, Any]]:
+        first = self.schema.first_version
+        out = []
+        for e in self.schema.enums:
+            name = self.reg.claim(ident(e, TARGET), e, f"enum {e.name}")
+            self.reg.override_ok(e, f"enum {e.name}")
+            values = []
+            for ev in e.values:
+                macro = self.reg.claim(self.enum_const(e, ev.value), ev, f"value {e.name}.{ev.name}")
+                values.append({"name": macro, "value": literal(e.type, ev.value), "doc": comment(_doc(ev.doc, _since_note(ev, first)))})
+            notes = _since_note(e, first)
+            out.append({"name": name, "ctype": SCALAR_TYPES[e.type.name], "doc": comment(_doc(e.doc, notes)), "constants": values, "size": e.type.size, "align": e.type.size})
+        return out
+
+    def bitmaps(self) -> list[dict[str, Any]]:
+        first = self.schema.first_version
+        out = []
+        for bm in self.schema.bitmaps:
+            name = self.reg.claim(ident(bm, TARGET), bm, f"bitmap {bm.name}")
+            self.reg.override_ok(bm, f"bitmap {bm.name}")
+            s = bm.type
+            fields = []
+            for bf in bm.fields:
+                what = f"field {bm.name}.{bf.name}"
+                bits = f"bit {bf.lo}" if bf.width == 1 else f"bits {bf.lo}..{bf.hi}"
+                if bf.is_bool:
+                    set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set if `value` is nonzero, else cleared."
+                else:
+                    set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set to `value`; bits of `value` beyond the field are dropped."
+                fields.append(
+                    {
+                        "name": bf.name,
+                        "get_doc": comment([f"Returns `{bf.name}` ({bits}) of `bits`."]),
+                        "set_doc": comment([set_doc]),
+                        "shift_macro": self.reg.claim(self.bit_macro(bm, bf, "SHIFT"), bf, what),
+                        "mask_macro": self.reg.claim(self.bit_macro(bm, bf, "MASK"), bf, what),
+                        "shift": bf.shift,
+                        "mask": mask(s, bf.mask),
+                        "getter": self.reg.claim(self.bit_fn(bm, bf, "get"), bf, what),
+                        "setter": self.reg.claim(self.bit_fn(bm, bf, "set"), bf, what),
+                        "is_bool": bf.is_bool,
+                        "value_type": "int" if bf.is_bool else self.type_name(bf.type),
+                        "doc": comment(_doc(bf.doc, _since_note(bf, first))),
+                    }
+                )
+            reserved = ", ".join(f"bit {r.lo}" if r.width == 1 else f"bits {r.lo}..{r.hi}" for r in bm.reserved) or "none"
+            out.append(
+                {
+                    "name": name,
+                    "ctype": SCALAR_TYPES[s.name],
+                    "doc": comment(_doc(bm.doc, _since_note(bm, first))),
+                    "fields": fields,
+                    "reserved_macro": self.reg.claim(f"{c_macro_prefix(bm)}_RESERVED_MASK", bm, f"bitmap {bm.name}"),
+                    "reserved_mask": mask(s, bm.reserved_mask),
+                    "reserved_doc": comment([f"Bits of {name} no field names ({reserved}): keep them as read, zero in new values."]),
+                    "size": bm.size,
+                    "align": bm.align,
+                }
+            )
+        return out
+
+    def _declaration(self, st: Struct, f: Field, version: int) -> str:
+        t = f.type
+        decl = f"{self.type_name(t.target, version)} {self.field_name(f)}"
+        if t.is_array:
+            if t.count_const is not None:
+                c = self.schema.constant(t.count_const)
+                decl += f"[{ident(c, TARGET)}]" if c is not None else f"[{t.count}]"
+            else:
+                decl += f"[{t.count}]"
+        return decl
+
+    def fixed_value(self, f: Field) -> str:
+        """How C spells a field's fixed value: the constant or enum constant the schema names, else a literal."""
+        const = self.schema.constant(f.value_ref) if f.value_ref else None
+        if const is not None:
+            return ident(const, TARGET)
+        return self.value_expr(f.type.target, f.value)  # an enum's constant, when it names the value
+
+    def _struct(self, st: Struct, lay, name: str, doc: str) -> CStruct:
+        first = self.schema.first_version
+        fields = []
+        members: dict[str, Field] = {}
+        for f in lay.fields:
+            fname = self.field_name(f)
+            if fname in members:
+                self.reg.problems.append(Problem(f.mark, f.path, f"C name clash: fields '{members[fname].name}' and '{f.name}' of {st.name} are both '{fname}' in C"))
+            members[fname] = f
+            self.reg.override_ok(f, f"field {st.name}.{f.name}")
+            notes = []
+            if f.value is not None:
+                fixed = self.fixed_value(f)
+                if fixed not in f.doc:
+                    notes.append(f"Always {fixed}.")
+            notes += _since_note(f, first, f.first_version)
+            lines = _doc(f.doc, notes) or (["Reserved."] if f.reserved else [])
+            fields.append(CField(fname, self._declaration(st, f, lay.version), comment(lines, "    "), f.offset))
+        # The alignment of a struct is the same in every version (the layout engine's
+        # `align`); an older version whose fields are all less aligned gets it explicitly.
+        natural = max((f.align for f in lay.fields), default=1)
+        align_first = st.align if natural < st.align else None
+        return CStruct(name, doc, lay.size, st.align, fields, align_first)
+
+    def structs(self) -> list[CGroup]:
+        first = self.schema.first_version
+        out = []
+        for st in _dependency_order(self.schema.structs):
+            name = self.reg.claim(ident(st, TARGET), st, f"struct {st.name}")
+            self.reg.override_ok(st, f"struct {st.name}")
+            notes = _since_note(st, first)
+            if st.versioned:
+                path = ".".join(self.field_name(f) for f in st.version_path)
+                sizes = ", ".join(
+                    f"{lay.size} bytes in version {lay.version}" + ("" if lay is st.newest else f" ({c_versioned(c_part(st), lay.version)})") for lay in st.layouts
+                )
+                notes.append(f"Versioned by `{path}`: {sizes}.")
+            full = self._struct(st, st.newest, name, comment(_doc(st.doc, notes)))
+            older = []
+            for lay in st.older:
+                vname = self.reg.claim(c_versioned(c_part(st), lay.version), st, f"struct {st.name} version {lay.version}")
+                lines = [f"Version {lay.version} of {name}: the {lay.size} bytes a version {lay.version} message carries."]
+                cs = self._struct(st, lay, vname, "")
+                if cs.align_first:
+                    lines.append(f"Aligned to {cs.align_first} bytes, like every version of {name}.")
+                cs.doc = comment([" ".join(lines)])
+                older.append(cs)
+            sizes = []
+            size_fn = None
+            if st.versioned:
+                sizes = [(self.reg.claim(self.size_macro(st, lay.version), st, f"size of {st.name} version {lay.version}"), lay.version, lay.size) for lay in st.layouts]
+                vt = st.version_type
+                size_fn = {
+                    "name": self.reg.claim(self.size_fn(st), st, f"struct {st.name}"),
+                    "param": self.type_name(vt),
+                    "field": ".".join(self.field_name(f) for f in st.version_path),
+                    "newest_first": [(macro, v) for macro, v, _ in reversed(sizes[1:])],
+                    "oldest": sizes[0][0],
+                }
+            out.append(CGroup(st.packed, full, older, sizes, size_fn))
+        return out
+
+    def _file_doc(self) -> list[str]:
+        lines = [f"@file {self.schema.name}.h", f"@brief {self.schema.title or self.schema.name}"]
+        if self.schema.doc:
+            lines += [""] + doc_lines(self.schema.doc)
+        return lines + [
+            "",
+            "Every struct is laid out exactly as its message is on the wire (little-endian, no implicit",
+            "padding), so a message is read and written with memcpy. Enums are open: a field holds any",
+            "value of its fixed-width type, and the TYPE_VALUE constants name the known ones. Bitmaps are",
+            "integers with TYPE_FIELD_SHIFT/_MASK macros and get/set helpers; bits no field names are",
+            "reserved: keep them as read. A versioned struct has one TYPE_V<v> struct per older layout",
+            "and TYPE_SIZE_V<v> sizes. Every size, alignment and offset is checked with static_assert.",
+        ]
+
+    def header(self) -> dict[str, Any]:
+        ctx = {
+            "banner": plain_comment(banner(self.schema).lines),
+            "file": f"{self.schema.name}.h",
+            "guard": self.reg.claim(f"{self.prefix}_H", None, "the include guard"),
+            "static_assert": self.reg.claim(f"{self.prefix}_STATIC_ASSERT", None, "the header's assertion macro"),
+            "alignof": self.reg.claim(f"{self.prefix}_ALIGNOF", None, "the header's alignof macro"),
+            "alignas": self.reg.claim(f"{self.prefix}_ALIGNAS", None, "the header's alignas macro"),
+            "doc": comment(self._file_doc()),
+            "constants": self.constants(),
+            "enums": self.enums(),
+            "bitmaps": self.bitmaps(),
+            "groups": self.structs(),
+        }
+        ctx["uses_alignas"] = any(s.align_first for g in ctx["groups"] for s in [g.full, *g.older])
+        return ctx
+
+
+def _dependency_order(structs: list[Struct]) -> list[Struct]:
+    """Schema order, except that a struct comes after every struct it contains (C needs that)."""
+    out: list[Struct] = []
+    seen: set[str] = set()
+
+    def visit(st: Struct) -> None:
+        if st.name in seen:
+            return
+        seen.add(st.name)
+        for f in st.fields:
+            if isinstance(f.type.target, Struct):
+                visit(f.type.target)
+        out.append(st)
+
+    for st in structs:
+        visit(st)
+    return out
+
+
+# --- the generated test -------------------------------------------------------------------
+
+
+@dataclass
+class _Case:
+    fn: str
+    label: str  # for a comment
+    name: str  # a C string literal
+    ctype: str
+    data: list[str]
+    size: int
+    arrays: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)
+
+
+class _TestWriter:
+    """Turns each vector into C statements: field checks after a memcpy, assignments before a memcmp."""
+
+    def __init__(self, c: _C):
+        self.c = c
+        self.fns: set[str] = set()
+
+    def fn_name(self, *parts: object) -> str:
+        base = "test_" + re.sub(r"[^a-z0-9]+", "_", "_".join(str(p) for p in parts).lower()).strip("_")
+        name, n = base, 2
+        while name in self.fns:
+            name, n = f"{base}_{n}", n + 1
+        self.fns.add(name)
+        return self.c.reg.claim(name, None, f"test function {name}")
+
+    def check(self, case: _Case, got: str, want: str, signed: bool) -> None:
+        case.checks.append(f"CHECK_{'S' if signed else 'U'}({got}, {want});")
+
+    def walk(self, case: _Case, t: Any, value: Any, lv: str, version: int) -> None:
+        c = self.c
+        if isinstance(t, Struct):
+            lay = t.layout_for(version)
+            for f in lay.fields:
+                self.field(case, f, value[f.name], f"{lv}.{c.field_name(f)}", version)
+        elif isinstance(t, Bitmap):
+            # the reserved bits as read, every field's bits set: each setter must write its value
+            name = c.type_name(t)
+            reserved = literal(t.type, value[codec.RESERVED_KEY])
+            case.sets.append(f"{lv} = ({name})({reserved} | ({name})~{c_macro_prefix(t)}_RESERVED_MASK);")
+            for bf in t.fields:
+                v = int(value[bf.name])
+                if bf.is_bool:
+                    want, signed = str(v), True
+                else:
+                    want, signed = c.value_expr(bf.type, v), _scalar(bf.type).signed
+                self.check(case, f"{c.bit_fn(t, bf, 'get')}({lv})", want, signed)
+                case.sets.append(f"{lv} = {c.bit_fn(t, bf, 'set')}({lv}, {want});")
+            self.check(case, f"{lv} & {c_macro_prefix(t)}_RESERVED_MASK", literal(t.type, value[codec.RESERVED_KEY]), False)
+        else:
+            want = c.value_expr(t, value)
+            self.check(case, lv, want, _scalar(t).signed)
+            case.sets.append(f"{lv} = {want};")
+
+    def field(self, case: _Case, f: Field, value: Any, lv: str, version: int) -> None:
+        t = f.type
+        if f.value is not None and value == f.value and not t.is_array and isinstance(t.target, (Scalar, Enum)):
+            # a fixed value: compared with, and written as, the constant the schema names
+            want = self.c.fixed_value(f)
+            self.check(case, lv, want, _scalar(t.target).signed)
+            case.sets.append(f"{lv} = {want};")
+        elif not t.is_array:
+            self.walk(case, t.target, value, lv, version)
+        elif isinstance(t.target, (Scalar, Enum)):
+            want = f"want_{len(case.arrays)}"
+            elem = t.target
+            items = [self.c.enum_const(elem, v) or element(elem.type, v) if isinstance(elem, Enum) else element(elem, v) for v in value]
+            case.arrays.append(f"static const {self.c.type_name(elem)} {want}[{t.count}] = {{\n{_rows(items, 12)}\n    }};")
+            signed = _scalar(elem).signed
+            case.checks.append(f"for (size_t i = 0; i < {t.count}; i++) {{\n        CHECK_{'S' if signed else 'U'}_AT({lv}[i], {want}[i], i);\n    }}")
+            case.sets.append(f"for (size_t i = 0; i < {t.count}; i++) {{\n        {lv}[i] = {want}[i];\n    }}")
+        else:
+            for i, v in enumerate(value):
+                self.walk(case, t.target, v, f"{lv}[{i}]", version)
+
+    def vector(self, vec: dict[str, Any]) -> _Case:
+        t = self.c.schema.type(vec["type"])
+        data = bytes.fromhex(vec["hex"])
+        items = [f"0x{b:02x}" for b in data]
+        if vec["kind"] == "struct":
+            version = vec["version"]
+            ctype = self.c.type_name(t, version)
+            label = f"{t.name} v{version} {vec['case']}" if t.versioned else f"{t.name} {vec['case']}"
+            fn = self.fn_name(c_function_prefix(t), f"v{version}" if t.versioned else "", vec["case"])
+        else:
+            version = None
+            ctype = self.c.type_name(t)
+            label = f"{t.name} {vec['case']}"
+            fn = self.fn_name(c_function_prefix(t), vec["case"])
+        case = _Case(fn, comment_text(label), c_string(label), ctype, _rows(items, 12).split("\n"), len(data))
+        self.walk(case, t, vec["value"], "v", version if version is not None else 0)
+        if isinstance(t, Struct) and t.versioned:
+            path = ".".join(self.c.field_name(f) for f in t.version_path)
+            case.checks.append(f"CHECK_U({self.c.size_fn(t)}(v.{path}), sizeof data);")
+        return case
+
+    def size_cases(self, st: Struct) -> dict[str, Any]:
+        """Probes of the size-for-version helper around every layout version and the type's ends."""
+        vt = _scalar(st.version_type)
+        probes = {vt.min, vt.max} | {lay.version + d for lay in st.layouts for d in (-1, 0, 1)}
+        rows = []
+        for v in sorted(p for p in probes if vt.fits(p)):
+            arg = f"({self.c.type_name(st.version_type)}){literal(vt, v)}"
+            rows.append(f"CHECK_U({self.c.size_fn(st)}({arg}), {st.size_in(v)});")
+        label = f"{st.name} size_for_version"
+        return {"fn": self.fn_name(c_function_prefix(st), "size_for_version"), "label": comment_text(label), "name": c_string(label), "checks": rows}
+
+
+def _rows(items: list[str], per_row: int, indent: str = "        ") -> str:
+    return "\n".join(indent + ", ".join(items[i : i + per_row]) + "," for i in range(0, len(items), per_row))
+
+
+def _test(c: _C) -> dict[str, Any]:
+    w = _TestWriter(c)
+    for name in TEST_NAMES:
+        c.reg.claim(name, None, f"the generated test's '{name}'")
+    cases = [w.vector(v) for v in vectors.build(c.schema)]
+    sizes = [w.size_cases(st) for st in c.schema.structs if st.versioned]
+    return {
+        "banner": plain_comment(banner(c.schema).lines),
+        "header": f"{c.schema.name}.h",
+        "cases": cases,
+        "sizes": sizes,
+    }
+
+
+def render(schema: Schema) -> dict[str, str]:
+    c = _C(schema)
+    header_ctx = c.header()
+    test_ctx = _test(c)
+    c.reg.raise_if_any()
+    env = environment(TARGET)
+    return {
+        f"c/{schema.name}.h": env.get_template("header.h.j2").render(**header_ctx),
+        f"c/test_{schema.name}.c": env.get_template("test.c.j2").render(**test_ctx),
+    }
