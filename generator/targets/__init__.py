@@ -3,6 +3,6 @@
 `render_project(schemas) -> {relative path: text}` for files that span schemas.
 """
 
-from . import vectors
+from . import rust, vectors
 
-TARGETS = [vectors]
+TARGETS = [vectors, rust]
