@@ -155,6 +155,10 @@ def test_long_doc_lines_are_wrapped_but_markdown_blocks_are_not() -> None:
     # a paragraph whose wrapping would start a line with a list marker stays one line
     risky = ("x" * (rust.DOC_WIDTH - 1)) + " - y"
     assert rust.wrap([risky]) == [risky]
+    # inline code may start a line; a fence may not
+    assert rust.wrap([("x" * (rust.DOC_WIDTH - 1)) + " `y`"]) == ["x" * (rust.DOC_WIDTH - 1), "`y`"]
+    fence = ("x" * (rust.DOC_WIDTH - 1)) + " ```y"
+    assert rust.wrap([fence]) == [fence]
 
 
 # --- what cargo says -------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def bits(value: int) -> str:
 
 
 DOC_WIDTH = 92  # rustfmt's 100 columns, less a field's indent and the `/// ` marker
-_BLOCK_START = re.compile(r"\s|[-*+>#|=`~]|\d+[.)]")
+_BLOCK_START = re.compile(r"\s|[-*+>#|=]|```|~~~|\d+[.)]")
 
 
 def wrap(lines: list[str]) -> list[str]:
@@ -230,6 +230,7 @@ def render(schema: Schema) -> dict[str, str]:
         "n": names,
         "docs": lambda item, since=None: docs(item, schema.first_version, since),
         "doc_lines": lambda text: wrap(doc_lines(text)),
+        "wrap": wrap,
         "literal": literal,
         "bits": bits,
         "bit_members": lambda bm: bit_members(bm, names),

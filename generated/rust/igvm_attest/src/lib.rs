@@ -457,10 +457,10 @@ impl IgvmAttestRequestData {
     /// Byte offset of the version field, `version`.
     pub const VERSION_OFFSET: usize = 4;
 
-    /// Reads the version field of a message and returns the version of the layout it uses:
-    /// the newest layout whose version is not above the field's value (version
-    /// 1 for a value below every layout, version 2 for one newer than this
-    /// crate knows).
+    /// Reads the version field of a message and returns the version of the layout it uses: the
+    /// newest layout whose version is not above the field's value. A value below every layout gives
+    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
+    /// message starts with.
     ///
     /// # Errors
     ///
@@ -477,7 +477,8 @@ impl IgvmAttestRequestData {
     }
 }
 
-/// [`IgvmAttestRequestData`] as laid out in version 1 (20 bytes): the fields present in that version, the prefix that every peer can read.
+/// [`IgvmAttestRequestData`] as laid out in version 1 (20 bytes): the fields present in that
+/// version, the prefix that every peer can read.
 ///
 /// Unmeasured request data that follows the TEE report. Its `version` selects the request
 /// format: version 2 appends the capability bitmap.
@@ -507,7 +508,8 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestRequestDataV1, variable_data_size) == 16);
 };
 
-/// Fixed part of an attestation request; the runtime-claims JSON follows it. Versioned by `request_data.version`, not by `header.version`.
+/// Fixed part of an attestation request; the runtime-claims JSON follows it. Versioned by
+/// `request_data.version`, not by `header.version`.
 ///
 /// Its layout depends on the version in `request_data.version` (byte offset 1220):
 /// version 1 is 1236 bytes ([`IgvmAttestRequestBaseV1`]),
@@ -517,7 +519,8 @@ const _: () = {
 pub struct IgvmAttestRequestBase {
     /// Request header.
     pub header: IgvmAttestRequestHeader,
-    /// The TEE hardware report, of the size its report type gives, then zero fill up to `ATTESTATION_REPORT_SIZE_MAX` bytes.
+    /// The TEE hardware report, of the size its report type gives, then zero fill up to
+    /// `ATTESTATION_REPORT_SIZE_MAX` bytes.
     pub attestation_report: [u8; ATTESTATION_REPORT_SIZE_MAX as usize],
     /// Request data; its version selects the layout.
     pub request_data: IgvmAttestRequestData,
@@ -539,10 +542,10 @@ impl IgvmAttestRequestBase {
     /// Byte offset of the version field, `request_data.version`.
     pub const VERSION_OFFSET: usize = 1220;
 
-    /// Reads the version field of a message and returns the version of the layout it uses:
-    /// the newest layout whose version is not above the field's value (version
-    /// 1 for a value below every layout, version 2 for one newer than this
-    /// crate knows).
+    /// Reads the version field of a message and returns the version of the layout it uses: the
+    /// newest layout whose version is not above the field's value. A value below every layout gives
+    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
+    /// message starts with.
     ///
     /// # Errors
     ///
@@ -559,15 +562,18 @@ impl IgvmAttestRequestBase {
     }
 }
 
-/// [`IgvmAttestRequestBase`] as laid out in version 1 (1236 bytes): the fields present in that version, the prefix that every peer can read.
+/// [`IgvmAttestRequestBase`] as laid out in version 1 (1236 bytes): the fields present in that
+/// version, the prefix that every peer can read.
 ///
-/// Fixed part of an attestation request; the runtime-claims JSON follows it. Versioned by `request_data.version`, not by `header.version`.
+/// Fixed part of an attestation request; the runtime-claims JSON follows it. Versioned by
+/// `request_data.version`, not by `header.version`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestRequestBaseV1 {
     /// Request header.
     pub header: IgvmAttestRequestHeader,
-    /// The TEE hardware report, of the size its report type gives, then zero fill up to `ATTESTATION_REPORT_SIZE_MAX` bytes.
+    /// The TEE hardware report, of the size its report type gives, then zero fill up to
+    /// `ATTESTATION_REPORT_SIZE_MAX` bytes.
     pub attestation_report: [u8; ATTESTATION_REPORT_SIZE_MAX as usize],
     /// Request data; its version selects the layout.
     pub request_data: IgvmAttestRequestDataV1,
@@ -640,10 +646,10 @@ impl IgvmAttestKeyReleaseResponseHeader {
     /// Byte offset of the version field, `version`.
     pub const VERSION_OFFSET: usize = 4;
 
-    /// Reads the version field of a message and returns the version of the layout it uses:
-    /// the newest layout whose version is not above the field's value (version
-    /// 1 for a value below every layout, version 2 for one newer than this
-    /// crate knows).
+    /// Reads the version field of a message and returns the version of the layout it uses: the
+    /// newest layout whose version is not above the field's value. A value below every layout gives
+    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
+    /// message starts with.
     ///
     /// # Errors
     ///
@@ -660,7 +666,8 @@ impl IgvmAttestKeyReleaseResponseHeader {
     }
 }
 
-/// [`IgvmAttestKeyReleaseResponseHeader`] as laid out in version 1 (8 bytes): the fields present in that version, the prefix that every peer can read.
+/// [`IgvmAttestKeyReleaseResponseHeader`] as laid out in version 1 (8 bytes): the fields
+/// present in that version, the prefix that every peer can read.
 ///
 /// Response header for `KEY_RELEASE_REQUEST`; the payload follows it.
 #[repr(C)]
@@ -713,10 +720,10 @@ impl IgvmAttestWrappedKeyResponseHeader {
     /// Byte offset of the version field, `version`.
     pub const VERSION_OFFSET: usize = 4;
 
-    /// Reads the version field of a message and returns the version of the layout it uses:
-    /// the newest layout whose version is not above the field's value (version
-    /// 1 for a value below every layout, version 2 for one newer than this
-    /// crate knows).
+    /// Reads the version field of a message and returns the version of the layout it uses: the
+    /// newest layout whose version is not above the field's value. A value below every layout gives
+    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
+    /// message starts with.
     ///
     /// # Errors
     ///
@@ -733,7 +740,8 @@ impl IgvmAttestWrappedKeyResponseHeader {
     }
 }
 
-/// [`IgvmAttestWrappedKeyResponseHeader`] as laid out in version 1 (8 bytes): the fields present in that version, the prefix that every peer can read.
+/// [`IgvmAttestWrappedKeyResponseHeader`] as laid out in version 1 (8 bytes): the fields
+/// present in that version, the prefix that every peer can read.
 ///
 /// Response header for `WRAPPED_KEY_REQUEST`; the payload follows it.
 #[repr(C)]
@@ -786,10 +794,10 @@ impl IgvmAttestAkCertResponseHeader {
     /// Byte offset of the version field, `version`.
     pub const VERSION_OFFSET: usize = 4;
 
-    /// Reads the version field of a message and returns the version of the layout it uses:
-    /// the newest layout whose version is not above the field's value (version
-    /// 1 for a value below every layout, version 2 for one newer than this
-    /// crate knows).
+    /// Reads the version field of a message and returns the version of the layout it uses: the
+    /// newest layout whose version is not above the field's value. A value below every layout gives
+    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
+    /// message starts with.
     ///
     /// # Errors
     ///
@@ -806,7 +814,8 @@ impl IgvmAttestAkCertResponseHeader {
     }
 }
 
-/// [`IgvmAttestAkCertResponseHeader`] as laid out in version 1 (8 bytes): the fields present in that version, the prefix that every peer can read.
+/// [`IgvmAttestAkCertResponseHeader`] as laid out in version 1 (8 bytes): the fields present in
+/// that version, the prefix that every peer can read.
 ///
 /// Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate) follows it.
 #[repr(C)]
