@@ -6,7 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: generate check test test-python bench test-c
+# One cargo target directory for the generated crates and the generator's Rust tests.
+CARGO_TARGET_DIR ?= $(CURDIR)/build/cargo-target
+export CARGO_TARGET_DIR
+
+.PHONY: generate check test test-python test-rust test-c bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +27,7 @@ check: $(STAMP)
 	$(BIN)/python -m generator check
 
 ## Every test: generated files current, generator tests, every target's generated tests.
-test: check test-python test-c
+test: check test-python test-rust test-c
 
 test-python: $(STAMP)
 	$(BIN)/python -m pytest
@@ -36,3 +40,9 @@ bench: $(STAMP)
 ## from Debian's packages when absent) under ASan/UBSan and run; each header compiled alone.
 test-c:
 	$(PYTHON) tests/c_toolchain.py --generated generated/c --build build/c
+
+## The generated Rust crates: their tests, then clippy and rustdoc with warnings denied.
+test-rust:
+	cd generated/rust && cargo test --locked --workspace
+	cd generated/rust && cargo clippy --locked --workspace --all-targets -- -D warnings
+	cd generated/rust && RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps

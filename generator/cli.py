@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import SchemaError
+from .errors import SchemaError, ToolError
 from .loader import load_file
 from .model import Bitmap, Enum, Schema, Struct
 
-EXIT_OK, EXIT_STALE, EXIT_SCHEMA = 0, 1, 2
+EXIT_OK, EXIT_STALE, EXIT_SCHEMA, EXIT_TOOL = 0, 1, 2, 3
 
 
 def _schema_paths(given: list[str]) -> list[Path]:
@@ -161,3 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         n = len(e.problems)
         print(f"refused: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
         return EXIT_SCHEMA
+    except ToolError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_TOOL

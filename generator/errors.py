@@ -51,3 +51,7 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise SchemaError(self.items)
+
+
+class ToolError(Exception):
+    """An outside tool a target needs (a formatter) is missing or failed; nothing is written."""

@@ -5,6 +5,16 @@ generated API itself: append a single underscore (`type` -> `type_`). It is the
 same in every target, so a field reads the same everywhere, and it never needs
 a raw identifier that some macros (bitfield-struct's `with_*`) cannot paste.
 A per-target `names:` override in the schema wins over every rule here.
+
+RUST_RESERVED holds, besides Rust's keywords: the methods a bitmap gets (a
+bit field becomes a method of its bitfield-struct type, so it must not shadow
+`new`/`from_bits`/`into_bits`, the derived traits' methods or zerocopy's
+`FromBytes`/`IntoBytes` methods); and the type and value names the generated
+module itself uses (`FromBytes`, `IntoBytes`, `Immutable`, `KnownLayout`,
+`BufferTooShort`, and the prelude's `Option`/`Some`/`Result`/`Ok`/`Err`/
+`Vec`/`String`), which a schema type or tuple-struct enum would otherwise shadow.
+A bit field renamed by the rule (`type_`) makes bitfield-struct's derived
+`with_type__checked`, so the crate then allows `non_snake_case`.
 """
 
 from __future__ import annotations
@@ -33,7 +43,10 @@ RUST_RESERVED = frozenset(
     pub ref return self Self static struct super trait true type unsafe use where while async await dyn
     abstract become box do final macro override priv typeof unsized virtual yield try gen union raw safe
     new from_bits into_bits from into default fmt clone eq ne hash read_from_bytes read_from_prefix
-    as_bytes size_of""".split()
+    as_bytes size_of
+    as_mut_bytes write_to write_to_prefix write_to_suffix read_from_suffix ref_from_bytes ref_from_prefix
+    ref_from_suffix mut_from_bytes mut_from_prefix mut_from_suffix new_zeroed zero
+    FromBytes IntoBytes Immutable KnownLayout BufferTooShort Option Some Result Ok Err Vec String""".split()
 )
 
 C_RESERVED = frozenset(

@@ -3,6 +3,6 @@
 `render_project(schemas) -> {relative path: text}` for files that span schemas.
 """
 
-from . import c, docs, python, vectors
+from . import c, docs, python, rust, vectors
 
-TARGETS = [vectors, python, docs, c]
+TARGETS = [vectors, python, rust, c, docs]

@@ -1,0 +1,271 @@
+"""Rust target: one `no_std` crate per schema, in a Cargo workspace.
+
+    rust/Cargo.toml                  the workspace, one member per schema (render_project)
+    rust/<schema>/Cargo.toml         the crate, named after the schema
+    rust/<schema>/src/lib.rs         the definitions, with a compile-time layout proof per type
+    rust/<schema>/tests/vectors.rs   every test vector of the schema, as Rust values
+
+The shapes follow what openvmm writes by hand: `#[repr(C)]` structs with zerocopy
+derives, open enums as `#[repr(transparent)]` newtypes with a `pub const` per value,
+bitmaps through bitfield-struct. The test vectors are printed as Rust literals from
+`vectors.build(schema)`, the list `generated/vectors/<schema>.json` is written from,
+so building each value from its fields is ordinary, type-checked Rust and the tests
+need no JSON parser; `make check` keeps the two in step.
+
+Every `.rs` file is formatted by rustfmt before it is compared or written.
+`Cargo.lock` belongs to cargo, not to the generator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import textwrap
+from typing import Any
+
+from .. import codec, naming
+from ..errors import ToolError
+from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct, TypeRef
+from ..render import TEMPLATES, Banner, banner, doc_lines, environment
+from . import vectors
+
+TARGET = "rust"
+ZEROCOPY = "=0.8.64"
+BITFIELD_STRUCT = "=0.13.0"
+RUSTFMT_CONFIG = TEMPLATES / TARGET / "rustfmt.toml"
+
+
+def rustfmt(text: str) -> str:
+    """Format Rust source with rustfmt (edition 2021, the settings in templates/rust/rustfmt.toml)."""
+    exe = shutil.which("rustfmt")
+    if exe is None:
+        raise ToolError("rustfmt not found on PATH; the Rust target needs it (install Rust with rustup, then `rustup component add rustfmt`)")
+    done = subprocess.run(
+        [exe, "--edition", "2021", "--config-path", str(RUSTFMT_CONFIG), "--emit", "stdout"],
+        input=text,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    if done.returncode != 0:
+        raise ToolError(f"rustfmt refused the generated Rust:\n{done.stderr}")
+    return done.stdout
+
+
+class Names:
+    """Rust names and type expressions of one schema's items."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+
+    def __call__(self, item: Any) -> str:
+        return naming.ident(item, TARGET)
+
+    def struct(self, st: Struct, version: int | None = None) -> str:
+        """The struct for layout `version` of `st`: the full struct for its newest layout, else `<Name>V<v>`."""
+        lay = st.newest if version is None else st.layout_for(version)
+        return self(st) if lay is st.newest else naming.versioned(self(st), lay.version)
+
+    def length(self, ref: TypeRef) -> str:
+        if ref.count_const is not None:
+            return f"{self(self.schema.constant(ref.count_const))} as usize"
+        return str(ref.count)
+
+    def type(self, ref: TypeRef, version: int | None = None) -> str:
+        t = ref.target
+        if isinstance(t, Scalar):
+            elem = t.name
+        elif isinstance(t, Struct):
+            elem = self.struct(t, version)
+        else:
+            elem = self(t)
+        return f"[{elem}; {self.length(ref)}]" if ref.is_array else elem
+
+    def module(self, t: Any) -> str:
+        """The test module of a type (lower_snake of its schema name)."""
+        return naming.safe(naming.lower_snake(t.name), TARGET)
+
+
+def literal(value: int) -> str:
+    """An integer as Rust source: decimal, or hex above 0xFFFF (where hex reads better)."""
+    return f"0x{value:X}" if value > 0xFFFF else str(value)
+
+
+def bits(value: int) -> str:
+    """Bits of a bitmap as Rust source: always hex."""
+    return f"0x{value:X}"
+
+
+DOC_WIDTH = 92  # rustfmt's 100 columns, less a field's indent and the `/// ` marker
+_BLOCK_START = re.compile(r"\s|[-*+>#|=]|```|~~~|\d+[.)]")
+
+
+def wrap(lines: list[str]) -> list[str]:
+    """Markdown doc lines wrapped to DOC_WIDTH, as rustfmt does not wrap comments.
+
+    Only plain paragraph lines are wrapped, outside code fences, and only where no
+    new line would start like a Markdown block (list, heading, quote, table, code).
+    """
+    out: list[str] = []
+    fenced = False
+    for line in lines:
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        pieces = [line]
+        if not fenced and len(line) > DOC_WIDTH and not _BLOCK_START.match(line):
+            pieces = textwrap.wrap(line, DOC_WIDTH, break_long_words=False, break_on_hyphens=False)
+            if any(_BLOCK_START.match(p) for p in pieces[1:]):
+                pieces = [line]
+        out += pieces
+    return out
+
+
+def docs(item: Any, first_version: int, since: int | None = None) -> list[str]:
+    """The item's doc lines, plus the version that introduced it when that is not the first."""
+    lines = wrap(doc_lines(item.doc))
+    since = item.since if since is None else since
+    if since is not None and since > first_version:
+        lines += ([""] if lines else []) + [f"Since version {since}."]
+    return lines
+
+
+def bit_members(bm: Bitmap, names: Names) -> list[dict[str, Any]]:
+    """The bitfield's members from bit 0 up (bitfield-struct places them in declaration order),
+    every run of reserved bits as a named padding member."""
+    reserved_name = "_reserved" if len(bm.reserved) == 1 else None
+    members: list[dict[str, Any]] = []
+    for f in bm.fields:
+        kind = "bool" if f.is_bool else "int" if isinstance(f.type, Scalar) else "enum"
+        members.append({"lo": f.lo, "field": f, "name": names(f), "width": f.width, "kind": kind, "type": "bool" if f.is_bool else f.type.name if kind == "int" else names(f.type)})
+    for r in bm.reserved:
+        members.append({"lo": r.lo, "field": None, "name": reserved_name or f"_reserved_{r.lo}", "width": r.width, "kind": "reserved", "type": bm.type.name})
+    return sorted(members, key=lambda m: m["lo"])
+
+
+class Values:
+    """Rust expressions for values of the codec's value model (what a test vector holds)."""
+
+    def __init__(self, names: Names):
+        self.names = names
+
+    def one(self, t: Any, value: Any, version: int) -> str:
+        n = self.names
+        if isinstance(t, Struct):
+            lay = t.layout_for(version)
+            inits = ", ".join(f"{n(f)}: {self.field(f, value[f.name], lay.version)}" for f in lay.fields)
+            return f"{n.struct(t, version)} {{ {inits} }}"
+        if isinstance(t, Bitmap):
+            reserved = value[codec.RESERVED_KEY]
+            start = f"{n(t)}::from_bits({bits(reserved)})" if reserved else f"{n(t)}::new()"
+            return start + self.with_chain(t, value, version)
+        if isinstance(t, Enum):
+            named = next((v for v in t.values if v.value == value), None)
+            return f"{n(t)}::{n(named)}" if named else f"{n(t)}({literal(value)})"
+        return literal(value)
+
+    def with_chain(self, bm: Bitmap, value: dict[str, Any], version: int) -> str:
+        """`.with_<field>(<value>)` for every field of the bitmap, in the schema's order."""
+        n = self.names
+        return "".join(f".with_{n(f)}({('true' if value[f.name] else 'false') if f.is_bool else self.one(f.type, value[f.name], version)})" for f in bm.fields)
+
+    def field(self, f: Field, value: Any, version: int) -> str:
+        if not f.type.is_array:
+            return self.one(f.type.target, value, version)
+        items = [self.one(f.type.target, v, version) for v in value]
+        if len(set(items)) == 1:
+            return f"[{items[0]}; {self.names.length(f.type)}]"
+        return "[" + ", ".join(items) + "]"
+
+    def version_field(self, st: Struct, value: int) -> str:
+        """A value of `st`'s version field, typed so that `.as_bytes()` gives its wire bytes."""
+        vt = st.version_type
+        return f"{self.names(vt)}({literal(value)})" if isinstance(vt, Enum) else f"{literal(value)}{vt.name}"
+
+
+def restrict(st: Struct, value: dict[str, Any], version: int) -> dict[str, Any]:
+    """The part of a message's value that layout `version` of `st` holds (what an older peer reads)."""
+    out = {}
+    for f in st.layout_for(version).fields:
+        t = f.type.target
+        inner = isinstance(t, Struct) and t.versioned and not f.type.is_array
+        out[f.name] = restrict(t, value[f.name], version) if inner else value[f.name]
+    return out
+
+
+def rust_str(text: str) -> str:
+    """A Rust string literal."""
+    body = "".join(c if c.isprintable() and c not in '"\\' else f"\\u{{{ord(c):x}}}" for c in text)
+    return f'"{body}"'
+
+
+def _version_probes(st: Struct, schema: Schema) -> list[tuple[int, int]]:
+    """Version-field values worth testing `layout_version` with, and the layout each selects."""
+    vt = st.version_type
+    scalar = vt.type if isinstance(vt, Enum) else vt
+    candidates = {*schema.versions, *(lay.version for lay in st.layouts), schema.newest_version + 1, st.layouts[0].version - 1, scalar.max, scalar.min}
+    return [(v, st.layout_for(v).version) for v in sorted(c for c in candidates if scalar.fits(c))]
+
+
+def _test_groups(schema: Schema) -> list[dict[str, Any]]:
+    """Vectors grouped by type, then by layout version, in the order vectors.build() gives them."""
+    types: dict[str, dict[str, Any]] = {}
+    for v in vectors.build(schema):
+        t = types.setdefault(v["type"], {"type": schema.type(v["type"]), "layouts": {}})
+        t["layouts"].setdefault(v["version"], []).append(v)
+    return list(types.values())
+
+
+def _bit_enums(schema: Schema) -> set[str]:
+    return {f.type.name for bm in schema.bitmaps for f in bm.fields if isinstance(f.type, Enum)}
+
+
+def render(schema: Schema) -> dict[str, str]:
+    env = environment(TARGET)
+    names = Names(schema)
+    context = {
+        "schema": schema,
+        "banner": banner(schema).lines,
+        "n": names,
+        "docs": lambda item, since=None: docs(item, schema.first_version, since),
+        "doc_lines": lambda text: wrap(doc_lines(text)),
+        "wrap": wrap,
+        "literal": literal,
+        "bits": bits,
+        "bit_members": lambda bm: bit_members(bm, names),
+        "bit_enums": _bit_enums(schema),
+        "rename_allow": any(names(f).endswith("_") for bm in schema.bitmaps for f in bm.fields),
+        "version_value": lambda st: "version.0" if isinstance(st.version_type, Enum) else "version",
+        "values": Values(names),
+        "groups": _test_groups(schema),
+        "version_probes": lambda st: _version_probes(st, schema),
+        "version_end": lambda st: st.version_offset + st.version_path[-1].size,
+        "restrict": restrict,
+        # The contract gives a struct one alignment in every version; an older layout whose
+        # own fields align less gets it with `align(N)`.
+        "raised_align": lambda st, lay: st.align if max((f.align for f in lay.fields), default=1) < st.align else None,
+        "rstr": rust_str,
+        "debug_text": lambda e, value: next((names(v) for v in e.values if v.value == value), str(value)),
+        "zero_bits": lambda bm: codec.bitmap_value(bm, 0),
+        "toml": lambda s: json.dumps(s, ensure_ascii=False),
+        "zerocopy": ZEROCOPY,
+        "bitfield_struct": BITFIELD_STRUCT,
+        "Struct": Struct,
+        "Bitmap": Bitmap,
+        "Enum": Enum,
+    }
+    base = f"rust/{schema.name}"
+    return {
+        f"{base}/Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
+        f"{base}/src/lib.rs": rustfmt(env.get_template("lib.rs.j2").render(context)),
+        f"{base}/tests/vectors.rs": rustfmt(env.get_template("vectors.rs.j2").render(context)),
+    }
+
+
+def render_project(schemas: list[Schema]) -> dict[str, str]:
+    """The workspace manifest: one member crate per schema."""
+    env = environment(TARGET)
+    lines = Banner(", ".join(s.file.replace("\\", "/") for s in schemas)).lines
+    text = env.get_template("workspace.toml.j2").render(banner=lines, members=[s.name for s in schemas], toml=json.dumps)
+    return {"rust/Cargo.toml": text}
