@@ -2,8 +2,9 @@
 
 The one rule for names that collide with a target's keywords, builtins or the
 generated API itself: append a single underscore (`type` -> `type_`). It is the
-same in every target, so a field reads the same everywhere, and it never needs
-a raw identifier that some macros (bitfield-struct's `with_*`) cannot paste.
+same in every target, so a field reads the same in Python, Rust and C, and one
+rule is easier to predict than one per language (Rust could use `r#type`, but a
+C or Python reader of the same schema would then see another name).
 A per-target `names:` override in the schema wins over every rule here.
 
 RUST_RESERVED holds, besides Rust's keywords: the methods a bitmap gets (a
