@@ -27,3 +27,9 @@ test: check test-python
 
 test-python: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Review schema changes against BASE (default origin/main): Markdown report; exit 1 if BREAKING.
+.PHONY: diff
+BASE ?= origin/main
+diff: $(STAMP)
+	$(BIN)/python -m generator diff --base $(BASE)
