@@ -66,7 +66,7 @@ RULES: dict[str, tuple[str, str]] = {
     "bits-reused": (BREAKING, "Bits that belonged to one bitmap field now belong to another."),
     "underlying-type-changed": (BREAKING, "An enum's or bitmap's integer type changed."),
     "type-removed": (BREAKING, "A message type (a struct no other struct embeds) was removed."),
-    "constant-changed": (BREAKING, "A constant's value changed; peers built from the old schema use the old value."),
+    "constant-changed": (BREAKING, "A constant used as an array length or a fixed `value:` changed."),
     "protocol-version-removed": (BREAKING, "A protocol version was dropped from `versions`."),
     "schema-removed": (BREAKING, "A whole schema file was removed."),
     # additions both sides tolerate
@@ -86,6 +86,7 @@ RULES: dict[str, tuple[str, str]] = {
     "reserved-reshaped": (SOURCE, "A reserved field was reshaped or renamed; the bytes it covers are still reserved."),
     "packed-toggled-inert": (SOURCE, "`packed` was toggled on a struct whose alignment is 1 either way."),
     "inner-type-removed": (SOURCE, "An enum, bitmap or embedded struct was removed; its uses are judged where they were."),
+    "constant-value-changed": (SOURCE, "A constant no layout uses changed value: no byte moves, but peers built from the old schema keep the old value."),
     "constant-retyped": (SOURCE, "A constant's integer type changed; its value did not."),
     "constant-removed": (SOURCE, "A constant was removed."),
     # words only
@@ -1277,16 +1278,24 @@ def _diff_constants(old: Schema, new: Schema, ctx: _Ctx) -> list[Change]:
     order = {c.name: i for i, c in enumerate(new.constants)}
     for a, b in matched:
         if a.value != b.value:
-            uses = _uses(new, b) or _uses(old, a)
-            where = f"; used as {', '.join(uses)}: see those rows" if uses else ""
+            uses = sorted(set(_uses(new, b) + _uses(old, a)))
+            if uses:
+                rule = "constant-changed"
+                why = f"peers built from the old schema still use {_num(a.value)} as {', '.join(uses)}: see those rows"
+            else:
+                rule = "constant-value-changed"
+                why = (
+                    f"no layout uses it, so no byte moves; but peers built from the old schema still use {_num(a.value)}: "
+                    "check what it stands for (a limit, a sentinel, the version a peer speaks)"
+                )
             out.append(
                 Change(
                     scope,
                     f"`{b.name}` changed",
                     {"value": a.value, "type": a.type.name},
                     {"value": b.value, "type": b.type.name},
-                    "constant-changed",
-                    f"{_num(a.value)} → {_num(b.value)}: peers built from the old schema still use {_num(a.value)}{where}",
+                    rule,
+                    f"{_num(a.value)} → {_num(b.value)}: {why}",
                     order=(1, order[b.name]),
                 )
             )
