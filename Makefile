@@ -46,3 +46,9 @@ test-rust:
 	cd generated/rust && cargo test --locked --workspace
 	cd generated/rust && cargo clippy --locked --workspace --all-targets -- -D warnings
 	cd generated/rust && RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
+
+## Review schema changes against BASE (default origin/main): Markdown report; exit 1 if BREAKING.
+.PHONY: diff
+BASE ?= origin/main
+diff: $(STAMP)
+	$(BIN)/python -m generator diff --base $(BASE)

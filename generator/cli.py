@@ -137,6 +137,12 @@ def _cmd_layout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m generator", description="Schema-driven code generator for binary wire protocols.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -152,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     lay.add_argument("schema")
     lay.add_argument("--json", action="store_true", help="machine-readable report")
     lay.set_defaults(func=_cmd_layout)
+    from .diff import add_arguments
+
+    d = sub.add_parser("diff", help="compare two schemas: what moves on the wire, and whether it breaks peers")
+    add_arguments(d)
+    d.set_defaults(func=_cmd_diff)
     args = ap.parse_args(argv)
     try:
         return args.func(args)
