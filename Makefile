@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 CARGO_TARGET_DIR ?= $(CURDIR)/build/cargo-target
 export CARGO_TARGET_DIR
 
-.PHONY: generate check test test-python test-rust test-c bench
+.PHONY: generate check test test-python test-rust test-c bench conformance
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,7 @@ test-rust:
 BASE ?= origin/main
 diff: $(STAMP)
 	$(BIN)/python -m generator diff --base $(BASE)
+
+## The deep conformance pass: at least 100,000 differential cases; prints cases per second.
+conformance: $(STAMP)
+	CONFORMANCE_DEEP=1 $(BIN)/python -m pytest -q -s tests/test_conformance.py
