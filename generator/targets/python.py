@@ -121,32 +121,27 @@ class _Module:
         return "int" if isinstance(t, Scalar) else py(t)
 
     def default(self, st: Struct, f: Field) -> str:
+        """The dataclass default of field `f`: a literal, or a factory for mutable values."""
         t = f.type.target
         if f.first_version > st.layouts[0].version:
             return "None"
-        if f.value is not None:
-            return self.enum_literal(t, f.value) if isinstance(t, Enum) else _scalar_literal(f.value)
         if st.version_path and f is st.version_path[0] and len(st.version_path) == 1:
             return self.enum_literal(t, st.newest.version) if isinstance(t, Enum) else str(st.newest.version)
-        if f.type.is_array:
-            n = f.type.count
-            if isinstance(t, Scalar):
-                return f"bytes({n})" if t.name == "u8" else f"field(default_factory=lambda: [0] * {n})"
-            if isinstance(t, Enum):
-                return f"field(default_factory=lambda: [{self.enum_literal(t, t.values[0].value)}] * {n})"
-            return f"field(default_factory=lambda: [{py(t)}() for _ in range({n})])"
-        if isinstance(t, Enum):
-            return self.enum_literal(t, t.values[0].value)
-        if isinstance(t, (Bitmap, Struct)):
+        value = self.plain_default(f)
+        if f.type.is_array and not (isinstance(t, Scalar) and t.name == "u8"):
+            return f"field(default_factory=lambda: {value})"
+        if isinstance(t, (Bitmap, Struct)) and not f.type.is_array:
             return f"field(default_factory={py(t)})"
-        return "0"
+        return value
 
     def enum_literal(self, e: Enum, value: int) -> str:
         name = e.name_of(value)
         return f"{py(e)}.{name}" if name else f"{py(e)}({value})"
 
     def plain_default(self, f: Field) -> str:
-        """The value an optional field encodes as when it is None in a layout that has it."""
+        """An expression of the default value of field `f`: its fixed value, else zero, the
+        first enum value, or a default nested value. An optional field that is None in a
+        layout that has it encodes as this."""
         t = f.type.target
         if f.type.is_array:
             if isinstance(t, Scalar) and t.name == "u8":
