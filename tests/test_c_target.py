@@ -168,6 +168,8 @@ constants:
   - {name: U16_MAX, type: u16, value: 65535}
   - {name: U32_MAX, type: u32, value: 4294967295}
   - {name: U64_MAX, type: u64, value: 18446744073709551615}
+  - {name: EXIT_FAILURE, type: u8, value: 3}
+  - {name: PRIX64, type: u8, value: 4}
 enums:
   - name: Op
     type: i64
@@ -218,13 +220,13 @@ def test_keywords_and_platform_macros_as_names(tmp_path: Path) -> None:
     files = generate(write_schema(tmp_path, NAMES), tmp_path / "out")
     header = files["names.h"]
     text = header.read_text()
-    for decl in ["#define NULL_ UINT8_C(1)", "#define UINT32_MAX_ UINT32_C(7)", "#define EOF_ (-INT8_C(1))", "uint8_t new_;", "uint8_t linux_;",
+    for decl in ["#define NULL_ UINT8_C(1)", "#define UINT32_MAX_ UINT32_C(7)", "#define EOF_ (-INT8_C(1))", "#define EXIT_FAILURE_ UINT8_C(3)", "#define PRIX64_ UINT8_C(4)", "uint8_t new_;", "uint8_t linux_;",
                  "uint8_t far_;", "uint8_t stdout_;", "typedef struct MESSAGE_HEADER {", "typedef struct MESSAGE_HEADER_V1 {", "uint32_t total_size;",
                  "#define MESSAGE_HEADER_SIZE_V1 8", "#define OP_REMOVE INT64_C(0)", "static inline int bits_get_default(Bits bits)"]:
         assert decl in text, decl
-    # The header next to what users include with it: <stdio.h>, <assert.h>, <errno.h>, and
+    # The header next to what users include with it: <stdio.h>, <stdlib.h>, <inttypes.h>, <assert.h>, <errno.h>, and
     # what <windows.h> defines (`far`, `near` expand to nothing, `interface` to `struct`).
-    prelude = "#include <assert.h>\n#include <errno.h>\n#include <stdio.h>\n#define far\n#define near\n#define interface struct\n"
+    prelude = "#include <assert.h>\n#include <errno.h>\n#include <inttypes.h>\n#include <stdio.h>\n#include <stdlib.h>\n#define far\n#define near\n#define interface struct\n"
     limits = "".join(
         f"#if !({a} == {b})\n#error {a}\n#endif\n"
         for a, b in [("I8_MIN", "INT8_MIN"), ("I16_MIN", "INT16_MIN"), ("I32_MIN", "INT32_MIN"), ("I64_MIN", "INT64_MIN"), ("I64_MAX", "INT64_MAX"),
