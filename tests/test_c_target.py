@@ -8,6 +8,7 @@ constants at every limit, overrides, and clashes the C target must refuse.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -256,6 +257,39 @@ def test_c_name_clashes_are_refused(tmp_path: Path, extra: str, clash: str) -> N
     with pytest.raises(SchemaError, match=re.escape(clash)) as err:
         c_target.render(schema)
     assert "names.yaml:" in str(err.value)
+
+
+# --- the codec program -----------------------------------------------------------------------
+
+
+def run_codec(codec_c: Path, out: Path, cc: str, lang: list[str], lines: list[str]) -> list[dict]:
+    """Build the codec with the header's extra warnings under ASan/UBSan, answer `lines`."""
+    exe = out / f"{codec_c.stem}-{cc.replace('+', 'x')}"
+    out.mkdir(parents=True, exist_ok=True)
+    c_toolchain.run([cc, *lang, *c_toolchain.HEADER_WARNINGS, *c_toolchain.SANITIZERS, "-o", str(exe), str(codec_c)], quiet=True)
+    done = c_toolchain.run([str(exe)], stdin="".join(ln + "\n" for ln in lines), quiet=True)
+    return [json.loads(ln) for ln in done.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("which", ["features", "names"])
+def test_codec_reads_and_writes_every_vector(which: str, features: dict[str, Path], tmp_path: Path) -> None:
+    """Each vector, decoded as its layout by the codec (C11 and C++17), gives the vector's value and bytes;
+    short and malformed lines are refused. (The conformance harness runs it on the IGVM and zoo schemas.)"""
+    schema_file = FEATURES_SCHEMA if which == "features" else write_schema(tmp_path, NAMES)
+    codec_c = features["codec_features.c"] if which == "features" else generate(schema_file, tmp_path / "out")["codec_names.c"]
+    vecs = vectors.build(load_file(schema_file))
+    lines = [f"{v['type']} {v['version'] or 'auto'} {v['hex']}" for v in vecs]
+    want = [{"type": v["type"], "layout": v["version"], "value": v["value"], "hex": v["hex"], "rest": 0} for v in vecs]
+    first = vecs[0]
+    lines += [f"{first['type']} auto {first['hex'][:-2] or '-'}", f"{first['type']} auto {first['hex']}0", "Nope auto -", f"{first['type']} auto"]
+    want += [
+        {"type": first["type"], "error": "short", "needed": len(first["hex"]) // 2, "given": len(first["hex"]) // 2 - 1},
+        {"type": first["type"], "error": "bad-input"},
+        {"type": "Nope", "error": "bad-input"},
+        {"type": first["type"], "error": "bad-input"},
+    ]
+    for cc, lang in GNU:
+        assert run_codec(codec_c, tmp_path / "build", cc, lang, lines) == want
 
 
 # --- doc text and literals ------------------------------------------------------------------
