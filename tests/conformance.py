@@ -56,6 +56,18 @@ def python_target(out_dir: Path, schema: str) -> Target:
     return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
 
 
+def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
+    """The C codec of `schema` in `out_dir` (c/codec_<schema>.c beside its header), built into
+    `build_dir` as C11 with the C target's own flags: warnings as errors, ASan and UBSan."""
+    import c_toolchain
+
+    src = out_dir / "c" / f"codec_{schema}.c"
+    exe = build_dir / f"codec_{schema}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    c_toolchain.run(["gcc", *c_toolchain.C11, *c_toolchain.WARNINGS, *c_toolchain.SANITIZERS, "-O1", "-o", str(exe), str(src)], quiet=True)
+    return Target("c", [str(exe)])
+
+
 def load_python_module(out_dir: Path, schema: str):
     """The generated codec module (and with it the generated module) of `schema` in `out_dir`."""
     path = out_dir / "python"
