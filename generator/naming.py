@@ -76,7 +76,11 @@ C_RESERVED = frozenset(
     # test includes too, and <windows.h>, where `near`/`far` expand to nothing), and the GNU-mode
     # predefined `linux`/`unix`: a member of that name would be replaced by the preprocessor
     """ stdin stdout stderr EOF BUFSIZ FILENAME_MAX FOPEN_MAX TMP_MAX SEEK_SET SEEK_CUR SEEK_END
-    near far interface linux unix TRUE FALSE""".split()
+    near far interface linux unix TRUE FALSE"""
+    # the upper-case object-like macros of <stdlib.h> and <inttypes.h>, which the generated codec
+    # includes next to the header
+    """ EXIT_SUCCESS EXIT_FAILURE RAND_MAX MB_CUR_MAX PRIX8 PRIX16 PRIX32 PRIX64 PRIXLEAST8 PRIXLEAST16
+    PRIXLEAST32 PRIXLEAST64 PRIXFAST8 PRIXFAST16 PRIXFAST32 PRIXFAST64 PRIXMAX PRIXPTR""".split()
 )
 
 RESERVED = {"python": PYTHON_RESERVED, "rust": RUST_RESERVED, "c": C_RESERVED}

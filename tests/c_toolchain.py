@@ -10,7 +10,9 @@ For every generated header and test:
 - the header alone, as C11 and C++17, with extra warnings a careful user may turn on
   (-Wconversion, -Wsign-conversion, ...), and with clang also for the Windows (MSVC ABI,
   x64/x86/ARM64) and AArch64 Linux targets, where its static_asserts check the layout of
-  each ABI.
+  each ABI;
+- the codec program (codec_<schema>.c, which the conformance harness runs), as C11 and C++17
+  with the same extra warnings.
 clang is installed from Debian's packages when it is absent and we may (root, apt-get).
 """
 
@@ -96,6 +98,16 @@ def check_header(header: Path, compilers: list[str], cross: bool = False, quiet:
     return n
 
 
+def check_codec(codec_c: Path, compilers: list[str], quiet: bool = False) -> int:
+    """Compile the generated codec program in C11 and C++17 with each compiler, with the header's
+    extra warnings (the conformance harness builds and runs it; tests/conformance.py)."""
+    inc = ["-iquote", str(codec_c.parent)]
+    for cc in compilers:
+        lang = CXX17 if cc.endswith("++") else C11
+        run([cc, *lang, *HEADER_WARNINGS, *inc, "-fsyntax-only", str(codec_c)], quiet=quiet)
+    return len(compilers)
+
+
 def build_and_run(test_c: Path, out_dir: Path, builds: list[tuple[str, list[str]]], quiet: bool = False) -> list[str]:
     """Build the generated test with each (compiler, language) and run it; returns the closing lines."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -129,13 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     clang = have("clang") and have("clang++") if args.no_install else ensure_clang()
     builds = [(cc, lang) for cc, lang in TEST_BUILDS if clang or not cc.startswith("clang")]
     compilers = [cc for cc, _ in builds]
+    codecs = sorted(gen.glob("codec_*.c"))
     try:
         checks = sum(check_header(h, compilers, cross=clang) for h in headers)
         runs = sum(len(build_and_run(t, Path(args.build), builds)) for t in tests)
+        codec_checks = sum(check_codec(c, compilers) for c in codecs)
     except BuildError as e:
         print(e, file=sys.stderr)
         return 1
-    print(f"C target: {len(headers)} header(s) compiled {checks} ways without a warning; {runs} test build(s) passed ({', '.join(compilers)})")
+    print(
+        f"C target: {len(headers)} header(s) compiled {checks} ways without a warning; {runs} test build(s) passed; "
+        f"{len(codecs)} codec(s) compiled {codec_checks} ways without a warning ({', '.join(compilers)})"
+    )
     return 0
 
 

@@ -56,6 +56,18 @@ def python_target(out_dir: Path, schema: str) -> Target:
     return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
 
 
+def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
+    """The C codec of `schema` in `out_dir` (c/codec_<schema>.c beside its header), built into
+    `build_dir` as C11 with the C target's own flags: warnings as errors, ASan and UBSan."""
+    import c_toolchain
+
+    src = out_dir / "c" / f"codec_{schema}.c"
+    exe = build_dir / f"codec_{schema}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    c_toolchain.run(["gcc", *c_toolchain.C11, *c_toolchain.WARNINGS, *c_toolchain.SANITIZERS, "-O1", "-o", str(exe), str(src)], quiet=True)
+    return Target("c", [str(exe)])
+
+
 def load_python_module(out_dir: Path, schema: str):
     """The generated codec module (and with it the generated module) of `schema` in `out_dir`."""
     path = out_dir / "python"
@@ -161,27 +173,52 @@ def _value_diffs(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [f"{path[:-1] or '(value)'}: {a!r} != {b!r}"]
 
 
+def _encoded(t: Any, value: Any, layout: int | None) -> bytes | None:
+    """`value` as the layout engine encodes it, or None when it is no value of `t` at all."""
+    try:
+        return codec.encode(t, value, layout)
+    except (codec.CodecError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _byte_lines(t: Any, layout: int | None, what: str, name_a: str, ha: bytes, name_b: str, hb: bytes) -> list[str]:
+    """Where two byte strings of type `t` differ: the offsets and the fields there."""
+    if ha == hb:
+        return []
+    diff = [i for i in range(max(len(ha), len(hb))) if i >= len(ha) or i >= len(hb) or ha[i] != hb[i]]
+    where = sorted({_field_at(t, layout, i) for i in diff if i < t.size_in(layout)}) if isinstance(t, Struct) else [t.name]
+    return [
+        f"  {what} differ at offsets {diff[:16]}{' ...' if len(diff) > 16 else ''} (fields {', '.join(where)})",
+        f"    {name_a}: {ha.hex()}",
+        f"    {name_b}: {hb.hex()}",
+    ]
+
+
 def describe(schema: Schema, case: Case, name_a: str, a: dict, name_b: str, b: dict) -> str:
-    """One mismatch, naming the type, the fields and the differing bytes."""
+    """One mismatch, naming the type, the fields and the differing bytes.
+
+    A target that reads a field from the wrong bytes writes it back to the same wrong bytes,
+    so its own re-encoding can match while its values do not: differing values are also shown
+    as the bytes the layout engine encodes them to."""
     head = f"{case.type} (VERSION {case.version}, {len(case.data)} bytes in): {name_a} and {name_b} disagree"
     lines = [head]
     if "error" in a or "error" in b:
         lines.append(f"  {name_a}: {a}")
         lines.append(f"  {name_b}: {b}")
         return "\n".join(lines)
+    t = schema.type(case.type)
     if a.get("layout") != b.get("layout"):
         lines.append(f"  layout: {name_a} {a.get('layout')} vs {name_b} {b.get('layout')}")
-    for d in _value_diffs(a.get("value"), b.get("value")):
+    layout = a.get("layout") or b.get("layout")
+    value_diffs = _value_diffs(a.get("value"), b.get("value"))
+    for d in value_diffs:
         lines.append(f"  field {d}")
-    ha, hb = bytes.fromhex(a.get("hex", "")), bytes.fromhex(b.get("hex", ""))
-    if ha != hb:
-        t = schema.type(case.type)
-        diff = [i for i in range(max(len(ha), len(hb))) if i >= len(ha) or i >= len(hb) or ha[i] != hb[i]]
-        layout = a.get("layout") or b.get("layout")
-        where = sorted({_field_at(t, layout, i) for i in diff if isinstance(t, Struct) and i < t.size_in(layout)}) if isinstance(t, Struct) else [case.type]
-        lines.append(f"  bytes differ at offsets {diff[:16]}{' ...' if len(diff) > 16 else ''} (fields {', '.join(where)})")
-        lines.append(f"    {name_a}: {ha.hex()}")
-        lines.append(f"    {name_b}: {hb.hex()}")
+    if value_diffs and t is not None:
+        ea, eb = _encoded(t, a.get("value"), a.get("layout")), _encoded(t, b.get("value"), b.get("layout"))
+        if ea is not None and eb is not None:
+            lines += _byte_lines(t, layout, "the values as bytes (encoded by the layout engine)", name_a, ea, name_b, eb)
+    if t is not None:
+        lines += _byte_lines(t, layout, "bytes", name_a, bytes.fromhex(a.get("hex", "")), name_b, bytes.fromhex(b.get("hex", "")))
     if a.get("rest") != b.get("rest"):
         lines.append(f"  rest: {a.get('rest')} vs {b.get('rest')}")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ constants at every limit, overrides, and clashes the C target must refuse.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -168,6 +169,8 @@ constants:
   - {name: U16_MAX, type: u16, value: 65535}
   - {name: U32_MAX, type: u32, value: 4294967295}
   - {name: U64_MAX, type: u64, value: 18446744073709551615}
+  - {name: EXIT_FAILURE, type: u8, value: 3}
+  - {name: PRIX64, type: u8, value: 4}
 enums:
   - name: Op
     type: i64
@@ -218,13 +221,13 @@ def test_keywords_and_platform_macros_as_names(tmp_path: Path) -> None:
     files = generate(write_schema(tmp_path, NAMES), tmp_path / "out")
     header = files["names.h"]
     text = header.read_text()
-    for decl in ["#define NULL_ UINT8_C(1)", "#define UINT32_MAX_ UINT32_C(7)", "#define EOF_ (-INT8_C(1))", "uint8_t new_;", "uint8_t linux_;",
+    for decl in ["#define NULL_ UINT8_C(1)", "#define UINT32_MAX_ UINT32_C(7)", "#define EOF_ (-INT8_C(1))", "#define EXIT_FAILURE_ UINT8_C(3)", "#define PRIX64_ UINT8_C(4)", "uint8_t new_;", "uint8_t linux_;",
                  "uint8_t far_;", "uint8_t stdout_;", "typedef struct MESSAGE_HEADER {", "typedef struct MESSAGE_HEADER_V1 {", "uint32_t total_size;",
                  "#define MESSAGE_HEADER_SIZE_V1 8", "#define OP_REMOVE INT64_C(0)", "static inline int bits_get_default(Bits bits)"]:
         assert decl in text, decl
-    # The header next to what users include with it: <stdio.h>, <assert.h>, <errno.h>, and
+    # The header next to what users include with it: <stdio.h>, <stdlib.h>, <inttypes.h>, <assert.h>, <errno.h>, and
     # what <windows.h> defines (`far`, `near` expand to nothing, `interface` to `struct`).
-    prelude = "#include <assert.h>\n#include <errno.h>\n#include <stdio.h>\n#define far\n#define near\n#define interface struct\n"
+    prelude = "#include <assert.h>\n#include <errno.h>\n#include <inttypes.h>\n#include <stdio.h>\n#include <stdlib.h>\n#define far\n#define near\n#define interface struct\n"
     limits = "".join(
         f"#if !({a} == {b})\n#error {a}\n#endif\n"
         for a, b in [("I8_MIN", "INT8_MIN"), ("I16_MIN", "INT16_MIN"), ("I32_MIN", "INT32_MIN"), ("I64_MIN", "INT64_MIN"), ("I64_MAX", "INT64_MAX"),
@@ -254,6 +257,39 @@ def test_c_name_clashes_are_refused(tmp_path: Path, extra: str, clash: str) -> N
     with pytest.raises(SchemaError, match=re.escape(clash)) as err:
         c_target.render(schema)
     assert "names.yaml:" in str(err.value)
+
+
+# --- the codec program -----------------------------------------------------------------------
+
+
+def run_codec(codec_c: Path, out: Path, cc: str, lang: list[str], lines: list[str]) -> list[dict]:
+    """Build the codec with the header's extra warnings under ASan/UBSan, answer `lines`."""
+    exe = out / f"{codec_c.stem}-{cc.replace('+', 'x')}"
+    out.mkdir(parents=True, exist_ok=True)
+    c_toolchain.run([cc, *lang, *c_toolchain.HEADER_WARNINGS, *c_toolchain.SANITIZERS, "-o", str(exe), str(codec_c)], quiet=True)
+    done = c_toolchain.run([str(exe)], stdin="".join(ln + "\n" for ln in lines), quiet=True)
+    return [json.loads(ln) for ln in done.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("which", ["features", "names"])
+def test_codec_reads_and_writes_every_vector(which: str, features: dict[str, Path], tmp_path: Path) -> None:
+    """Each vector, decoded as its layout by the codec (C11 and C++17), gives the vector's value and bytes;
+    short and malformed lines are refused. (The conformance harness runs it on the IGVM and zoo schemas.)"""
+    schema_file = FEATURES_SCHEMA if which == "features" else write_schema(tmp_path, NAMES)
+    codec_c = features["codec_features.c"] if which == "features" else generate(schema_file, tmp_path / "out")["codec_names.c"]
+    vecs = vectors.build(load_file(schema_file))
+    lines = [f"{v['type']} {v['version'] or 'auto'} {v['hex']}" for v in vecs]
+    want = [{"type": v["type"], "layout": v["version"], "value": v["value"], "hex": v["hex"], "rest": 0} for v in vecs]
+    first = vecs[0]
+    lines += [f"{first['type']} auto {first['hex'][:-2] or '-'}", f"{first['type']} auto {first['hex']}0", "Nope auto -", f"{first['type']} auto"]
+    want += [
+        {"type": first["type"], "error": "short", "needed": len(first["hex"]) // 2, "given": len(first["hex"]) // 2 - 1},
+        {"type": first["type"], "error": "bad-input"},
+        {"type": "Nope", "error": "bad-input"},
+        {"type": first["type"], "error": "bad-input"},
+    ]
+    for cc, lang in GNU:
+        assert run_codec(codec_c, tmp_path / "build", cc, lang, lines) == want
 
 
 # --- doc text and literals ------------------------------------------------------------------

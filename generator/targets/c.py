@@ -1,6 +1,9 @@
-"""C target: one portable header per schema, and a generated test that proves it.
+"""C target: one portable header per schema, a generated test that proves it, and a codec program.
 
-Files: c/<schema>.h and c/test_<schema>.c (templates/c/header.h.j2, templates/c/test.c.j2).
+Files: c/<schema>.h, c/test_<schema>.c and c/codec_<schema>.c (templates/c/header.h.j2,
+templates/c/test.c.j2, templates/c/codec.c.j2). The codec is the C side of the cross-target
+conformance harness (tests/conformance.py): it reads `TYPE VERSION HEX` lines and answers
+each with a JSON line, reading and writing every value through the header's structs.
 
 The header compiles unchanged as C11 and C++17 (GCC, Clang, MSVC) and relies on no
 compiler-specific layout behaviour: fixed-width fields only, no bit-fields, no enum
@@ -18,8 +21,9 @@ Names (rules in generator/naming.py):
                         static inline type_get_field / type_set_field helpers
   struct sizes          TYPE_SIZE_V<v> per layout version, type_size_for_version() for
                         versioned structs
-Every file-scope name the two files declare is collected here; two schema items that
-would map to the same C name are refused with a schema error instead of a compile error.
+Every file-scope name the files declare is collected here (the header's with the test's, and
+the header's with the codec's); two schema items that would map to the same C name are refused
+with a schema error instead of a compile error.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any
 
 from .. import codec
 from ..errors import Problem, SchemaError
-from ..model import Bitmap, Enum, Field, Item, Scalar, Schema, Struct
+from ..model import Bitmap, Enum, Field, Item, Scalar, Schema, Struct, VersionLayout
 from ..naming import (
     C_RESERVED,
     c_function_prefix,
@@ -623,13 +627,156 @@ def _test(c: _C) -> dict[str, Any]:
     }
 
 
+# --- the codec entry point ----------------------------------------------------------------
+
+# Names the generated codec declares at file scope (besides one function per type and layout).
+CODEC_NAMES = (
+    "fill_pattern print_u print_s print_bool print_hex print_string print_head print_tail print_short "
+    "print_bad_input decoder types fail grow read_line next_token hex_digit parse_hex handle main"
+).split()
+
+
+class _CodecWriter:
+    """What the codec prints and assigns for each type: calls of the header's API (getters,
+    setters, masks, sizes, its dispatch) and of the codec's own print/rebuild functions, never an
+    offset or a mask of its own. Every function is named after the C type it handles."""
+
+    def __init__(self, c: _C, header_names: dict[str, tuple[Item | None, str]]):
+        self.c = c
+        self.reg = _Registry(c.schema)
+        self.reg.owner = dict(header_names)
+        for name in CODEC_NAMES:
+            self.reg.claim(name, None, f"the generated codec's '{name}'")
+        self.signed = False  # whether print_s is used
+        self.bools = False  # whether print_bool is used
+
+    def fn(self, op: str, t: Enum | Bitmap | Struct, version: int | None = None, claim: bool = False) -> str:
+        """The codec's `op` function of the C type of `t` (for a struct, of the layout `version`
+        uses): print_Flags8, rebuild_Inner_V1. The header's type names are unique, so these are too."""
+        name = f"{op}_{self.c.type_name(t, version)}"
+        if claim:
+            what = f"{t.kind} {t.name}" + (f" version {t.layout_for(version).version}" if isinstance(t, Struct) and t.versioned and version is not None else "")
+            self.reg.claim(name, t, f"the codec's {op} function of {what}")
+        return name
+
+    def scalar_print(self, t: Scalar | Enum) -> str:
+        if _scalar(t).signed:
+            self.signed = True
+            return "print_s"
+        return "print_u"
+
+    def bitmap(self, bm: Bitmap) -> dict[str, Any]:
+        c = self.c
+        fields = []
+        for i, bf in enumerate(bm.fields):
+            if bf.is_bool:
+                self.bools = True
+                show = "print_bool"
+            else:
+                show = self.scalar_print(bf.type)
+            key = ("{" if i == 0 else ",") + f'"{bf.name}":'
+            fields.append({"key": c_string(key), "print": show, "getter": c.bit_fn(bm, bf, "get"), "setter": c.bit_fn(bm, bf, "set")})
+        return {
+            "ctype": c.type_name(bm),
+            "print": self.fn("print", bm, claim=True),
+            "rebuild": self.fn("rebuild", bm, claim=True),
+            "fields": fields,
+            "reserved_key": c_string(("," if fields else "{") + f'"{codec.RESERVED_KEY}":'),
+            "reserved_mask": f"{c_macro_prefix(bm)}_RESERVED_MASK",
+        }
+
+    def layout(self, st: Struct, lay: VersionLayout) -> dict[str, Any]:
+        """The print and rebuild functions of the C struct of one layout; a nested struct is
+        the layout of it that this layout embeds (Outer_V1 holds an Inner_V1)."""
+        fields = []
+        for i, f in enumerate(lay.fields):
+            t = f.type.target
+            if isinstance(t, (Bitmap, Struct)):
+                show, rebuild = self.fn("print", t, lay.version), self.fn("rebuild", t, lay.version)
+            else:
+                show, rebuild = self.scalar_print(t), None
+            key = ("{" if i == 0 else ",") + f'"{f.name}":' + ("[" if f.type.is_array else "")
+            fields.append({"key": c_string(key), "member": self.c.field_name(f), "count": f.type.count, "print": show, "rebuild": rebuild})
+        return {
+            "ctype": self.c.type_name(st, lay.version),
+            "print": self.fn("print", st, lay.version, claim=True),
+            "rebuild": self.fn("rebuild", st, lay.version, claim=True),
+            "fields": fields,
+        }
+
+    def answer(self, t: Enum | Bitmap | Struct, version: int | None) -> dict[str, Any]:
+        """The function that answers a line with one layout of `t` (`version`: a struct's layout)."""
+        if isinstance(t, Enum):
+            show, rebuild, layout = self.scalar_print(t), None, "NULL"
+        else:
+            show, rebuild = self.fn("print", t, version), self.fn("rebuild", t, version)
+            layout = c_string(str(version)) if isinstance(t, Struct) else "NULL"
+        return {
+            "fn": self.fn("answer", t, version, claim=True),
+            "ctype": self.c.type_name(t, version),
+            "type": c_string(t.name),
+            "layout": layout,
+            "print": show,
+            "rebuild": rebuild,
+        }
+
+    def decoder(self, t: Enum | Bitmap | Struct) -> dict[str, Any]:
+        """How a line of type `t` is answered: by its one answer function, or for a versioned
+        struct by the one of the layout VERSION names or the header's own dispatch selects (its
+        size-for-version function applied to the version field of the oldest layout)."""
+        c = self.c
+        if not (isinstance(t, Struct) and t.versioned):
+            ans = self.answer(t, t.newest.version if isinstance(t, Struct) else None)
+            return {"fn": ans["fn"], "name": c_string(t.name), "answers": [ans], "versioned": False}
+        sizes = [lay.size for lay in t.layouts]
+        if len(set(sizes)) != len(sizes):
+            raise ValueError(f"{t.name}: two layouts of the same size cannot be told apart by size ({sizes})")
+        answers = []
+        for lay in t.layouts:
+            ans = self.answer(t, lay.version)
+            ans["version"] = c_string(str(lay.version))
+            ans["size_macro"] = c.size_macro(t, lay.version)
+            answers.append(ans)
+        return {
+            "fn": self.fn("decode", t, claim=True),
+            "name": c_string(t.name),
+            "answers": answers,
+            "versioned": True,
+            "probe": c.type_name(t, t.layouts[0].version),
+            "size_fn": c.size_fn(t),
+            "path": ".".join(c.field_name(f) for f in t.version_path),
+        }
+
+
+def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]]) -> dict[str, Any]:
+    w = _CodecWriter(c, header_names)
+    bitmaps = [w.bitmap(bm) for bm in c.schema.bitmaps]
+    structs = [w.layout(st, lay) for st in _dependency_order(c.schema.structs) for lay in st.layouts]
+    decoders = [w.decoder(t) for t in c.schema.types]
+    c.reg.problems += w.reg.problems
+    return {
+        "banner": plain_comment(banner(c.schema).lines),
+        "file": f"codec_{c.schema.name}.c",
+        "header": f"{c.schema.name}.h",
+        "schema": c.schema.name,
+        "uses_signed": w.signed,
+        "uses_bool": w.bools,
+        "bitmaps": bitmaps,
+        "structs": structs,
+        "decoders": decoders,
+    }
+
+
 def render(schema: Schema) -> dict[str, str]:
     c = _C(schema)
     header_ctx = c.header()
+    header_names = dict(c.reg.owner)  # the test and the codec are separate programs over the header
     test_ctx = _test(c)
+    codec_ctx = _codec(c, header_names)
     c.reg.raise_if_any()
     env = environment(TARGET)
     return {
         f"c/{schema.name}.h": env.get_template("header.h.j2").render(**header_ctx),
         f"c/test_{schema.name}.c": env.get_template("test.c.j2").render(**test_ctx),
+        f"c/codec_{schema.name}.c": env.get_template("codec.c.j2").render(**codec_ctx),
     }

@@ -1,0 +1,88 @@
+"""Proof the conformance harness bites: a target broken on purpose, in a scratch copy of its
+generated output, is reported with the type, the field and the differing bytes.
+
+Each test generates the zoo into a temporary directory, breaks one target there, and runs the
+harness's round trip on a fixed seed, first over the intact copy (which must agree, so the
+report below is the mutation's doing) and then over the broken one.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import conformance as cf
+from conftest import ROOT
+
+from generator import load_file, output
+from generator.model import Schema
+
+ZOO_SCHEMA = ROOT / "tests" / "schemas" / "zoo.yaml"
+SEED = 5
+PER_LAYOUT = 60
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Schema, Path, object]:
+    schema = load_file(ZOO_SCHEMA)
+    out = tmp_path_factory.mktemp("zoo")
+    output.write(output.render_all([schema]), out)
+    return schema, out, cf.load_python_module(out, schema.name)
+
+
+def _values(schema: Schema, *types: str) -> list:
+    return [v for v in cf.value_cases(schema, random.Random(SEED), PER_LAYOUT) if not types or v[0].name in types]
+
+
+# --- C: two members of one struct declared in the other order ------------------------------
+
+
+def swap_members(header: str, struct: str, first: str, second: str) -> str:
+    """`header` with the adjacent members `first` and `second` of `struct` declared in the other
+    order, and the offsetof assertions of `struct` dropped (they would refuse the swap)."""
+    body = re.search(rf"^typedef struct {struct} {{\n(.*?)^}} {struct};$", header, re.S | re.M)
+    assert body, f"no struct {struct} in the header"
+    pair = re.search(rf"^    (\w+) {first};\n    (\w+) {second};\n", body.group(1), re.M)
+    assert pair, f"{struct}.{first} and {struct}.{second} are not adjacent members"
+    assert pair.group(1) == pair.group(2), "the swap must keep the struct's size: same types only"
+    swapped = f"    {pair.group(2)} {second};\n    {pair.group(1)} {first};\n"
+    start = body.start(1) + pair.start()
+    header = header[:start] + swapped + header[start + len(pair.group(0)) :]
+    asserts = re.compile(rf"^\w+_STATIC_ASSERT\(offsetof\({struct}, \w+\) == \d+\);\n", re.M)
+    assert asserts.search(header), f"no offsetof assertion of {struct} to drop"
+    return asserts.sub("", header)
+
+
+def test_c_with_two_members_swapped_is_caught(zoo: tuple, tmp_path: Path) -> None:
+    schema, out, py = zoo
+    shutil.copytree(out / "c", tmp_path / "c")
+    intact = cf.c_target(tmp_path, schema.name, tmp_path / "intact")
+    values = _values(schema)
+    assert cf.round_trip(schema, py, [intact], values), "the intact C codec must agree before it is broken"
+
+    header = tmp_path / "c" / f"{schema.name}.h"
+    header.write_text(swap_members(header.read_text(), "Point", "x", "y"))
+    broken = cf.c_target(tmp_path, schema.name, tmp_path / "broken")
+
+    report = cf.round_trip(schema, py, [broken], values)
+    assert not report
+    text = "\n\n".join(report.mismatches)
+    # Point is the first type the swap touches; every case of it whose x and y differ is reported
+    assert all(m.startswith("Point (VERSION 1, 4 bytes in): layout engine and c disagree") for m in report.mismatches), text
+    first = report.mismatches[0]
+    x, y = re.search(r"^  field x: (-?\d+) != (-?\d+)$", first, re.M).groups(), re.search(r"^  field y: (-?\d+) != (-?\d+)$", first, re.M).groups()
+    assert x == y[::-1], first  # C read each coordinate from the other's bytes
+    assert re.search(r"^  the values as bytes \(encoded by the layout engine\) differ at offsets \[[0-3](, [0-3])*\] \(fields x, y\)$", first, re.M), first
+    want = b"".join(int(v).to_bytes(2, "little", signed=True) for v in x)
+    got = b"".join(int(v).to_bytes(2, "little", signed=True) for v in y)
+    assert f"    layout engine: {want.hex()}\n    c: {got.hex()}" in first, first
+
+    # Point inside another struct: the array element and its fields are named
+    nested = cf.round_trip(schema, py, [broken], _values(schema, "Holder"))
+    assert not nested
+    assert re.search(r"^  field points\[\d\]\.[xy]: ", nested.mismatches[0], re.M), nested.mismatches[0]
+    assert re.search(r"differ at offsets \[[\d, ]+\] \(fields (points\[\d\]\.[xy](, )?)+\)$", nested.mismatches[0], re.M), nested.mismatches[0]
