@@ -254,11 +254,16 @@ def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tup
     expected: list[dict[str, Any]] = []
     bad: list[str] = []
     for t, layout, value in values:
-        obj = py_codec.build(t.name, value)
-        data = struct.pack("<" + py_codec.ENUM_CODES[t.name], obj) if isinstance(t, Enum) else obj.to_bytes()
         reference = codec.encode(t, value, layout)
+        try:
+            obj = py_codec.build(t.name, value)
+            data = struct.pack("<" + py_codec.ENUM_CODES[t.name], obj) if isinstance(t, Enum) else obj.to_bytes()
+        except (ValueError, struct.error) as e:
+            bad.append(f"{t.name} (layout {layout}): the Python module refuses to encode {value!r}: {e}")
+            data = reference
         if data != reference:
-            bad.append(f"{t.name} v{layout}: Python encodes {data.hex()}, the layout engine {reference.hex()}")
+            head = f"{t.name} (layout {layout}): the Python module and the layout engine encode the same values differently"
+            bad.append("\n".join([head, *_byte_lines(t, layout, "bytes", "layout engine", reference, "python", data)]))
         cases.append(Case(t.name, str(layout) if layout is not None else "auto", data))
         expected.append({"type": t.name, "layout": layout, "value": value, "hex": reference.hex(), "rest": 0})
     answers = {"layout engine": expected}

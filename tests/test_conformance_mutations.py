@@ -86,3 +86,31 @@ def test_c_with_two_members_swapped_is_caught(zoo: tuple, tmp_path: Path) -> Non
     assert not nested
     assert re.search(r"^  field points\[\d\]\.[xy]: ", nested.mismatches[0], re.M), nested.mismatches[0]
     assert re.search(r"differ at offsets \[[\d, ]+\] \(fields (points\[\d\]\.[xy](, )?)+\)$", nested.mismatches[0], re.M), nested.mismatches[0]
+
+
+# --- Python: one format character changed ------------------------------------------------
+
+
+def test_python_with_one_format_character_changed_is_caught(zoo: tuple, tmp_path: Path) -> None:
+    schema, out, _ = zoo
+    shutil.copytree(out / "python", tmp_path / "python")
+    module = tmp_path / "python" / f"{schema.name}.py"
+    text = module.read_text()
+    # Point's two i16 coordinates, written big-endian: one character of one format string.
+    assert text.count('_Point = struct.Struct("<2h")') == 1
+    module.write_text(text.replace('_Point = struct.Struct("<2h")', '_Point = struct.Struct(">2h")'))
+    broken = cf.load_python_module(tmp_path, schema.name)
+    try:
+        report = cf.round_trip(schema, broken, [cf.python_target(tmp_path, schema.name)], _values(schema, "Point"))
+    finally:
+        cf.load_python_module(out, schema.name)  # leave the intact module imported for other tests
+    assert not report
+    text = "\n\n".join(report.mismatches)
+    first = report.mismatches[0]
+    assert first.startswith("Point (layout 1): the Python module and the layout engine encode the same values differently"), text
+    offsets = re.search(r"differ at offsets \[([\d, ]+)\] \(fields ([\w, ]+)\)", first)
+    assert offsets, first
+    assert set(offsets.group(2).split(", ")) <= {"x", "y"} and offsets.group(2), first
+    engine, python = re.search(r"^    layout engine: ([0-9a-f]+)\n    python: ([0-9a-f]+)$", first, re.M).groups()
+    # the same two coordinates, each with its bytes reversed
+    assert bytes.fromhex(python) == bytes.fromhex(engine)[1::-1] + bytes.fromhex(engine)[3:1:-1], first
