@@ -9,9 +9,12 @@ A mismatch is reported with the type, the field and the differing bytes.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -54,6 +57,33 @@ class Target:
 
 def python_target(out_dir: Path, schema: str) -> Target:
     return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
+
+
+def rust_target(out_dir: Path, schema: str) -> Target:
+    """The generated crate's codec example (`<out_dir>/rust/<schema>/examples/codec.rs`), built.
+
+    It is built in release mode in the shared cargo target directory (CARGO_TARGET_DIR, as the
+    Makefile sets it; by default build/cargo-target), with `--locked` where the workspace has a
+    Cargo.lock; a workspace without one (the zoo's) starts from the project's. Two workspaces with
+    a crate of one name (the zoo's and a scratch copy of it) build the same `examples/codec_<schema>`
+    there, so the binary is copied at once to a path of the workspace's own.
+    """
+    repo = Path(__file__).resolve().parent.parent
+    workspace = out_dir / "rust"
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or repo / "build" / "cargo-target")
+    locked = ["--locked"] if (workspace / "Cargo.lock").exists() else []
+    if not locked:
+        shutil.copy(repo / "generated" / "rust" / "Cargo.lock", workspace / "Cargo.lock")
+    argv = ["cargo", "build", "--quiet", "--release", *locked, "-p", schema, "--example", f"codec_{schema}"]
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+    done = subprocess.run(argv, cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"cargo build of the {schema} codec in {workspace} failed:\n{done.stderr[-6000:]}")
+    key = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()[:12]
+    binary = target_dir / "conformance" / f"{schema}-{key}" / "codec"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(target_dir / "release" / "examples" / f"codec_{schema}", binary)
+    return Target("rust", [str(binary)])
 
 
 def load_python_module(out_dir: Path, schema: str):
@@ -246,3 +276,4 @@ def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> R
         if ans["layout"] != expected:
             report.mismatches.append(f"{case.type}: dispatch chose layout {ans['layout']}, the layout engine {expected} for {case.line}")
     return report
+

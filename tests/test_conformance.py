@@ -36,7 +36,7 @@ def _prepare(name: str) -> tuple:
         schema = load_file(ZOO_SCHEMA)
         out = BUILD / "zoo"
         output.write(output.render_all([schema]), out)
-    targets = [cf.python_target(out, schema.name)]
+    targets = [cf.python_target(out, schema.name), cf.rust_target(out, schema.name)]
     return schema, out, targets, cf.load_python_module(out, schema.name)
 
 
