@@ -153,6 +153,21 @@ def raw_cases(schema: Schema, rng: random.Random, per_type: int) -> list[Case]:
     return cases
 
 
+def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[Case]:
+    """Random byte strings read as each layout of each versioned struct by number (VERSION K),
+    shorter, exactly as long as and longer than that layout. The version field holds whatever
+    the bytes give, so it mostly names another layout than the one read."""
+    cases = []
+    for t in types_of(schema):
+        if not (isinstance(t, Struct) and t.versioned):
+            continue
+        for lay in t.layouts:
+            for _ in range(per_layout):
+                n = rng.choice((0, lay.size - 1, lay.size, lay.size, lay.size + rng.randint(1, 16), rng.randint(0, lay.size)))
+                cases.append(Case(t.name, str(lay.version), rng.randbytes(n)))
+    return cases
+
+
 # --- comparing ----------------------------------------------------------------------
 
 
@@ -277,3 +292,22 @@ def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> R
             report.mismatches.append(f"{case.type}: dispatch chose layout {ans['layout']}, the layout engine {expected} for {case.line}")
     return report
 
+
+def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> Report:
+    """VERSION K reads and writes exactly layout K whatever the version field holds: every target
+    answers as the layout engine does."""
+    expected: list[dict[str, Any]] = []
+    for case in cases:
+        t = schema.type(case.type)
+        layout = int(case.version)
+        size = t.size_in(layout)
+        if len(case.data) < size:
+            expected.append({"type": t.name, "error": "short", "needed": size, "given": len(case.data)})
+            continue
+        value = codec._get_struct(case.data, 0, t, layout)
+        hex_ = codec.encode(t, value, layout).hex()
+        expected.append({"type": t.name, "layout": layout, "value": value, "hex": hex_, "rest": len(case.data) - size})
+    answers = {"layout engine": expected}
+    for target in targets:
+        answers[target.name] = target.run(cases)
+    return compare(schema, cases, answers)

@@ -73,6 +73,17 @@ def test_random_bytes_decode_alike_or_are_refused_alike(world: tuple, seed: int)
     assert report, "\n\n".join(report.mismatches)
 
 
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1))
+def test_random_bytes_read_as_each_explicit_layout_alike(world: tuple, seed: int) -> None:
+    schema, _, targets, _ = world
+    cases = cf.explicit_cases(schema, random.Random(seed), PER_LAYOUT // 4)
+    start = time.perf_counter()
+    report = cf.explicit_agreement(schema, targets, cases)
+    _tally("explicit layouts", report.cases, time.perf_counter() - start)
+    assert report, "\n\n".join(report.mismatches)
+
+
 def test_zz_report_rate(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints how many cases ran and how fast (shown with -s, as `make conformance` runs it)."""
     assert TOTALS, "the conformance tests above ran no case"
