@@ -9,9 +9,12 @@ A mismatch is reported with the type, the field and the differing bytes.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -66,6 +69,33 @@ def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
     build_dir.mkdir(parents=True, exist_ok=True)
     c_toolchain.run(["gcc", *c_toolchain.C11, *c_toolchain.WARNINGS, *c_toolchain.SANITIZERS, "-O1", "-o", str(exe), str(src)], quiet=True)
     return Target("c", [str(exe)])
+
+
+def rust_target(out_dir: Path, schema: str) -> Target:
+    """The generated crate's codec example (`<out_dir>/rust/<schema>/examples/codec.rs`), built.
+
+    It is built in release mode in the shared cargo target directory (CARGO_TARGET_DIR, as the
+    Makefile sets it; by default build/cargo-target), with `--locked` where the workspace has a
+    Cargo.lock; a workspace without one (the zoo's) starts from the project's. Two workspaces with
+    a crate of one name (the zoo's and a scratch copy of it) build the same `examples/codec_<schema>`
+    there, so the binary is copied at once to a path of the workspace's own.
+    """
+    repo = Path(__file__).resolve().parent.parent
+    workspace = out_dir / "rust"
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or repo / "build" / "cargo-target")
+    locked = ["--locked"] if (workspace / "Cargo.lock").exists() else []
+    if not locked:
+        shutil.copy(repo / "generated" / "rust" / "Cargo.lock", workspace / "Cargo.lock")
+    argv = ["cargo", "build", "--quiet", "--release", *locked, "-p", schema, "--example", f"codec_{schema}"]
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+    done = subprocess.run(argv, cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"cargo build of the {schema} codec in {workspace} failed:\n{done.stderr[-6000:]}")
+    key = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()[:12]
+    binary = target_dir / "conformance" / f"{schema}-{key}" / "codec"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(target_dir / "release" / "examples" / f"codec_{schema}", binary)
+    return Target("rust", [str(binary)])
 
 
 def load_python_module(out_dir: Path, schema: str):
@@ -132,6 +162,21 @@ def raw_cases(schema: Schema, rng: random.Random, per_type: int) -> list[Case]:
                     v = rng.choice(known + [0, known[-1] + 1, scalar.max, rng.randint(max(scalar.min, 0), scalar.max)])
                     data[t.version_offset : end] = v.to_bytes(scalar.size, "little", signed=scalar.signed)
             cases.append(Case(t.name, "auto", bytes(data)))
+    return cases
+
+
+def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[Case]:
+    """Random byte strings read as each layout of each versioned struct by number (VERSION K),
+    shorter, exactly as long as and longer than that layout. The version field holds whatever
+    the bytes give, so it mostly names another layout than the one read."""
+    cases = []
+    for t in types_of(schema):
+        if not (isinstance(t, Struct) and t.versioned):
+            continue
+        for lay in t.layouts:
+            for _ in range(per_layout):
+                n = rng.choice((0, lay.size - 1, lay.size, lay.size, lay.size + rng.randint(1, 16), rng.randint(0, lay.size)))
+                cases.append(Case(t.name, str(lay.version), rng.randbytes(n)))
     return cases
 
 
@@ -288,3 +333,23 @@ def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> R
         if ans["layout"] != expected:
             report.mismatches.append(f"{case.type}: dispatch chose layout {ans['layout']}, the layout engine {expected} for {case.line}")
     return report
+
+
+def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> Report:
+    """VERSION K reads and writes exactly layout K whatever the version field holds: every target
+    answers as the layout engine does."""
+    expected: list[dict[str, Any]] = []
+    for case in cases:
+        t = schema.type(case.type)
+        layout = int(case.version)
+        size = t.size_in(layout)
+        if len(case.data) < size:
+            expected.append({"type": t.name, "error": "short", "needed": size, "given": len(case.data)})
+            continue
+        value = codec._get_struct(case.data, 0, t, layout)
+        hex_ = codec.encode(t, value, layout).hex()
+        expected.append({"type": t.name, "layout": layout, "value": value, "hex": hex_, "rest": len(case.data) - size})
+    answers = {"layout engine": expected}
+    for target in targets:
+        answers[target.name] = target.run(cases)
+    return compare(schema, cases, answers)

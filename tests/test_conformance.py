@@ -36,7 +36,7 @@ def _prepare(name: str) -> tuple:
         schema = load_file(ZOO_SCHEMA)
         out = BUILD / "zoo"
         output.write(output.render_all([schema]), out)
-    targets = [cf.python_target(out, schema.name), cf.c_target(out, schema.name, BUILD / "c")]
+    targets = [cf.python_target(out, schema.name), cf.rust_target(out, schema.name), cf.c_target(out, schema.name, BUILD / "c")]
     return schema, out, targets, cf.load_python_module(out, schema.name)
 
 
@@ -70,6 +70,17 @@ def test_random_bytes_decode_alike_or_are_refused_alike(world: tuple, seed: int)
     start = time.perf_counter()
     report = cf.raw_agreement(schema, targets, cases)
     _tally("bytes", report.cases, time.perf_counter() - start)
+    assert report, "\n\n".join(report.mismatches)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1))
+def test_random_bytes_read_as_each_explicit_layout_alike(world: tuple, seed: int) -> None:
+    schema, _, targets, _ = world
+    cases = cf.explicit_cases(schema, random.Random(seed), PER_LAYOUT // 4)
+    start = time.perf_counter()
+    report = cf.explicit_agreement(schema, targets, cases)
+    _tally("explicit layouts", report.cases, time.perf_counter() - start)
     assert report, "\n\n".join(report.mismatches)
 
 

@@ -8,6 +8,7 @@ are built once. Skipped only where cargo or rustfmt is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,8 +19,9 @@ import pytest
 
 from generator import errors
 from generator.cli import load_all
+from generator.model import Struct
 from generator.output import write
-from generator.targets import rust
+from generator.targets import rust, vectors
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = [ROOT / "tests/schemas/features.yaml", ROOT / "tests/schemas/rust_names.yaml"]
@@ -69,9 +71,11 @@ def test_workspace_lists_one_crate_per_schema(files: dict[str, str]) -> None:
     assert sorted(files) == [
         "rust/Cargo.toml",
         "rust/features/Cargo.toml",
+        "rust/features/examples/codec.rs",
         "rust/features/src/lib.rs",
         "rust/features/tests/vectors.rs",
         "rust/rust_names/Cargo.toml",
+        "rust/rust_names/examples/codec.rs",
         "rust/rust_names/src/lib.rs",
         "rust/rust_names/tests/vectors.rs",
     ]
@@ -133,6 +137,27 @@ def test_enum_typed_bit_field_goes_through_from_bits(files: dict[str, str]) -> N
     assert "from_bits" not in kind[: kind.index("impl core::fmt::Debug")]
 
 
+def test_codec_example_reads_each_layout_as_its_own_type(files: dict[str, str]) -> None:
+    codec = files["rust/features/examples/codec.rs"]
+    # `auto` goes through the crate's dispatch once the oldest layout's bytes are there
+    assert "features::Outer::SIZE_V1,\n            features::Outer::layout_version," in codec
+    for line in ("Ok(1) => reply::<features::OuterV1>(out, name, Some(1), data),",
+                 "Ok(3) => reply::<features::Outer>(out, name, Some(3), data),",
+                 '"Mixed" => reply::<features::Mixed>(out, name, Some(1), data),',
+                 '"Flags8" => reply::<features::Flags8>(out, name, None, data),'):
+        assert line in codec, line
+    # the reserved mask is the layout engine's; JSON keys are schema names, access is by Rust names
+    assert "const FLAGS8_RESERVED: u8 = 0x72;" in codec
+    assert 'object.member("type", Self::type_(&self))?;' in codec
+    assert 'object.member("self", self.self_)?;' in codec
+    assert "Self::from_bits(fields.into_bits() | (self.into_bits() & FLAGS8_RESERVED))" in codec
+    # a bitmap without reserved bits prints 0 and is its fields alone
+    names = files["rust/rust_names/examples/codec.rs"]
+    assert 'object.member("_reserved", 0u8)?;' in names
+    assert "impl Codec for rust_names::Codec {" in names and "impl Codec for rust_names::Object {" in names
+    assert "codec: Codec::rebuilt(self.codec)," in names
+
+
 def test_hostile_docs_stay_comments(files: dict[str, str]) -> None:
     features = lib(files, "features")
     assert "/// *\u002f #include <stdio.h> \\\n" in features
@@ -186,3 +211,31 @@ def test_cargo_clippy(workspace: Path) -> None:
 
 def test_cargo_doc(workspace: Path) -> None:
     _cargo(workspace, "doc", "--workspace", "--no-deps", RUSTDOCFLAGS="-D warnings")
+
+
+def test_codec_examples_answer_every_vector(workspace: Path) -> None:
+    """Each crate's codec example reads every vector to its value and writes its bytes back (the
+    layout engine's, in the vector file), and refuses a buffer one byte short."""
+    _cargo(workspace, "build", "--workspace", "--examples")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build/cargo-target")))
+    for schema in load_all(SCHEMAS):
+        lines, expected = [], []
+        for v in vectors.build(schema):
+            version = "auto" if v["version"] is None else str(v["version"])
+            lines.append(f"{v['type']} {version} {v['hex']}")
+            expected.append({"type": v["type"], "layout": v["version"], "value": v["value"], "hex": v["hex"], "rest": 0})
+            lines.append(f"{v['type']} {version} {v['hex'][:-2] or '-'}")
+            expected.append({"type": v["type"], "error": "short", "needed": len(v["hex"]) // 2, "given": len(v["hex"]) // 2 - 1})
+        for st in schema.structs:
+            if isinstance(st, Struct) and st.versioned:  # auto: the oldest layout's size first
+                lines.append(f"{st.name} auto -")
+                expected.append({"type": st.name, "error": "short", "needed": st.layouts[0].size, "given": 0})
+        lines += ["Nope auto 00", f"{schema.structs[0].name} auto 0"]
+        expected += [{"type": "Nope", "error": "bad-input"}, {"type": schema.structs[0].name, "error": "bad-input"}]
+        binary = target / "debug" / "examples" / f"codec_{schema.name}"
+        done = subprocess.run([str(binary)], input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        answers = [json.loads(line) for line in done.stdout.splitlines()]
+        assert len(answers) == len(lines), schema.name
+        for line, got, want in zip(lines, answers, expected):
+            assert got == want, f"{schema.name}: {line}"

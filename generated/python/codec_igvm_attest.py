@@ -262,7 +262,12 @@ def decode(type_name: str, version: str, data: bytes) -> dict[str, Any]:
             "needed": e.needed,
             "given": e.given,
         }
-    encoded = obj.to_bytes()
+    # a versioned struct is written in the layout it was read as, whatever its version field holds
+    encoded = (
+        obj.to_bytes(layout)
+        if layouts is not None and len(layouts) > 1
+        else obj.to_bytes()
+    )
     return {
         "type": type_name,
         "layout": layout,

@@ -673,8 +673,8 @@ class IgvmAttestRequestData:
         """True if `version` is newer than every version this schema knows."""
         return int(self.version) > 2
 
-    def _flat(self) -> tuple[Any, ...]:
-        version = int(self.version)
+    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
+        version = int(self.version) if layout is None else layout
         if version >= 2:
             capability_bitmap = (
                 self.capability_bitmap
@@ -701,13 +701,15 @@ class IgvmAttestRequestData:
             self.variable_data_size,
         )
 
-    def to_bytes(self) -> bytes:
-        """Encode in the layout that `version` selects."""
-        layout = self._layout(int(self.version))
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
+        whatever `version` holds."""
+        if layout is None:
+            layout = self._layout(int(self.version))
         try:
             if layout == 2:
-                return _IgvmAttestRequestData_V2.pack(*self._flat())
-            return _IgvmAttestRequestData_V1.pack(*self._flat())
+                return _IgvmAttestRequestData_V2.pack(*self._flat(layout))
+            return _IgvmAttestRequestData_V1.pack(*self._flat(layout))
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
@@ -836,7 +838,7 @@ class IgvmAttestRequestBase:
         """True if `request_data.version` is newer than every version this schema knows."""
         return int(self.request_data.version) > 2
 
-    def _flat(self) -> tuple[Any, ...]:
+    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
         return (
             *self.header._flat(),
             _sized(
@@ -844,16 +846,18 @@ class IgvmAttestRequestBase:
                 1184,
                 "IgvmAttestRequestBase.attestation_report",
             ),
-            *self.request_data._flat(),
+            *self.request_data._flat(layout),
         )
 
-    def to_bytes(self) -> bytes:
-        """Encode in the layout that `request_data.version` selects."""
-        layout = self._layout(int(self.request_data.version))
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `request_data.version` selects, or in `layout` (a key of SIZES)
+        whatever `request_data.version` holds."""
+        if layout is None:
+            layout = self._layout(int(self.request_data.version))
         try:
             if layout == 2:
-                return _IgvmAttestRequestBase_V2.pack(*self._flat())
-            return _IgvmAttestRequestBase_V1.pack(*self._flat())
+                return _IgvmAttestRequestBase_V2.pack(*self._flat(layout))
+            return _IgvmAttestRequestBase_V1.pack(*self._flat(layout))
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
 
@@ -1058,8 +1062,8 @@ class IgvmAttestKeyReleaseResponseHeader:
         """True if `version` is newer than every version this schema knows."""
         return int(self.version) > 2
 
-    def _flat(self) -> tuple[Any, ...]:
-        version = int(self.version)
+    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
+        version = int(self.version) if layout is None else layout
         if version >= 2:
             error_info = (
                 self.error_info if self.error_info is not None else IgvmErrorInfo()
@@ -1071,13 +1075,15 @@ class IgvmAttestKeyReleaseResponseHeader:
             )
         return (self.data_size, self.version)
 
-    def to_bytes(self) -> bytes:
-        """Encode in the layout that `version` selects."""
-        layout = self._layout(int(self.version))
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
+        whatever `version` holds."""
+        if layout is None:
+            layout = self._layout(int(self.version))
         try:
             if layout == 2:
-                return _IgvmAttestKeyReleaseResponseHeader_V2.pack(*self._flat())
-            return _IgvmAttestKeyReleaseResponseHeader_V1.pack(*self._flat())
+                return _IgvmAttestKeyReleaseResponseHeader_V2.pack(*self._flat(layout))
+            return _IgvmAttestKeyReleaseResponseHeader_V1.pack(*self._flat(layout))
         except struct.error as e:
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
@@ -1207,8 +1213,8 @@ class IgvmAttestWrappedKeyResponseHeader:
         """True if `version` is newer than every version this schema knows."""
         return int(self.version) > 2
 
-    def _flat(self) -> tuple[Any, ...]:
-        version = int(self.version)
+    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
+        version = int(self.version) if layout is None else layout
         if version >= 2:
             error_info = (
                 self.error_info if self.error_info is not None else IgvmErrorInfo()
@@ -1220,13 +1226,15 @@ class IgvmAttestWrappedKeyResponseHeader:
             )
         return (self.data_size, self.version)
 
-    def to_bytes(self) -> bytes:
-        """Encode in the layout that `version` selects."""
-        layout = self._layout(int(self.version))
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
+        whatever `version` holds."""
+        if layout is None:
+            layout = self._layout(int(self.version))
         try:
             if layout == 2:
-                return _IgvmAttestWrappedKeyResponseHeader_V2.pack(*self._flat())
-            return _IgvmAttestWrappedKeyResponseHeader_V1.pack(*self._flat())
+                return _IgvmAttestWrappedKeyResponseHeader_V2.pack(*self._flat(layout))
+            return _IgvmAttestWrappedKeyResponseHeader_V1.pack(*self._flat(layout))
         except struct.error as e:
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
@@ -1357,8 +1365,8 @@ class IgvmAttestAkCertResponseHeader:
         """True if `version` is newer than every version this schema knows."""
         return int(self.version) > 2
 
-    def _flat(self) -> tuple[Any, ...]:
-        version = int(self.version)
+    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
+        version = int(self.version) if layout is None else layout
         if version >= 2:
             error_info = (
                 self.error_info if self.error_info is not None else IgvmErrorInfo()
@@ -1370,13 +1378,15 @@ class IgvmAttestAkCertResponseHeader:
             )
         return (self.data_size, self.version)
 
-    def to_bytes(self) -> bytes:
-        """Encode in the layout that `version` selects."""
-        layout = self._layout(int(self.version))
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
+        whatever `version` holds."""
+        if layout is None:
+            layout = self._layout(int(self.version))
         try:
             if layout == 2:
-                return _IgvmAttestAkCertResponseHeader_V2.pack(*self._flat())
-            return _IgvmAttestAkCertResponseHeader_V1.pack(*self._flat())
+                return _IgvmAttestAkCertResponseHeader_V2.pack(*self._flat(layout))
+            return _IgvmAttestAkCertResponseHeader_V1.pack(*self._flat(layout))
         except struct.error as e:
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
 

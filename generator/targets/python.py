@@ -172,7 +172,7 @@ class _Module:
         if isinstance(t, Bitmap):
             return f"int({var})"
         if isinstance(t, Struct):
-            return f"*{var}._flat()"
+            return f"*{var}._flat(layout)" if t.versioned else f"*{var}._flat()"
         return var
 
     def unflat_arg(self, f: Field, version: int, index: int) -> tuple[str, int]:

@@ -4,6 +4,7 @@
     rust/<schema>/Cargo.toml         the crate, named after the schema
     rust/<schema>/src/lib.rs         the definitions, with a compile-time layout proof per type
     rust/<schema>/tests/vectors.rs   every test vector of the schema, as Rust values
+    rust/<schema>/examples/codec.rs  the codec entry point of the conformance harness
 
 The shapes follow what openvmm writes by hand: `#[repr(C)]` structs with zerocopy
 derives, open enums as `#[repr(transparent)]` newtypes with a `pub const` per value,
@@ -246,6 +247,8 @@ def render(schema: Schema) -> dict[str, str]:
         # own fields align less gets it with `align(N)`.
         "raised_align": lambda st, lay: st.align if max((f.align for f in lay.fields), default=1) < st.align else None,
         "rstr": rust_str,
+        "upper_snake": naming.upper_snake,
+        "reserved_key": codec.RESERVED_KEY,
         "debug_text": lambda e, value: next((names(v) for v in e.values if v.value == value), str(value)),
         "zero_bits": lambda bm: codec.bitmap_value(bm, 0),
         "toml": lambda s: json.dumps(s, ensure_ascii=False),
@@ -260,6 +263,7 @@ def render(schema: Schema) -> dict[str, str]:
         f"{base}/Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
         f"{base}/src/lib.rs": rustfmt(env.get_template("lib.rs.j2").render(context)),
         f"{base}/tests/vectors.rs": rustfmt(env.get_template("vectors.rs.j2").render(context)),
+        f"{base}/examples/codec.rs": rustfmt(env.get_template("codec.rs.j2").render(context)),
     }
 
 
