@@ -84,6 +84,21 @@ def test_random_bytes_read_as_each_explicit_layout_alike(world: tuple, seed: int
     assert report, "\n\n".join(report.mismatches)
 
 
+def test_malformed_lines_are_refused_alike(world: tuple) -> None:
+    schema, _, targets, _ = world
+    struct_name = next(t.name for t in schema.structs if t.versioned)
+    cases = [
+        cf.Case("NoSuchType", "auto", b"\0" * 8),
+        cf.Case(struct_name, "9999", b"\0" * 64),
+        cf.Case(struct_name, "x", b"\0" * 64),
+        cf.Case(struct_name, "auto", b""),
+    ]
+    answers = {t.name: t.run(cases) for t in targets}
+    report = cf.compare(schema, cases, answers)
+    assert report, "\n\n".join(report.mismatches)
+    assert [a.get("error") for a in answers["python"]] == ["bad-input", "bad-input", "bad-input", "short"]
+
+
 def test_zz_report_rate(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints how many cases ran and how fast (shown with -s, as `make conformance` runs it)."""
     assert TOTALS, "the conformance tests above ran no case"

@@ -244,6 +244,8 @@ def decode(type_name: str, version: str, data: bytes) -> dict[str, Any]:
             layout = (
                 cls.layout_version(data) if len(layouts) > 1 else next(iter(layouts))
             )
+        elif not version.isdigit() or int(version) not in layouts:
+            return {"type": type_name, "error": "bad-input"}
         else:
             layout = int(version)
             fmt, unflat = layouts[layout]
