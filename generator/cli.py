@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import SchemaError, ToolError
+from .errors import SchemaError, ToolError, gather
 from .loader import load_file
 from .model import Bitmap, Enum, Schema, Struct
 
@@ -22,14 +22,7 @@ def _schema_paths(given: list[str]) -> list[Path]:
 
 def load_all(paths: list[Path]) -> list[Schema]:
     """Load every schema; all problems of all files are reported together."""
-    schemas, problems = [], []
-    for p in paths:
-        try:
-            schemas.append(load_file(p))
-        except SchemaError as e:
-            problems.extend(e.problems)
-    if problems:
-        raise SchemaError(problems)
+    schemas = gather([lambda p=p: load_file(p) for p in paths])
     names = [s.name for s in schemas]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .errors import Mark, Problem, SchemaError
+from .errors import Mark, Problem, SchemaError, gather
 from .loader import load_file, load_text
 from .model import BitField, Bitmap, Constant, Enum, Field, Scalar, Schema, Struct
 
@@ -1040,21 +1040,18 @@ def _item_meta(scope: str, label: str, a, b, ctx: _Ctx, order: tuple, docs_only:
 # Enums and bitmaps
 
 
+def _underlying_type(scope: str, o: Enum | Bitmap, n: Enum | Bitmap, effect: str) -> list[Change]:
+    if o.type.name == n.type.name:
+        return []
+    return [
+        Change(scope, "integer type", {"text": o.type.name}, {"text": n.type.name}, "underlying-type-changed", f"{o.type.name} → {n.type.name}: {effect}", order=(0, 1))
+    ]
+
+
 def _diff_enum(o: Enum, n: Enum, ctx: _Ctx) -> list[Change]:
     out: list[Change] = []
     scope = n.name
-    if o.type.name != n.type.name:
-        out.append(
-            Change(
-                scope,
-                "integer type",
-                {"text": o.type.name},
-                {"text": n.type.name},
-                "underlying-type-changed",
-                f"{o.type.name} → {n.type.name}: every field of this enum changes its bytes",
-                order=(0, 1),
-            )
-        )
+    out += _underlying_type(scope, o, n, "every field of this enum changes its bytes")
     olds = {v.name: v for v in o.values}
     news = {v.name: v for v in n.values}
     old_by_num = {v.value: v for v in o.values}
@@ -1130,18 +1127,7 @@ def _diff_enum(o: Enum, n: Enum, ctx: _Ctx) -> list[Change]:
 def _diff_bitmap(o: Bitmap, n: Bitmap, ctx: _Ctx) -> list[Change]:
     out: list[Change] = []
     scope = n.name
-    if o.type.name != n.type.name:
-        out.append(
-            Change(
-                scope,
-                "integer type",
-                {"text": o.type.name},
-                {"text": n.type.name},
-                "underlying-type-changed",
-                f"{o.type.name} → {n.type.name}: every field of this bitmap changes its size",
-                order=(0, 1),
-            )
-        )
+    out += _underlying_type(scope, o, n, "every field of this bitmap changes its size")
     olds = {f.name: f for f in o.fields}
     news = {f.name: f for f in n.fields}
     matched = [(olds[f.name], f) for f in n.fields if f.name in olds]
@@ -1549,15 +1535,7 @@ def _load_side(spec: str) -> Schema:
 
 
 def _load_pair(specs: list[str]) -> list[Schema]:
-    out, problems = [], []
-    for s in specs:
-        try:
-            out.append(_load_side(s))
-        except SchemaError as e:
-            problems += e.problems
-    if problems:
-        raise SchemaError(problems)
-    return out
+    return gather([lambda s=s: _load_side(s) for s in specs])
 
 
 def _base_report(rev: str) -> Report:

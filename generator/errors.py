@@ -55,3 +55,16 @@ class Problems:
 
 class ToolError(Exception):
     """An outside tool a target needs (a formatter) is missing or failed; nothing is written."""
+
+
+def gather(loads):
+    """Run every load; if any is refused, refuse with the problems of all of them together."""
+    results, problems = [], []
+    for load in loads:
+        try:
+            results.append(load())
+        except SchemaError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise SchemaError(problems)
+    return results
