@@ -11,7 +11,7 @@ from generator.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 IGVM_SCHEMA = ROOT / "schema" / "igvm_attest.yaml"
-FEATURES_SCHEMA = ROOT / "tests" / "schemas" / "features.yaml"
+ZOO_SCHEMA = ROOT / "tests" / "schemas" / "zoo.yaml"
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The C target: generated into a temporary directory and judged by gcc and g++.
 
-features.yaml carries hostile doc strings, C and C++ keywords as names, a packed struct,
+zoo.yaml carries hostile doc strings, C and C++ keywords as names, a packed struct,
 an enum-typed multi-bit bitmap field, arrays of structs and a nested versioned struct;
 the smaller schemas below add names that collide with standard and platform macros, typed
 constants at every limit, overrides, and clashes the C target must refuse.
@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import c_toolchain
-from conftest import FEATURES_SCHEMA
+from conftest import ZOO_SCHEMA
 from c_toolchain import C11, CXX17, BuildError, build_and_run, check_header
 
 from generator.errors import SchemaError
@@ -59,31 +59,31 @@ def compile_tu(tmp: Path, header: Path, body: str, cc: str, lang: list[str], ext
 
 @pytest.fixture(scope="module")
 def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return generate(FEATURES_SCHEMA, tmp_path_factory.mktemp("features"))
+    return generate(ZOO_SCHEMA, tmp_path_factory.mktemp("features"))
 
 
-# --- the features schema, end to end --------------------------------------------------------
+# --- the zoo schema, end to end --- --------------------------------------------------------
 
 
-def test_features_test_passes_as_c11_and_cxx17(features: dict[str, Path], tmp_path: Path) -> None:
-    schema = load_file(FEATURES_SCHEMA)
+def test_zoo_test_passes_as_c11_and_cxx17(features: dict[str, Path], tmp_path: Path) -> None:
+    schema = load_file(ZOO_SCHEMA)
     expected = len(vectors.build(schema)) + 1 + sum(s.versioned for s in schema.structs)
-    lines = build_and_run(features["test_features.c"], tmp_path, GNU, quiet=True)
+    lines = build_and_run(features["test_zoo.c"], tmp_path, GNU, quiet=True)
     assert lines == [f"{expected} passed, 0 failed"] * 2
 
 
-def test_features_header_alone_has_no_warning(features: dict[str, Path]) -> None:
-    assert check_header(features["features.h"], ["gcc", "g++"], quiet=True) == 2
+def test_zoo_header_alone_has_no_warning(features: dict[str, Path]) -> None:
+    assert check_header(features["zoo.h"], ["gcc", "g++"], quiet=True) == 2
 
 
 def test_generated_test_fails_on_a_wrong_byte(features: dict[str, Path], tmp_path: Path) -> None:
     """The generated test can fail: one changed byte in one vector fails that vector only."""
-    text = features["test_features.c"].read_text()
+    text = features["test_zoo.c"].read_text()
     fn = text.index("static void test_point_max(void)")
     first = text.index("0xff", fn)
-    broken = tmp_path / "test_features.c"
+    broken = tmp_path / "test_zoo.c"
     broken.write_text(text[:first] + "0x7f" + text[first + 4 :])
-    shutil.copy(features["features.h"], tmp_path / "features.h")
+    shutil.copy(features["zoo.h"], tmp_path / "zoo.h")
     with pytest.raises(BuildError) as err:
         build_and_run(broken, tmp_path / "out", [("gcc", C11)], quiet=True)
     out = str(err.value)
@@ -94,17 +94,17 @@ def test_generated_test_fails_on_a_wrong_byte(features: dict[str, Path], tmp_pat
 
 def test_layout_proof_rejects_a_wrong_layout(tmp_path: Path) -> None:
     """The static_asserts are live: a layout the compiler disagrees with does not compile."""
-    schema = load_file(FEATURES_SCHEMA)
+    schema = load_file(ZOO_SCHEMA)
     packed = next(s for s in schema.structs if s.name == "Packed")
     packed.fields[1].offset = 8  # what an unpacked struct would do
-    header = tmp_path / "features.h"
-    header.write_text(c_target.render(schema)["c/features.h"])
+    header = tmp_path / "zoo.h"
+    header.write_text(c_target.render(schema)["c/zoo.h"])
     with pytest.raises(BuildError, match=r"offsetof\(Packed, b\) == 8"):
         check_header(header, ["gcc"], quiet=True)
 
 
 def test_hostile_docs_inject_nothing(features: dict[str, Path], tmp_path: Path) -> None:
-    header = features["features.h"]
+    header = features["zoo.h"]
     text = header.read_text()
     # only the template's own directives: none from a doc ('#define X 1', '#define SLOW 7', '#include <stdio.h>')
     directives = [ln for ln in text.splitlines() if ln.lstrip().startswith("#")]
@@ -118,7 +118,7 @@ def test_hostile_docs_inject_nothing(features: dict[str, Path], tmp_path: Path) 
 
 
 def test_packed_struct_alone_is_packed(features: dict[str, Path]) -> None:
-    text = features["features.h"].read_text()
+    text = features["zoo.h"].read_text()
     assert text.count("#pragma pack(push, 1)") == text.count("#pragma pack(pop)") == 1
     inside = text[text.index("#pragma pack(push, 1)") : text.index("#pragma pack(pop)")]
     assert re.findall(r"typedef struct (\w+)", inside) == ["Packed"]
@@ -127,8 +127,8 @@ def test_packed_struct_alone_is_packed(features: dict[str, Path]) -> None:
     assert not re.search(r"^\s+[^/*\s][^;]*:\s*\d+;", text, re.M)  # no bit-fields
 
 
-def test_features_declarations(features: dict[str, Path]) -> None:
-    text = features["features.h"].read_text()
+def test_zoo_declarations(features: dict[str, Path]) -> None:
+    text = features["zoo.h"].read_text()
     for decl in [
         "Point points[SLOT_COUNT];",  # array of structs sized by the constant
         "Packed class_;",  # C++ keyword
@@ -142,7 +142,7 @@ def test_features_declarations(features: dict[str, Path]) -> None:
         "#define KIND_NEGATIVE_ONE (-INT32_C(1))",
         "#define BIG UINT64_C(0xFFFFFFFFFFFFFFFF)",
         "Inner_V1 inner;",  # Outer_V1 embeds Inner_V1
-        "FEATURES_ALIGNAS(8) uint16_t version;",  # Inner_V1 is aligned like Inner
+        "ZOO_ALIGNAS(8) uint16_t version;",  # Inner_V1 is aligned like Inner
         "#define OUTER_SIZE_V1 16",
     ]:
         assert decl in text, decl
@@ -271,12 +271,12 @@ def run_codec(codec_c: Path, out: Path, cc: str, lang: list[str], lines: list[st
     return [json.loads(ln) for ln in done.stdout.splitlines()]
 
 
-@pytest.mark.parametrize("which", ["features", "names"])
+@pytest.mark.parametrize("which", ["zoo", "names"])
 def test_codec_reads_and_writes_every_vector(which: str, features: dict[str, Path], tmp_path: Path) -> None:
     """Each vector, decoded as its layout by the codec (C11 and C++17), gives the vector's value and bytes;
     short and malformed lines are refused. (The conformance harness runs it on the IGVM and zoo schemas.)"""
-    schema_file = FEATURES_SCHEMA if which == "features" else write_schema(tmp_path, NAMES)
-    codec_c = features["codec_features.c"] if which == "features" else generate(schema_file, tmp_path / "out")["codec_names.c"]
+    schema_file = ZOO_SCHEMA if which == "features" else write_schema(tmp_path, NAMES)
+    codec_c = features["codec_zoo.c"] if which == "features" else generate(schema_file, tmp_path / "out")["codec_names.c"]
     vecs = vectors.build(load_file(schema_file))
     lines = [f"{v['type']} {v['version'] or 'auto'} {v['hex']}" for v in vecs]
     want = [{"type": v["type"], "layout": v["version"], "value": v["value"], "hex": v["hex"], "rest": 0} for v in vecs]

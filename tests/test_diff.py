@@ -3,7 +3,7 @@ modelled on how the IGVM attestation protocol evolved, deliberate breaking edits
 every kind, renames that must stay SOURCE, and the command line.
 
 Schemas are built from the real `schema/igvm_attest.yaml` (parsed, edited as data,
-written back) or from `tests/schemas/features.yaml`, so the edits are the ones a
+written back) or from `tests/schemas/zoo.yaml`, so the edits are the ones a
 schema author would make. Each test asserts the report row by row:
 (type, rule id, change) for every row, nothing more and nothing less.
 """
@@ -26,7 +26,7 @@ from generator.loader import load_text
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "schema" / "igvm_attest.yaml"
-FEATURES = ROOT / "tests" / "schemas" / "features.yaml"
+FEATURES = ROOT / "tests" / "schemas" / "zoo.yaml"
 HEADERS = ["IgvmAttestKeyReleaseResponseHeader", "IgvmAttestWrappedKeyResponseHeader", "IgvmAttestAkCertResponseHeader"]
 
 
@@ -611,7 +611,7 @@ def test_reserved_bytes_given_flags_are_compatible():
 
 
 def test_reserved_flag_dropped_on_a_versioned_struct():
-    """features.yaml Inner: `extra_pad` (since 2, reserved) becomes a meaningful u32."""
+    """zoo.yaml Inner: `extra_pad` (since 2, reserved) becomes a meaningful u32."""
 
     def meaning(d):
         f = fields(d, "Inner")[4]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from conftest import FEATURES_SCHEMA, IGVM_SCHEMA
+from conftest import ZOO_SCHEMA, IGVM_SCHEMA
 
 from generator import codec, load_file, load_text
 
@@ -37,7 +37,7 @@ def test_igvm_sizes_match_the_reference() -> None:
 
 
 def test_feature_layouts_by_hand() -> None:
-    s = load_file(FEATURES_SCHEMA)
+    s = load_file(ZOO_SCHEMA)
     st = {x.name: x for x in s.structs}
     # u8, u8 bitmap, u16 enum, i32, then u64 aligned to 8, i32 enum, u8[4] filler: 24, align 8.
     assert offsets(st["Mixed"]) == [("tag", 0, 1), ("flags", 1, 1), ("short", 2, 2), ("int", 4, 4), ("wide", 8, 8), ("kind", 16, 4), ("reserved", 20, 4)]
@@ -59,7 +59,7 @@ def test_feature_layouts_by_hand() -> None:
 
 
 def test_bitmap_masks_and_reserved_ranges() -> None:
-    s = load_file(FEATURES_SCHEMA)
+    s = load_file(ZOO_SCHEMA)
     b = {x.name: x for x in s.bitmaps}
     f8 = {f.name: (f.lo, f.width, f.mask) for f in b["Flags8"].fields}
     assert f8 == {"ready": (0, 1, 0x01), "mode": (2, 2, 0x0C), "type": (7, 1, 0x80)}
@@ -70,7 +70,7 @@ def test_bitmap_masks_and_reserved_ranges() -> None:
 
 
 def test_reference_codec_against_hand_packed_bytes() -> None:
-    s = load_file(FEATURES_SCHEMA)
+    s = load_file(ZOO_SCHEMA)
     st = {x.name: x for x in s.structs}
     value = {"a": 1, "b": 0x0102030405060708, "c": 0xBEEF, "d": -2}
     assert codec.encode(st["Packed"], value) == struct.pack("<BQHi", 1, 0x0102030405060708, 0xBEEF, -2)

@@ -1,6 +1,6 @@
 """The Rust target: generate test schemas into a temporary Cargo workspace and let cargo judge.
 
-`cargo test` runs the generated vector tests and tests/rust/features_hand.rs (bytes packed
+`cargo test` runs the generated vector tests and tests/rust/zoo_hand.rs (bytes packed
 by hand); clippy and rustdoc must be clean. Every cargo run shares one target directory
 (CARGO_TARGET_DIR, by default build/cargo-target, as in `make test-rust`) so dependencies
 are built once. Skipped only where cargo or rustfmt is missing.
@@ -24,7 +24,7 @@ from generator.output import write
 from generator.targets import rust, vectors
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = [ROOT / "tests/schemas/features.yaml", ROOT / "tests/schemas/rust_names.yaml"]
+SCHEMAS = [ROOT / "tests/schemas/zoo.yaml", ROOT / "tests/schemas/rust_names.yaml"]
 
 pytestmark = pytest.mark.skipif(
     shutil.which("cargo") is None or shutil.which("rustfmt") is None, reason="the Rust toolchain (cargo, rustfmt) is not installed"
@@ -56,7 +56,7 @@ def workspace(files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
     lock = ROOT / "generated/rust/Cargo.lock"
     if lock.exists():  # the dependency versions the project has locked
         shutil.copy(lock, ws / "Cargo.lock")
-    shutil.copy(ROOT / "tests/rust/features_hand.rs", ws / "features/tests/hand.rs")
+    shutil.copy(ROOT / "tests/rust/zoo_hand.rs", ws / "zoo/tests/hand.rs")
     return ws
 
 
@@ -70,17 +70,17 @@ def lib(files: dict[str, str], crate: str) -> str:
 def test_workspace_lists_one_crate_per_schema(files: dict[str, str]) -> None:
     assert sorted(files) == [
         "rust/Cargo.toml",
-        "rust/features/Cargo.toml",
-        "rust/features/examples/codec.rs",
-        "rust/features/src/lib.rs",
-        "rust/features/tests/vectors.rs",
         "rust/rust_names/Cargo.toml",
         "rust/rust_names/examples/codec.rs",
         "rust/rust_names/src/lib.rs",
         "rust/rust_names/tests/vectors.rs",
+        "rust/zoo/Cargo.toml",
+        "rust/zoo/examples/codec.rs",
+        "rust/zoo/src/lib.rs",
+        "rust/zoo/tests/vectors.rs",
     ]
-    assert re.search(r'members = \[\s*"features",\s*"rust_names",\s*\]', files["rust/Cargo.toml"])
-    manifest = files["rust/features/Cargo.toml"]
+    assert re.search(r'members = \[\s*"rust_names",\s*"zoo",\s*\]', files["rust/Cargo.toml"])
+    manifest = files["rust/zoo/Cargo.toml"]
     assert f'zerocopy = {{ version = "{rust.ZEROCOPY}", features = ["derive"] }}' in manifest
     assert f'bitfield-struct = "{rust.BITFIELD_STRUCT}"' in manifest
 
@@ -92,7 +92,7 @@ def test_every_file_starts_with_the_banner(files: dict[str, str]) -> None:
 
 
 def test_keywords_and_generated_api_names_take_an_underscore(files: dict[str, str]) -> None:
-    features = lib(files, "features")
+    features = lib(files, "zoo")
     assert "pub type_: bool," in features  # bit field
     assert "pub match_: bool," in features
     assert "pub self_: [Flags16; 2]," in features  # struct fields
@@ -108,14 +108,14 @@ def test_keywords_and_generated_api_names_take_an_underscore(files: dict[str, st
 
 
 def test_packed_struct_is_repr_c_packed(files: dict[str, str]) -> None:
-    features = lib(files, "features")
+    features = lib(files, "zoo")
     assert "#[repr(C, packed)]\n#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]\npub struct Packed {" in features
     assert "assert!(core::mem::offset_of!(Packed, b) == 1);" in features
     assert "assert!(core::mem::align_of::<Packed>() == 1);" in features
 
 
 def test_layout_proof_prints_the_layout_engine(files: dict[str, str]) -> None:
-    features = lib(files, "features")
+    features = lib(files, "zoo")
     assert "assert!(core::mem::size_of::<Mixed>() == 24);" in features
     assert "assert!(core::mem::align_of::<Mixed>() == 8);" in features
     assert "assert!(core::mem::offset_of!(Mixed, wide) == 8);" in features
@@ -126,7 +126,7 @@ def test_layout_proof_prints_the_layout_engine(files: dict[str, str]) -> None:
 
 
 def test_enum_typed_bit_field_goes_through_from_bits(files: dict[str, str]) -> None:
-    features = lib(files, "features")
+    features = lib(files, "zoo")
     assert re.search(r"/// An enum-typed multi-bit field.\n\s*#\[bits\(2\)\]\n\s*pub mode: Mode,", features)
     assert "pub const fn from_bits(bits: u8) -> Self {" in features
     assert "pub const fn into_bits(self) -> u8 {" in features
@@ -138,13 +138,13 @@ def test_enum_typed_bit_field_goes_through_from_bits(files: dict[str, str]) -> N
 
 
 def test_codec_example_reads_each_layout_as_its_own_type(files: dict[str, str]) -> None:
-    codec = files["rust/features/examples/codec.rs"]
+    codec = files["rust/zoo/examples/codec.rs"]
     # `auto` goes through the crate's dispatch once the oldest layout's bytes are there
-    assert "features::Outer::SIZE_V1,\n            features::Outer::layout_version," in codec
-    for line in ("Ok(1) => reply::<features::OuterV1>(out, name, Some(1), data),",
-                 "Ok(3) => reply::<features::Outer>(out, name, Some(3), data),",
-                 '"Mixed" => reply::<features::Mixed>(out, name, Some(1), data),',
-                 '"Flags8" => reply::<features::Flags8>(out, name, None, data),'):
+    assert "zoo::Outer::SIZE_V1,\n            zoo::Outer::layout_version," in codec
+    for line in ("Ok(1) => reply::<zoo::OuterV1>(out, name, Some(1), data),",
+                 "Ok(3) => reply::<zoo::Outer>(out, name, Some(3), data),",
+                 '"Mixed" => reply::<zoo::Mixed>(out, name, Some(1), data),',
+                 '"Flags8" => reply::<zoo::Flags8>(out, name, None, data),'):
         assert line in codec, line
     # the reserved mask is the layout engine's; JSON keys are schema names, access is by Rust names
     assert "const FLAGS8_RESERVED: u8 = 0x72;" in codec
@@ -159,7 +159,7 @@ def test_codec_example_reads_each_layout_as_its_own_type(files: dict[str, str]) 
 
 
 def test_hostile_docs_stay_comments(files: dict[str, str]) -> None:
-    features = lib(files, "features")
+    features = lib(files, "zoo")
     assert "/// *\u002f #include <stdio.h> \\\n" in features
     for line in features.splitlines():
         if "#define" in line or "#include" in line:

@@ -1,8 +1,8 @@
-//! Hand-written checks of the crate generated from tests/schemas/features.yaml, with bytes
+//! Hand-written checks of the crate generated from tests/schemas/zoo.yaml, with bytes
 //! packed by hand (not by the generator's codec). tests/test_rust_target.py copies this file
 //! into the generated crate's tests/ and runs it with cargo.
 
-use features::*;
+use zoo::*;
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 #[test]
