@@ -1,0 +1,36 @@
+"""The generated Python is strictly typed and formatted by black, for the IGVM schema and the zoo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, ZOO_SCHEMA
+
+from generator import load_file, output
+
+
+@pytest.fixture(scope="module")
+def zoo_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("zoo")
+    output.write(output.render_all([load_file(ZOO_SCHEMA)]), out)
+    return out / "python"
+
+
+def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *argv], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("which", ["igvm_attest", "zoo"])
+def test_generated_python_passes_mypy_strict(which: str, zoo_python: Path, tmp_path: Path) -> None:
+    where = ROOT / "generated" / "python" if which == "igvm_attest" else zoo_python
+    done = _run("mypy", "--strict", "--no-incremental", f"{which}.py", f"codec_{which}.py", cwd=where)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generated_python_is_black_clean(zoo_python: Path) -> None:
+    done = _run("black", "--check", "--quiet", str(ROOT / "generated" / "python"), str(zoo_python), cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
