@@ -62,21 +62,25 @@ def _struct_in_order(schema: Schema, st: Struct, problems: Problems, done: set[s
         return False
     stack.append(st)
     ok = True
+    prefix: list[Field] = []  # the fields before the first one that cannot be laid out
     for f in st.fields:
-        if f.type is None:
-            ok = False
-            continue
-        inner = f.type.target
+        field_ok = f.type is not None
+        inner = f.type.target if field_ok else None
         if isinstance(inner, Struct):
             if inner in stack:
                 chain = " -> ".join(s.name for s in stack[stack.index(inner):]) + f" -> {inner.name}"
                 problems.add(f.mark, f"{f.path}.type", f"struct {inner.name} contains itself ({chain}); a struct may not contain itself, directly or through others")
-                ok = False
+                field_ok = False
             elif not _struct_in_order(schema, inner, problems, done, broken, stack):
-                ok = False
+                field_ok = False
+        if field_ok and ok:
+            prefix.append(f)
+        ok = ok and field_ok
     stack.pop()
     if ok:
         ok = _struct(schema, st, problems)
+    else:
+        _place(schema, st, prefix, problems)  # what the fields that can be laid out already show
     (done if ok else broken).add(st.name)
     return ok
 
@@ -96,13 +100,15 @@ def _field_shape(f: Field) -> tuple[int, int]:
     return size * (f.type.count or 1), align
 
 
-def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
+def _place(schema: Schema, st: Struct, fields: list[Field], problems: Problems) -> tuple[int, int]:
+    """Place `fields` (all of `st`'s, or the prefix that can be laid out) at their offsets,
+    reporting padding, misplaced versioned fields and failed offset assertions.
+    Returns the end of the last field and the largest alignment."""
     first = schema.first_version
-    errors_before = len(problems.items)
     off = 0
     align = 1
     last_since = first
-    for i, f in enumerate(st.fields):
+    for i, f in enumerate(fields):
         f.first_version = f.since if f.since is not None else first
         size, falign = _field_shape(f)
         if st.packed:
@@ -131,6 +137,12 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
             problems.add(f.mark, f"{f.path}.offset", f"offset assertion failed: '{f.name}' is at byte {placed}, not {f.offset_assert}")
         off = placed + size
         align = max(align, falign)
+    return off, align
+
+
+def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
+    errors_before = len(problems.items)
+    off, align = _place(schema, st, st.fields, problems)
     st.align = align
 
     # One layout per version in which the struct changes: its own `since` points and
@@ -151,7 +163,7 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
             tail_size = nested.size_in(v)
         st.layouts.append(VersionLayout(v, tail.offset + tail_size, present))
     if not st.layouts:
-        st.layouts = [VersionLayout(first, 0, [])]
+        st.layouts = [VersionLayout(schema.first_version, 0, [])]
     st.size = st.layouts[-1].size
 
     if st.size > MAX_TYPE_SIZE:

@@ -193,14 +193,25 @@ def test_refused_with_marks_and_nothing_written(in_tmp: Path, capsys: pytest.Cap
     assert not out.exists()
 
 
+def test_layout_problems_of_a_struct_reported_with_its_type_problems(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A field of unknown type ends what can be laid out; the fields before it are still checked."""
+    (in_tmp / "bad.yaml").write_text(s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n      - {name: b, type: u32}\n      - {name: c, type: nope}\n      - {name: d, type: u64}\n"))
+    assert run_cli("generate", "bad.yaml", "--out", "out") == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml:8:9: structs[0].fields[1]: implicit padding in S: bytes 1..3" in err
+    assert "bad.yaml:9:25: structs[0].fields[2].type: unknown type 'nope'" in err
+    assert "refused: 2 problems" in err
+
+
 def test_all_problems_of_all_files_reported_at_once(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (in_tmp / "a.yaml").write_text(s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n      - {name: b, type: u32}\n      - {name: c, type: nope}\n"))
     (in_tmp / "b.yaml").write_text("schema: b\nendian: big\n")
     assert run_cli("check", "a.yaml", "b.yaml", "--out", "out") == 2
     err = capsys.readouterr().err
+    assert "a.yaml:8:9: structs[0].fields[1]: implicit padding in S" in err
     assert "a.yaml:9:25: structs[0].fields[2].type: unknown type 'nope'" in err
     assert "b.yaml:2:9: endian:" in err
-    assert "refused: 2 problems" in err
+    assert "refused: 3 problems" in err
 
 
 def test_refused_schema_leaves_existing_output_untouched(in_tmp: Path) -> None:
