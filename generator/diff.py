@@ -149,16 +149,10 @@ class Scope:
     changes: list[Change] = field(default_factory=list)
 
 
-@dataclass
-class SchemaDiff:
-    name: str
-    old_label: str | None
-    new_label: str | None
-    scopes: list[Scope] = field(default_factory=list)
+class _Tally:
+    """Counts and the worst verdict of whatever `changes` a subclass holds."""
 
-    @property
-    def changes(self) -> list[Change]:
-        return [c for s in self.scopes for c in s.changes]
+    changes: list[Change]
 
     def counts(self) -> dict[str, int]:
         return {v: sum(1 for c in self.changes if c.verdict == v) for v in VERDICTS}
@@ -166,6 +160,18 @@ class SchemaDiff:
     @property
     def verdict(self) -> str | None:
         return worst(c.verdict for c in self.changes)
+
+
+@dataclass
+class SchemaDiff(_Tally):
+    name: str
+    old_label: str | None
+    new_label: str | None
+    scopes: list[Scope] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:  # type: ignore[override]
+        return [c for s in self.scopes for c in s.changes]
 
     def rules(self) -> list[tuple[str, str, str]]:
         """(scope, rule, change without backticks) for every row: what tests assert."""
@@ -173,20 +179,13 @@ class SchemaDiff:
 
 
 @dataclass
-class Report:
+class Report(_Tally):
     diffs: list[SchemaDiff]
     title: str = ""
 
     @property
-    def changes(self) -> list[Change]:
+    def changes(self) -> list[Change]:  # type: ignore[override]
         return [c for d in self.diffs for c in d.changes]
-
-    def counts(self) -> dict[str, int]:
-        return {v: sum(1 for c in self.changes if c.verdict == v) for v in VERDICTS}
-
-    @property
-    def verdict(self) -> str | None:
-        return worst(c.verdict for c in self.changes)
 
     @property
     def breaking(self) -> bool:
