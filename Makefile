@@ -1,5 +1,5 @@
 # Two entry points on a fresh machine: `make generate` and `make test`.
-# Each installs what it needs (a virtual environment with the pinned packages).
+# Each installs what it needs (a virtual environment with the versions of constraints.txt).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,19 +12,19 @@ export CARGO_TARGET_DIR
 
 .PHONY: generate check test test-python test-rust test-c bench conformance
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 ## Regenerate every schema under schema/ into generated/.
 generate: $(STAMP)
-	$(BIN)/python -m generator generate
+	$(BIN)/wiregen generate
 
 ## Fail if a committed generated file is stale.
 check: $(STAMP)
-	$(BIN)/python -m generator check
+	$(BIN)/wiregen check
 
 ## Every test: generated files current, generator tests, every target's generated tests.
 test: check test-python test-rust test-c
@@ -51,7 +51,7 @@ test-rust:
 .PHONY: diff
 BASE ?= origin/main
 diff: $(STAMP)
-	$(BIN)/python -m generator diff --base $(BASE)
+	$(BIN)/wiregen diff --base $(BASE)
 
 ## The deep conformance pass: at least 100,000 differential cases; prints cases per second.
 conformance: $(STAMP)

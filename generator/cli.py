@@ -137,7 +137,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m generator", description="Schema-driven code generator for binary wire protocols.")
+    ap = argparse.ArgumentParser(prog="wiregen", description="Schema-driven code generator for binary wire protocols.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate", help="render every target and write what changed")
     g.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")

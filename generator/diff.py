@@ -1510,7 +1510,7 @@ def _markdown(report: Report) -> str:
 
 
 # --------------------------------------------------------------------------------
-# Command line: python -m generator diff
+# Command line: wiregen diff
 
 
 def _git(args: list[str]) -> str:
@@ -1571,9 +1571,9 @@ def _base_report(rev: str) -> Report:
 
 
 def run(args: argparse.Namespace) -> int:
-    """`python -m generator diff`: 0 = nothing breaking, 1 = BREAKING, 2 = a schema does not load."""
+    """`wiregen diff`: 0 = nothing breaking, 1 = BREAKING, 2 = a schema does not load."""
     if bool(args.base) == bool(args.old or args.new) or (not args.base and not (args.old and args.new)):
-        print("python -m generator diff: give OLD and NEW (each a file or REV:path), or --base REV", file=sys.stderr)
+        print("wiregen diff: give OLD and NEW (each a file or REV:path), or --base REV", file=sys.stderr)
         return 2
     try:
         if args.base:

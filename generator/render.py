@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import jinja2
 
 from .model import Schema
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-COMMAND = "`python -m generator generate` (`make generate`)"
+# The templates are the package `wiregen.templates` (templates/ in a checkout).
+TEMPLATES = Path(str(resources.files("wiregen.templates")))
+COMMAND = "`wiregen generate`"
 
 
 @dataclass(frozen=True)

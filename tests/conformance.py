@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import codec
-from generator.model import Bitmap, Enum, Schema, Struct
-from generator.targets.vectors import _Maker
+from wiregen import codec
+from wiregen.model import Bitmap, Enum, Schema, Struct
+from wiregen.targets.vectors import _Maker
 
 
 @dataclass(frozen=True)

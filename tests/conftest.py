@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from wiregen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 IGVM_SCHEMA = ROOT / "schema" / "igvm_attest.yaml"

@@ -21,12 +21,12 @@ import c_toolchain
 from conftest import ZOO_SCHEMA
 from c_toolchain import C11, CXX17, BuildError, build_and_run, check_header
 
-from generator.errors import SchemaError
-from generator.loader import load_file
-from generator.model import SCALARS
-from generator.render import doc_lines
-from generator.targets import c as c_target
-from generator.targets import vectors
+from wiregen.errors import SchemaError
+from wiregen.loader import load_file
+from wiregen.model import SCALARS
+from wiregen.render import doc_lines
+from wiregen.targets import c as c_target
+from wiregen.targets import vectors
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("g++") is None, reason="needs gcc and g++")
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import conformance as cf
 from conftest import IGVM_SCHEMA, ROOT
 
-from generator import load_file, output
+from wiregen import load_file, output
 
 DEEP = os.environ.get("CONFORMANCE_DEEP") == "1"
 EXAMPLES = 12 if DEEP else 2

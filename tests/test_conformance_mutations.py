@@ -19,8 +19,8 @@ import pytest
 import conformance as cf
 from conftest import ROOT
 
-from generator import load_file, output
-from generator.model import Schema
+from wiregen import load_file, output
+from wiregen.model import Schema
 
 ZOO_SCHEMA = ROOT / "tests" / "schemas" / "zoo.yaml"
 SEED = 5

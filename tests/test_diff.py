@@ -1,4 +1,4 @@
-"""Schema review (`python -m generator diff`): the verdict on every edit of a series
+"""Schema review (`wiregen diff`): the verdict on every edit of a series
 modelled on how the IGVM attestation protocol evolved, deliberate breaking edits of
 every kind, renames that must stay SOURCE, and the command line.
 
@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import diff
-from generator.cli import main
-from generator.loader import load_text
+from wiregen import diff
+from wiregen.cli import main
+from wiregen.loader import load_text
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "schema" / "igvm_attest.yaml"
@@ -817,7 +817,7 @@ def test_cli_entry_point(tmp_path):
     """The real command, as CI runs it."""
     old = write(tmp_path / "v2.yaml", v2_proposed())
     new = write(tmp_path / "v2x.yaml", edited(lambda d: drop(bitmap(d, "IgvmSignal")["fields"], "retry"), v2_proposed))
-    res = subprocess.run([sys.executable, "-m", "generator", "diff", str(old), str(new)], cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "wiregen", "diff", str(old), str(new)], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 1, res.stderr
     assert "| `retry` removed | bit 0 | bit 0 reserved | **BREAKING** | `bitmap-field-removed` |" in res.stdout
 
@@ -836,7 +836,7 @@ def test_review_workflow_is_valid_and_runs_the_ci_targets():
     runs = [s.get("run", "") for s in steps]
     assert any(r.strip() == "make check" for r in runs)
     assert any(r.strip() == "make test" for r in runs)
-    review = next(s for s in steps if "generator diff" in s.get("run", ""))
+    review = next(s for s in steps if "wiregen diff" in s.get("run", ""))
     assert "--base" in review["run"] and "github.event.pull_request.base.sha" in str(review)
     assert "$GITHUB_STEP_SUMMARY" in review["run"]
     assert review.get("shell") == "bash"  # bash -eo pipefail: the diff's exit status survives the tee

@@ -7,7 +7,7 @@ import struct
 
 from conftest import ZOO_SCHEMA, IGVM_SCHEMA
 
-from generator import codec, load_file, load_text
+from wiregen import codec, load_file, load_text
 
 
 def offsets(st) -> list[tuple[str, int, int]]:

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import IGVM_SCHEMA, mtimes, run_cli, tree
 
-from generator import output
+from wiregen import output
 
 
 @pytest.fixture

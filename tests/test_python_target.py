@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, ZOO_SCHEMA
 
-from generator import load_file, output
+from wiregen import load_file, output
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import errors
-from generator.cli import load_all
-from generator.model import Struct
-from generator.output import write
-from generator.targets import rust, vectors
+from wiregen import errors
+from wiregen.cli import load_all
+from wiregen.model import Struct
+from wiregen.output import write
+from wiregen.targets import rust, vectors
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = [ROOT / "tests/schemas/zoo.yaml", ROOT / "tests/schemas/rust_names.yaml"]

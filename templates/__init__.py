@@ -1,0 +1,1 @@
+"""The Jinja templates of every target, one folder each (package data of wiregen)."""
