@@ -2,9 +2,10 @@
 modelled on how the IGVM attestation protocol evolved, deliberate breaking edits of
 every kind, renames that must stay SOURCE, and the command line.
 
-Schemas are built from the real `schema/igvm_attest.yaml` (parsed, edited as data,
-written back) or from `tests/schemas/zoo.yaml`, so the edits are the ones a
-schema author would make. Each test asserts the report row by row:
+Schemas are built from `tests/schemas/review/igvm_attest.yaml` (a frozen copy of
+the IGVM attestation schema at version 2; parsed, edited as data, written back) or
+from `tests/schemas/zoo.yaml`, so the edits are the ones a schema author would make
+and a change to the live schema changes nothing here. Each test asserts the report row by row:
 (type, rule id, change) for every row, nothing more and nothing less.
 """
 
@@ -25,7 +26,7 @@ from wiregen.cli import main
 from wiregen.loader import load_text
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT / "schema" / "igvm_attest.yaml"
+REAL = ROOT / "tests" / "schemas" / "review" / "igvm_attest.yaml"
 FEATURES = ROOT / "tests" / "schemas" / "zoo.yaml"
 HEADERS = ["IgvmAttestKeyReleaseResponseHeader", "IgvmAttestWrappedKeyResponseHeader", "IgvmAttestAkCertResponseHeader"]
 
