@@ -8,7 +8,7 @@ import sys
 
 from ..errors import SchemaError
 from .compare import compare
-from .git import base_report, load_pair
+from .git import NotARepository, base_report, load_pair
 from .report import Report
 
 
@@ -29,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
         n = len(e.problems)
         print(f"diff: {n} problem{'s' if n != 1 else ''}; nothing compared", file=sys.stderr)
         return 2
+    except NotARepository as e:
+        print(f"wiregen diff: {e}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -39,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", nargs="?", help="old schema: a file, or REV:path read with `git show`")
     p.add_argument("new", nargs="?", help="new schema: a file, or REV:path")
-    p.add_argument("--base", metavar="REV", help="compare every schema under schema/ at REV with the working tree")
+    p.add_argument("--base", metavar="REV", help="compare every schema under schema/ (.yaml or .yml) at REV with the working tree, from any directory of the repository")
     p.add_argument("--json", action="store_true", help="machine-readable report instead of Markdown")
     p.add_argument("--allow-breaking", action="store_true", help="exit 0 even when a change is BREAKING")

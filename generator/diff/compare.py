@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ..model import Bitmap, Enum, Schema, Struct
+from .additions import added_row, inert_structs, removed_row
 from .enums import diff_bitmap, diff_enum
+from .grouping import absorb, fold, merge_regroups
 from .pairing import Context
 from .report import Change, SchemaDiff, Scope
-from .rules import BREAKING, COMPATIBLE
 from .structs import diff_struct
 from .toplevel import diff_constants, diff_schema
-from .wire import embedded, instances
+from .wire import embedded
 
 
 def _struct_title(s: Struct, schema: Schema) -> str:
@@ -62,25 +63,24 @@ def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: s
         if rows:
             d.scopes.append(Scope(n.name, n.kind, title, rows))
 
-    _absorb(ctx, struct_rows)
+    absorb(ctx, struct_rows)
+    inert = inert_structs(ctx, struct_rows)
+    added_rows = {t.name: added_row(t, ctx, struct_rows, inert) for t in ctx.added}
+    removed_rows = {t.name: removed_row(t, ctx, struct_rows) for t in ctx.removed}
+    fold(ctx, struct_rows, added_rows, removed_rows)
+    for rows in struct_rows.values():
+        merge_regroups(rows)
+    d.scopes = [s for s in d.scopes if s.changes]
 
-    for n in ctx.added:
-        late = f" (documented since {n.since})" if n.since is not None else ""
-        if isinstance(n, Struct):
-            title = f"{_struct_title(n, new)}; {_sizes_text(None, n, ctx)}"
+    for t in ctx.added:
+        title = f"{_struct_title(t, new)}; {_sizes_text(None, t, ctx)}" if isinstance(t, Struct) else f"{t.kind} {t.type.name}"
+        d.scopes.append(Scope(t.name, t.kind, title, [added_rows[t.name]]))
+    for t in ctx.removed:
+        if isinstance(t, Struct):
+            title = f"{_struct_title(t, old)}; {_sizes_text(t, None, ctx)}" if t.name not in ctx.old_embedded else "struct"
         else:
-            title = f"{n.kind} {n.type.name}"
-        reason = "a new type; old peers never send or expect it" + late
-        d.scopes.append(Scope(n.name, n.kind, title, [Change(n.name, f"{n.kind} added", None, {"name": n.name}, "type-added", reason)]))
-    for o in ctx.removed:
-        message = isinstance(o, Struct) and o.name not in ctx.old_embedded
-        if message:
-            title = f"{_struct_title(o, old)}; {_sizes_text(o, None, ctx)}"  # type: ignore[arg-type]
-            row = Change(o.name, f"{o.kind} removed", {"name": o.name}, None, "type-removed", "a message type is gone: peers that still send it are no longer understood")
-        else:
-            title = f"{o.kind}" + (f" {o.type.name}" if not isinstance(o, Struct) else "")
-            row = Change(o.name, f"{o.kind} removed", {"name": o.name}, None, "inner-type-removed", "it has no bytes of its own; the fields that used it are judged in their own rows")
-        d.scopes.append(Scope(o.name, o.kind, title, [row]))
+            title = f"{t.kind} {t.type.name}"
+        d.scopes.append(Scope(t.name, t.kind, title, [removed_rows[t.name]]))
 
     rank = {("schema",): 0, ("constants",): 1}
     type_order = {t.name: i for i, t in enumerate(new.types)}
@@ -89,41 +89,6 @@ def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: s
     for s in d.scopes:
         s.changes.sort(key=lambda c: c.order)
     return d
-
-
-def _absorb(ctx: Context, struct_rows: dict[str, list[Change]]) -> None:
-    """A struct only ever sent inside others is judged through them: if no message that
-    carries it changes a byte there, its own layout changes are regrouping (SOURCE)."""
-    inst_old, inst_new = instances(ctx.old), instances(ctx.new)
-    new_of = {o.name: n.name for o, n in ctx.pairs}
-    old_of = {n.name: o.name for o, n in ctx.pairs}
-    for o, n in ctx.pairs:
-        if not isinstance(n, Struct) or n.name not in ctx.new_embedded or o.name not in ctx.old_embedded:
-            continue
-        rows = struct_rows.get(n.name, [])
-        wire = [c for c in rows if c.verdict in (BREAKING, COMPATIBLE) and c.rule != "packed-toggled"]
-        if not wire:
-            continue
-        places = [(new_of[m], p, "old") for m, p in inst_old.get(o.name, []) if m in new_of]
-        places += [(m, p, "new") for m, p in inst_new.get(n.name, []) if m in old_of]
-        if not places:
-            continue
-
-        def touched(msg: str, prefix: tuple[str, ...], side: str) -> bool:
-            for c in struct_rows.get(msg, []):
-                if c.verdict not in (BREAKING, COMPATIBLE):
-                    continue
-                path = c.old_path if side == "old" else c.new_path
-                if path is None or path[: len(prefix)] == prefix or prefix[: len(path)] == path:
-                    return True
-            return False
-
-        if any(touched(m, p, side) for m, p, side in places):
-            continue
-        carriers = sorted({m for m, _, _ in places})
-        for c in wire:
-            c.reason = f"{n.name} is only sent inside {', '.join(carriers)}, whose bytes are identical in every version; on its own this would be {c.rule}"
-            c.rule = "regrouped"
 
 
 def added(new: Schema, label: str | None = None) -> SchemaDiff:

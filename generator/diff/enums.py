@@ -111,6 +111,10 @@ def diff_bitmap(o: Bitmap, n: Bitmap, ctx: Context) -> list[Change]:
             return a.is_bool == b.is_bool
         return ctx.same_type(a.type.name, b.type.name) if not (isinstance(a.type, Scalar) and isinstance(b.type, Scalar)) else a.type.name == b.type.name  # type: ignore[union-attr]
 
+    def refines(a: BitField, b: BitField) -> bool:
+        """Plain bits (a flag or an integer) and an enum over them: the same numbers."""
+        return not same_type(a, b) and (a.is_bool or b.is_bool or isinstance(a.type, Scalar) or isinstance(b.type, Scalar))
+
     for a, b in matched:
         if (a.lo, a.hi) != (b.lo, b.hi):
             if b.width < a.width:
@@ -122,7 +126,7 @@ def diff_bitmap(o: Bitmap, n: Bitmap, ctx: Context) -> list[Change]:
             verb = rule.rsplit("-", 1)[1]
             out.append(Change(scope, f"`{b.name}` {verb}", bits_json(a), bits_json(b), rule, f"{bits_text(a.lo, a.hi)} → {bits_text(b.lo, b.hi)}: {why}", order=(1, b.lo)))
         elif not same_type(a, b):
-            refine = a.is_bool or b.is_bool or isinstance(a.type, Scalar) or isinstance(b.type, Scalar)
+            refine = refines(a, b)
             out.append(
                 Change(
                     scope,
@@ -135,12 +139,24 @@ def diff_bitmap(o: Bitmap, n: Bitmap, ctx: Context) -> list[Change]:
                 )
             )
     for b in list(left_new):
-        a = next((x for x in left_old if (x.lo, x.hi) == (b.lo, b.hi) and same_type(x, b)), None)
-        if a is not None:
+        same_bits = next((x for x in left_old if (x.lo, x.hi) == (b.lo, b.hi) and (same_type(x, b) or refines(x, b))), None)
+        if same_bits is not None:
+            a = same_bits
             matched.append((a, b))
             left_old.remove(a)
             left_new.remove(b)
-            out.append(Change(scope, f"`{a.name}` → `{b.name}`", bits_json(a), bits_json(b), "renamed", f"same bits; only the generated name changes (if its meaning changed too, old peers still mean {a.name} by it)", order=(1, b.lo)))
+            retyped = "" if same_type(a, b) else f"; {tname(a)} → {tname(b)} names the same numbers"
+            out.append(
+                Change(
+                    scope,
+                    f"`{a.name}` → `{b.name}`",
+                    bits_json(a) | ({"type": tname(a)} if retyped else {}),
+                    bits_json(b) | ({"type": tname(b)} if retyped else {}),
+                    "renamed",
+                    f"same bits; only the generated name changes{retyped} (if its meaning changed too, old peers still mean {a.name} by it)",
+                    order=(1, b.lo),
+                )
+            )
     for b in left_new:
         if b.mask & ~o.reserved_mask & ((1 << o.type.bits) - 1):
             owners = sorted({f.name for f in o.fields if f.mask & b.mask})
@@ -155,31 +171,8 @@ def diff_bitmap(o: Bitmap, n: Bitmap, ctx: Context) -> list[Change]:
                     order=(1, b.lo),
                 )
             )
-        elif b.width == 1 and b.is_bool:
-            out.append(
-                Change(
-                    scope,
-                    f"`{b.name}` added",
-                    {"text": f"{bits_text(b.lo, b.hi)} reserved"},
-                    bits_json(b),
-                    "reserved-bit-assigned",
-                    f"bit {b.lo} was reserved: old writers leave it 0 (flag not set) and old readers keep it without acting on it",
-                    order=(1, b.lo),
-                )
-            )
         else:
-            out.append(
-                Change(
-                    scope,
-                    f"`{b.name}` added",
-                    {"text": f"{bits_text(b.lo, b.hi)} reserved"},
-                    bits_json(b),
-                    "reserved-given-meaning",
-                    f"{bits_text(b.lo, b.hi)} were reserved: old writers leave them 0 and old readers ignore them. A {b.width}-bit {tname(b)} is a value, "
-                    "not a flag, so nothing says 0 means 'as before' or that ignoring it is safe; only one-bit flags are accepted as compatible",
-                    order=(1, b.lo),
-                )
-            )
+            out.append(_reserved_bits_assigned(scope, b))
     for a in left_old:
         out.append(
             Change(
@@ -196,3 +189,38 @@ def diff_bitmap(o: Bitmap, n: Bitmap, ctx: Context) -> list[Change]:
     for a, b in matched:
         out += item_meta(scope, f"`{b.name}` ", a, b, ctx, order=(2, b.lo))
     return out
+
+
+def _reserved_bits_assigned(scope: str, b: BitField) -> Change:
+    """Reserved bits given meaning, judged by the bits whatever their grouping: one 2-bit
+    field and two one-bit flags over the same bits are the same contract. Old writers leave
+    the bits 0 and old readers ignore them, so it holds when 0 means "as before"; the one
+    thing the schema can check is that 0 is a value the field can hold (an enum may lack it)."""
+    bits = bits_text(b.lo, b.hi)
+    old = {"text": f"{bits} reserved"}
+    if isinstance(b.type, Enum) and b.type.name_of(0) is None:
+        return Change(
+            scope,
+            f"`{b.name}` added",
+            old,
+            bits_json(b),
+            "reserved-given-meaning",
+            f"{bits} were reserved: old writers leave them 0, which is no value of {b.type.name}, so a new reader gets an unknown {b.type.name} from every old peer",
+            order=(1, b.lo),
+        )
+    if b.is_bool:
+        zero = "0 (not set)"
+    elif isinstance(b.type, Enum):
+        zero = f"0 ({b.type.name}.{b.type.name_of(0)})"
+    else:
+        zero = "0"
+    return Change(
+        scope,
+        f"`{b.name}` added",
+        old,
+        bits_json(b),
+        "reserved-bits-assigned",
+        f"{bits} {'was' if b.lo == b.hi else 'were'} reserved: new readers get {b.name} = {zero} from every old peer, and old readers ignore what new peers put there; "
+        "compatible as long as that 0 means 'as before' and the value is safe to ignore, as for any flag",
+        order=(1, b.lo),
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .pairing import Context
 from .report import Change
-from .text import short
 
 
 def item_meta(scope: str, label: str, a, b, ctx: Context, order: tuple, docs_only: bool = False, since: bool = True) -> list[Change]:
@@ -15,8 +14,8 @@ def item_meta(scope: str, label: str, a, b, ctx: Context, order: tuple, docs_onl
             Change(
                 scope,
                 f"{label}doc".strip(),
-                {"text": short(a.doc) or "none"},
-                {"text": short(b.doc) or "none"},
+                {"doc": a.doc},
+                {"doc": b.doc},
                 "doc-changed",
                 "documentation only; the generated comments change",
                 order=order + (1,),

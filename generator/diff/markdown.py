@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .report import Report
+    from .report import Reach, Report
 from .rules import BREAKING, COMPATIBLE, SOURCE, VERDICTS
 from .text import bits_text, num
+from .wire import dotted
 
 
 def _cell(d: dict | None) -> str:
     if d is None:
         return "—"
+    if "parts" in d:
+        return "; ".join(_cell(p) for p in d["parts"])
     if "text" in d:
         return d["text"]
+    if "doc" in d:
+        return " ".join(d["doc"].split()) or "none"
     if "sizes" in d:
         sizes = d["sizes"]
         vals = set(sizes.values())
@@ -51,6 +57,50 @@ def _cell(d: dict | None) -> str:
     if "since" in d:
         return "none" if d["since"] is None else f"since {d['since']}"
     return json.dumps(d, sort_keys=True)
+
+
+def word_diff(old: str, new: str, context: int = 6) -> tuple[str, str]:
+    """Both sides of a text change, each with its changed words marked (~~gone~~, **new**)
+    and only `context` words kept around them, so a long doc's one-word edit stays visible."""
+    a, b = old.split(), new.split()
+    if not a or not b:
+        return " ".join(a) or "none", " ".join(b) or "none"
+    if a == b:
+        return "same words", "same words, other line breaks or spacing"
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    sides: tuple[list[str], list[str]] = ([], [])
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag == "equal":
+            words = a[i1:i2]
+            first, last = k == 0, k == len(ops) - 1
+            keep_head = [] if first else words[:context]
+            keep_tail = [] if last else words[-context:]
+            if len(words) <= len(keep_head) + len(keep_tail):
+                kept = words
+            else:
+                kept = keep_head + ["…"] + keep_tail
+            for side in sides:
+                side.extend(kept)
+            continue
+        if i2 > i1:
+            sides[0].append("~~" + " ".join(a[i1:i2]) + "~~")
+        if j2 > j1:
+            sides[1].append("**" + " ".join(b[j1:j2]) + "**")
+    return " ".join(sides[0]), " ".join(sides[1])
+
+
+def reaches_text(reaches: list[Reach]) -> str:
+    """"reaches `A`, `B` (`error_info` at byte 8, v2)": the top-level structs an embedded type's change reaches."""
+    groups: dict[tuple, list[str]] = {}
+    for r in reaches:
+        groups.setdefault((r.at, r.offset, r.versions), []).append(r.carrier)
+    parts = []
+    for (at, offset, versions), carriers in groups.items():
+        where = [f"`{dotted(at)}`" + (f" at byte {offset}" if offset is not None else "")]
+        if versions:
+            where.append(", ".join(f"v{v}" for v in versions))
+        parts.append(", ".join(f"`{c}`" for c in carriers) + f" ({', '.join(where)})")
+    return "reaches " + "; ".join(parts)
 
 
 def _md(text: str) -> str:
@@ -104,6 +154,11 @@ def render(report: Report) -> str:
             out.append("|---|---|---|---|---|---|")
             for c in s.changes:
                 verdict = f"**{c.verdict}**" if c.verdict == BREAKING else c.verdict
-                out.append(f"| {_md(c.change)} | {_md(_cell(c.old))} | {_md(_cell(c.new))} | {verdict} | `{c.rule}` | {_md(c.reason)} |")
+                if c.old and c.new and "doc" in c.old and "doc" in c.new:
+                    old, new = word_diff(c.old["doc"], c.new["doc"])
+                else:
+                    old, new = _cell(c.old), _cell(c.new)
+                reason = c.reason + (f"; {reaches_text(c.reaches)}" if c.reaches else "")
+                out.append(f"| {_md(c.change)} | {_md(old)} | {_md(new)} | {verdict} | `{c.rule}` | {_md(reason)} |")
             out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Bitmap, Enum, Schema, Struct
-from .wire import View, embedded, view
+from .wire import View, bytes_key, embedded, view
 
 
 class Context:
@@ -34,16 +34,22 @@ class Context:
             return old_tname == new_tname
         return self.old_name.get(new_tname) == old_tname
 
+    def same_bytes(self, old_tname: str, new_tname: str) -> bool:
+        """The same type, or a plain integer and an enum or bitmap over it (either way): the
+        bytes mean the same numbers, so only generated code can tell them apart."""
+        return self.same_type(old_tname, new_tname) or not old_tname or not new_tname
+
     def shape(self, t: Enum | Bitmap | Struct) -> tuple:
+        """What a type puts on the wire, names and integer refinements left out: the key that
+        pairs a renamed type with its old self (wire first, then name)."""
         if isinstance(t, Enum):
             return ("enum", t.type.name, tuple(sorted(v.value for v in t.values)))
         if isinstance(t, Bitmap):
             return ("bitmap", t.type.name, tuple(sorted((f.lo, f.hi, f.is_bool) for f in t.fields)))
         return (
             "struct",
-            t.packed,
             tuple(
-                (vw.size, tuple((s.offset, s.size, s.scalar, s.count, s.kind, s.reserved, s.value) for s in vw.leaves))
+                (vw.size, tuple(bytes_key(s) for s in vw.leaves))
                 for vw in (self.view(t, v) for v in self.versions)
             ),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .rules import BREAKING, VERDICTS, verdict_of, worst
+from .wire import dotted
 
 
 @dataclass
@@ -21,13 +22,15 @@ class Change:
     old_path: tuple[str, ...] | None = None
     new_path: tuple[str, ...] | None = None
     order: tuple = ()
+    reaches: list[Reach] = field(default_factory=list)  # top-level structs an embedded type's change reaches
+    was: str | None = None  # the rule this row had on its own, before its carriers were looked at
 
     @property
     def verdict(self) -> str:
         return verdict_of(self.rule)
 
     def as_json(self) -> dict:
-        return {
+        out: dict = {
             "change": self.change.replace("`", ""),
             "old": self.old,
             "new": self.new,
@@ -36,6 +39,19 @@ class Change:
             "rule": self.rule,
             "reason": self.reason,
         }
+        if self.reaches:
+            out["reaches"] = [{"type": r.carrier, "at": dotted(r.at), "offset": r.offset, "versions": list(r.versions) if r.versions else None} for r in self.reaches]
+        return out
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A top-level struct that carries an embedded type's change: where, and in which versions (None: all)."""
+
+    carrier: str
+    at: tuple[str, ...]
+    offset: int | None  # where `at` starts in the carrier, if it is the same in every version
+    versions: tuple[int, ...] | None
 
 
 @dataclass

@@ -22,11 +22,10 @@ RULES: dict[str, tuple[str, str]] = {
     "field-made-reserved": (BREAKING, "A meaningful field became reserved; old peers still give it meaning."),
     "reserved-given-meaning": (
         BREAKING,
-        "Reserved bytes or bits now hold a number, enum, array or struct: old writers leave them zero and old readers ignore them, "
-        "and nothing in the schema says that zero means 'as before' or that ignoring the value is safe.",
+        "Reserved bytes now hold a number, enum, array or struct (anything but a bitmap), or reserved bits an enum that has no value 0: "
+        "old writers leave them zero, and nothing in the schema says that zero means 'as before' (or zero is not even a value).",
     ),
     "struct-resized": (BREAKING, "A struct's size changed in a protocol version old peers speak."),
-    "packed-toggled": (BREAKING, "`packed` was toggled and the struct's alignment changed."),
     "version-field-changed": (BREAKING, "The field that selects a struct's layout moved, changed size or was dropped."),
     "enum-value-renumbered": (BREAKING, "An enum value's number changed."),
     "enum-value-reused": (BREAKING, "A number that meant one enum value now means another."),
@@ -43,8 +42,11 @@ RULES: dict[str, tuple[str, str]] = {
     "schema-removed": (BREAKING, "A whole schema file was removed."),
     # additions both sides tolerate
     "field-appended-versioned": (COMPATIBLE, "A field was appended under a protocol version old peers do not speak (`since`)."),
-    "reserved-bit-assigned": (COMPATIBLE, "A reserved bit became a one-bit flag: old writers leave it 0 (not set), old readers ignore it."),
-    "reserved-field-flags": (COMPATIBLE, "Reserved bytes became a bitmap: zero means no flag set, and old readers ignore flags they do not know."),
+    "reserved-bits-assigned": (
+        COMPATIBLE,
+        "Reserved bits of a bitmap now hold a field, one-bit flag or multi-bit value alike: old writers leave them 0 and old readers ignore them, so 0 must mean 'as before'.",
+    ),
+    "reserved-field-flags": (COMPATIBLE, "Reserved bytes became a bitmap: zero means every field 0 (no flag set), and old readers ignore fields they do not know."),
     "enum-value-added": (COMPATIBLE, "An enum value was added; enums are open, so old peers keep it as an unknown value."),
     "version-field-added": (COMPATIBLE, "A struct gained a `version_field` at a field old peers already write."),
     "type-added": (COMPATIBLE, "A type was added."),
@@ -53,10 +55,15 @@ RULES: dict[str, tuple[str, str]] = {
     "schema-added": (COMPATIBLE, "A schema file was added."),
     # same bytes, other generated code
     "renamed": (SOURCE, "A type, field, enum value, bitmap field, constant or per-target name changed; the bytes did not."),
+    "type-added-inert": (
+        SOURCE,
+        "A type was added that puts no new bytes on the wire: it names bytes old peers already send (a struct split out of another, "
+        "an enum or bitmap over an existing integer, a message that is the first bytes of existing ones), or nothing uses it yet.",
+    ),
     "regrouped": (SOURCE, "Bytes moved between structs in the declaration, but every message carries them at the same offsets."),
     "field-type-refined": (SOURCE, "A field changed between a plain integer and an enum or bitmap of the same integer type."),
     "reserved-reshaped": (SOURCE, "A reserved field was reshaped or renamed; the bytes it covers are still reserved."),
-    "packed-toggled-inert": (SOURCE, "`packed` was toggled on a struct whose alignment is 1 either way."),
+    "packed-toggled": (SOURCE, "`packed` was toggled: no byte moves (the schema refuses padding), only the generated types' alignment."),
     "inner-type-removed": (SOURCE, "An enum, bitmap or embedded struct was removed; its uses are judged where they were."),
     "constant-value-changed": (SOURCE, "A constant no layout uses changed value: no byte moves, but peers built from the old schema keep the old value."),
     "constant-retyped": (SOURCE, "A constant's integer type changed; its value did not."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Struct
+from ..model import Bitmap, Enum, Struct
 from .items import item_meta
 from .pairing import Context
 from .report import Change
@@ -53,23 +53,29 @@ def _compare_pair(a: Slot, b: Slot, ctx: Context) -> _Event | None:
     if a.offset != b.offset:
         return _Event("field-moved", a, b, "; ".join(extra))
     if a.size != b.size:
-        same_elem = a.count is not None and b.count is not None and a.scalar == b.scalar and ctx.same_type(a.tname, b.tname)
+        same_elem = a.count is not None and b.count is not None and a.scalar == b.scalar and ctx.same_bytes(a.tname, b.tname)
         if same_elem:
             return _Event("array-length-changed", a, b)
         return _Event("field-resized", a, b, "; ".join(extra[1:]))
-    if (a.scalar, a.count) != (b.scalar, b.count):
-        return _Event("field-retyped", a, b)
-    if not ctx.same_type(a.tname, b.tname):
-        if not a.tname or not b.tname:
-            return _Event("field-type-refined", a, b)
+    if (a.scalar, a.count) != (b.scalar, b.count) or not ctx.same_bytes(a.tname, b.tname):
         return _Event("field-retyped", a, b)
     if a.value != b.value:
         return _Event("fixed-value-changed", a, b)
+    if not ctx.same_type(a.tname, b.tname):
+        return _Event("field-type-refined", a, b)
     return None
 
 
-def _meaning(b: Slot) -> str:
-    return "reserved-field-flags" if b.kind == "bitmap" and b.value is None and b.count is None else "reserved-given-meaning"
+def _meaning(b: Slot, ctx: Context) -> str:
+    """Reserved bytes given meaning: a bitmap (every field 0 = nothing set) is the contract of
+    reserved bits, as long as each of its enum fields can hold that 0."""
+    if b.kind != "bitmap" or b.value is not None or b.count is not None:
+        return "reserved-given-meaning"
+    bm = ctx.new.type(b.tname)
+    assert isinstance(bm, Bitmap)
+    if any(isinstance(f.type, Enum) and f.type.name_of(0) is None for f in bm.fields):
+        return "reserved-given-meaning"
+    return "reserved-field-flags"
 
 
 def _compare_at(o: View, n: View, v: int, ctx: Context) -> list[_Event]:
@@ -118,7 +124,7 @@ def _compare_at(o: View, n: View, v: int, ctx: Context) -> list[_Event]:
                 continue
         elif a.reserved and not b.reserved:
             if (a.offset, a.size) == (b.offset, b.size) or covered(rold_stay, b):
-                ev.append(_Event(_meaning(b), a, b))
+                ev.append(_Event(_meaning(b, ctx), a, b))
                 given.append(b)
                 continue
         elif not a.reserved and b.reserved:
@@ -137,14 +143,15 @@ def _compare_at(o: View, n: View, v: int, ctx: Context) -> list[_Event]:
         a = by_off.get(b.offset)
         if a is None or a not in uo:
             continue
-        if (a.size, a.scalar, a.count, a.value) == (b.size, b.scalar, b.count, b.value) and ctx.same_type(a.tname, b.tname):
-            ev.append(_Event("renamed" if a.path[-1] != b.path[-1] else "regrouped", a, b))
+        if (a.size, a.scalar, a.count, a.value) == (b.size, b.scalar, b.count, b.value) and ctx.same_bytes(a.tname, b.tname):
+            refined = "" if ctx.same_type(a.tname, b.tname) else f"type {a.type} → {b.type}"
+            ev.append(_Event("renamed" if a.path[-1] != b.path[-1] else "regrouped", a, b, refined))
             uo.remove(a)
             un.remove(b)
 
     for b in un:
         if covered(rold_stay, b):
-            ev.append(_Event(_meaning(b), None, b))
+            ev.append(_Event(_meaning(b, ctx), None, b))
             given.append(b)
         elif b.offset >= o.size:
             ev.append(_Event("field-appended" if known else "field-appended-versioned", None, b))
@@ -254,7 +261,8 @@ def _group_renames(events: list[_Event], o: View, n: View) -> list[_Event]:
                 continue
             same = [x for x in group if x.old.path[len(po):] == x.new.path[len(pn):]]  # type: ignore[union-attr]
             rule = "renamed" if po[:-1] == pn[:-1] else "regrouped"
-            events = [x for x in events if x not in same] + [_Event(rule, o.nodes[po], n.nodes[pn])]
+            notes = "; ".join(f"`{dotted(x.new.path[len(pn):])}` {x.note}" for x in same if x.note)  # type: ignore[union-attr]
+            events = [x for x in events if x not in same] + [_Event(rule, o.nodes[po], n.nodes[pn], notes)]
             changed = True
             break
     return events
@@ -305,9 +313,12 @@ def _struct_reason(e: _Event, versions: list[int], o: dict[int, View], n: dict[i
         assert a and b
         fmt = lambda x: "none" if x is None else num(x)  # noqa: E731
         return f"fixed value {fmt(a.value)} → {fmt(b.value)}: a strict decoder rejects what the other side writes"
+    known, unknown = _split(versions, ctx)
     if r == "field-inserted":
         assert b
-        return f"inserted at byte {b.offset}, inside the layout old peers use for {versions_text(versions)}: later bytes no longer line up"
+        if not known:
+            return f"inserted at byte {b.offset} of {versions_text(unknown)} messages, which old peers do not speak but read by their newest layout: every later byte moves for them"
+        return f"inserted at byte {b.offset} of the layout old peers use for {versions_text(known)}: every later byte moves" + _also_unknown(unknown)
     if r == "field-appended":
         assert b
         olds = sorted({o[v].size for v in versions})
@@ -321,12 +332,21 @@ def _struct_reason(e: _Event, versions: list[int], o: dict[int, View], n: dict[i
         )
     if r == "field-removed":
         assert a
-        return f"old peers still put it at byte {a.offset} in {versions_text(versions)}; new peers no longer read it there"
+        if not known:
+            return f"old peers read {versions_text(unknown)} messages, which they do not speak, by their newest layout and expect it at byte {a.offset}; new peers no longer put it there"
+        return f"old peers still put it at byte {a.offset} of {versions_text(known)} messages; new peers no longer read it there" + _also_unknown(unknown)
     if r == "field-made-reserved":
         assert a
         return f"bytes {a.offset}..{a.end - 1} are reserved now: new peers write 0 and ignore them, old peers still give them meaning"
     if r == "reserved-given-meaning":
         assert b
+        bm = ctx.new.type(b.tname) if b.kind == "bitmap" else None
+        if isinstance(bm, Bitmap):
+            f = next(f for f in bm.fields if isinstance(f.type, Enum) and f.type.name_of(0) is None)
+            return (
+                f"bytes {b.offset}..{b.end - 1} were reserved and now hold the bitmap {b.type}, whose field {f.name} is a {f.type.name} "  # type: ignore[union-attr]
+                f"with no value 0: every old peer sends it as an unknown value"
+            )
         return (
             f"bytes {b.offset}..{b.end - 1} were reserved: old writers leave them 0 and old readers ignore them. A {b.type} is not a set of flags, "
             "so nothing says 0 means 'as before' or that ignoring it is safe; only a bitmap (flags) is accepted as compatible here"
@@ -337,14 +357,27 @@ def _struct_reason(e: _Event, versions: list[int], o: dict[int, View], n: dict[i
     if r == "reserved-reshaped":
         assert b
         return f"bytes {b.offset}..{b.end - 1} are still reserved; only the declaration changed"
+    refined = f" ({e.note}: the same integer, now named by its type)" if e.note else ""
     if r == "renamed":
-        return "same bytes at the same offset in every version; only the generated name changes"
+        where = "in every version" if set(versions) == set(ctx.versions) else f"in {versions_text(versions)}"
+        return f"same bytes at the same offset {where}; only the generated name changes" + refined
     if r == "regrouped":
         assert a and b
-        return f"same bytes at byte {b.offset} in {versions_text(versions)}; only the declaration tree changed"
+        return f"same bytes at byte {b.offset} in {versions_text(versions)}; only the declaration tree changed" + refined
     if r == "field-since-changed":
         return e.note
     raise AssertionError(r)
+
+
+def _split(versions: list[int], ctx: Context) -> tuple[list[int], list[int]]:
+    """The versions old peers speak, and the ones they do not."""
+    return [v for v in versions if v in ctx.old_versions], [v for v in versions if v not in ctx.old_versions]
+
+
+def _also_unknown(unknown: list[int]) -> str:
+    if not unknown:
+        return ""
+    return f"; the same holds for {versions_text(unknown)} messages, which old peers do not speak but read by their newest layout"
 
 
 def _size_change(vs: list[int], o: dict[int, View], n: dict[int, View]) -> str:
@@ -394,11 +427,11 @@ def diff_struct(o: Struct, n: Struct, ctx: Context) -> list[Change]:
                 merged[k] = (e, [v], [e])
 
     for p in since_paths:
-        a = next(ov[v].nodes[p] for v in V if p in ov[v].nodes)
-        b = next(nv[v].nodes[p] for v in V if p in nv[v].nodes)
+        first_old = next(ov[v].nodes[p] for v in V if p in ov[v].nodes)
+        first_new = next(nv[v].nodes[p] for v in V if p in nv[v].nodes)
         differ = [v for v in V if (p in ov[v].nodes) != (p in nv[v].nodes)]
         note = f"since {fo[p]} → since {fn[p]}: version {', '.join(map(str, differ))} peers disagree on whether it is there"
-        e = _Event("field-since-changed", a, b, note)
+        e = _Event("field-since-changed", first_old, first_new, note)
         merged[("since", p)] = (e, differ, [e])
 
     for e, vs, all_events in merged.values():
@@ -449,15 +482,14 @@ def diff_struct(o: Struct, n: Struct, ctx: Context) -> list[Change]:
             )
         )
     if o.packed != n.packed:
-        rule = "packed-toggled" if o.align != n.align else "packed-toggled-inert"
-        reason = (
-            f"alignment {o.align} → {n.align}. No byte moves (the schema refuses padding, so packing never moves a field), "
-            "but the generated types change their alignment contract: code that reads the struct in place from a buffer, "
-            "or embeds it in a hand-written struct, lays it out differently; treated as breaking"
-            if rule == "packed-toggled"
-            else "its alignment is 1 either way, so nothing but the generated attribute changes"
-        )
-        out.append(Change(scope, "packing", {"packed": o.packed, "align": o.align}, {"packed": n.packed, "align": n.align}, rule, reason, order=(0, 3)))
+        if o.align != n.align:
+            reason = (
+                f"alignment {o.align} → {n.align}, but no byte moves (the schema refuses padding, so packing never moves a field): "
+                "only generated code changes, and code that reads the struct in place from a buffer must now meet the new alignment"
+            )
+        else:
+            reason = "its alignment is 1 either way, so nothing but the generated attribute changes"
+        out.append(Change(scope, "packing", {"packed": o.packed, "align": o.align}, {"packed": n.packed, "align": n.align}, "packed-toggled", reason, order=(0, 3)))
 
     def vfield(s: Struct) -> dict:
         if not s.version_path:

@@ -10,11 +10,6 @@ def num(v: int) -> str:
     return str(v) if -256 < v < 256 else f"{v} (0x{v & ((1 << 64) - 1):X})"
 
 
-def short(text: str, limit: int = 60) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
-
-
 def slot_json(s: Slot, sizes: set[int] | None = None) -> dict:
     """A slot for the report; an embedded struct's size is given only if it is the same in every version the row covers."""
     d: dict = {"offset": s.offset}

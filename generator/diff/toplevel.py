@@ -6,7 +6,7 @@ from ..model import Constant, Schema
 from .items import item_meta
 from .pairing import Context
 from .report import Change
-from .text import num, short
+from .text import num
 
 
 def _uses(schema: Schema, c: Constant) -> list[str]:
@@ -87,7 +87,7 @@ def diff_schema(old: Schema, new: Schema) -> list[Change]:
     if old.name != new.name:
         out.append(Change(scope, "schema name", {"name": old.name}, {"name": new.name}, "renamed", "generated module, crate and header names change", order=(1,)))
     if old.title != new.title:
-        out.append(Change(scope, "title", {"text": short(old.title)}, {"text": short(new.title)}, "doc-changed", "documentation only", order=(2,)))
+        out.append(Change(scope, "title", {"doc": old.title}, {"doc": new.title}, "doc-changed", "documentation only", order=(2,)))
     if old.doc != new.doc:
-        out.append(Change(scope, "doc", {"text": short(old.doc)}, {"text": short(new.doc)}, "doc-changed", "documentation only; the generated module docs change", order=(3,)))
+        out.append(Change(scope, "doc", {"doc": old.doc}, {"doc": new.doc}, "doc-changed", "documentation only; the generated module docs change", order=(3,)))
     return out

@@ -141,3 +141,31 @@ def instances(schema: Schema) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         if s.name not in carriers:
             walk(s.name, s, ())
     return out
+
+
+def placements(st: Struct) -> list[tuple[tuple[str, ...], str]]:
+    """(path, struct name) of every struct embedded in `st`, at any depth and in any version;
+    an array of structs gives one path per element, as the views do."""
+    out: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(s: Struct, prefix: tuple[str, ...]) -> None:
+        for f in s.fields:
+            t = f.type.target
+            if not isinstance(t, Struct):
+                continue
+            paths = [prefix + (f.name, f"[{i}]") for i in range(f.type.count or 0)] if f.type.is_array else [prefix + (f.name,)]
+            for p in paths:
+                out.append((p, t.name))
+                walk(t, p)
+
+    walk(st, ())
+    return out
+
+
+def is_under(path: tuple[str, ...] | None, prefix: tuple[str, ...]) -> bool:
+    return path is not None and path[: len(prefix)] == prefix
+
+
+def bytes_key(s: Slot) -> tuple:
+    """What a leaf puts on the wire: names, and the enum or bitmap over its integer, left out."""
+    return (s.offset, s.size, s.scalar, s.count, s.reserved, s.value)
