@@ -563,6 +563,46 @@ def test_inserted_field_reason_names_only_versions_old_peers_speak():
     )
 
 
+def test_embedded_change_reaches_through_nested_structs_and_arrays():
+    """S inside T inside M, and an array of S in M: S's rows list M with the full path,
+    T repeats none of them, and M keeps only what happens to its own later bytes."""
+    old = """schema: t
+endian: little
+structs:
+  - name: S
+    fields:
+      - {name: a, type: u32}
+      - {name: b, type: u32}
+  - name: T
+    fields:
+      - {name: x, type: u32}
+      - {name: s, type: S}
+  - name: M
+    fields:
+      - {name: hdr, type: u32}
+      - {name: t, type: T}
+      - {name: ss, type: "S[2]"}
+"""
+    new = old.replace("      - {name: b, type: u32}\n", "      - {name: b, type: i32}\n      - {name: c, type: u32}\n")
+    d = diff.compare(load_text(old, "old.yaml"), load_text(new, "new.yaml"))
+    assert sorted(d.rules()) == expect(
+        ("S", "struct-resized", "size"),
+        ("S", "field-retyped", "b retyped"),
+        ("S", "field-appended", "c appended"),
+        ("M", "field-inserted", "t.s.c inserted"),  # in M, what S appends sits before other bytes
+        ("M", "field-moved", "ss[0].a moved"),
+        ("M", "field-moved", "ss[0].b moved"),
+        ("M", "field-inserted", "ss[0].c inserted"),
+        ("M", "field-moved", "ss[1].a moved"),
+        ("M", "field-moved", "ss[1].b moved"),
+    )
+    reaches = {c.change: c.reaches for c in d.changes if c.scope == "S"}
+    # M grows by 12 bytes: 4 through T (which grows only by S's 4) and 8 through the array of two S
+    assert reaches["size"] == [diff.Reach("M", ("t", "s"), 8, None), diff.Reach("M", ("ss",), 20, None)]
+    assert reaches["`b` retyped"] == [diff.Reach("M", ("t", "s"), 8, None)]
+    assert reaches["`c` appended"] == [diff.Reach("M", ("ss", "[1]"), 32, None)]  # the last S of M is appended there too
+
+
 def test_field_removed():
     def remove(d):
         drop(fields(d, "IgvmAttestRequestHeader"), "status")
