@@ -16,17 +16,23 @@ SAME_BYTES = ("regrouped", "renamed", "field-type-refined")
 Type = Enum | Bitmap | Struct
 
 
-def added_row(t: Type, ctx: Context, struct_rows: dict[str, list[Change]], inert_structs: set[str]) -> Change:
+def added_rows(ctx: Context, struct_rows: dict[str, list[Change]]) -> dict[str, Change]:
+    """The row of every added type, structs first: an enum used only in a struct that
+    only names old bytes names old integers too."""
+    rows: dict[str, Change] = {}
+    for t in ctx.added:
+        if isinstance(t, Struct):
+            rows[t.name] = _added(t, *_struct_added(t, ctx, struct_rows))
+    inert = {name for name, row in rows.items() if row.rule == "type-added-inert"}
+    for t in ctx.added:
+        if not isinstance(t, Struct):
+            rows[t.name] = _added(t, *_values_added(t, ctx, inert))
+    return rows
+
+
+def _added(t: Type, inert: bool, reason: str) -> Change:
     late = f" (documented since {t.since})" if t.since is not None else ""
-    if isinstance(t, Struct):
-        inert, reason = _struct_added(t, ctx, struct_rows)
-    else:
-        inert, reason = _values_added(t, ctx, inert_structs)
     return Change(t.name, f"{t.kind} added", None, {"name": t.name}, "type-added-inert" if inert else "type-added", reason + late)
-
-
-def inert_structs(ctx: Context, struct_rows: dict[str, list[Change]]) -> set[str]:
-    return {t.name for t in ctx.added if isinstance(t, Struct) and _struct_added(t, ctx, struct_rows)[0]}
 
 
 def removed_row(t: Type, ctx: Context, struct_rows: dict[str, list[Change]]) -> Change:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Bitmap, Enum, Schema, Struct
-from .additions import added_row, inert_structs, removed_row
+from .additions import added_rows, removed_row
 from .enums import diff_bitmap, diff_enum
 from .grouping import absorb, fold, merge_regroups
 from .pairing import Context
@@ -64,17 +64,16 @@ def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: s
             d.scopes.append(Scope(n.name, n.kind, title, rows))
 
     absorb(ctx, struct_rows)
-    inert = inert_structs(ctx, struct_rows)
-    added_rows = {t.name: added_row(t, ctx, struct_rows, inert) for t in ctx.added}
+    new_rows = added_rows(ctx, struct_rows)
     removed_rows = {t.name: removed_row(t, ctx, struct_rows) for t in ctx.removed}
-    fold(ctx, struct_rows, added_rows, removed_rows)
+    fold(ctx, struct_rows, new_rows, removed_rows)
     for rows in struct_rows.values():
         merge_regroups(rows)
     d.scopes = [s for s in d.scopes if s.changes]
 
     for t in ctx.added:
         title = f"{_struct_title(t, new)}; {_sizes_text(None, t, ctx)}" if isinstance(t, Struct) else f"{t.kind} {t.type.name}"
-        d.scopes.append(Scope(t.name, t.kind, title, [added_rows[t.name]]))
+        d.scopes.append(Scope(t.name, t.kind, title, [new_rows[t.name]]))
     for t in ctx.removed:
         if isinstance(t, Struct):
             title = f"{_struct_title(t, old)}; {_sizes_text(t, None, ctx)}" if t.name not in ctx.old_embedded else "struct"

@@ -89,7 +89,17 @@ def fold(ctx: Context, struct_rows: dict[str, list[Change]], added: dict[str, Ch
         rows[:] = [c for c in rows if id(c) not in folded]
 
 
-def _row_fold(c: Change, inner_new, inner_old, old_of, struct_rows, added, removed) -> _Fold:
+def _row_fold(
+    c: Change,
+    inner_new: list[tuple[tuple[str, ...], str]],
+    inner_old: dict[tuple[str, ...], str],
+    old_of: dict[str, str],
+    struct_rows: dict[str, list[Change]],
+    added: dict[str, Change],
+    removed: dict[str, Change],
+) -> _Fold:
+    """The row a carrier's row repeats: the same rule at the same place inside a struct it
+    embeds (innermost first), or the row of a new (or gone) type that only names the bytes."""
     if c.old_path is None and c.new_path is None:
         return []
     for prefix, name in inner_new:
