@@ -294,24 +294,26 @@ def test_wire_identical_restructure_is_source_one_row_per_restructure():
     assert version.reason == f"names integers old peers already send ({', '.join(h + '.version' for h in HEADERS)}); only generated code changes"
 
 
+def _common_header(d: dict) -> None:
+    """The response headers' first two fields declared as a struct of their own."""
+    d["structs"].insert(
+        3,
+        {
+            "name": "IgvmAttestCommonResponseHeader",
+            "fields": [{"name": "data_size", "type": "u32"}, {"name": "version", "type": "IgvmAttestResponseVersion"}],
+        },
+    )
+    for h in HEADERS:
+        fields(d, h)[:2] = [{"name": "header", "type": "IgvmAttestCommonResponseHeader"}]
+        struct(d, h)["version_field"] = "header.version"
+
+
 def test_fields_moved_into_a_sub_struct_and_refined_is_one_row():
     """The response headers' first two fields moved into a common header, the version
     retyped u32 -> enum on the way: the same 8 bytes, so one SOURCE row for the new struct,
     listing the headers it reaches, and none of field-inserted / field-removed."""
 
-    def common(d):
-        d["structs"].insert(
-            3,
-            {
-                "name": "IgvmAttestCommonResponseHeader",
-                "fields": [{"name": "data_size", "type": "u32"}, {"name": "version", "type": "IgvmAttestResponseVersion"}],
-            },
-        )
-        for h in HEADERS:
-            fields(d, h)[:2] = [{"name": "header", "type": "IgvmAttestCommonResponseHeader"}]
-            struct(d, h)["version_field"] = "header.version"
-
-    d = compare(edited(_bare_versions), edited(common))
+    d = compare(edited(_bare_versions), edited(_common_header))
     assert sorted(d.rules()) == expect(
         ("IgvmAttestRequestVersion", "type-added-inert", "enum added"),
         ("IgvmAttestResponseVersion", "type-added-inert", "enum added"),
@@ -357,6 +359,17 @@ structs:
     assert msg.reason == "same bytes at the same offsets; only the declaration tree changed (a plain integer now named by an enum or bitmap is the same bytes too)"
     assert msg.old == {"parts": [{"offset": 4, "size": 4, "type": "u32"}, {"offset": 8, "size": 4, "type": "u32"}]}
     assert msg.new == {"parts": [{"offset": 4, "size": 4, "type": "Kind"}, {"offset": 8, "size": 4, "type": "u32"}]}
+
+
+def test_common_header_inlined_again_is_one_row():
+    """The reverse: the common header goes and its two fields are declared in each header
+    again, at the same bytes. One SOURCE row for the gone struct, naming where it was."""
+    d = compare(edited(_common_header), real())
+    assert d.rules() == [("IgvmAttestCommonResponseHeader", "inner-type-removed", "struct removed")]
+    row = d.changes[0]
+    assert row.reason == "its bytes are still carried at the same offsets, declared another way; only generated code changes"
+    assert row.reaches == [diff.Reach(h, ("header",), 0, None) for h in HEADERS]
+    assert f"was carried by {', '.join(f'`{h}`' for h in HEADERS)} (`header` at byte 0)" in diff.Report([d]).to_markdown()
 
 
 def test_new_message_that_is_the_first_bytes_of_old_ones():

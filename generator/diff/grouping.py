@@ -77,11 +77,13 @@ def fold(ctx: Context, struct_rows: dict[str, list[Change]], added: dict[str, Ch
             if into:
                 folded[id(c)] = into
 
-    top = [n for _, n in ctx.pairs if isinstance(n, Struct) and n.name not in ctx.new_embedded]
-    for n in top:
+    top = [(o, n) for o, n in ctx.pairs if isinstance(o, Struct) and isinstance(n, Struct) and n.name not in ctx.new_embedded]
+    for o, n in top:
         for c in struct_rows.get(n.name, []):
             for target, at in _resolve(c, folded, ()):
-                offsets = {ctx.view(n, v).nodes[at].offset for v in (c.versions or ctx.versions) if at in ctx.view(n, v).nodes}
+                carrier = o if target.rule == "inner-type-removed" else n  # a gone type is where the old struct had it
+                views = [ctx.view(carrier, v) for v in (c.versions or ctx.versions)]
+                offsets = {vw.nodes[at].offset for vw in views if at in vw.nodes}
                 reach = Reach(n.name, at, offsets.pop() if len(offsets) == 1 else None, tuple(c.versions) if c.versions else None)
                 if reach not in target.reaches:
                     target.reaches.append(reach)

@@ -89,7 +89,7 @@ def word_diff(old: str, new: str, context: int = 6) -> tuple[str, str]:
     return " ".join(sides[0]), " ".join(sides[1])
 
 
-def reaches_text(reaches: list[Reach]) -> str:
+def reaches_text(reaches: list[Reach], verb: str = "reaches") -> str:
     """"reaches `A`, `B` (`error_info` at byte 8, v2)": the top-level structs an embedded type's change reaches."""
     groups: dict[tuple, list[str]] = {}
     for r in reaches:
@@ -100,7 +100,7 @@ def reaches_text(reaches: list[Reach]) -> str:
         if versions:
             where.append(", ".join(f"v{v}" for v in versions))
         parts.append(", ".join(f"`{c}`" for c in carriers) + f" ({', '.join(where)})")
-    return "reaches " + "; ".join(parts)
+    return f"{verb} " + "; ".join(parts)
 
 
 def _md(text: str) -> str:
@@ -158,7 +158,8 @@ def render(report: Report) -> str:
                     old, new = word_diff(c.old["doc"], c.new["doc"])
                 else:
                     old, new = _cell(c.old), _cell(c.new)
-                reason = c.reason + (f"; {reaches_text(c.reaches)}" if c.reaches else "")
+                verb = "was carried by" if c.rule == "inner-type-removed" else "reaches"
+                reason = c.reason + (f"; {reaches_text(c.reaches, verb)}" if c.reaches else "")
                 out.append(f"| {_md(c.change)} | {_md(old)} | {_md(new)} | {verdict} | `{c.rule}` | {_md(reason)} |")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
