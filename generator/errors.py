@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .doctext import display
+
 
 @dataclass(frozen=True, order=True)
 class Mark:
@@ -24,8 +26,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # a message may quote schema text: what a terminal would act on is shown escaped
         where = f"{self.path}: " if self.path else ""
-        return f"{self.mark}: {where}{self.message}"
+        return display(f"{self.mark}: {where}{self.message}")
 
 
 class SchemaError(Exception):

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from . import layout
+from . import doctext, layout, naming
 from .errors import Mark, Problem, Problems, SchemaError
 from .model import (
     SCALARS,
@@ -58,9 +58,10 @@ def _describe(y: Y) -> str:
 
 
 class _Reader:
-    def __init__(self, file: str, problems: Problems):
+    def __init__(self, file: str, problems: Problems, source: str = ""):
         self.file = file
         self.p = problems
+        self.source = source
         # Names of types and constants the loader refused: a use of one is not reported again as unknown.
         self.refused_names: set[str] = set()
 
@@ -105,7 +106,21 @@ class _Reader:
                 return y.text
             self.err(y, path, f"expected text; got {_describe(y)}")
             return ""
+        bad = doctext.refused_char(y.value)
+        if bad is not None:
+            self.err(self.char_mark(y, y.value[bad[0]]), path, f"{bad[1]}; remove it")
+            return ""
         return y.value
+
+    def char_mark(self, y: Y, ch: str) -> Mark:
+        """Where `ch` stands in the source of scalar `y`: its own line and column when it is
+        written there as it is, else (written as an escape) the scalar's start."""
+        start, end = y.span
+        at = self.source.find(ch, start, end)
+        if at < 0:
+            return y.mark
+        line = self.source.count("\n", 0, at) + 1
+        return Mark(self.file, line, at - (self.source.rfind("\n", 0, at) + 1) + 1)
 
     def integer(self, y: Y, path: str, what: str = "an integer") -> int | None:
         if isinstance(y.value, int) and not isinstance(y.value, bool):
@@ -208,9 +223,13 @@ def load_text(text: str, file: str) -> Schema:
     if root is None:
         problems.raise_if_any()
         raise SchemaError([Problem(Mark(file, 1, 1), "", "the schema could not be read")])
-    schema = _build(root, file, problems)
+    schema = _build(root, file, problems, text)
     if schema is not None:
         layout.compute(schema, problems)
+    if schema is not None and not problems:
+        from .targets import check_names  # every target's names, once the schema is whole
+
+        problems.items += check_names(schema)
     problems.raise_if_any()
     assert schema is not None
     return schema
@@ -219,8 +238,8 @@ def load_text(text: str, file: str) -> Schema:
 TOP_KEYS = ("schema", "title", "doc", "endian", "versions", "constants", "enums", "bitmaps", "structs")
 
 
-def _build(root: Y, file: str, problems: Problems) -> Schema | None:
-    r = _Reader(file, problems)
+def _build(root: Y, file: str, problems: Problems, source: str = "") -> Schema | None:
+    r = _Reader(file, problems, source)
     top = r.mapping(root, "", TOP_KEYS, ("schema", "endian"))
     if top is None:
         return None
@@ -228,6 +247,8 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
     name = r.text(name_y, "schema")
     if name and not MODULE_NAME.fullmatch(name):
         r.err(name_y, "schema", f"'{name}' is not a valid schema name; expected [a-z][a-z0-9_]*")
+    elif name and (why := naming.schema_name_problem(name)) is not None:
+        r.err(name_y, "schema", f"{why}; choose another schema name")
     schema = Schema(name=name, file=file, mark=root.mark)
     schema.title = r.text(top.get("title"), "title")
     schema.doc = r.text(top.get("doc"), "doc")

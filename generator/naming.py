@@ -23,7 +23,8 @@ from __future__ import annotations
 import keyword
 import re
 
-from .model import Item
+from .errors import Problem
+from .model import Item, Schema
 
 PYTHON_RESERVED = frozenset(
     keyword.kwlist
@@ -37,6 +38,23 @@ PYTHON_RESERVED = frozenset(
         "to_bytes", "from_bytes", "from_prefix", "from_int", "size", "SIZE", "SIZES", "VERSIONS",
         "layout_version", "is_newer_version", "reserved_bits", "replace", "verify",
     ]
+    # every builtin (Python 3.11 to 3.13): a type named `ValueError` would hide the one the module uses
+    + """ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError
+    BrokenPipeError BufferError BytesWarning ChildProcessError ConnectionAbortedError ConnectionError
+    ConnectionRefusedError ConnectionResetError DeprecationWarning EOFError Ellipsis EncodingWarning
+    EnvironmentError Exception ExceptionGroup FileExistsError FileNotFoundError FloatingPointError
+    FutureWarning GeneratorExit IOError ImportError ImportWarning IndentationError IndexError
+    InterruptedError IsADirectoryError KeyError KeyboardInterrupt LookupError MemoryError
+    ModuleNotFoundError NameError NotADirectoryError NotImplemented NotImplementedError OSError
+    OverflowError PendingDeprecationWarning PermissionError ProcessLookupError PythonFinalizationError
+    RecursionError ReferenceError ResourceWarning RuntimeError RuntimeWarning StopAsyncIteration
+    StopIteration SyntaxError SyntaxWarning SystemError SystemExit TabError TimeoutError TypeError
+    UnboundLocalError UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError
+    UnicodeWarning UserWarning ValueError Warning ZeroDivisionError abs aiter all anext any ascii bin
+    breakpoint bytearray callable chr classmethod compile complex copyright credits delattr dir divmod
+    enumerate eval exec exit filter float format frozenset getattr globals hasattr hash help hex id input
+    issubclass iter license locals map max memoryview min next oct open ord pow print property quit range
+    repr reversed round set setattr slice sorted staticmethod sum vars zip""".split()
 )
 
 RUST_RESERVED = frozenset(
@@ -47,7 +65,13 @@ RUST_RESERVED = frozenset(
     as_bytes size_of
     as_mut_bytes write_to write_to_prefix write_to_suffix read_from_suffix ref_from_bytes ref_from_prefix
     ref_from_suffix mut_from_bytes mut_from_prefix mut_from_suffix new_zeroed zero
-    FromBytes IntoBytes Immutable KnownLayout BufferTooShort Option Some Result Ok Err Vec String""".split()
+    FromBytes IntoBytes Immutable KnownLayout BufferTooShort Option Some Result Ok Err Vec String"""
+    # the rest of the prelude, the primitive types and the crates every crate sees: a struct named
+    # `u8` or `PartialEq` would hide the one the generated code means
+    """ Copy Send Sized Sync Unpin Drop Fn FnMut FnOnce drop Box ToOwned Clone PartialEq PartialOrd Eq Ord
+    AsRef AsMut Into From Default Iterator Extend IntoIterator DoubleEndedIterator ExactSizeIterator
+    ToString TryFrom TryInto FromIterator Debug Hash u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128
+    isize f32 f64 bool char str core std alloc zerocopy bitfield_struct bitfield""".split()
 )
 
 C_RESERVED = frozenset(
@@ -84,6 +108,49 @@ C_RESERVED = frozenset(
 )
 
 RESERVED = {"python": PYTHON_RESERVED, "rust": RUST_RESERVED, "c": C_RESERVED}
+
+# A schema's name names files and modules in every target: generated/python/<name>.py (imported
+# by its tests as `<name>`), the crate <name> (used as `<name>::`) and c/<name>.h. It may not be
+# a name those already mean.
+_C_HEADERS = """assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal stdalign
+stdarg stdatomic stdbit stdbool stdckdint stddef stdint stdio stdlib stdnoreturn string tgmath threads
+time uchar wchar wctype""".split()
+_RUST_CRATES = "core std alloc proc_macro test self super crate zerocopy zerocopy_derive bitfield_struct".split()
+_PYTHON_MODULES = """__future__ abc argparse array ast asyncio base64 binascii builtins collections contextlib copy
+csv ctypes dataclasses datetime decimal enum functools gc glob hashlib heapq importlib inspect io
+itertools json keyword logging math operator os pathlib pickle platform pprint queue random re shutil
+signal socket sqlite3 string struct subprocess sys tempfile textwrap threading time timeit token
+tokenize traceback types typing unittest uuid warnings weakref zipfile conftest pytest _pytest
+hypothesis mypy black""".split()
+_DEVICES = ["con", "prn", "aux", "nul"] + [f"{p}{i}" for p in ("com", "lpt") for i in range(10)]
+
+
+def schema_name_problem(name: str) -> str | None:
+    """Why a schema name cannot name the generated files and modules, or None."""
+    if keyword.iskeyword(name):
+        return f"'{name}' is a Python keyword, so `import {name}` could not import the generated module"
+    if name in _RUST_KEYWORDS or name in _RUST_CRATES:
+        return f"'{name}' is a Rust keyword or a crate every Rust crate or the generated one uses, so it cannot name the crate"
+    if name in _PYTHON_MODULES or name in _stdlib_modules():
+        return f"'{name}' is a module of Python's standard library or of the generated tests, which the generated module would hide"
+    if name in _C_HEADERS:
+        return f"'{name}' is a C standard header's name: `{name}.h` would hide <{name}.h> wherever generated/c is on the include path"
+    if name in _DEVICES:
+        return f"'{name}' is a reserved device name on Windows, where no file can be called `{name}.py` or `{name}.h`"
+    return None
+
+
+_RUST_KEYWORDS = frozenset(
+    """as break const continue crate else enum extern false fn for if impl in let loop match mod move mut
+    pub ref return self Self static struct super trait true type unsafe use where while async await dyn
+    abstract become box do final macro override priv typeof unsized virtual yield try gen""".split()
+)
+
+
+def _stdlib_modules() -> frozenset[str]:
+    import sys
+
+    return frozenset(sys.stdlib_module_names)
 
 
 def safe(name: str, target: str) -> str:
@@ -134,3 +201,93 @@ def c_function_prefix(item: Item) -> str:
 def versioned(name: str, version: int) -> str:
     """The name of an older layout of a versioned struct: IgvmAttestRequestData -> IgvmAttestRequestDataV1."""
     return f"{name}V{version}"
+
+
+# --- one check of every name every target declares ------------------------------------------
+
+TARGET_NAMES = {"python": "Python", "rust": "Rust", "c": "C"}
+
+
+class Scope:
+    """The names of one scope of one target (a Python module, a Rust impl, C's file scope...),
+    each with what declared it: a schema item, or the generated code itself (item None).
+
+    Every target declares every name it will emit into its scopes (`claim`), after every renaming
+    rule and override; a second owner of a name is a clash, refused with the positions of both.
+    """
+
+    def __init__(self, target: str, where: str, schema: Schema):
+        self.target = target
+        self.where = where  # "the crate root", "bitmap Flags's methods", ...
+        self.schema = schema
+        self.owner: dict[str, tuple[Item | None, str]] = {}
+        self.problems: list[Problem] = []
+
+    def claim(self, name: str, item: Item | None, what: str) -> str:
+        prev = self.owner.get(name)
+        if prev is None:
+            self.owner[name] = (item, what)
+            return name
+        first, first_what = prev
+        at = item if item is not None else first
+        mark, path = (_name_mark(at, self.target), at.path) if at is not None else (self.schema.mark, "schema")
+        lang = TARGET_NAMES[self.target]
+        if first is not None and item is not None and first is not item:
+            where = _name_mark(first, self.target)
+            clash = f"{what} and {first_what} (line {where.line}, column {where.col}) are both '{name}'"
+            fix = f"give one of them a `names: {{{self.target}: ...}}` override"
+        else:
+            clash = f"{what} and {first_what} are both '{name}'"
+            fix = f"rename it, or give it a `names: {{{self.target}: ...}}` override"
+        self.problems.append(Problem(mark, path, f"{lang} name clash in {self.where}: {clash}; {fix}"))
+        return name
+
+    def reserve(self, names, what: str) -> None:
+        """Names the generated code itself declares or uses in this scope."""
+        for n in names:
+            self.owner.setdefault(n, (None, f"{what} '{n}'" if "'" not in what else what))
+
+    def override_ok(self, item: Item, what: str) -> None:
+        """Refuse an override this target cannot use as it is (a keyword, a reserved name)."""
+        problem = override_problem(item, self.target, what)
+        if problem is not None:
+            self.problems.append(problem)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            from .errors import SchemaError
+
+            raise SchemaError(self.problems)
+
+
+def items(schema: Schema):
+    """Every named item of a schema."""
+    for c in schema.constants:
+        yield c
+    for t in schema.types:
+        yield t
+        yield from getattr(t, "values", [])
+        yield from getattr(t, "fields", [])
+
+
+def _name_mark(item: Item, target: str):
+    """Where the name an item has in `target` is written: its override, else its name."""
+    if target in item.names and "names" in item.marks:
+        return item.marks["names"]
+    return item.at("name")
+
+
+def override_problem(item: Item, target: str, what: str) -> Problem | None:
+    """A `names:` override is used as written, so it must be a name the target can use: not a
+    keyword or reserved name, and without a leading underscore (private, or reserved to the
+    implementation, in every target)."""
+    name = item.names.get(target)
+    if name is None:
+        return None
+    lang = TARGET_NAMES[target]
+    where = item.marks.get("names", item.mark)
+    if name in RESERVED[target]:
+        return Problem(where, f"{item.path}.names.{target}", f"the {lang} override '{name}' of {what} is a {lang} keyword or a name the generated code uses; choose another")
+    if name.startswith("_"):
+        return Problem(where, f"{item.path}.names.{target}", f"the {lang} override '{name}' of {what} starts with an underscore, which marks private or reserved names; choose another")
+    return None

@@ -43,6 +43,7 @@ class Y:
     plain: bool = False
     key_marks: dict[str, Mark] = field(default_factory=dict)
     yaml_word: str | None = None  # "boolean" or "null" when YAML 1.1 would not read this as text
+    span: tuple[int, int] = (0, 0)  # a scalar's source text: start and end index in the file
 
     @property
     def is_map(self) -> bool:
@@ -85,9 +86,10 @@ class _Loader(yaml.SafeLoader):
 def _scalar(node: yaml.ScalarNode, file: str) -> Y:
     mark = _mark(file, node.start_mark)
     text = node.value
+    span = (node.start_mark.index, node.end_mark.index)
     if node.style is not None:  # quoted or block scalar: always text
-        return Y(text, mark, text=text, plain=False)
-    y = Y(text, mark, text=text, plain=True)
+        return Y(text, mark, text=text, plain=False, span=span)
+    y = Y(text, mark, text=text, plain=True, span=span)
     t = text.strip()
     if _HEX.fullmatch(t) or _BIN.fullmatch(t) or _DEC.fullmatch(t):
         y.value = int(t.replace("_", ""), 0)

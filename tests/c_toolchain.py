@@ -19,6 +19,7 @@ clang is installed from Debian's packages when it is absent and we may (root, ap
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -124,6 +125,116 @@ def build_and_run(test_c: Path, out_dir: Path, builds: list[tuple[str, list[str]
             raise BuildError(f"{exe} (built with {cc}) failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         closing.append(last)
     return closing
+
+
+# --- many schemas at once (the schema fuzzer): one compiler run per batch ------------------------
+
+
+def _blame(output: str, stems: list[str]) -> dict[str, str]:
+    """The diagnostics of a compiler run over many files, by the stem of the file they name."""
+    found: dict[str, list[str]] = {}
+    for line in output.splitlines():
+        for stem in stems:
+            if re.search(rf"(?:^|[/\\ ])(?:test_|codec_|tu_)?{re.escape(stem)}\.[hc]\b", line):
+                found.setdefault(stem, []).append(line)
+                break
+    return {stem: "\n".join(lines[:40]) for stem, lines in found.items()}
+
+
+def _batch(cmd: list[str], stems: list[str], cwd: Path | None = None) -> dict[str, str]:
+    """Run one compiler invocation over many files; the failures, by stem (every stem when the
+    output names none of them)."""
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    output = done.stdout + done.stderr
+    if done.returncode == 0 and not done.stderr.strip():
+        return {}
+    return _blame(output, stems) or {stem: f"{' '.join(cmd)}:\n{output[-4000:]}" for stem in stems}
+
+
+def check_headers_batch(headers: list[Path], compilers: list[str], work: Path, cross: bool = False) -> dict[str, str]:
+    """`check_header` for many headers: one translation unit each, one compiler run per
+    compiler and target. Returns the failures by header stem."""
+    work.mkdir(parents=True, exist_ok=True)
+    tus = []
+    for h in headers:
+        tu = work / f"tu_{h.stem}.c"
+        text = f'#include "{h.name}"\n'
+        if not tu.exists() or tu.read_text() != text:
+            tu.write_text(text)
+        tus.append(str(tu))
+    inc = sorted({str(h.parent) for h in headers})
+    stems = [h.stem for h in headers]
+    failed: dict[str, str] = {}
+    for cc in compilers:
+        lang = CXX17 if cc.endswith("++") else C11
+        targets = [[]] + ([[f"--target={t}", "-ffreestanding"] for t in CROSS_TARGETS] if cross and cc.startswith("clang") else [])
+        for target in targets:
+            cmd = [cc, *target, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only", *tus]
+            for stem, err in _batch(cmd, stems).items():
+                failed.setdefault(stem, f"{cc} {' '.join(target)}: {err}")
+    return failed
+
+
+def check_codecs_batch(codecs: list[Path], compilers: list[str]) -> dict[str, str]:
+    """`check_codec` for many codec programs: one compiler run per compiler. Failures by schema."""
+    stems = [c.stem.removeprefix("codec_") for c in codecs]
+    inc = sorted({str(c.parent) for c in codecs})
+    failed: dict[str, str] = {}
+    for cc in compilers:
+        lang = CXX17 if cc.endswith("++") else C11
+        cmd = [cc, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only", *map(str, codecs)]
+        for stem, err in _batch(cmd, stems).items():
+            failed.setdefault(stem, f"{cc}: {err}")
+    return failed
+
+
+def build_and_run_batch(tests: list[Path], out_dir: Path, builds: list[tuple[str, list[str]]]) -> dict[str, str]:
+    """`build_and_run` for many generated tests: per (compiler, language), one compiler run
+    compiles every test whose source changed since its last build, then each is linked and run.
+    Returns the failures by schema."""
+    failed: dict[str, str] = {}
+    for cc, lang in builds:
+        tag = cc.replace("+", "x")
+        where = out_dir / tag
+        where.mkdir(parents=True, exist_ok=True)
+        flags = [cc, *lang, *WARNINGS, *SANITIZERS]
+        stale = []
+        for t in tests:
+            key = _key(flags, t)
+            stamp = where / f"{t.stem}.key"
+            if not (stamp.exists() and stamp.read_text() == key and (where / t.stem).exists()):
+                stale.append(t)
+        stems = [t.stem.removeprefix("test_") for t in stale]
+        broken = _batch([*flags, "-c", *map(str, stale)], stems, cwd=where) if stale else {}
+        for t in stale:
+            stem = t.stem.removeprefix("test_")
+            if stem in broken:
+                failed[stem] = f"{cc}: {broken[stem]}"
+                continue
+            link = subprocess.run([cc, *SANITIZERS, "-o", t.stem, f"{t.stem}.o"], cwd=where, capture_output=True, text=True)
+            if link.returncode != 0:
+                failed[stem] = f"{cc} (link): {link.stdout}{link.stderr}"
+                continue
+            (where / f"{t.stem}.key").write_text(_key(flags, t))
+        for t in tests:
+            stem = t.stem.removeprefix("test_")
+            if stem in failed:
+                continue
+            done = subprocess.run([str(where / t.stem)], capture_output=True, text=True, timeout=600)
+            last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+            m = CLOSING.match(last)
+            if done.returncode != 0 or m is None or m.group(2) != "0" or int(m.group(1)) == 0:
+                failed[stem] = f"{where / t.stem} (built with {cc}) failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+    return failed
+
+
+def _key(flags: list[str], test_c: Path) -> str:
+    """What a test build depends on: the flags, the compiler, the test and the header beside it."""
+    header = test_c.with_name(test_c.name.removeprefix("test_")).with_suffix(".h")
+    h = hashlib.sha256("\0".join([*flags, shutil.which(flags[0]) or flags[0]]).encode())
+    for p in (test_c, header):
+        h.update(p.read_bytes() if p.exists() else b"")
+    return h.hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:

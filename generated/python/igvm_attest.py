@@ -634,8 +634,7 @@ class IgvmAttestRequestData:
     """
 
     data_size: int = 0
-    """Size of the request data (20 bytes, plus 4 for the capability bitmap in version
-    2) plus the runtime claims."""
+    """Size of the request data (20 bytes, plus 4 for the capability bitmap in version 2) plus the runtime claims."""
     version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_2
     """Request format version."""
     report_type: IgvmAttestReportType = IgvmAttestReportType.INVALID_REPORT

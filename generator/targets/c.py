@@ -33,11 +33,11 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import codec
-from ..errors import Problem, SchemaError
+from .. import codec, doctext
+from ..errors import Problem
 from ..model import Bitmap, Enum, Field, Item, Scalar, Schema, Struct, VersionLayout
 from ..naming import (
-    C_RESERVED,
+    Scope,
     c_function_prefix,
     c_macro_prefix,
     c_part,
@@ -73,18 +73,7 @@ TEST_NAMES = (
 # --- text ---------------------------------------------------------------------------------
 
 
-def comment_text(line: str) -> str:
-    """One line of doc text made safe inside a C block comment.
-
-    A backslash goes between `*` and `/` wherever they touch, so the text can neither
-    end the comment (`*/`) nor open a nested one (`/*`, which -Wcomment reports), and
-    between two `?`, so no trigraph (`??/` is a line-splicing backslash in C11) forms.
-    Control characters are written as \\xNN. A trailing backslash stays: inside a block
-    comment it only splices the next comment line onto this one. A `#define` is text.
-    """
-    line = re.sub(r"(?<=\*)(?=/)|(?<=/)(?=\*)|(?<=\?)(?=\?)", lambda _m: "\\", line)
-    line = line.replace("\t", "    ")
-    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", line)
+comment_text = doctext.c_comment_text
 
 
 def _wrap(lines: list[str], width: int) -> list[str]:
@@ -186,33 +175,12 @@ def _doc(text: str, notes: list[str] = ()) -> list[str]:
 # --- names --------------------------------------------------------------------------------
 
 
-class _Registry:
-    """Every file-scope C name, with the schema item that produced it."""
+class _Registry(Scope):
+    """Every file-scope C name (the header's, the test's and the codec's), with the schema item
+    that produced it: naming.Scope, the one collision check of every target."""
 
     def __init__(self, schema: Schema):
-        self.schema = schema
-        self.owner: dict[str, tuple[Item | None, str]] = {}
-        self.problems: list[Problem] = []
-
-    def claim(self, name: str, item: Item | None, what: str) -> str:
-        prev = self.owner.get(name)
-        if prev is not None:
-            other = prev[1]
-            at = item if item is not None else prev[0]
-            mark, path = (at.mark, at.path) if at is not None else (self.schema.mark, "schema")
-            self.problems.append(Problem(mark, path, f"C name clash: {what} and {other} are both '{name}'; give one of them a `names: {{c: ...}}` override"))
-        else:
-            self.owner[name] = (item, what)
-        return name
-
-    def override_ok(self, item: Item, what: str) -> None:
-        name = item.names.get(TARGET)
-        if name is not None and name in C_RESERVED:
-            self.problems.append(Problem(item.mark, f"{item.path}.names.c", f"the C override '{name}' of {what} is a C/C++ keyword or standard name"))
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise SchemaError(self.problems)
+        super().__init__(TARGET, "the file scope", schema)
 
 
 # --- context ------------------------------------------------------------------------------
@@ -300,7 +268,6 @@ class _C:
         out = []
         for c in self.schema.constants:
             name = self.reg.claim(ident(c, TARGET), c, f"constant {c.name}")
-            self.reg.override_ok(c, f"constant {c.name}")
             out.append({"name": name, "value": literal(c.type, c.value), "doc": comment(_doc(c.doc))})
         return out
 
@@ -309,7 +276,6 @@ class _C:
         out = []
         for e in self.schema.enums:
             name = self.reg.claim(ident(e, TARGET), e, f"enum {e.name}")
-            self.reg.override_ok(e, f"enum {e.name}")
             values = []
             for ev in e.values:
                 macro = self.reg.claim(self.enum_const(e, ev.value), ev, f"value {e.name}.{ev.name}")
@@ -323,7 +289,6 @@ class _C:
         out = []
         for bm in self.schema.bitmaps:
             name = self.reg.claim(ident(bm, TARGET), bm, f"bitmap {bm.name}")
-            self.reg.override_ok(bm, f"bitmap {bm.name}")
             s = bm.type
             fields = []
             for bf in bm.fields:
@@ -386,13 +351,9 @@ class _C:
     def _struct(self, st: Struct, lay, name: str, doc: str) -> CStruct:
         first = self.schema.first_version
         fields = []
-        members: dict[str, Field] = {}
+        members = Scope(TARGET, f"the members of {name}", self.schema)
         for f in lay.fields:
-            fname = self.field_name(f)
-            if fname in members:
-                self.reg.problems.append(Problem(f.mark, f.path, f"C name clash: fields '{members[fname].name}' and '{f.name}' of {st.name} are both '{fname}' in C"))
-            members[fname] = f
-            self.reg.override_ok(f, f"field {st.name}.{f.name}")
+            fname = members.claim(self.field_name(f), f, f"field {st.name}.{f.name}")
             notes = []
             if f.value is not None:
                 fixed = self.fixed_value(f)
@@ -405,6 +366,8 @@ class _C:
         # `align`); an older version whose fields are all less aligned gets it explicitly.
         natural = max((f.align for f in lay.fields), default=1)
         align_first = st.align if natural < st.align else None
+        if lay is st.newest:  # every older layout's members are some of the newest one's
+            self.reg.problems += members.problems
         return CStruct(name, doc, lay.size, st.align, fields, align_first)
 
     def structs(self) -> list[CGroup]:
@@ -412,7 +375,6 @@ class _C:
         out = []
         for st in _dependency_order(self.schema.structs):
             name = self.reg.claim(ident(st, TARGET), st, f"struct {st.name}")
-            self.reg.override_ok(st, f"struct {st.name}")
             notes = _since_note(st, first)
             if st.versioned:
                 path = ".".join(self.field_name(f) for f in st.version_path)
@@ -613,10 +575,14 @@ def _rows(items: list[str], per_row: int, indent: str = "        ") -> str:
     return "\n".join(indent + ", ".join(items[i : i + per_row]) + "," for i in range(0, len(items), per_row))
 
 
-def _test(c: _C) -> dict[str, Any]:
-    w = _TestWriter(c)
+def _test_names(c: _C) -> None:
     for name in TEST_NAMES:
         c.reg.claim(name, None, f"the generated test's '{name}'")
+
+
+def _test(c: _C) -> dict[str, Any]:
+    w = _TestWriter(c)
+    _test_names(c)
     cases = [w.vector(v) for v in vectors.build(c.schema)]
     sizes = [w.size_cases(st) for st in c.schema.structs if st.versioned]
     return {
@@ -765,6 +731,17 @@ def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]]) -> dict[str,
         "structs": structs,
         "decoders": decoders,
     }
+
+
+def declare(schema: Schema) -> list[Problem]:
+    """Every name the C files declare at file scope and in each struct, with what declared it; the
+    clashes (naming.Scope). The test's functions, named after its vectors, are claimed by `render`."""
+    c = _C(schema)
+    c.header()
+    header_names = dict(c.reg.owner)  # the test and the codec are separate programs over the header
+    _test_names(c)
+    _codec(c, header_names)
+    return c.reg.problems
 
 
 def render(schema: Schema) -> dict[str, str]:

@@ -10,16 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Bitmap, Enum, Field, Schema, Struct
-from ..render import banner, doc_lines, environment, one_line
+from .. import doctext
+from ..render import banner, environment
 
 ROW = 4  # bytes a diagram row
 CELL = 16  # characters a byte takes in a row (8 bits, 2 characters each)
 COLLAPSE = 3  # a field spanning more rows than this shows its first and last row only
 
 
-def cell(text: str) -> str:
-    """Text for a Markdown table cell: one line, pipes escaped."""
-    return one_line(text).replace("|", "\\|")
+cell = doctext.cell
 
 
 def type_link(f: Field) -> str:
@@ -122,16 +121,24 @@ def _version_notes(schema: Schema) -> list[dict]:
     return notes
 
 
+def _block(text: str) -> str:
+    """A doc as a block of the page: inert Markdown that keeps its links (doctext.markdown)."""
+    return "\n".join(doctext.markdown(doctext.lines(text), keep_links=True))
+
+
 def context(schema: Schema) -> dict:
     return {
         "schema": schema,
-        "banner": banner(schema).lines,
-        "doc": "\n".join(doc_lines(schema.doc)),
+        "doc": _block(schema.doc),
+        "title": doctext.inline(" ".join(ln.strip() for ln in doctext.lines(schema.title or schema.name)), keep_links=True),
+        "source": doctext.code_span(banner(schema).source),
+        # the banner sits in an HTML comment, which a `>` after `--` would end
+        "banner": [line.replace(">", "&gt;") for line in banner(schema).lines],
         "notes": _version_notes(schema),
         "byte_diagram": byte_diagram,
         "bit_diagram": bit_diagram,
         "type_link": type_link,
-        "doc_block": lambda text: "\n".join(doc_lines(text)),
+        "doc_block": _block,
         "is_enum": lambda t: isinstance(t, Enum),
     }
 

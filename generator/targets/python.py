@@ -10,14 +10,14 @@ check makes sure every format's size is the size the layout engine computed.
 from __future__ import annotations
 
 import struct
-import textwrap
 from dataclasses import dataclass, field
 
 import black
 
-from .. import naming
+from .. import doctext, naming
 from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct, VersionLayout
-from ..render import banner, doc_lines, environment
+from ..errors import Problem
+from ..render import banner, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
 
@@ -26,16 +26,7 @@ def py(item) -> str:
     return naming.ident(item, "python")
 
 
-def docstring(text: str, indent: str = "") -> str:
-    """A safe triple-quoted docstring body: no schema text can close the string."""
-    width = 88 - len(indent) - 4
-    lines = []
-    for line in doc_lines(text):
-        lines += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]
-    body = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    return body.replace("\n", "\n" + indent) if indent else body
+docstring = doctext.python_docstring
 
 
 def _codes(target, version: int) -> tuple[list[str], int]:
@@ -350,3 +341,39 @@ def render(schema: Schema) -> dict[str, str]:
     tests = _format(env.get_template("test_module.py.j2").render(ctx))
     codec = _format(env.get_template("codec.py.j2").render(ctx))
     return {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests, f"python/codec_{schema.name}.py": codec}
+
+
+# --- names ------------------------------------------------------------------------------------
+
+# What the module imports or defines at module level, besides the schema's types and constants
+# (its private helpers start with an underscore, which no schema name or override may).
+MODULE_NAMES = "annotations struct Iterable Sequence dataclass field Any ClassVar DecodeError EncodeError".split()
+# What a class has besides the schema's fields or values.
+STRUCT_MEMBERS = "SIZE SIZES VERSIONS to_bytes from_bytes from_prefix layout_version is_newer_version verify".split()
+BITMAP_MEMBERS = "reserved_bits SIZE RESERVED_MASK from_int to_bytes from_bytes from_prefix".split()
+ENUM_MEMBERS = "name real imag numerator denominator conjugate bit_length bit_count to_bytes from_bytes as_integer_ratio is_integer".split()
+
+
+def declare(schema: Schema) -> list[Problem]:
+    """Every name the Python module declares, by scope, with what declared it; the clashes
+    (naming.Scope). A class body also sees the module's type names (its annotations name them)."""
+    module = naming.Scope("python", "the module", schema)
+    module.reserve(MODULE_NAMES, "the generated module's")
+    for c in schema.constants:
+        module.claim(py(c), c, f"constant {c.name}")
+    for t in schema.types:
+        module.claim(py(t), t, f"{t.kind} {t.name}")
+    scopes = [module]
+    for t in schema.types:
+        cls = naming.Scope("python", f"class {py(t)}", schema)
+        cls.owner = {py(u): (u, f"{u.kind} {u.name}") for u in schema.types if u is not t}
+        if isinstance(t, Enum):
+            cls.reserve(ENUM_MEMBERS, "int's or the enum's")
+            members = [(v, f"value {t.name}.{v.name}") for v in t.values]
+        else:
+            cls.reserve(STRUCT_MEMBERS if isinstance(t, Struct) else BITMAP_MEMBERS, "the generated class's")
+            members = [(f, f"field {t.name}.{f.name}") for f in t.fields]
+        for item, what in members:
+            cls.claim(py(item), item, what)
+        scopes.append(cls)
+    return [p for s in scopes for p in s.problems]

@@ -20,16 +20,14 @@ Every `.rs` file is formatted by rustfmt before it is compared or written.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
-import textwrap
 from typing import Any
 
-from .. import codec, naming
-from ..errors import ToolError
+from .. import codec, doctext, naming
+from ..errors import Problem, ToolError
 from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct, TypeRef
-from ..render import TEMPLATES, Banner, banner, doc_lines, environment
+from ..render import TEMPLATES, Banner, banner, environment
 from . import vectors
 
 TARGET = "rust"
@@ -100,32 +98,21 @@ def bits(value: int) -> str:
 
 
 DOC_WIDTH = 92  # rustfmt's 100 columns, less a field's indent and the `/// ` marker
-_BLOCK_START = re.compile(r"\s|[-*+>#|=]|```|~~~|\d+[.)]")
 
 
 def wrap(lines: list[str]) -> list[str]:
-    """Markdown doc lines wrapped to DOC_WIDTH, as rustfmt does not wrap comments.
+    """Markdown doc lines wrapped to DOC_WIDTH, as rustfmt does not wrap comments."""
+    return doctext.wrap(lines, DOC_WIDTH)
 
-    Only plain paragraph lines are wrapped, outside code fences, and only where no
-    new line would start like a Markdown block (list, heading, quote, table, code).
-    """
-    out: list[str] = []
-    fenced = False
-    for line in lines:
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        pieces = [line]
-        if not fenced and len(line) > DOC_WIDTH and not _BLOCK_START.match(line):
-            pieces = textwrap.wrap(line, DOC_WIDTH, break_long_words=False, break_on_hyphens=False)
-            if any(_BLOCK_START.match(p) for p in pieces[1:]):
-                pieces = [line]
-        out += pieces
-    return out
+
+def doc_text(text: str) -> list[str]:
+    """A schema doc as the lines of a `///` or `//!` comment: inert Markdown (doctext.markdown), wrapped."""
+    return wrap(doctext.markdown(doctext.lines(text)))
 
 
 def docs(item: Any, first_version: int, since: int | None = None) -> list[str]:
     """The item's doc lines, plus the version that introduced it when that is not the first."""
-    lines = wrap(doc_lines(item.doc))
+    lines = doc_text(item.doc)
     since = item.since if since is None else since
     if since is not None and since > first_version:
         lines += ([""] if lines else []) + [f"Since version {since}."]
@@ -230,7 +217,8 @@ def render(schema: Schema) -> dict[str, str]:
         "banner": banner(schema).lines,
         "n": names,
         "docs": lambda item, since=None: docs(item, schema.first_version, since),
-        "doc_lines": lambda text: wrap(doc_lines(text)),
+        "doc_lines": doc_text,
+        "source": doctext.code_span(banner(schema).source),
         "wrap": wrap,
         "literal": literal,
         "bits": bits,
@@ -273,3 +261,62 @@ def render_project(schemas: list[Schema]) -> dict[str, str]:
     lines = Banner(", ".join(s.file.replace("\\", "/") for s in schemas)).lines
     text = env.get_template("workspace.toml.j2").render(banner=lines, members=[s.name for s in schemas], toml=json.dumps)
     return {"rust/Cargo.toml": text}
+
+
+# --- names ------------------------------------------------------------------------------------
+
+# What the crate root imports or defines itself, besides the schema's types and constants.
+CRATE_NAMES = "FromBytes IntoBytes Immutable KnownLayout BufferTooShort bitfield".split()
+# The items of tests/vectors.rs, which glob-imports the crate.
+TEST_NAMES = "bytes_of check prefix FromBytes Immutable IntoBytes".split()
+# The items of examples/codec.rs (it names the crate's types by their paths).
+EXAMPLE_NAMES = "Out main answer parse_hex nibble decode Refusal select reply short bad_input write_str Codec plain Object".split()
+# What a bitmap's bitfield-struct type has besides its fields' accessors, and an enum besides its values.
+BITMAP_METHODS = sorted(naming.RUST_RESERVED - {"Self", "self"})
+ENUM_ITEMS = ["from_bits", "into_bits"]
+
+
+def accessors(name: str) -> list[str]:
+    """What bitfield-struct makes of a bit field named `name`: its getter, setters and constants."""
+    upper = name.upper()
+    return [name, f"with_{name}", f"with_{name}_checked", f"set_{name}", f"set_{name}_checked", f"{upper}_BITS", f"{upper}_OFFSET"]
+
+
+def declare(schema: Schema) -> list[Problem]:
+    """Every name the Rust files declare, by scope, with what declared it; the clashes (naming.Scope)."""
+    n = Names(schema)
+    root = naming.Scope(TARGET, "the crate root", schema)
+    root.reserve(CRATE_NAMES, "the generated crate's")
+    root.reserve([schema.name], "the crate's own name")
+    tests = naming.Scope(TARGET, "tests/vectors.rs", schema)
+    tests.reserve(TEST_NAMES, "the vector test's")
+    example = naming.Scope(TARGET, "examples/codec.rs", schema)
+    example.reserve(EXAMPLE_NAMES, "the codec example's")
+    scopes = [root, tests, example]
+    for c in schema.constants:
+        root.claim(n(c), c, f"constant {c.name}")
+    for t in schema.types:
+        root.claim(n(t), t, f"{t.kind} {t.name}")
+        tests.claim(n.module(t), t, f"the test module of {t.kind} {t.name}")
+        if isinstance(t, Struct):
+            for lay in t.older:
+                root.claim(n.struct(t, lay.version), t, f"struct {t.name} as laid out in version {lay.version}")
+            fields = naming.Scope(TARGET, f"the fields of {n(t)}", schema)
+            for f in t.fields:
+                fields.claim(n(f), f, f"field {t.name}.{f.name}")
+            scopes.append(fields)
+        elif isinstance(t, Enum):
+            values = naming.Scope(TARGET, f"the constants of {n(t)}", schema)
+            values.reserve(ENUM_ITEMS, "the enum's bitmap conversion")
+            for v in t.values:
+                values.claim(n(v), v, f"value {t.name}.{v.name}")
+            scopes.append(values)
+        else:
+            methods = naming.Scope(TARGET, f"the methods of {n(t)}", schema)
+            methods.reserve(BITMAP_METHODS, "bitfield-struct's or a derived trait's")
+            for f in t.fields:
+                for name in accessors(n(f)):
+                    methods.claim(name, f, f"field {t.name}.{f.name} (its `{name}`)")
+            example.claim(f"{naming.upper_snake(t.name)}_RESERVED", t, f"bitmap {t.name}'s reserved mask")
+            scopes.append(methods)
+    return [p for s in scopes for p in s.problems]
