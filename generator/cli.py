@@ -14,10 +14,28 @@ from .model import Bitmap, Enum, Schema, Struct
 EXIT_OK, EXIT_STALE, EXIT_SCHEMA, EXIT_TOOL = 0, 1, 2, 3
 
 
+class UsageError(Exception):
+    """The command line names nothing to work on; nothing is written (exit status 2)."""
+
+
+def version() -> str:
+    """The installed distribution's version (pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("wiregen")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def _schema_paths(given: list[str]) -> list[Path]:
     if given:
         return [Path(p) for p in given]
-    return sorted(Path("schema").glob("*.yaml"))
+    found = sorted(Path("schema").glob("*.yaml"))
+    if not found:
+        raise UsageError(f"no schema given and none found under {Path('schema') / '*.yaml'} (in {Path.cwd()}); name the schema files")
+    return found
 
 
 def load_all(paths: list[Path]) -> list[Schema]:
@@ -136,8 +154,19 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_json_schema(args: argparse.Namespace) -> int:
+    from .loader import JSON_SCHEMA
+
+    if args.path:
+        print(JSON_SCHEMA)
+    else:
+        sys.stdout.write(JSON_SCHEMA.read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="wiregen", description="Schema-driven code generator for binary wire protocols.")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate", help="render every target and write what changed")
     g.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
@@ -156,9 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("diff", help="compare two schemas: what moves on the wire, and whether it breaks peers")
     add_arguments(d)
     d.set_defaults(func=_cmd_diff)
+    js = sub.add_parser("json-schema", help="print the JSON Schema of the schema language (for editors), or where it is installed")
+    js.add_argument("--path", action="store_true", help="print the path of the installed file instead of its content")
+    js.set_defaults(func=_cmd_json_schema)
     args = ap.parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_SCHEMA
     except SchemaError as e:
         for p in e.problems:
             print(p, file=sys.stderr)
