@@ -173,6 +173,32 @@ CASES = [
             (14, "1}", "structs[0].fields[2].value", "for scalar and enum fields"),
         ],
     ),
+    (
+        "package-values",
+        s("""
+        package:
+          version: "1.2"
+          license: MIT OR
+          repository: ftp://example.com/x
+          rust_version: "1"
+          publish: maybe
+          owner: me
+        """),
+        [
+            (5, '"1.2"', "package.version", "expected a semantic version"),
+            (6, "MIT OR", "package.license", "expected an SPDX license expression"),
+            (7, "ftp", "package.repository", "expected an http(s) URL"),
+            (8, '"1"', "package.rust_version", "expected a Rust version"),
+            (9, "maybe", "package.publish", "expected true or false"),
+            (10, "owner", "package.owner", "unknown key 'owner'"),
+        ],
+    ),
+    ("package-rust-version-too-old", s("package: {rust_version: 1.70}\nstructs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n"), [(4, "1.70", "package.rust_version", "needs Rust 1.81 or newer")]),
+    (
+        "names-override",
+        s("structs:\n  - name: S\n    names: {c: 1st, go: S}\n    fields:\n      - {name: a, type: u8}\n"),
+        [(6, "1st", "structs[0].names.c", "not an identifier"), (6, "go", "structs[0].names.go", "unknown key 'go'")],
+    ),
     ("too-large", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[1048577]'}\n"), [(5, "name", "structs[0]", "no type may exceed 1 MiB")]),
 ]
 
