@@ -2,7 +2,7 @@
 modelled on how the IGVM attestation protocol evolved, deliberate breaking edits of
 every kind, renames that must stay SOURCE, and the command line.
 
-Schemas are built from the real `schema/igvm_attest.yaml` (parsed, edited as data,
+Schemas are built from the IGVM fixture `tests/schemas/igvm_attest.yaml` (parsed, edited as data,
 written back) or from `tests/schemas/zoo.yaml`, so the edits are the ones a
 schema author would make. Each test asserts the report row by row:
 (type, rule id, change) for every row, nothing more and nothing less.
@@ -25,7 +25,7 @@ from wiregen.cli import main
 from wiregen.loader import load_text
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT / "schema" / "igvm_attest.yaml"
+REAL = ROOT / "tests" / "schemas" / "igvm_attest.yaml"
 FEATURES = ROOT / "tests" / "schemas" / "zoo.yaml"
 HEADERS = ["IgvmAttestKeyReleaseResponseHeader", "IgvmAttestWrappedKeyResponseHeader", "IgvmAttestAkCertResponseHeader"]
 
