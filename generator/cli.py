@@ -165,6 +165,27 @@ def _cmd_json_schema(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_SCHEMA
+    except SchemaError as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        n = len(e.problems)
+        print(f"refused: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+        return EXIT_SCHEMA
+    except ToolError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_TOOL
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand each, with its arguments."""
     ap = argparse.ArgumentParser(prog="wiregen", description="Schema-driven code generator for binary wire protocols.")
     ap.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -188,20 +209,4 @@ def main(argv: list[str] | None = None) -> int:
     js = sub.add_parser("json-schema", help="print the JSON Schema of the schema language (for editors), or where it is installed")
     js.add_argument("--path", action="store_true", help="print the path of the installed file instead of its content")
     js.set_defaults(func=_cmd_json_schema)
-    args = ap.parse_args(argv)
-    try:
-        return args.func(args)
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        print("nothing was written", file=sys.stderr)
-        return EXIT_SCHEMA
-    except SchemaError as e:
-        for p in e.problems:
-            print(p, file=sys.stderr)
-        n = len(e.problems)
-        print(f"refused: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
-        return EXIT_SCHEMA
-    except ToolError as e:
-        print(f"error: {e}", file=sys.stderr)
-        print("nothing was written", file=sys.stderr)
-        return EXIT_TOOL
+    return ap
