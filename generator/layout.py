@@ -13,6 +13,9 @@ from .errors import Problems
 from .model import Bitmap, Enum, Field, ReservedBits, Scalar, Schema, Struct, VersionLayout
 
 MAX_TYPE_SIZE = 1 << 20
+# Structs inside structs: at most this many levels, the outermost included. Deeper is refused at
+# load, before any recursion (the generator's, or a target compiler's) could overflow.
+MAX_NESTING = 64
 
 
 def compute(schema: Schema, problems: Problems) -> None:
@@ -30,11 +33,11 @@ def _bitmap(bm: Bitmap, problems: Problems) -> None:
     used = 0
     for f in bm.fields:
         if f.hi >= width or f.lo < 0:
-            problems.add(f.mark, f.path, f"bits [{f.lo}, {f.hi}] fall outside {bm.name}'s {width} bits (0..{width - 1})")
+            problems.add(f.at("bits") if "bits" in f.marks else f.at("bit"), f.path, f"bits [{f.lo}, {f.hi}] fall outside {bm.name}'s {width} bits (0..{width - 1})")
             continue
         clash = sorted({owner[b] for b in range(f.lo, f.hi + 1) if b in owner})
         if clash:
-            problems.add(f.mark, f.path, f"bits [{f.lo}, {f.hi}] overlap field {', '.join(clash)} of {bm.name}")
+            problems.add(f.at("bits") if "bits" in f.marks else f.at("bit"), f.path, f"bits [{f.lo}, {f.hi}] overlap field {', '.join(clash)} of {bm.name}")
             continue
         for b in range(f.lo, f.hi + 1):
             owner[b] = f.name
@@ -61,15 +64,21 @@ def _struct_in_order(schema: Schema, st: Struct, problems: Problems, done: set[s
     if st.name in broken:
         return False
     stack.append(st)
-    ok = True
+    # A field the loader refused leaves the fields after it unplaceable: checking them (or the
+    # struct's size) would only report what follows from the first problem.
+    ok = st.refused_at is None
     prefix: list[Field] = []  # the fields before the first one that cannot be laid out
-    for f in st.fields:
-        field_ok = f.type is not None
+    for i, f in enumerate(st.fields):
+        field_ok = f.type is not None and (st.refused_at is None or i < st.refused_at)
         inner = f.type.target if field_ok else None
         if isinstance(inner, Struct):
             if inner in stack:
                 chain = " -> ".join(s.name for s in stack[stack.index(inner):]) + f" -> {inner.name}"
-                problems.add(f.mark, f"{f.path}.type", f"struct {inner.name} contains itself ({chain}); a struct may not contain itself, directly or through others")
+                problems.add(f.at("type"), f"{f.path}.type", f"struct {inner.name} contains itself ({chain}); a struct may not contain itself, directly or through others")
+                field_ok = False
+            elif len(stack) >= MAX_NESTING:
+                chain = f"{stack[0].name} -> ... -> {st.name} -> {inner.name}"
+                problems.add(f.at("type"), f"{f.path}.type", f"structs nest more than {MAX_NESTING} levels deep here ({chain}); the limit is {MAX_NESTING} levels")
                 field_ok = False
             elif not _struct_in_order(schema, inner, problems, done, broken, stack):
                 field_ok = False
@@ -122,11 +131,11 @@ def _place(schema: Schema, st: Struct, fields: list[Field], problems: Problems) 
         inner = f.type.target
         if isinstance(inner, Struct) and inner.versioned:
             if f.type.is_array:
-                problems.add(f.mark, f"{f.path}.type", f"{inner.name} has versions, and a versioned struct may not be an array element")
+                problems.add(f.at("type"), f"{f.path}.type", f"{inner.name} has versions, and a versioned struct may not be an array element")
             elif i != len(st.fields) - 1:
                 problems.add(f.mark, f.path, f"{inner.name} has versions, so it may only be embedded as the last field of {st.name}")
         if f.first_version < last_since:
-            problems.add(f.mark, f"{f.path}.since" if f.since is not None else f.path, f"field '{f.name}' (version {f.first_version}) follows a field added in version {last_since}; a version may only append fields, in non-decreasing `since` order")
+            problems.add(f.at("since"), f"{f.path}.since" if f.since is not None else f.path, f"field '{f.name}' (version {f.first_version}) follows a field added in version {last_since}; a version may only append fields, in non-decreasing `since` order")
         last_since = max(last_since, f.first_version)
         placed = _round_up(off, falign)
         if placed != off:
@@ -139,7 +148,7 @@ def _place(schema: Schema, st: Struct, fields: list[Field], problems: Problems) 
             )
         f.offset = placed
         if f.offset_assert is not None and f.offset_assert != placed:
-            problems.add(f.mark, f"{f.path}.offset", f"offset assertion failed: '{f.name}' is at byte {placed}, not {f.offset_assert}")
+            problems.add(f.at("offset"), f"{f.path}.offset", f"offset assertion failed: '{f.name}' is at byte {placed}, not {f.offset_assert}")
         off = placed + size
         align = max(align, falign)
     return off, align
@@ -172,7 +181,12 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
     st.size = st.layouts[-1].size
 
     if st.size > MAX_TYPE_SIZE:
-        problems.add(st.mark, st.path, f"{st.name} is {st.size} bytes; no type may exceed 1 MiB ({MAX_TYPE_SIZE} bytes)")
+        over = next(f for f in st.fields if f.offset + f.size > MAX_TYPE_SIZE)
+        problems.add(
+            over.at("type"),
+            f"{over.path}.type",
+            f"{st.name} is {st.size} bytes; no type may exceed 1 MiB ({MAX_TYPE_SIZE} bytes), and field '{over.name}' ({over.type}) ends at byte {over.offset + over.size}",
+        )
     full = _round_up(off, align)
     if full != off:
         problems.add(st.mark, st.path, f"implicit tail padding in {st.name}: bytes {off}..{full - 1} ({full - off} bytes) to reach its alignment of {align}; add a field {_reserved_field(off, full - off)} at the end")
@@ -186,7 +200,7 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
                     f"pad version {lay.version} with a reserved field or reorder",
                 )
     if st.size_assert is not None and st.size_assert != st.size:
-        problems.add(st.mark, f"{st.path}.size", f"size assertion failed: {st.name} is {st.size} bytes (newest version), not {st.size_assert}")
+        problems.add(st.at("size"), f"{st.path}.size", f"size assertion failed: {st.name} is {st.size} bytes (newest version), not {st.size_assert}")
 
     _version_field(schema, st, problems, nested)
     return len(problems.items) == errors_before
@@ -204,6 +218,7 @@ def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struc
     if spec is None:
         return
     path_err = f"{st.path}.version_field"
+    where = st.at("version_field")
     cur: Struct = st
     offset = 0
     chain: list[Field] = []
@@ -211,29 +226,29 @@ def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struc
     for depth, part in enumerate(parts):
         f = next((x for x in cur.fields if x.name == part), None)
         if f is None:
-            problems.add(st.mark, path_err, f"version_field '{spec}': {cur.name} has no field '{part}'; its fields are {', '.join(x.name for x in cur.fields)}")
+            problems.add(where, path_err, f"version_field '{spec}': {cur.name} has no field '{part}'; its fields are {', '.join(x.name for x in cur.fields)}")
             return
         chain.append(f)
         offset += f.offset
         is_last = depth == len(parts) - 1
         if is_last:
             if f.type.is_array or not isinstance(f.type.target, (Scalar, Enum)):
-                problems.add(st.mark, path_err, f"version_field '{spec}' must be an integer or enum field; it is {f.type}")
+                problems.add(where, path_err, f"version_field '{spec}' must be an integer or enum field; it is {f.type}")
                 return
             if f.first_version != cur.layouts[0].version:
-                problems.add(st.mark, path_err, f"version_field '{spec}' must be present in every version; it was added in version {f.first_version}")
+                problems.add(where, path_err, f"version_field '{spec}' must be present in every version; it was added in version {f.first_version}")
                 return
             first_added = next((x for x in cur.fields if x.first_version > cur.layouts[0].version), None)
             if first_added is not None and cur.fields.index(f) > cur.fields.index(first_added):
-                problems.add(st.mark, path_err, f"version_field '{spec}' must come before the first versioned field ('{first_added.name}')")
+                problems.add(where, path_err, f"version_field '{spec}' must come before the first versioned field ('{first_added.name}')")
                 return
         else:
             inner = f.type.target
             if f.type.is_array or not isinstance(inner, Struct):
-                problems.add(st.mark, path_err, f"version_field '{spec}': '{part}' is not an embedded struct")
+                problems.add(where, path_err, f"version_field '{spec}': '{part}' is not an embedded struct")
                 return
             if f.first_version != cur.layouts[0].version:
-                problems.add(st.mark, path_err, f"version_field '{spec}': '{part}' must be present in every version")
+                problems.add(where, path_err, f"version_field '{spec}': '{part}' must be present in every version")
                 return
             cur = inner
     st.version_path = chain

@@ -43,6 +43,10 @@ _KIND_RULES = {
 }
 
 
+def _marks(m: dict[str, Y]) -> dict[str, Mark]:
+    return {k: v.mark for k, v in m.items()}
+
+
 def _describe(y: Y) -> str:
     if y.is_map:
         return "a mapping"
@@ -59,6 +63,14 @@ class _Reader:
     def __init__(self, file: str, problems: Problems):
         self.file = file
         self.p = problems
+        # Names of types and constants the loader refused: a use of one is not reported again as unknown.
+        self.refused_names: set[str] = set()
+
+    def refused(self, m: dict[str, Y] | None, y: Y) -> None:
+        """Remember the name of a type definition that was refused, so its uses raise no follow-on problems."""
+        name_y = m.get("name") if m is not None else (y.value.get("name") if y.is_map else None)
+        if name_y is not None and isinstance(name_y.value, str):
+            self.refused_names.add(name_y.value)
 
     def err(self, y: Y | Mark, path: str, msg: str) -> None:
         self.p.add(y if isinstance(y, Mark) else y.mark, path, msg)
@@ -274,8 +286,11 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"constants[{i}]"
         m = r.mapping(cy, path, *KEYS["constant"])
         if m is None:
+            r.refused(None, cy)
             continue
         cname = r.name(m["name"], f"{path}.name", "constant")
+        if cname is None:
+            r.refused(m, cy)
         claim(cname, m["name"], f"{path}.name", "constant")
         ctype = r.scalar_type(m["type"], f"{path}.type")
         value = r.integer(m["value"], f"{path}.value")
@@ -283,7 +298,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             r.err(m["value"], f"{path}.value", f"{value} does not fit {ctype.name} ({ctype.min}..{ctype.max})")
         if cname:
             schema.constants.append(
-                Constant(cname, cy.mark, path, r.text(m.get("doc"), f"{path}.doc"), None, r.names(m.get("names"), f"{path}.names"), ctype or SCALARS["u32"], value or 0)
+                Constant(cname, cy.mark, path, r.text(m.get("doc"), f"{path}.doc"), None, r.names(m.get("names"), f"{path}.names"), ctype or SCALARS["u32"], value or 0, marks=_marks(m))
             )
 
     # enums
@@ -291,11 +306,14 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"enums[{i}]"
         m = r.mapping(ey, path, *KEYS["enum"])
         if m is None:
+            r.refused(None, ey)
             continue
         ename = r.name(m["name"], f"{path}.name", "type")
+        if ename is None:
+            r.refused(m, ey)
         claim(ename, m["name"], f"{path}.name", "type")
         etype = r.scalar_type(m["type"], f"{path}.type")
-        enum = Enum(ename or "", ey.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), etype or SCALARS["u32"])
+        enum = Enum(ename or "", ey.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), etype or SCALARS["u32"], marks=_marks(m))
         seen_names: dict[str, int] = {}
         seen_values: dict[int, str] = {}
         values = r.seq(m["values"], f"{path}.values")
@@ -319,7 +337,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                     r.err(vm["value"], f"{vpath}.value", f"duplicate value {val} in enum {ename} (already {seen_values[val]})")
                 seen_values.setdefault(val, vname or "?")
             if vname is not None and val is not None:
-                enum.values.append(EnumValue(vname, vy.mark, vpath, r.text(vm.get("doc"), f"{vpath}.doc"), r.since(vm.get("since"), f"{vpath}.since", schema), r.names(vm.get("names"), f"{vpath}.names"), val))
+                enum.values.append(EnumValue(vname, vy.mark, vpath, r.text(vm.get("doc"), f"{vpath}.doc"), r.since(vm.get("since"), f"{vpath}.since", schema), r.names(vm.get("names"), f"{vpath}.names"), val, marks=_marks(vm)))
         if ename:
             schema.enums.append(enum)
 
@@ -330,11 +348,14 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"bitmaps[{i}]"
         m = r.mapping(by, path, *KEYS["bitmap"])
         if m is None:
+            r.refused(None, by)
             continue
         bname = r.name(m["name"], f"{path}.name", "type")
+        if bname is None:
+            r.refused(m, by)
         claim(bname, m["name"], f"{path}.name", "type")
         btype = r.scalar_type(m["type"], f"{path}.type", ("u8", "u16", "u32", "u64"))
-        bm = Bitmap(bname or "", by.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), btype or SCALARS["u32"])
+        bm = Bitmap(bname or "", by.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), btype or SCALARS["u32"], marks=_marks(m))
         seen: dict[str, int] = {}
         for j, fy in enumerate(r.seq(m["fields"], f"{path}.fields")):
             fpath = f"{path}.fields[{j}]"
@@ -365,7 +386,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                         r.err(pair, f"{fpath}.bits", f"bit range [{lo}, {hi}] is backwards; expected [LO, HI] with LO <= HI")
                         lo = hi = None
             if fname and lo is not None and hi is not None:
-                bf = BitField(fname, fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"), lo, hi)
+                bf = BitField(fname, fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"), lo, hi, marks=_marks(fm))
                 bm.fields.append(bf)
                 if "bits" in fm:
                     pending_bits.append((bf, fm.get("type"), f"{fpath}.type"))
@@ -377,10 +398,13 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"structs[{i}]"
         m = r.mapping(sy, path, *KEYS["struct"])
         if m is None:
+            r.refused(None, sy)
             continue
         sname = r.name(m["name"], f"{path}.name", "type")
+        if sname is None:
+            r.refused(m, sy)
         claim(sname, m["name"], f"{path}.name", "type")
-        st = Struct(sname or "", sy.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"))
+        st = Struct(sname or "", sy.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), marks=_marks(m))
         if "version_field" in m:
             st.version_field = r.text(m["version_field"], f"{path}.version_field")
         if "size" in m:
@@ -395,6 +419,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             fpath = f"{path}.fields[{j}]"
             fm = r.mapping(fy, fpath, *KEYS["field"])
             if fm is None:
+                st.refused_at = len(st.fields) if st.refused_at is None else st.refused_at
                 continue
             fname = r.name(fm["name"], f"{fpath}.name", "field")
             if fname in seen:
@@ -402,7 +427,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                 fname = None
             elif fname:
                 seen[fname] = j
-            f = Field(fname or "", fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"))
+            f = Field(fname or "", fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"), marks=_marks(fm))
             if "reserved" in fm:
                 f.reserved = r.boolean(fm["reserved"], f"{fpath}.reserved")
             if "offset" in fm:
@@ -410,6 +435,8 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             if fname:
                 st.fields.append(f)
                 pending_fields.append((f, fm["type"], f"{fpath}.type", fm.get("value")))
+            elif st.refused_at is None:
+                st.refused_at = len(st.fields)
         if sname:
             schema.structs.append(st)
 
@@ -478,6 +505,8 @@ def _resolve_bit_type(r: _Reader, schema: Schema, bf: BitField, ty: Y | None, tp
     target = SCALARS.get(tname) if tname else None
     if target is None and tname:
         target = schema.type(tname)
+    if target is None and tname in r.refused_names:
+        return  # its definition was refused and reported
     if isinstance(target, Scalar):
         if target.signed:
             r.err(ty, tpath, f"signed bit fields are refused; use an unsigned type (u8, u16, u32, u64) for bits [{bf.lo}, {bf.hi}]")
@@ -509,12 +538,18 @@ def _resolve_field_type(r: _Reader, schema: Schema, f: Field, ty: Y, tpath: str)
         return
     base, count_text = mt.group(1), mt.group(2)
     target = SCALARS.get(base) or schema.type(base)
+    if target is None and base in r.refused_names:
+        f.type = None  # type: ignore[assignment]  # its definition was refused and reported
+        return
     if target is None:
         known = ", ".join(t.name for t in schema.types) or "none defined"
         r.err(ty, tpath, f"unknown type '{base}'; expected a scalar ({', '.join(SCALARS)}) or a type of this schema ({known})")
         f.type = None  # type: ignore[assignment]
         return
     ref = TypeRef(target)
+    if count_text is not None and count_text in r.refused_names:
+        f.type = None  # type: ignore[assignment]  # the constant's definition was refused and reported
+        return
     if count_text is not None:
         if re.fullmatch(r"[0-9][0-9_]*|0[xX][0-9a-fA-F_]+|0[bB][01_]+", count_text):
             if is_leading_zero(count_text):

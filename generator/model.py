@@ -54,6 +54,11 @@ class Item:
     doc: str = ""
     since: int | None = None  # as written; None = the first version
     names: dict[str, str] = field(default_factory=dict)  # per-target overrides
+    marks: dict[str, Mark] = field(default_factory=dict, kw_only=True)  # where each key's value stands
+
+    def at(self, key: str) -> Mark:
+        """Where the value of `key` stands in the source (the item's own mark if it was not given)."""
+        return self.marks.get(key, self.mark)
 
 
 @dataclass
@@ -199,6 +204,7 @@ class Struct(Item):
     layouts: list[VersionLayout] = field(default_factory=list)  # oldest first; one if not versioned
     version_path: list[Field] = field(default_factory=list)  # resolved version field (outer to inner)
     version_offset: int = 0  # absolute offset of the version field
+    refused_at: int | None = None  # index in `fields` where the loader refused a field (layout stops there)
 
     kind = "struct"
 

@@ -10,10 +10,10 @@ import pytest
 from wiregen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-# The generator's tests own their fixtures: a copy of the IGVM schema as it was when they were
-# written, and the zoo of every construct. The live schema (schema/) changes with the protocol;
-# only tests/test_igvm_protocol.py reads it, for the protocol's own facts.
-IGVM_SCHEMA = ROOT / "tests" / "schemas" / "igvm_attest.yaml"
+# The generator's tests own their fixtures: a frozen copy of the IGVM schema at version 2, and
+# the zoo of every construct. The live schema (schema/) changes with the protocol; only
+# tests/test_igvm_protocol.py reads it, for the protocol's own facts.
+IGVM_SCHEMA = ROOT / "tests" / "schemas" / "review" / "igvm_attest.yaml"
 ZOO_SCHEMA = ROOT / "tests" / "schemas" / "zoo.yaml"
 LIVE_SCHEMA = ROOT / "schema" / "igvm_attest.yaml"
 

@@ -7,7 +7,7 @@ enum values and bits, the constants. How the schema groups those bytes into stru
 business (upstream keeps the version 2 capability bitmap in a separate 4-byte
 IgvmAttestRequestDataExt after the 1236-byte request base; a schema may also grow the base), and
 so is anything a compatible change may add: a later protocol version, enum values, bits.
-The generator's own tests use the fixture copy, tests/schemas/igvm_attest.yaml.
+The generator's own tests use the frozen copy, tests/schemas/review/igvm_attest.yaml.
 """
 
 from __future__ import annotations
