@@ -8,7 +8,8 @@ check`, `make generate`, `make diff BASE=main`) and compared with what they prin
 
 Then, on the compatible "protocol version 3" change, every test that reads the live schema runs
 on the copy: `make check`, the live protocol's facts (tests/test_igvm_protocol.py), the generated
-Python tests, the generated Rust vector tests (in the shared, warm cargo target directory) and
+Python tests, the generated Rust vector tests (in a cargo target directory of their own, warm
+from run to run) and
 the generated C test (gcc, ASan and UBSan). The rest of the suite is not run twice: the
 generator's tests read only their fixtures under tests/, which the copy does not change, and
 `test_only_the_protocol_tests_read_the_live_schema` below keeps it so. Together that is the full
@@ -151,7 +152,9 @@ def test_the_compatible_change_passes_every_test_of_the_live_schema(repo: Path, 
     python = str(ROOT / ".venv" / "bin" / "python")
     code, out = run(repo, f"{python} -m pytest -q -o addopts= -p no:cacheprovider tests/test_igvm_protocol.py generated/python")
     assert code == 0 and re.match(r"\d+ passed", out[-1]), "\n".join(out)
-    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target"))
+    # A target directory of its own: cargo names a path crate's artifacts by its path relative to
+    # its workspace, so the copy's igvm_attest and the repository's would share (and swap) them.
+    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target")) + "-walkthrough"
     cargo = subprocess.run(["cargo", "test", "--locked", "--quiet", "--test", "vectors"], cwd=repo / "generated" / "rust",
                            env=env() | {"CARGO_TARGET_DIR": target}, capture_output=True, text=True, timeout=900)
     assert cargo.returncode == 0 and "test result: ok" in cargo.stdout, cargo.stdout + cargo.stderr
