@@ -340,3 +340,25 @@ def test_an_internal_error_exits_3_with_one_line_and_no_traceback(in_tmp: Path, 
     with pytest.raises(KeyError):
         run_cli("generate", "ok.yaml", "--out", "out", "--debug")
     assert not (in_tmp / "out").exists()
+
+
+
+@pytest.mark.parametrize(
+    "fields, at",
+    [(["{name: a, type: u8}", "{name: b, type: u32}"], 1), (["{name: a, type: u32}", "{name: b, type: u8}"], 2)],
+    ids=["hole", "tail"],
+)
+def test_padding_hint_is_valid_yaml_that_closes_the_gap(in_tmp: Path, capsys: pytest.CaptureFixture[str], fields: list[str], at: int) -> None:
+    """The suggested field, pasted into the schema where the message says, loads."""
+    import re
+
+    from wiregen.loader import load_text
+
+    def schema(items: list[str]) -> str:
+        return s("structs:\n  - name: S\n    fields:\n" + "".join(f"      - {f}\n" for f in items))
+
+    (in_tmp / "bad.yaml").write_text(schema(fields))
+    assert run_cli("check", "bad.yaml") == 2
+    (hint,) = re.findall(r"add a field (\{.*?\}) (?:there|at the end)", capsys.readouterr().err)
+    assert hint == '{name: reserved_' + ("1" if at == 1 else "5") + ', type: "u8[3]", reserved: true}'
+    load_text(schema(fields[:at] + [hint] + fields[at:]), "fixed.yaml")  # raises if invalid YAML or a gap remains
