@@ -123,12 +123,7 @@ def test_a_version_1_request_has_a_1236_byte_fixed_part() -> None:
     base = struct("IgvmAttestRequestBase")
     assert size(base, 1) == 1236
     assert leaves(base, 1) == {
-        "header.signature": (0, 4, "u32"),
-        "header.version": (4, 4, "u32"),
-        "header.report_size": (8, 4, "u32"),
-        "header.request_type": (12, 4, "IgvmAttestRequestType"),
-        "header.status": (16, 4, "u32"),
-        "header.reserved": (20, 12, "u32[3]"),
+        **{f"header.{name}": at for name, at in leaves(struct("IgvmAttestRequestHeader"), 1).items()},  # at byte 0
         "attestation_report": (32, 1184, "u8[ATTESTATION_REPORT_SIZE_MAX]"),
         "request_data.data_size": (1216, 4, "u32"),
         "request_data.version": (1220, 4, "IgvmAttestRequestVersion"),
