@@ -87,8 +87,8 @@ def test_generate_from_an_empty_directory_and_run_the_generated_tests(venv: Path
     install, commands = readme_commands()
     assert install == "python -m pip install ./wiregen"  # what the venv fixture did, from the wheel pip builds of it
     project = work / "project"
-    project.mkdir()
-    shutil.copy(SCHEMA, project / "protocol.yaml")
+    (project / "schema").mkdir(parents=True)
+    shutil.copy(SCHEMA, project / "schema" / "ping.yaml")
     path = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
     for command in commands:
         run(shlex.split(command), project, PATH=path)
