@@ -56,3 +56,10 @@ diff: $(STAMP)
 ## The deep conformance pass: at least 100,000 differential cases; prints cases per second.
 conformance: $(STAMP)
 	CONFORMANCE_DEEP=1 $(BIN)/python -m pytest -q -s tests/test_conformance.py
+
+## The schema fuzzer: random schemas through generate and every target, in batches, for MINUTES
+## minutes; prints the count and keeps every failing schema, shrunk, under tests/schemas/fuzz/.
+.PHONY: fuzz
+MINUTES ?= 5
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz.py --minutes $(MINUTES)

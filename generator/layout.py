@@ -242,6 +242,11 @@ def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struc
             if first_added is not None and cur.fields.index(f) > cur.fields.index(first_added):
                 problems.add(where, path_err, f"version_field '{spec}' must come before the first versioned field ('{first_added.name}')")
                 return
+            scalar = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
+            unfit = [lay.version for lay in st.layouts if not scalar.fits(lay.version)]
+            if unfit:
+                problems.add(where, path_err, f"version_field '{spec}' is {scalar.name}, which cannot hold version {unfit[0]} of {st.name}; use a type that holds {', '.join(str(lay.version) for lay in st.layouts)}")
+                return
         else:
             inner = f.type.target
             if f.type.is_array or not isinstance(inner, Struct):

@@ -35,6 +35,7 @@ TYPE_EXPR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*([^\[\]]*?)\s*\])
 # Names no target can escape: refused outright.
 UNESCAPABLE = {"Self", "None", "True", "False"}
 TARGETS = ("c", "rust", "python")
+MAX_VERSION = 0xFFFFFFFF  # Rust's layout_version returns a u32
 
 _KIND_RULES = {
     "type": (TYPE_NAME, "UpperCamel, like IgvmErrorInfo ([A-Z][A-Za-z0-9]*)"),
@@ -160,10 +161,18 @@ class _Reader:
             return None
         return name
 
+    def version(self, y: Y, path: str) -> int | None:
+        """A protocol version: a whole number a 32-bit unsigned version field can hold."""
+        v = self.integer(y, path, "a protocol version")
+        if v is not None and not 0 <= v <= MAX_VERSION:
+            self.err(y, path, f"protocol version {v} is out of range; a version is a whole number from 0 to {MAX_VERSION}")
+            return None
+        return v
+
     def since(self, y: Y | None, path: str, schema: Schema) -> int | None:
         if y is None:
             return None
-        v = self.integer(y, path, "a protocol version")
+        v = self.version(y, path)
         if v is None:
             return None
         if schema.versions_given and v not in schema.versions:
@@ -278,7 +287,7 @@ def _build(root: Y, file: str, problems: Problems, source: str = "") -> Schema |
     if endian != "little":
         r.err(top["endian"], "endian", f"endian '{endian}' is not supported; only 'little' is supported today")
     if "versions" in top:
-        vs = [r.integer(v, f"versions[{i}]", "a protocol version") for i, v in enumerate(r.seq(top["versions"], "versions"))]
+        vs = [r.version(v, f"versions[{i}]") for i, v in enumerate(r.seq(top["versions"], "versions"))]
         ints = [v for v in vs if v is not None]
         if not ints and not problems:
             r.err(top["versions"], "versions", "expected a non-empty list of protocol versions, ascending")

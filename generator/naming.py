@@ -14,8 +14,9 @@ bit field becomes a method of its bitfield-struct type, so it must not shadow
 module itself uses (`FromBytes`, `IntoBytes`, `Immutable`, `KnownLayout`,
 `BufferTooShort`, and the prelude's `Option`/`Some`/`Result`/`Ok`/`Err`/
 `Vec`/`String`), which a schema type or tuple-struct enum would otherwise shadow.
-A bit field renamed by the rule (`type_`) makes bitfield-struct's derived
-`with_type__checked`, so the crate then allows `non_snake_case`.
+A name Rust's case lints would warn about (`rust_case_lints`: a bit field renamed by the
+rule, `type_`, makes bitfield-struct's `with_type__checked`; a field `a__b`; an override
+`{rust: DEFAULT}` on a field) makes the crate allow that lint, and only that one.
 """
 
 from __future__ import annotations
@@ -165,6 +166,30 @@ def ident(item: Item, target: str) -> str:
     return safe(item.name, target)
 
 
+def _has_case(c: str) -> bool:
+    return c.lower() != c.upper()
+
+
+def rust_snake(name: str) -> bool:
+    """rustc's non_snake_case check: no capital letter, no `__` but at the ends."""
+    inner = name.strip("_")
+    return not any(c.isupper() for c in inner) and "__" not in inner
+
+
+def rust_camel(name: str) -> bool:
+    """rustc's non_camel_case_types check: no small first letter, no `__`, no `_` next to a letter."""
+    inner = name.strip("_")
+    if not inner:
+        return True
+    pairs = zip(inner, inner[1:])
+    return not inner[0].islower() and "__" not in inner and not any(a == "_" and _has_case(b) or b == "_" and _has_case(a) for a, b in pairs)
+
+
+def rust_upper(name: str) -> bool:
+    """rustc's non_upper_case_globals check: no small letter."""
+    return not any(c.islower() for c in name)
+
+
 def upper_snake(name: str) -> str:
     """IgvmAttestReportType -> IGVM_ATTEST_REPORT_TYPE (also for names with digits: V2Header -> V2_HEADER)."""
     s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
@@ -258,6 +283,14 @@ class Scope:
             from .errors import SchemaError
 
             raise SchemaError(self.problems)
+
+
+_KINDS = {"Constant": "constant", "Enum": "enum", "EnumValue": "value", "Bitmap": "bitmap", "BitField": "field", "Struct": "struct", "Field": "field"}
+
+
+def kind(item: Item) -> str:
+    """What an item is, in a message: constant, enum, value, bitmap, struct, field."""
+    return _KINDS.get(type(item).__name__, type(item).__name__.lower())
 
 
 def items(schema: Schema):

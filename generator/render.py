@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -39,7 +40,9 @@ def banner(schema: Schema) -> Banner:
     return Banner(schema.file.replace("\\", "/"))
 
 
+@functools.lru_cache(maxsize=None)
 def environment(target: str) -> jinja2.Environment:
+    """The Jinja environment of a target's templates (compiled once a process)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES / target)),
         undefined=jinja2.StrictUndefined,

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import c_toolchain
@@ -44,6 +44,7 @@ class Outcome:
     status: str  # "refused", "passed" or "failed"
     stage: str = ""  # the first stage that failed
     detail: str = ""
+    more: list[tuple[str, str]] = field(default_factory=list)  # every stage that failed, with keep_going
 
 
 def _tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -199,7 +200,7 @@ def blame(check: Callable[[list[str]], dict[str | None, str]], names: list[str])
     return {**blame(check, names[:half]), **blame(check, names[half:])}
 
 
-def run(texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log: Callable[[str], None] = lambda _: None) -> dict[str, Outcome]:
+def run(texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log: Callable[[str], None] = lambda _: None, keep_going: bool = False) -> dict[str, Outcome]:
     """Every schema (name -> YAML text) through `generate`, then the accepted ones through every
     target. `root` keeps the schemas and the output tree; an unchanged file is not rewritten, so
     a second run over the same schemas rebuilds nothing."""
@@ -218,8 +219,10 @@ def run(texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log
     for stage, check in build.stages():
         if stage not in stages:
             continue
-        todo = [n for n in accepted if outcomes[n].status == "passed"]
+        todo = [n for n in accepted if keep_going or outcomes[n].status == "passed"]
         log(f"{stage}: {len(todo)} schema(s)")
         for n, detail in blame(check, todo).items():
-            outcomes[n] = Outcome(n, "failed", stage, detail)
+            if outcomes[n].status == "passed":
+                outcomes[n] = Outcome(n, "failed", stage, detail)
+            outcomes[n].more.append((stage, detail))
     return outcomes

@@ -96,7 +96,7 @@ def const_name() -> st.SearchStrategy[str]:
 
 
 def overrides() -> st.SearchStrategy[dict[str, str]]:
-    return st.dictionaries(st.sampled_from(["c", "rust", "python"]), st.sampled_from(OVERRIDES), max_size=2)
+    return st.dictionaries(st.sampled_from(["c", "rust", "python"]), st.one_of(st.sampled_from(OVERRIDES), _fresh("o"), _fresh("O")), max_size=2)
 
 
 # --- docs -----------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ _SAFE_FRAGMENTS = [f for f in FRAGMENTS if not _REFUSED.search(f)]
 def doc() -> st.SearchStrategy[str]:
     """Hostile text: mostly fragments that every target must carry (a few that the loader refuses)."""
     text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12)
-    piece = st.integers(0, 39).flatmap(
+    piece = st.integers(0, 79).flatmap(
         lambda k: st.sampled_from(FRAGMENTS) if k == 0 else text.filter(lambda s: not _REFUSED.search(s)) if k < 10 else st.sampled_from(_SAFE_FRAGMENTS)
     )
     weights = st.sampled_from([" ", "\n", "\n\n", "", " ", " "])
@@ -168,7 +168,7 @@ def _item(draw: Any, data: dict[str, Any], versions: list[int] | None, since_ok:
     d = draw(maybe_doc())
     if d is not None:
         data["doc"] = d
-    if draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 9)) == 0:
         data["names"] = draw(overrides())
     if since_ok and versions and len(versions) > 1 and draw(st.integers(0, 4)) == 0:
         data["since"] = draw(st.sampled_from(versions))

@@ -75,6 +75,14 @@ SEMANTIC = {
     "fixed-values": "a value against the field's type, a reference to an enum's values",
     "too-large": "layout",
     "package-rust-version-too-old": "what the Rust target needs",
+    "version-field-too-narrow": "a field's type against the versions",
+    "names-clash-after-renaming": "names after each target's renaming rule, across a list",
+    "names-clash-version-suffix": "names a target derives from others",
+    "names-clash-accessor": "names a target derives from others",
+    "schema-name-python-module": "the names a target's modules and crates already have",
+    "schema-name-rust-keyword": "the names a target's modules and crates already have",
+    "schema-name-rust-crate": "the names a target's modules and crates already have",
+    "schema-name-python-keyword": "the names a target's modules and crates already have",
 }
 
 _BOOL_1_2 = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}

@@ -200,6 +200,54 @@ CASES = [
         [(6, "1st", "structs[0].names.c", "not an identifier"), (6, "go", "structs[0].names.go", "unknown key 'go'")],
     ),
     ("too-large", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[1048577]'}\n"), [(7, "'u8[1048577]'", "structs[0].fields[0].type", "no type may exceed 1 MiB")]),
+    # Doc text no target can show: a control character (a NUL made a Python module that cannot be
+    # imported), a bidirectional control (Trojan Source; rustc, gcc and clang refuse them). Where it
+    # is written as it is, its own column; where written as an escape, the text's.
+    ("doc-control-character", s('doc: "A\\0B"\n'), [(4, '"A', "doc", "U+0000: a control character")]),
+    (
+        "doc-bidirectional-control",
+        s('structs:\n  - name: S\n    doc: "x \u202e y"\n    fields:\n      - {name: a, type: u8, doc: "\\u2066 z"}\n'),
+        [(6, "\u202e", "structs[0].doc", "U+202E (RIGHT-TO-LEFT OVERRIDE): a bidirectional control"), (8, '"\\u2066', "structs[0].fields[0].doc", "U+2066 (LEFT-TO-RIGHT ISOLATE)")],
+    ),
+    # Names that collide once each target's renaming rule is applied, refused with both positions.
+    (
+        "names-clash-after-renaming",
+        s("structs:\n  - name: S\n    fields:\n      - {name: type, type: u8}\n      - {name: type_, type: u8}\n"),
+        [
+            (8, "type_", "structs[0].fields[1]", "Python name clash in class S: field S.type_ and field S.type (line 7, column 16) are both 'type_'"),
+            (8, "type_", "structs[0].fields[1]", "Rust name clash in the fields of S: field S.type_ and field S.type (line 7, column 16) are both 'type_'"),
+        ],
+    ),
+    (
+        "names-clash-version-suffix",
+        s("structs:\n  - name: Msg\n    version_field: version\n    fields:\n      - {name: version, type: u32}\n      - {name: extra, type: u32, since: 2}\n  - name: MsgV1\n    fields:\n      - {name: a, type: u32}\n"),
+        [(10, "MsgV1", "structs[1]", "Rust name clash in the crate root: struct MsgV1 and struct Msg as laid out in version 1 (line 5, column 11) are both 'MsgV1'")],
+    ),
+    (
+        "names-clash-accessor",
+        s("bitmaps:\n  - name: B\n    type: u8\n    fields:\n      - {name: x, bit: 0}\n      - {name: with_x, bit: 1}\n"),
+        [(9, "with_x", "bitmaps[0].fields[1]", "Rust name clash in the methods of B: field B.with_x and field B.x's builder `with_x` (line 8, column 16) are both 'with_x'")],
+    ),
+    (
+        "names-override-reserved",
+        s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u8, names: {python: class}}\n      - {name: b, type: u8, names: {rust: type}}\n      - {name: c, type: u8, names: {c: _b}}\n"),
+        [
+            (7, "{python", "structs[0].fields[0].names.python", "the Python override 'class' of field 'a' is a Python keyword"),
+            (8, "{rust", "structs[0].fields[1].names.rust", "the Rust override 'type' of field 'b' is a Rust keyword"),
+            (9, "{c:", "structs[0].fields[2].names.c", "the C override '_b' of field 'c' starts with an underscore"),
+        ],
+    ),
+    ("version-out-of-range", "schema: t\nendian: little\nversions: [-1, 4294967296]\n", [(3, "-1", "versions[0]", "protocol version -1 is out of range"), (3, "4294967296", "versions[1]", "from 0 to 4294967295")]),
+    (
+        "version-field-too-narrow",
+        "schema: t\nendian: little\nversions: [1, 256]\nstructs:\n  - name: S\n    version_field: kind\n    fields:\n      - {name: kind, type: u8}\n      - {name: x, type: u8, since: 256}\n",
+        [(6, "kind", "structs[0].version_field", "version_field 'kind' is u8, which cannot hold version 256 of S")],
+    ),
+    # A schema's name names its Python module, Rust crate and C header.
+    ("schema-name-python-module", "schema: typing\nendian: little\n", [(1, "typing", "schema", "a module of Python's standard library")]),
+    ("schema-name-rust-keyword", "schema: fn\nendian: little\n", [(1, "fn", "schema", "is a Rust keyword")]),
+    ("schema-name-rust-crate", "schema: zerocopy\nendian: little\n", [(1, "zerocopy", "schema", "a crate every Rust crate or the generated one uses")]),
+    ("schema-name-python-keyword", "schema: class\nendian: little\n", [(1, "class", "schema", "is a Python keyword")]),
 ]
 
 

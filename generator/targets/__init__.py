@@ -21,7 +21,7 @@ def check_names(schema: Schema) -> list[Problem]:
     problems = []
     for item in naming.items(schema):
         for target in naming.TARGET_NAMES:
-            problem = naming.override_problem(item, target, f"{type(item).__name__.lower()} '{item.name}'")
+            problem = naming.override_problem(item, target, f"{naming.kind(item)} '{item.name}'")
             if problem is not None:
                 problems.append(problem)
     for target in TARGETS:

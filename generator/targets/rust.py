@@ -91,8 +91,12 @@ class Names:
         return f"[{elem}; {self.length(ref)}]" if ref.is_array else elem
 
     def module(self, t: Any) -> str:
-        """The test module of a type (lower_snake of its schema name)."""
-        return naming.safe(naming.lower_snake(t.name), TARGET)
+        """The test module of a type: lower_snake of its schema name, or where two types share that
+        (`Ab`, `AB`), a `_` before each capital (`ab`, `a_b`), which no two type names share."""
+        snake = naming.lower_snake(t.name)
+        if sum(naming.lower_snake(u.name) == snake for u in self.schema.types) > 1:
+            snake = "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(t.name))
+        return naming.safe(snake, TARGET)
 
 
 def literal(value: int) -> str:
@@ -247,7 +251,7 @@ def render(schema: Schema) -> dict[str, str]:
         "bits": bits,
         "bit_members": lambda bm: bit_members(bm, names),
         "bit_enums": _bit_enums(schema),
-        "rename_allow": any(names(f).endswith("_") for bm in schema.bitmaps for f in bm.fields),
+        "allow": case_lints(schema, names),
         "version_value": lambda st: "version.0" if isinstance(st.version_type, Enum) else "version",
         "values": Values(names),
         "groups": _test_groups(schema),
@@ -301,8 +305,20 @@ BITMAP_METHODS = sorted(naming.RUST_RESERVED - {"Self", "self"})
 ENUM_ITEMS = ["from_bits", "into_bits"]
 
 
+def case_lints(schema: Schema, n: Names) -> list[str]:
+    """The case lints of rustc that some name of the crate would trip (naming.rust_snake...)."""
+    snake = [n(f) for st in schema.structs for f in st.fields] + [a for bm in schema.bitmaps for f in bm.fields for a in accessors(n(f))[:5]]
+    camel = [n(t) for t in schema.types] + [n.struct(st, lay.version) for st in schema.structs for lay in st.older]
+    upper = [n(c) for c in schema.constants] + [n(v) for e in schema.enums for v in e.values]
+    checks = [("non_snake_case", snake, naming.rust_snake), ("non_camel_case_types", camel, naming.rust_camel), ("non_upper_case_globals", upper, naming.rust_upper)]
+    return [lint for lint, names, ok in checks if not all(map(ok, names))]
+
+
+ACCESSOR_ROLES = ("getter", "builder", "checked builder", "setter", "checked setter", "width", "offset")
+
+
 def accessors(name: str) -> list[str]:
-    """What bitfield-struct makes of a bit field named `name`: its getter, setters and constants."""
+    """What bitfield-struct makes of a bit field named `name` (in the order of ACCESSOR_ROLES)."""
     upper = name.upper()
     return [name, f"with_{name}", f"with_{name}_checked", f"set_{name}", f"set_{name}_checked", f"{upper}_BITS", f"{upper}_OFFSET"]
 
@@ -340,8 +356,8 @@ def declare(schema: Schema) -> list[Problem]:
             methods = naming.Scope(TARGET, f"the methods of {n(t)}", schema)
             methods.reserve(BITMAP_METHODS, "bitfield-struct's or a derived trait's")
             for f in t.fields:
-                for name in accessors(n(f)):
-                    methods.claim(name, f, f"field {t.name}.{f.name} (its `{name}`)")
+                for role, name in zip(ACCESSOR_ROLES, accessors(n(f))):
+                    methods.claim(name, f, f"field {t.name}.{f.name}" + ("" if role == "getter" else f"'s {role} `{name}`"))
             example.claim(f"{naming.upper_snake(t.name)}_RESERVED", t, f"bitmap {t.name}'s reserved mask")
             scopes.append(methods)
     return [p for s in scopes for p in s.problems]

@@ -1,0 +1,75 @@
+"""No schema breaks a target: a fixed batch of the schema fuzzer, and every regression case.
+
+One batch, built as `make test` builds the project's own targets (tests/fuzz_build.py: one Cargo
+workspace, one compiler run per compiler):
+- FIXED random schemas of tests/fuzz_schemas.py (seed SEED): each is refused with positioned
+  problems, or built and tested in every target;
+- tests/schemas/hostile/*.yaml: one schema per class of input that once broke a target (doc text,
+  degenerate schemas, size and depth), written by hand;
+- tests/fuzz_cases/*.yaml: the schemas `make fuzz` found failing, shrunk.
+A case's leading comments say what it must give: `# expect: built` (every target builds and
+passes its tests), or `# expect: refused` and `# expect: LINE:COL FRAGMENT` per problem; and
+`# expect-in PATH: TEXT` / `# expect-not-in PATH: TEXT` about a generated file.
+The batch is kept under build/fuzz-test, so a second run rebuilds only what changed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import fuzz
+import fuzz_build
+import pytest
+from fuzz_schemas import to_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 12
+FIXED = 20
+CASES = sorted((ROOT / "tests" / "schemas" / "hostile").glob("*.yaml")) + sorted((ROOT / "tests" / "fuzz_cases").glob("*.yaml"))
+WORK = ROOT / "build" / "fuzz-test"
+
+
+def _fixed() -> dict[str, str]:
+    drawn = fuzz.draw(FIXED, SEED)
+    return {name: to_yaml(schema) for name, schema in fuzz.batch(drawn, "fixed", random.Random(SEED)).items()}
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, fuzz_build.Outcome]:
+    texts = _fixed()
+    for path in CASES:
+        texts[path.stem] = path.read_text(encoding="utf-8")
+    return fuzz_build.run(texts, WORK)
+
+
+def test_the_fixed_batch_is_refused_or_built_everywhere(outcomes: dict[str, fuzz_build.Outcome]) -> None:
+    fixed = {n: outcomes[n] for n in _fixed()}
+    failed = {n: o for n, o in fixed.items() if o.status == "failed"}
+    assert not failed, "\n\n".join(f"{n} failed at {o.stage}:\n{o.detail}\n{(WORK / 'schemas' / f'{n}.yaml').read_text()}" for n, o in failed.items())
+    built = sum(o.status == "passed" for o in fixed.values())
+    assert built >= FIXED * 3 // 4, f"only {built} of {len(fixed)} random schemas were built: the fuzzer draws too few valid schemas"
+
+
+def _expectations(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"^# (expect(?:-in|-not-in)?)(?:: | )(.*)$", text, re.M)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_regression_case(path: Path, outcomes: dict[str, fuzz_build.Outcome]) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert re.search(rf"^schema: {path.stem}$", text, re.M), "a case's schema is named like its file"
+    outcome = outcomes[path.stem]
+    expect = _expectations(text)
+    assert expect and expect[0][0] == "expect" and expect[0][1] in ("built", "refused"), "the first expectation says built or refused"
+    want = expect[0][1]
+    assert outcome.status == ("passed" if want == "built" else "refused"), f"{outcome.status} at {outcome.stage}:\n{outcome.detail}"
+    for kind, rest in expect[1:]:
+        if kind == "expect":
+            where, fragment = rest.split(" ", 1)
+            assert any(f":{where}: " in ln and fragment in ln for ln in outcome.detail.splitlines()), f"no problem at {where} with {fragment!r}:\n{outcome.detail}"
+        else:
+            rel, snippet = rest.split(": ", 1)
+            generated = (WORK / "out" / rel).read_text(encoding="utf-8")
+            assert (snippet in generated) == (kind == "expect-in"), f"{rel}: {kind} {snippet!r}"
