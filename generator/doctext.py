@@ -127,7 +127,7 @@ _AUTOLINK = re.compile(
     r"|<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>"
 )
 _URL = re.compile(r"https?://[^\s<>`]+")
-_URL_TAIL = re.compile(r"[.,:;!?'\")\]}*_~]+$")
+_URL_TAIL = re.compile(r"[.,:;!?'\"\]}*_~]+$")
 
 
 def markdown(doc: list[str], keep_links: bool = False) -> list[str]:
@@ -269,7 +269,7 @@ def inline(text: str, keep_links: bool = False, pipes: bool = False) -> str:
             continue
         url = _URL.match(text, i) if c == "h" else None
         if url:
-            link = _URL_TAIL.sub("", url.group())
+            link = _url(url.group())
             if pipes:
                 link = link.split("|")[0]
             out.append(f"<{link}>")
@@ -278,6 +278,17 @@ def inline(text: str, keep_links: bool = False, pipes: bool = False) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+def _url(text: str) -> str:
+    """A bare URL without the punctuation that ends the sentence around it (a `)` only when unpaired)."""
+    while True:
+        cut = _URL_TAIL.sub("", text)
+        if cut.endswith(")") and cut.count(")") > cut.count("("):
+            cut = cut[:-1]
+        if cut == text:
+            return text
+        text = cut
 
 
 def _closing_run(text: str, start: int, run: int) -> int | None:

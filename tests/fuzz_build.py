@@ -107,7 +107,7 @@ class Build:
     def pytest(self, names: list[str]) -> dict[str | None, str]:
         files = [f"test_{n}.py" for n in names]
         done = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(self.py), "-c", os.devnull, *files], self.py)
-        return self._result(done, names, [r"\btest_{n}\.py", r"\b{n}\.py", r"\bcodec_{n}\.py"], ok_codes=(0,))
+        return self._result(done, names, [r"^(?:FAILED|ERROR) (?:test_|codec_)?{n}\.py"], ok_codes=(0,))
 
     def mypy(self, names: list[str]) -> dict[str | None, str]:
         files = [f for n in names for f in (f"{n}.py", f"codec_{n}.py")]

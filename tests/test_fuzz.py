@@ -15,6 +15,7 @@ The batch is kept under build/fuzz-test, so a second run rebuilds only what chan
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from pathlib import Path
@@ -31,6 +32,7 @@ CASES = sorted((ROOT / "tests" / "schemas" / "hostile").glob("*.yaml")) + sorted
 WORK = ROOT / "build" / "fuzz-test"
 
 
+@functools.lru_cache(maxsize=None)
 def _fixed() -> dict[str, str]:
     drawn = fuzz.draw(FIXED, SEED)
     return {name: to_yaml(schema) for name, schema in fuzz.batch(drawn, "fixed", random.Random(SEED)).items()}
@@ -73,3 +75,40 @@ def test_regression_case(path: Path, outcomes: dict[str, fuzz_build.Outcome]) ->
             rel, snippet = rest.split(": ", 1)
             generated = (WORK / "out" / rel).read_text(encoding="utf-8")
             assert (snippet in generated) == (kind == "expect-in"), f"{rel}: {kind} {snippet!r}"
+
+
+def test_the_schema_path_is_shown_escaped_in_every_banner(in_tmp: Path) -> None:
+    """A path with comment terminators, quotes, a line break and a bidirectional control goes
+    into every banner as text: each generated file still parses, and the line break shows as an
+    escape."""
+    import json
+    import shutil
+    import subprocess
+    import tomllib
+
+    from conftest import run_cli
+
+    odd = in_tmp / "dir*" / 'na me -->\n"q" `t` <b> \u202e.yaml'
+    odd.parent.mkdir()
+    odd.write_text("schema: odd_path\nendian: little\nstructs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n", encoding="utf-8")
+    assert run_cli("generate", str(odd.relative_to(in_tmp)), "--out", "out") == 0
+    shown = 'dir*/na me -->\\u{000a}"q" `t` <b> \\u{202e}.yaml'
+    for path in sorted((in_tmp / "out").rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":  # data, not a banner: the path as it is
+            assert json.loads(text)["generated_from"] == str(odd.relative_to(in_tmp))
+            continue
+        head = "\n".join(text.splitlines()[:4])
+        assert shown in head.replace("*\\/", "*/").replace("&gt;", ">"), path
+        if path.suffix == ".py":
+            compile(text, str(path), "exec")
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".md":
+            assert text.index("-->") > text.index("Do not edit"), "the banner's HTML comment ends after the banner"
+        elif path.suffix == ".h" and shutil.which("gcc"):
+            subprocess.run(["gcc", "-x", "c", "-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", str(path)], check=True)
+    # Rust files went through rustfmt, which parses them, when they were generated.
+    assert (in_tmp / "out" / "rust" / "odd_path" / "src" / "lib.rs").exists()
