@@ -392,7 +392,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             r.err(m["fields"], f"{path}.fields", "a struct needs at least one field")
         for j, fy in enumerate(fields):
             fpath = f"{path}.fields[{j}]"
-            fm = r.mapping(fy, fpath, ("name", "type", "doc", "since", "names", "reserved", "value", "offset"), ("name", "type"))
+            fm = r.mapping(fy, fpath, ("name", "type", "doc", "since", "names", "reserved", "value", "magic", "offset"), ("name", "type"))
             if fm is None:
                 st.refused_at = len(st.fields) if st.refused_at is None else st.refused_at
                 continue
@@ -407,6 +407,10 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                 f.reserved = r.boolean(fm["reserved"], f"{fpath}.reserved")
             if "offset" in fm:
                 f.offset_assert = r.integer(fm["offset"], f"{fpath}.offset", "a byte offset")
+            if "magic" in fm:
+                f.magic = r.boolean(fm["magic"], f"{fpath}.magic")
+                if f.magic and "value" not in fm:
+                    r.err(fm["magic"], f"{fpath}.magic", "`magic: true` needs the number a reader checks: add `value:` (an integer, a constant's name or Enum.VALUE)")
             if fname:
                 st.fields.append(f)
                 pending_fields.append((f, fm["type"], f"{fpath}.type", fm.get("value")))

@@ -1,25 +1,43 @@
-"""Python target: a dataclass module per schema, plus its round-trip tests.
+"""Python target: a module per schema, its round-trip tests and its codec entry point.
 
-Each struct layout is encoded and decoded by one precompiled `struct.Struct`
-whose format is the struct flattened to its leaves (a schema has no implicit
-padding, so the leaves are contiguous). This module only maps the layout
-engine's results to format codes and Python expressions; a generation-time
-check makes sure every format's size is the size the layout engine computed.
+Each struct layout is read and written by one precompiled `struct.Struct` whose format is the
+struct flattened to its leaves (a schema has no implicit padding, so the leaves are contiguous).
+Decoding is one `unpack` and one Python frame: `from_bytes` builds the object and everything it
+embeds in place, without calling constructors, enums through a map of their singletons; encoding
+is one `pack` of a flat tuple. Only a struct too big to build in place (see INLINE_LEAVES) is
+built by a function of its own, so the generated code grows linearly with the schema.
+
+The code is emitted already formatted as black formats it (a line that does not fit is exploded
+one item per line with a trailing comma, which black keeps); black runs on a file only if a line
+is still too long, and the tests check every file with `black --check`. This module maps the
+layout engine's results to format codes and Python statements; a generation-time check makes
+sure every format's size is the size the layout engine computed.
 """
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import struct
 import textwrap
 from dataclasses import dataclass, field
+from typing import Any
 
 import black
 
 from .. import naming
-from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct, VersionLayout
+from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct
 from ..render import banner, doc_lines, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
+WIDTH = 88  # black's line length
+INLINE_LEAVES = 32  # a nested struct of at most this many leaves is built in place
+INLINE_ITEMS = 8  # an array of at most this many items is written out item by item
+INDENT = "    "
+
+# Names a method body uses besides the locals named after fields.
+_FIXED_LOCALS = frozenset({"self", "cls", "data", "v", "o", "n", "layout", "strict", "e", "bits", "raw"})
+_TAKEN = _FIXED_LOCALS | frozenset(dir(builtins)) | frozenset(keyword.kwlist + keyword.softkwlist)
 
 
 def py(item) -> str:
@@ -63,6 +81,21 @@ def _field_codes(f: Field, version: int) -> tuple[list[str], int]:
     return _codes(t, version)
 
 
+def _items(target, version: int) -> int:
+    """How many items of the flat tuple one value of `target` takes (at struct layout `version`)."""
+    if isinstance(target, Struct):
+        lay = target.layout_for(version) if target.versioned else target.newest
+        return sum(_field_items(f, lay.version) for f in lay.fields)
+    return 1
+
+
+def _field_items(f: Field, version: int) -> int:
+    t = f.type.target
+    if f.type.is_array:
+        return 1 if isinstance(t, Scalar) and t.name == "u8" else _items(t, version) * (f.type.count or 0)
+    return _items(t, version)
+
+
 def _compress(codes: list[str]) -> str:
     out: list[str] = []
     run, prev = 0, None
@@ -81,12 +114,88 @@ def _scalar_literal(value: int) -> str:
     return str(value) if value < 0x100 else f"0x{value:X}"
 
 
+def _hex(value: int) -> str:
+    return f"0x{value:X}" if value >= 0 else f"-0x{-value:X}"
+
+
+def _nested_layout(t: Struct, version: int) -> int:
+    """The layout of struct `t` that a struct at layout `version` embeds."""
+    return (t.layout_for(version) if t.versioned else t.newest).version
+
+
+# --- formatting --------------------------------------------------------------------------
+
+
+class Lines:
+    """Statements at an indentation, each already formatted as black formats it."""
+
+    def __init__(self, depth: int = 0) -> None:
+        self.lines: list[str] = []
+        self.depth = depth
+
+    def add(self, text: str) -> None:
+        self.lines.append(INDENT * self.depth + text if text else "")
+
+    def call(self, head: str, items: list[str], tail: str = ")") -> None:
+        """`head` + items + `tail` on one line if it fits, else one item per line."""
+        one = INDENT * self.depth + head + ", ".join(items) + tail
+        if len(one) <= WIDTH or not items:
+            self.lines.append(one)
+            return
+        self.add(head)
+        self.depth += 1
+        for item in items:
+            self.add(item + ",")
+        self.depth -= 1
+        self.add(tail)
+
+    def block(self, head: str) -> Lines:
+        self.add(head)
+        self.depth += 1
+        return self
+
+    def end(self) -> None:
+        self.depth -= 1
+
+    def assign(self, target: str, expr: str) -> None:
+        """`target = expr`, its right-hand side in parentheses on a line of its own if too long."""
+        one = f"{target} = {expr}"
+        if len(INDENT * self.depth + one) <= WIDTH:
+            self.add(one)
+        else:
+            self.block(f"{target} = (").add(expr)
+            self.end()
+            self.add(")")
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _slots(names: list[str]) -> str:
+    out = Lines(1)
+    items = [_string(n) for n in names]
+    if len(items) == 1 and len(f"    __slots__ = ({items[0]},)") <= WIDTH:
+        out.add(f"__slots__ = ({items[0]},)")
+    else:
+        out.call("__slots__ = (", items)
+    return out.text()
+
+
+def _string(text: str) -> str:
+    """A double-quoted Python string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
 @dataclass
 class FieldView:
     name: str  # Python attribute
     schema_name: str
     hint: str
-    default: str  # a default= or default_factory= expression for dataclasses.field, or a literal
+    param: str  # the constructor parameter: `name: hint = default`
+    init: str  # the expression assigned in the constructor
     doc: str
     optional: bool  # absent in some layout of its struct
     first_version: int
@@ -101,16 +210,65 @@ class LayoutView:
     size: int
     struct_name: str  # module-level struct.Struct name
     fmt: str
-    prelude: list[str] = field(default_factory=list)  # lines before the flat tuple (optional defaults)
-    absent: list[FieldView] = field(default_factory=list)  # fields that must be None in this layout
-    flat: list[str] = field(default_factory=list)  # tuple items
-    args: list[str] = field(default_factory=list)  # positional constructor arguments from `v`, offset by `i`
-    items: int = 0
+
+
+@dataclass(frozen=True)
+class _Ix:
+    """An index into the flat tuple: a number, or a variable plus a number."""
+
+    off: int
+    var: str | None = None
+
+    def __add__(self, n: int) -> _Ix:
+        return _Ix(self.off + n, self.var)
+
+    def __str__(self) -> str:
+        if self.var is None:
+            return str(self.off)
+        return f"{self.var} + {self.off}" if self.off else self.var
+
+    def to(self, stop: _Ix) -> str:
+        """The slice from this index to `stop`, spaced as black spaces it."""
+        return f"{self}:{stop}" if self.var is None else f"{self} : {stop}"
+
+
+class _Locals:
+    """Local variable names of one method body, named after the fields they hold."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, name: str) -> str:
+        base = name if name not in _TAKEN else name + "_"
+        cand, i = base, 2
+        while cand in self.used or cand in _TAKEN:
+            cand, i = f"{base}{i}", i + 1
+        self.used.add(cand)
+        return cand
 
 
 class _Module:
     def __init__(self, schema: Schema):
         self.schema = schema
+        self.builders: set[tuple[str, int]] = set()  # (struct, layout) built by a function of its own
+
+    # names --------------------------------------------------------------------------------
+
+    def values_map(self, e: Enum) -> str:
+        return f"_{py(e)}_of"
+
+    def layout_struct(self, st: Struct, version: int) -> str:
+        return f"_{py(st)}_V{version}" if st.versioned else f"_{py(st)}"
+
+    def builder(self, st: Struct, version: int) -> str:
+        self.builders.add((st.name, version))
+        return f"_read_{py(st)}_v{version}" if st.versioned else f"_read_{py(st)}"
+
+    def flattener(self, st: Struct, version: int) -> str:
+        self.builders.add((st.name, version))
+        return f"_flat_{py(st)}_v{version}" if st.versioned else f"_flat_{py(st)}"
+
+    # defaults ----------------------------------------------------------------------------
 
     def hint(self, f: Field) -> str:
         t = f.type.target
@@ -120,28 +278,14 @@ class _Module:
             return f"list[{py(t)}]"
         return "int" if isinstance(t, Scalar) else py(t)
 
-    def default(self, st: Struct, f: Field) -> str:
-        """The dataclass default of field `f`: a literal, or a factory for mutable values."""
-        t = f.type.target
-        if f.first_version > st.layouts[0].version:
-            return "None"
-        if st.version_path and f is st.version_path[0] and len(st.version_path) == 1:
-            return self.enum_literal(t, st.newest.version) if isinstance(t, Enum) else str(st.newest.version)
-        value = self.plain_default(f)
-        if f.type.is_array and not (isinstance(t, Scalar) and t.name == "u8"):
-            return f"field(default_factory=lambda: {value})"
-        if isinstance(t, (Bitmap, Struct)) and not f.type.is_array:
-            return f"field(default_factory={py(t)})"
-        return value
-
     def enum_literal(self, e: Enum, value: int) -> str:
         name = e.name_of(value)
-        return f"{py(e)}.{name}" if name else f"{py(e)}({value})"
+        return f"{py(e)}.{naming.ident(next(v for v in e.values if v.value == value), 'python')}" if name else f"{py(e)}({value})"
 
     def plain_default(self, f: Field) -> str:
-        """An expression of the default value of field `f`: its fixed value, else zero, the
-        first enum value, or a default nested value. An optional field that is None in a
-        layout that has it encodes as this."""
+        """An expression of the default value of field `f`: its fixed value, else zero, the first
+        enum value, or a default nested value. An optional field that is None in a layout that
+        has it encodes as this."""
         t = f.type.target
         if f.type.is_array:
             if isinstance(t, Scalar) and t.name == "u8":
@@ -157,95 +301,251 @@ class _Module:
             return f"{py(t)}()"
         return _scalar_literal(f.value or 0)
 
-    def flat_item(self, st: Struct, f: Field, var: str) -> str:
+    def param(self, st: Struct, f: Field) -> tuple[str, str]:
+        """The constructor parameter of field `f` and the expression the constructor assigns."""
+        name, hint, t = py(f), self.hint(f), f.type.target
+        if f.first_version > st.layouts[0].version:
+            return f"{name}: {hint} | None = None", name
+        if st.version_path and f is st.version_path[0] and len(st.version_path) == 1:
+            default = self.enum_literal(t, st.newest.version) if isinstance(t, Enum) else str(st.newest.version)
+            return f"{name}: {hint} = {default}", name
+        if f.type.is_array and not (isinstance(t, Scalar) and t.name == "u8") or isinstance(t, (Bitmap, Struct)):
+            return f"{name}: {hint} | None = None", f"{self.plain_default(f)} if {name} is None else {name}"
+        return f"{name}: {hint} = {self.plain_default(f)}", name
+
+    # decoding ----------------------------------------------------------------------------
+
+    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str, base: _Ix, names: _Locals) -> None:
+        """Statements that build `var`, layout `version` of `st`, from the flat tuple `v` at `base`."""
+        lay = st.layout_for(version) if st.versioned else st.newest
+        present = {id(f) for f in lay.fields}
+        out.add(f"{var} = _new({cls})")
+        index = base
+        for f in st.fields:
+            if id(f) not in present:
+                out.add(f"{var}.{py(f)} = None")
+                continue
+            self.build_field(out, f, lay.version, f"{var}.{py(f)}", index, names)
+            index += _field_items(f, lay.version)
+
+    def build_field(self, out: Lines, f: Field, version: int, target: str, at: _Ix, names: _Locals) -> None:
         t = f.type.target
-        label = f"{py(st)}.{py(f)}"
-        if f.type.is_array:
-            sized = f'_sized({var}, {f.type.count}, "{label}")'
-            if isinstance(t, Scalar) and t.name == "u8":
-                return sized
-            if isinstance(t, Bitmap):
-                return f"*map(int, {sized})"
+        count = f.type.count or 0
+        if not f.type.is_array:
             if isinstance(t, Struct):
-                return f"*_flat_all({sized})"
-            return f"*{sized}"
-        if isinstance(t, Bitmap):
-            return f"int({var})"
+                inner = _nested_layout(t, version)
+                if _items(t, inner) <= INLINE_LEAVES:
+                    var = names(py(f))
+                    self.build(out, t, inner, var, py(t), at, names)
+                    out.add(f"{target} = {var}")
+                else:
+                    out.add(f"{target} = {self.builder(t, inner)}(v, {at})")
+            elif isinstance(t, Bitmap):
+                var = names(py(f))
+                self.build_bitmap(out, t, var, f"v[{at}]")
+                out.add(f"{target} = {var}")
+            elif isinstance(t, Enum):
+                out.add(f"{target} = {self.values_map(t)}[v[{at}]]")
+            else:
+                out.add(f"{target} = v[{at}]")
+            return
+        if isinstance(t, Scalar) and t.name == "u8":
+            out.add(f"{target} = v[{at}]")
+            return
+        each = _items(t, version)
+        end = at + each * count
         if isinstance(t, Struct):
-            return f"*{var}._flat(layout)" if t.versioned else f"*{var}._flat()"
+            inner = _nested_layout(t, version)
+            if each * count <= INLINE_LEAVES:
+                items = []
+                for k in range(count):
+                    var = names(f"{py(f)}_{k}")
+                    self.build(out, t, inner, var, py(t), at + each * k, names)
+                    items.append(var)
+                out.call(f"{target} = [", items, "]")
+            else:
+                fn = self.builder(t, inner)
+                out.add(f"{target} = [{fn}(v, {at} + {each} * k) for k in range({count})]")
+        elif isinstance(t, Bitmap):
+            if count <= INLINE_ITEMS:
+                items = []
+                for k in range(count):
+                    var = names(f"{py(f)}_{k}")
+                    self.build_bitmap(out, t, var, f"v[{at + k}]")
+                    items.append(var)
+                out.call(f"{target} = [", items, "]")
+            else:
+                out.add(f"{target} = [{py(t)}.from_int(x) for x in v[{at.to(end)}]]")
+        elif isinstance(t, Enum):
+            if count <= INLINE_ITEMS:
+                out.call(f"{target} = [", [f"{self.values_map(t)}[v[{at + k}]]" for k in range(count)], "]")
+            else:
+                out.add(f"{target} = list(map({self.values_map(t)}.__getitem__, v[{at.to(end)}]))")
+        elif count <= INLINE_ITEMS:
+            out.call(f"{target} = [", [f"v[{at + k}]" for k in range(count)], "]")
+        else:
+            out.add(f"{target} = list(v[{at.to(end)}])")
+
+    def build_bitmap(self, out: Lines, bm: Bitmap, var: str, raw: str) -> None:
+        """Statements that build bitmap `var` from the integer expression `raw` (read once)."""
+        if not raw.isidentifier():
+            out.add(f"bits = {raw}")
+            raw = "bits"
+        out.add(f"{var} = _new({py(bm)})")
+        for bf in bm.fields:
+            out.add(f"{var}.{py(bf)} = {self.bit_value(bf, raw)}")
+        out.add(f"{var}.reserved_bits = {raw} & {_hex(bm.reserved_mask)}")
+
+    def bit_value(self, bf, raw: str) -> str:
+        if bf.is_bool:
+            return f"{raw} & {_hex(bf.mask)} != 0"
+        value = f"{raw} >> {bf.shift} & {_hex(bf.value_max)}" if bf.shift else f"{raw} & {_hex(bf.value_max)}"
+        return f"{self.values_map(bf.type)}[{value}]" if isinstance(bf.type, Enum) else value
+
+    def magic_checks(self, out: Lines, st: Struct, version: int, type_name: str, size: int) -> None:
+        """A refusal for each magic number of layout `version` of `st`, in the order of the bytes."""
+        for path, f, at, step, count in _magic_leaves(st, version):
+            expected = f"{f.value_ref} ({_scalar_literal(f.value)})" if f.value_ref else _scalar_literal(f.value)
+            args = [_string(type_name), str(size), _string(path), _string(expected)]
+            if count == 1:
+                out.block(f"if v[{at}] != {_scalar_literal(f.value)}:")
+                out.call("raise _wrong(", [*args, f"v[{at}]", "n"])
+            else:
+                stop = at + step * count
+                out.block(f"if v[{at}:{stop}:{step}].count({_scalar_literal(f.value)}) != {count}:")
+                got = f"next(x for x in v[{at}:{stop}:{step}] if x != {_scalar_literal(f.value)})"
+                out.call("raise _wrong(", [*args, got, "n"])
+            out.end()
+
+    # encoding ----------------------------------------------------------------------------
+
+    def flat(self, out: Lines, st: Struct, version: int, expr: str, names: _Locals, args: list[str], label: str) -> None:
+        """Statements that check `expr` (a value of `st`) for layout `version`, and the pack
+        arguments of its fields, appended to `args`."""
+        lay = st.layout_for(version) if st.versioned else st.newest
+        present = {id(f) for f in lay.fields}
+        for f in st.fields:
+            if id(f) not in present:
+                block = out.block(f"if {expr}.{py(f)} is not None:")
+                msg = f"{label}.{py(f)} is not part of version {lay.version} (added in version {f.first_version}); set it to None or raise the version"
+                block.call("raise EncodeError(", [_string(msg)])
+                out.end()
+        for f in lay.fields:
+            self.flat_field(out, st, f, lay.version, f"{expr}.{py(f)}", names, args, f"{label}.{py(f)}")
+
+    def flat_field(self, out: Lines, st: Struct, f: Field, version: int, value: str, names: _Locals, args: list[str], label: str) -> None:
+        t = f.type.target
+        optional = f.first_version > st.layouts[0].version
+        if not f.type.is_array and isinstance(t, (Scalar, Enum)):
+            if optional:
+                var = names(py(f))
+                out.add(f"{var} = {value}")
+                out.add(f"{var} = {self.plain_default(f)} if {var} is None else {var}")
+                args.append(var)
+            else:
+                args.append(value)
+            return
+        var = names(py(f))
+        out.add(f"{var} = {value}")
+        if optional:
+            out.block(f"if {var} is None:").add(f"{var} = {self.plain_default(f)}")
+            out.end()
+        count = f.type.count or 0
+        if not f.type.is_array:
+            if isinstance(t, Bitmap):
+                args.append(self.flat_bitmap(out, t, var, names))
+            else:
+                inner = _nested_layout(t, version)
+                if _items(t, inner) <= INLINE_LEAVES:
+                    self.flat(out, t, inner, var, names, args, py(t))
+                else:
+                    args.append(f"*{self.flattener(t, inner)}({var})")
+            return
+        out.block(f"if len({var}) != {count}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'])
+        out.end()
+        if isinstance(t, Scalar) and t.name == "u8":
+            args.append(var)
+        elif isinstance(t, (Scalar, Enum)):
+            args.append(f"*{var}")
+        elif isinstance(t, Bitmap):
+            if count <= INLINE_ITEMS:
+                for k in range(count):
+                    args.append(self.flat_bitmap(out, t, f"{var}[{k}]", names))
+            else:
+                args.append(f"*map(int, {var})")
+        else:
+            inner = _nested_layout(t, version)
+            each = _items(t, inner)
+            if each * count <= INLINE_LEAVES:
+                for k in range(count):
+                    item = names(f"{py(f)}_{k}")
+                    out.add(f"{item} = {var}[{k}]")
+                    self.flat(out, t, inner, item, names, args, py(t))
+            else:
+                fn = self.flattener(t, inner)
+                args.append(f"*[x for item in {var} for x in {fn}(item)]")
+
+    def flat_bitmap(self, out: Lines, bm: Bitmap, value: str, names: _Locals, var: str | None = None) -> str:
+        """Statements that compute the integer of bitmap `value` into `var`, checking every field;
+        returns the name of the integer."""
+        src = value
+        if not value.isidentifier():
+            src = names(value.split(".")[-1].replace("[", "_").rstrip("]"))
+            out.add(f"{src} = {value}")
+        var = var or names(f"{src}_bits")
+        out.add(f"{var} = {src}.reserved_bits")
+        label = py(bm)
+        block = out.block(f"if {var} & {_hex(~bm.reserved_mask & bm.type.max)}:")
+        block.call("raise EncodeError(", [f'f"{label}.reserved_bits: {{{var}:#x}} is outside the reserved mask {_hex(bm.reserved_mask)}"'])
+        out.end()
+        for bf in bm.fields:
+            if bf.is_bool:
+                out.block(f"if {src}.{py(bf)}:").add(f"{var} |= {_hex(bf.mask)}")
+                out.end()
+                continue
+            item = names(f"{src}_{py(bf)}")
+            out.add(f"{item} = {src}.{py(bf)}")
+            block = out.block(f"if {item} >> {bf.width}:")
+            block.call("raise EncodeError(", [f'f"{label}.{py(bf)}: {{{item}}} does not fit {bf.width} bits"'])
+            out.end()
+            out.add(f"{var} |= {item} << {bf.shift}" if bf.shift else f"{var} |= {item}")
         return var
 
-    def unflat_arg(self, f: Field, version: int, index: int) -> tuple[str, int]:
-        """Expression building field `f` from flat tuple `v` at `i + index`, and its item count."""
-        t = f.type.target
-        _, n = _field_codes(f, version)
-        at = f"i + {index}" if index else "i"
-        if f.type.is_array:
-            count = f.type.count or 0
-            if isinstance(t, Scalar):
-                return (f"v[{at}]" if t.name == "u8" else f"list(v[{at} : {at} + {count}])"), n
-            if isinstance(t, Enum):
-                return f"[{py(t)}(x) for x in v[{at} : {at} + {count}]]", n
-            if isinstance(t, Bitmap):
-                return f"[{py(t)}.from_int(x) for x in v[{at} : {at} + {count}]]", n
-            each = n // count
-            return f"[{py(t)}._unflat_v{t.newest.version}(v, {at} + {each} * k) for k in range({count})]", n
-        if isinstance(t, Enum):
-            return f"{py(t)}(v[{at}])", n
-        if isinstance(t, Bitmap):
-            return f"{py(t)}.from_int(v[{at}])", n
-        if isinstance(t, Struct):
-            lay = t.layout_for(version) if t.versioned else t.newest
-            return f"{py(t)}._unflat_v{lay.version}(v, {at})", n
-        return f"v[{at}]", n
+    # views -------------------------------------------------------------------------------
+
+    def field_view(self, st: Struct, f: Field) -> FieldView:
+        param, init = self.param(st, f)
+        optional = f.first_version > st.layouts[0].version
+        return FieldView(
+            py(f),
+            f.name,
+            self.hint(f) + (" | None" if optional else ""),
+            param,
+            init,
+            f.doc,
+            optional,
+            f.first_version,
+            "bytes" if f.type.is_array and f.type.name == "u8" else f.type.kind,
+            f.type.name,
+            f.type.is_array,
+        )
 
     def struct_view(self, st: Struct) -> dict:
         name = py(st)
-        fields = [
-            FieldView(
-                py(f),
-                f.name,
-                self.hint(f),
-                self.default(st, f),
-                f.doc,
-                f.first_version > st.layouts[0].version,
-                f.first_version,
-                "bytes" if f.type.is_array and f.type.name == "u8" else f.type.kind,
-                f.type.name,
-                f.type.is_array,
-            )
-            for f in st.fields
-        ]
-        by_field = dict(zip((id(f) for f in st.fields), fields))
+        fields = [self.field_view(st, f) for f in st.fields]
         layouts: list[LayoutView] = []
         for lay in st.layouts:
-            codes, items = _codes(st, lay.version)
+            codes, _ = _codes(st, lay.version)
             fmt = _compress(codes)
             if struct.calcsize(fmt) != lay.size:
                 raise RuntimeError(f"python target: format {fmt} of {st.name} v{lay.version} is {struct.calcsize(fmt)} bytes, layout says {lay.size}")
-            view = LayoutView(lay.version, lay.size, f"_{name}_V{lay.version}" if st.versioned else f"_{name}", fmt, items=items)
-            present = {id(f) for f in lay.fields}
-            index = 0
-            for f in st.fields:
-                fv = by_field[id(f)]
-                if id(f) not in present:
-                    view.absent.append(fv)
-                    continue
-                var = f"self.{fv.name}"
-                if fv.optional:
-                    view.prelude.append(f"{fv.name} = self.{fv.name} if self.{fv.name} is not None else {self.plain_default(f)}")
-                    var = fv.name
-                view.flat.append(self.flat_item(st, f, var))
-                arg, n = self.unflat_arg(f, lay.version, index)
-                view.args.append(arg)
-                index += n
-            layouts.append(view)
-        version_expr = None
-        version_code = None
+            layouts.append(LayoutView(lay.version, lay.size, self.layout_struct(st, lay.version), fmt))
+        version_expr = version_code = version_index = None
         if st.versioned:
-            version_expr = "int(self." + ".".join(py(f) for f in st.version_path) + ")"
+            version_expr = "self." + ".".join(py(f) for f in st.version_path)
             vt = st.version_type
             version_code = CODES[(vt.type if isinstance(vt, Enum) else vt).name]  # type: ignore[union-attr]
+            version_index = _leaf_index(st, st.version_path)
         fixed = [(py(f), f.value, f"{f.value_ref} ({_scalar_literal(f.value)})" if f.value_ref else _scalar_literal(f.value)) for f in st.fields if f.value is not None]
         nested_verify = [
             (py(f), f.first_version > st.layouts[0].version)
@@ -253,31 +553,217 @@ class _Module:
             if isinstance(f.type.target, Struct) and _has_fixed(f.type.target) and not f.type.is_array
         ]
         nested_verify_arrays = [py(f) for f in st.fields if isinstance(f.type.target, Struct) and _has_fixed(f.type.target) and f.type.is_array]
-        return {
+        view = {
             "kind": "struct",
+            "st": st,
             "name": name,
             "schema_name": st.name,
             "doc": docstring(st.doc, "    "),
             "fields": fields,
             "layouts": layouts,
             "versioned": st.versioned,
-            # The struct's own fields are the same in every layout (only an embedded
-            # versioned struct changes): one encoding body serves every version.
-            "same_fields": all(lay.flat == layouts[0].flat and lay.prelude == layouts[0].prelude and not lay.absent for lay in layouts),
             "oldest": layouts[0],
             "newest": layouts[-1],
             "version_expr": version_expr,
             "version_code": version_code,
+            "version_index": version_index,
             "version_offset": st.version_offset,
             "version_path": ".".join(f.name for f in st.version_path),
             "newest_known": self.schema.newest_version,
             "packed": st.packed,
-            "align": st.align,
             "fixed": fixed,
             "has_fixed": _has_fixed(st),
+            "has_magic": any(True for _ in _magic_leaves(st, st.newest.version)),
             "nested_verify": nested_verify,
             "nested_verify_arrays": nested_verify_arrays,
+            "slots": _slots([fv.name for fv in fields]),
         }
+        view["init"] = self.init_text(st, fields)
+        view["from_bytes"] = self.from_bytes_text(st)
+        view["from_prefix"] = self.from_prefix_text(st)
+        view["to_bytes"] = self.to_bytes_text(st)
+        view["verify"] = self.verify_text(st, view)
+        return view
+
+    def verify_text(self, st: Struct, view: dict) -> str:
+        out = Lines(1)
+        out.add("def verify(self) -> None:")
+        out.depth += 1
+        out.add('"""Raise DecodeError if a field with a fixed value holds another value."""')
+        name, size = py(st), str(st.newest.size)
+        for attr, value, spelled in view["fixed"]:
+            out.block(f"if self.{attr} != {_scalar_literal(value)}:")
+            out.call("raise _wrong(", [_string(name), size, _string(attr), _string(spelled), f"self.{attr}", size])
+            out.end()
+        for attr, optional in view["nested_verify"]:
+            if optional:
+                out.block(f"if self.{attr} is not None:").add(f"self.{attr}.verify()")
+                out.end()
+            else:
+                out.add(f"self.{attr}.verify()")
+        for attr in view["nested_verify_arrays"]:
+            out.block(f"for item in self.{attr}:").add("item.verify()")
+            out.end()
+        if not view["fixed"] and not view["nested_verify"] and not view["nested_verify_arrays"]:
+            out.add("return None")
+        return out.text()
+
+    def init_text(self, st: Struct, fields: list[FieldView]) -> str:
+        out = Lines(1)
+        out.call("def __init__(", ["self", *(fv.param for fv in fields)], ") -> None:")
+        out.depth += 1
+        for fv in fields:
+            out.assign(f"self.{fv.name}", fv.init)
+        return out.text()
+
+    def _dispatch(self, st: Struct, lay) -> str | None:
+        """The condition on the version leaf `v[k]` under which layout `lay` is the one a message uses."""
+        if not st.versioned:
+            return None
+        i = st.layouts.index(lay)
+        at = _leaf_index(st, st.version_path, lay.version)
+        lo = None if i == 0 else lay.version
+        hi = None if i == len(st.layouts) - 1 else st.layouts[i + 1].version
+        if lo is not None and hi is not None:
+            return f"{lo} <= v[{at}] < {hi}"
+        if lo is not None:
+            return f"v[{at}] >= {lo}"
+        return f"v[{at}] < {hi}"
+
+    def _layout_body(self, out: Lines, st: Struct, lay, ret: str) -> None:
+        names = _Locals()
+        self.magic_checks(out, st, lay.version, py(st), lay.size)
+        self.build(out, st, lay.version, "o", "cls", _Ix(0), names)
+        out.block("if strict:").add("o.verify()")
+        out.end()
+        out.add(ret)
+
+    def from_bytes_text(self, st: Struct) -> str:
+        name = py(st)
+        out = Lines(1)
+        out.add("@classmethod")
+        out.call("def from_bytes(", ["cls", "data: bytes", "*", "strict: bool = False"], f") -> {name}:")
+        out.depth += 1
+        exact = "Decode exactly one message (its size depends on its version)." if st.versioned else "Decode exactly one message."
+        out.add(f'"""{exact}')
+        out.add("")
+        out.add("A wrong magic number is refused; with strict=True, every field with a fixed value")
+        out.add('must hold it."""')
+        out.add("n = len(data)")
+        for i, lay in enumerate(reversed(st.layouts)):
+            out.block(f"{'if' if i == 0 else 'elif'} n == {lay.size}:")
+            out.add(f"v = {self.layout_struct(st, lay.version)}.unpack(data)")
+            cond = self._dispatch(st, lay)
+            if cond:
+                out.block(f"if {cond}:")
+            self._layout_body(out, st, lay, "return o")
+            if cond:
+                out.end()
+            out.end()
+        if st.versioned:
+            out.call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", f"(_{name}_VERSION, {st.version_offset})"])
+        else:
+            out.call("raise _refused(", [_string(name), "data", str(st.newest.size), "True"])
+        return out.text()
+
+    def from_prefix_text(self, st: Struct) -> str:
+        name = py(st)
+        out = Lines(1)
+        out.add("@classmethod")
+        params = ["cls", "data: bytes", "*", "strict: bool = False"]
+        if st.versioned:
+            params.append("layout: int | None = None")
+        out.call("def from_prefix(", params, f") -> tuple[{name}, bytes]:")
+        out.depth += 1
+        if st.versioned:
+            out.add('"""Decode a message at the start of `data`; returns it and the bytes after it.')
+            out.add("")
+            out.add("`layout` (a key of SIZES) reads that layout whatever the version field holds.")
+            out.add('"""')
+        else:
+            out.add('"""Decode a message at the start of `data`; returns it and the bytes after it."""')
+        out.add("n = len(data)")
+        for lay in reversed(st.layouts):
+            if st.versioned:
+                out.block(f"if n >= {lay.size} and (layout is None or layout == {lay.version}):")
+            else:
+                out.block(f"if n >= {lay.size}:")
+            out.add(f"v = {self.layout_struct(st, lay.version)}.unpack_from(data)")
+            cond = self._dispatch(st, lay)
+            if cond:
+                out.block(f"if layout is not None or {cond}:")
+            self._layout_body(out, st, lay, f"return o, data[{lay.size}:]")
+            if cond:
+                out.end()
+            out.end()
+        if st.versioned:
+            args = [_string(name), "data", "cls.SIZES", "False", f"(_{name}_VERSION, {st.version_offset})", "layout"]
+        else:
+            args = [_string(name), "data", str(st.newest.size), "False"]
+        out.call("raise _refused(", args)
+        return out.text()
+
+    def to_bytes_text(self, st: Struct) -> str:
+        name = py(st)
+        out = Lines(1)
+        if st.versioned:
+            out.add("def to_bytes(self, layout: int | None = None) -> bytes:")
+            out.depth += 1
+            path = st.version_path[-1]
+            out.add(f'"""Encode in the layout that `{".".join(f.name for f in st.version_path)}` selects, or in `layout`')
+            out.add(f'(a key of SIZES) whatever `{path.name}` holds."""')
+            block = out.block("if layout is None:")
+            block.add(f"version = self.{'.'.join(py(f) for f in st.version_path)}")
+            for i, lay in enumerate(reversed(st.layouts[1:])):
+                block.block(f"{'if' if i == 0 else 'elif'} version >= {lay.version}:").add(f"layout = {lay.version}")
+                block.end()
+            block.block("else:").add(f"layout = {st.layouts[0].version}")
+            block.end()
+            out.end()
+        else:
+            out.add("def to_bytes(self) -> bytes:")
+            out.depth += 1
+            out.add('"""Encode."""')
+        out.block("try:")
+        for lay in reversed(st.layouts):
+            if st.versioned:
+                out.block(f"if layout == {lay.version}:")
+            names = _Locals()
+            args: list[str] = []
+            self.flat(out, st, lay.version, "self", names, args, name)
+            out.call(f"return {self.layout_struct(st, lay.version)}.pack(", args)
+            if st.versioned:
+                out.end()
+        out.end()
+        out.block("except struct.error as e:").add(f'raise EncodeError(f"{name}: {{e}}") from None')
+        out.end()
+        if st.versioned:
+            out.call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
+        return out.text()
+
+    def builder_text(self, st: Struct, version: int) -> str:
+        """The module-level functions that build and flatten layout `version` of `st` (used where
+        a struct is too big to be built in place)."""
+        name = py(st)
+        out = Lines()
+        out.add(f"def {self.builder(st, version)}(v: tuple[Any, ...], i: int) -> {name}:")
+        out.depth += 1
+        out.add(f'"""Layout {version} of {name}, built from the flat tuple `v` at index `i`."""')
+        self.build(out, st, version, "o", name, _Ix(0, "i"), _Locals())
+        out.add("return o")
+        out.depth -= 1
+        out.add("")
+        out.add("")
+        out.add(f"def {self.flattener(st, version)}(o: {name}) -> tuple[Any, ...]:")
+        out.depth += 1
+        out.add(f'"""The pack arguments of layout {version} of {name}, checked."""')
+        args: list[str] = []
+        self.flat(out, st, version, "o", _Locals(), args, name)
+        if len(args) == 1 and len(INDENT + f"return ({args[0]},)") <= WIDTH:
+            out.add(f"return ({args[0]},)")
+        else:
+            out.call("return (", args)
+        return out.text()
 
     def bitmap_view(self, bm: Bitmap) -> dict:
         fields = []
@@ -290,18 +776,63 @@ class _Module:
             else:
                 hint, default = "int", "0"
             fields.append({"name": py(f), "schema_name": f.name, "hint": hint, "default": default, "doc": f.doc, "bf": f, "enum": py(t) if isinstance(t, Enum) else None})
+        name = py(bm)
+        init = Lines(1)
+        init.call("def __init__(", ["self", *(f"{f['name']}: {f['hint']} = {f['default']}" for f in fields), "reserved_bits: int = 0"], ") -> None:")
+        init.depth += 1
+        for f in fields:
+            init.add(f"self.{f['name']} = {f['name']}")
+        init.add("self.reserved_bits = reserved_bits")
+        to_int = Lines(1)
+        to_int.add("def __int__(self) -> int:")
+        to_int.depth += 1
+        var = self.flat_bitmap(to_int, bm, "self", _Locals(), "bits")
+        to_int.add(f"return {var}")
+        from_int = Lines(1)
+        from_int.add("@classmethod")
+        from_int.add(f"def from_int(cls, raw: int) -> {name}:")
+        from_int.depth += 1
+        from_int.add(f'"""Decode the raw {bm.type.name}; every bit is kept."""')
+        from_int.add("o = _new(cls)")
+        for bf in bm.fields:
+            from_int.add(f"o.{py(bf)} = {self.bit_value(bf, 'raw')}")
+        from_int.add(f"o.reserved_bits = raw & {_hex(bm.reserved_mask)}")
+        from_int.add("return o")
         return {
             "kind": "bitmap",
-            "name": py(bm),
+            "name": name,
             "schema_name": bm.name,
             "doc": docstring(bm.doc, "    "),
             "fields": fields,
             "bm": bm,
             "code": CODES[bm.type.name],
+            "slots": _slots([f["name"] for f in fields] + ["reserved_bits"]),
+            "init": init.text(),
+            "to_int": to_int.text(),
+            "from_int": from_int.text(),
         }
 
     def enum_view(self, e: Enum) -> dict:
+        name = py(e)
+        members = [naming.ident(v, "python") for v in e.values]
+        tail = Lines()
+        for v, member in zip(e.values, members):
+            tail.call(f"{name}.{member} = {name}(", [str(v.value)])
+        tail.call(f"{name}._NAMES = {{", [f"{v.value}: {_string(m)}" for v, m in zip(e.values, members)], "}")
+        singletons = Lines()
+        singletons.call("[", [f"{name}.{m}" for m in members], "]")
+        items = [name, singletons.lines[0]] if len(singletons.lines) == 1 else None
+        if items is not None:
+            tail.call(f"{self.values_map(e)} = _Values(", items)
+        else:
+            tail.add(f"{self.values_map(e)} = _Values(")
+            tail.depth += 1
+            tail.add(f"{name},")
+            tail.call("[", [f"{name}.{m}" for m in members], "],")
+            tail.depth -= 1
+            tail.add(")")
         return {
+            "tail": tail.text(),
             "kind": "enum",
             "name": py(e),
             "schema_name": e.name,
@@ -309,7 +840,47 @@ class _Module:
             "members": [{"name": naming.ident(v, "python"), "value": v.value, "doc": v.doc, "since": v.since} for v in e.values],
             "code": CODES[e.type.name],
             "type": e.type,
+            "values_map": self.values_map(e),
         }
+
+
+def _leaf_index(st: Struct, path: list[Field], version: int | None = None) -> int:
+    """The index in the flat tuple of layout `version` (default: the oldest) of the leaf that
+    `path` (a field of `st`, then of the struct it embeds, ...) names."""
+    at = 0
+    cur = st
+    v = st.layouts[0].version if version is None else version
+    for f in path:
+        lay = cur.layout_for(v) if cur.versioned else cur.newest
+        for g in lay.fields:
+            if g is f:
+                break
+            at += _field_items(g, lay.version)
+        t = f.type.target
+        if isinstance(t, Struct):
+            v = _nested_layout(t, lay.version)
+            cur = t
+    return at
+
+
+def _magic_leaves(st: Struct, version: int, base: int = 0, prefix: str = ""):
+    """(dotted path, field, first index, step, count) of every magic number of layout `version`."""
+    lay = st.layout_for(version) if st.versioned else st.newest
+    at = base
+    for f in lay.fields:
+        n = _field_items(f, lay.version)
+        t = f.type.target
+        if f.magic and f.value is not None:
+            yield prefix + f.name, f, at, 1, 1
+        elif isinstance(t, Struct):
+            inner = _nested_layout(t, lay.version)
+            if f.type.is_array:
+                each = _items(t, inner)
+                for path, g, i, _, _ in _magic_leaves(t, inner, 0, ""):
+                    yield f"{prefix}{f.name}[].{path}", g, at + i, each, f.type.count or 0
+            else:
+                yield from _magic_leaves(t, inner, at, f"{prefix}{f.name}.")
+        at += n
 
 
 def _has_fixed(st: Struct, seen: frozenset[str] = frozenset()) -> bool:
@@ -323,21 +894,107 @@ def _has_fixed(st: Struct, seen: frozenset[str] = frozenset()) -> bool:
     return False
 
 
+def _table(out: Lines, head: str, rows: list[tuple[str, list[str] | str]]) -> None:
+    """A module-level dict literal, one key a line (black keeps it so: a trailing comma)."""
+    if not rows:
+        out.add(head + "{}")
+        return
+    out.add(head + "{")
+    out.depth += 1
+    for key, value in rows:
+        if isinstance(value, str):
+            out.add(f"{_string(key)}: {value},")
+        elif value:
+            out.call(f"{_string(key)}: [", value, "],")
+        else:
+            out.add(f"{_string(key)}: [],")
+    out.depth -= 1
+    out.add("}")
+
+
+def codec_tables(schema: Schema, structs: list[dict], bitmaps: list[dict], enums: list[dict]) -> str:
+    """The tables of the codec module: fields, format codes, classes and layouts of every type."""
+    out = Lines()
+    out.add("# Per struct: (schema field name, Python attribute, kind, type name, is an array).")
+    if not structs:
+        out.add("STRUCT_FIELDS: dict[str, list[tuple[str, str, str, str, bool]]] = {}")
+    else:
+        out.add("STRUCT_FIELDS: dict[str, list[tuple[str, str, str, str, bool]]] = {")
+        out.depth += 1
+        for view in structs:
+            out.add(f"{_string(view['schema_name'])}: [")
+            out.depth += 1
+            for f in view["fields"]:
+                out.call("(", [_string(f.schema_name), _string(f.name), _string(f.kind), _string(f.type_name), str(f.is_array)], "),")
+            out.depth -= 1
+            out.add("],")
+        out.depth -= 1
+        out.add("}")
+    out.add("# Per bitmap: (schema field name, Python attribute).")
+    _table(out, "BITMAP_FIELDS: dict[str, list[tuple[str, str]]] = ", [(b["schema_name"], [f"({_string(f['schema_name'])}, {_string(f['name'])})" for f in b["fields"]]) for b in bitmaps])
+    out.add("# Per enum: its struct format code.")
+    _table(out, "ENUM_CODES: dict[str, str] = ", [(e["schema_name"], _string(e["code"])) for e in enums])
+    out.add("# Python class of every type.")
+    _table(out, "CLASSES: dict[str, Any] = ", [(t["schema_name"], f"m.{t['name']}") for t in enums + bitmaps + structs])
+    out.add("# The layouts of every struct (keys of SIZES).")
+    layouts = []
+    for s in structs:
+        versions = [str(lay.version) for lay in s["layouts"]]
+        layouts.append((s["schema_name"], f"({versions[0]},)" if len(versions) == 1 else f"({', '.join(versions)})"))
+    _table(out, "LAYOUTS: dict[str, tuple[int, ...]] = ", layouts)
+    return out.text()
+
+
+def test_tables(structs: list[dict]) -> str:
+    """The tables of the generated test: sizes, version fields and added fields of every struct."""
+    out = Lines()
+    out.add("# Size of every layout of every struct, as the layout engine computed it.")
+    rows = [(s["schema_name"], "{" + ", ".join(f"{lay.version}: {lay.size}" for lay in s["layouts"]) + "}") for s in structs]
+    _table(out, "SIZES: dict[str, dict[int, int]] = ", rows)
+    out.add("# Versioned structs: (offset of the version field, its format code, newest version known).")
+    rows = [(s["schema_name"], f'({s["version_offset"]}, {_string(s["version_code"])}, {s["newest_known"]})') for s in structs if s["versioned"]]
+    _table(out, "VERSION_FIELDS: dict[str, tuple[int, str, int]] = ", rows)
+    out.add("# Fields a struct itself adds after its first version: (struct, Python attribute).")
+    added = [f"({_string(s['schema_name'])}, {_string(f.name)})" for s in structs for f in s["fields"] if f.optional]
+    if added:
+        out.call("ADDED_FIELDS: list[tuple[str, str]] = [", added, "]")
+    else:
+        out.add("ADDED_FIELDS: list[tuple[str, str]] = []")
+    return out.text()
+
+
 def context(schema: Schema) -> dict:
     m = _Module(schema)
+    structs = [m.struct_view(s) for s in schema.structs]
+    bitmaps = [m.bitmap_view(b) for b in schema.bitmaps]
+    # the functions of structs built apart (collected while the structs above were viewed)
+    done: set[tuple[str, int]] = set()
+    builders: dict[str, list[str]] = {}
+    while m.builders - done:
+        for key in sorted(m.builders - done):
+            done.add(key)
+            builders.setdefault(key[0], []).append(m.builder_text(schema.type(key[0]), key[1]))  # type: ignore[arg-type]
+    for view in structs:
+        view["builders"] = builders.get(view["schema_name"], [])
+    enums = [m.enum_view(e) for e in schema.enums]
     return {
         "schema": schema,
         "banner": banner(schema).lines,
         "module_doc": docstring((schema.title + "\n\n" if schema.title else "") + schema.doc),
         "constants": [{"name": naming.ident(c, "python"), "value": _scalar_literal(c.value), "doc": c.doc, "type": c.type.name} for c in schema.constants],
-        "enums": [m.enum_view(e) for e in schema.enums],
-        "bitmaps": [m.bitmap_view(b) for b in schema.bitmaps],
-        "structs": [m.struct_view(s) for s in schema.structs],
+        "enums": enums,
+        "bitmaps": bitmaps,
+        "tables": codec_tables(schema, structs, bitmaps, enums),
+        "sizes": test_tables(structs),
+        "structs": structs,
         "docstring": docstring,
     }
 
 
 def _format(source: str) -> str:
+    """The source as black formats it: emitted formatted, so black runs only if a line is too long."""
+    if all(len(line) <= WIDTH for line in source.splitlines()):
+        return source
     return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
 
 

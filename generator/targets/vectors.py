@@ -1,10 +1,32 @@
-"""Test vectors: values chosen here, bytes encoded by the layout-driven reference codec.
+"""Test vectors: values chosen here, bytes encoded and answers given by the layout engine.
 
-File: vectors/<schema>.json
-  {"schema": NAME, "versions": [...], "vectors": [
-     {"type": T, "kind": "struct"|"enum"|"bitmap", "version": V|null, "case": C, "value": ..., "hex": "..."}]}
-`version` is the struct's layout version (null for enums and bitmaps); `value`
-follows the codec's value model (generator/codec.py).
+File: vectors/<schema>.txt, UTF-8, one vector a line; `#` starts a comment line:
+
+    TYPE LAYOUT HEX CASE ANSWER
+
+TYPE LAYOUT HEX is one line of the codec protocol (the codec entry points of every target read
+it: TYPE a schema type name, LAYOUT `auto` to dispatch on the version field or a layout number,
+HEX the input bytes in lower-case hex, `-` for none). CASE names the vector (no spaces: `zero`,
+`max`, `min`, `reserved`, `unknown`, `random-1`, `only-FIELD` for a bitmap, an enum value's
+name, `short`, `rest`, `magic-FIELD`). ANSWER, the rest of the line, is the JSON line every
+target's codec must print for the input, byte for byte: no spaces, keys in this order,
+
+    {"type":T,"layout":K,"value":V,"hex":H,"rest":R}    the bytes decode (K: the struct layout
+                                                        read, null for an enum or bitmap; V the
+                                                        value; H its re-encoding; R how many
+                                                        input bytes follow it)
+    {"type":T,"error":"short","needed":N,"given":G}     too few bytes for the layout
+    {"type":T,"error":"magic","field":F}                the magic number at dotted path F is wrong
+
+V follows the reference codec's value model (generator/codec.py): an integer for a scalar or
+enum; {field: bool | int, ..., "_reserved": int} for a bitmap; {field: value} with the fields of
+the layout, in schema order, for a struct; a list for an array (u8 arrays too).
+
+A type costs a bounded number of vectors, whatever its size: per struct layout zero, max, min
+(if a field is signed), reserved (if a field or bit is reserved), unknown (if an enum can hold an
+unnamed value) and random-1, a refusal one byte short and, if it has magic numbers, one per magic
+number; per bitmap zero, max, reserved, one per field and random-1; per enum one per named value,
+unknown and max; and per type one vector followed by a spare byte (`rest`).
 """
 
 from __future__ import annotations
@@ -16,8 +38,10 @@ from typing import Any
 
 from .. import codec
 from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct
+from ..render import banner
 
-RANDOM_CASES = 4
+RANDOM_CASES = 1
+SPARE = "a5"  # the byte after a `rest` vector's value
 
 
 def _rng(*parts: object) -> random.Random:
@@ -113,7 +137,7 @@ class _Maker:
 
 
 def _contains(st: Struct, pred, seen: set[str] | None = None) -> bool:
-    seen = seen or set()
+    seen = seen if seen is not None else set()
     if st.name in seen:
         return False
     seen.add(st.name)
@@ -124,7 +148,7 @@ def _contains(st: Struct, pred, seen: set[str] | None = None) -> bool:
     return False
 
 
-def _struct_cases(st: Struct) -> list[str]:
+def struct_cases(st: Struct) -> list[str]:
     cases = ["zero", "max"]
     if _contains(st, lambda f, t: isinstance(t, Scalar) and t.signed or isinstance(t, Enum) and t.type.signed):
         cases.append("min")
@@ -136,45 +160,125 @@ def _struct_cases(st: Struct) -> list[str]:
     return cases + [f"random-{i}" for i in range(1, RANDOM_CASES + 1)]
 
 
-def _vector(kind: str, t: Any, version: int | None, case: str, value: Any) -> dict[str, Any]:
-    data = codec.encode(t, value, version)
-    return {"type": t.name, "kind": kind, "version": version, "case": case, "value": value, "hex": data.hex()}
+def magic_fields(st: Struct, version: int, base: int = 0, prefix: str = "") -> list[tuple[str, Field, int]]:
+    """(dotted path, field, absolute offset) of every magic number of layout `version` of `st`,
+    in the order of the bytes; an element of an array of structs is `name[]` (one entry each)."""
+    out: list[tuple[str, Field, int]] = []
+    lay = st.layout_for(version)
+    for f in lay.fields:
+        t = f.type.target
+        if f.magic and f.value is not None:
+            out.append((prefix + f.name, f, base + f.offset))
+        elif isinstance(t, Struct):
+            inner = t.layout_for(lay.version).version if t.versioned else t.newest.version
+            step = f.size // (f.type.count or 1)
+            for i in range(f.type.count or 1):
+                name = f"{f.name}[]" if f.type.is_array else f.name
+                out += magic_fields(t, inner, base + f.offset + i * step, f"{prefix}{name}.")
+    return out
 
 
-def build(schema: Schema) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for e in schema.enums:
-        for v in e.values:
-            out.append(_vector("enum", e, None, v.name, v.value))
-        u = unknown_enum_value(e)
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def answer(t: Any, layout: int | None, value: Any, data: bytes, rest: int = 0) -> str:
+    """The codec's answer to bytes that decode: `data` is the value's encoding."""
+    return _json({"type": t.name, "layout": layout, "value": value, "hex": data.hex(), "rest": rest})
+
+
+def refusal(t: Any, data: bytes) -> str:
+    """The codec's answer to bytes of a struct that do not decode (`auto` dispatch), as the layout
+    engine decides it: too short for the layout the version field selects, then a wrong magic."""
+    if isinstance(t, Struct):
+        oldest = t.layouts[0]
+        if len(data) < oldest.size:
+            return _json({"type": t.name, "error": "short", "needed": oldest.size, "given": len(data)})
+        lay = t.layout_for(codec.read_version(t, data)) if t.versioned else t.newest
+        if len(data) < lay.size:
+            return _json({"type": t.name, "error": "short", "needed": lay.size, "given": len(data)})
+        for path, f, at in magic_fields(t, lay.version):
+            s = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
+            if int.from_bytes(data[at : at + s.size], "little", signed=s.signed) != f.value:
+                return _json({"type": t.name, "error": "magic", "field": path})
+        raise ValueError(f"{t.name}: these bytes decode")
+    size = t.type.size
+    return _json({"type": t.name, "error": "short", "needed": size, "given": len(data)})
+
+
+def _line(t: Any, data: bytes, case: str, text: str) -> str:
+    return f"{t.name} auto {data.hex() or '-'} {case} {text}"
+
+
+def _values(t: Any, layout: int | None, case: str, value: Any) -> list[str]:
+    data = codec.encode(t, value, layout)
+    return [_line(t, data, case, answer(t, layout, value, data))]
+
+
+def _corrupt(f: Field, data: bytes, at: int) -> bytes:
+    """`data` with the magic number of `f` at `at` changed in every bit."""
+    s = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
+    raw = int.from_bytes(data[at : at + s.size], "little") ^ ((1 << s.bits) - 1)
+    return data[:at] + raw.to_bytes(s.size, "little") + data[at + s.size :]
+
+
+def _type_lines(schema: Schema, t: Any) -> list[str]:
+    out: list[str] = []
+    first: tuple[int | None, Any, bytes] | None = None
+    if isinstance(t, Enum):
+        for v in t.values:
+            out += _values(t, None, v.name, v.value)
+        u = unknown_enum_value(t)
         if u is not None:
-            out.append(_vector("enum", e, None, "unknown", u))
-        out.append(_vector("enum", e, None, "max", e.type.max))
-    for b in schema.bitmaps:
-        for mode in ("zero", "max", "reserved"):
-            out.append(_vector("bitmap", b, None, mode, _Maker(mode, random.Random(0)).bitmap(b)))
-        for f in b.fields:
-            out.append(_vector("bitmap", b, None, f"only-{f.name}", codec.bitmap_value(b, f.mask)))
+            out += _values(t, None, "unknown", u)
+        out += _values(t, None, "max", t.type.max)
+        first = (None, t.values[0].value, codec.encode(t, t.values[0].value))
+    elif isinstance(t, Bitmap):
+        modes = ["zero", "max"] + (["reserved"] if t.reserved_mask else [])
+        for mode in modes:
+            out += _values(t, None, mode, _Maker(mode, random.Random(0)).bitmap(t))
+        for f in t.fields:
+            out += _values(t, None, f"only-{f.name}", codec.bitmap_value(t, f.mask))
         for i in range(1, RANDOM_CASES + 1):
-            out.append(_vector("bitmap", b, None, f"random-{i}", _Maker("random", _rng(schema.name, b.name, i)).bitmap(b)))
-    for st in schema.structs:
-        for lay in st.layouts:
-            for case in _struct_cases(st):
-                mode = case.split("-")[0]
-                maker = _Maker(mode, _rng(schema.name, st.name, lay.version, case))
-                out.append(_vector("struct", st, lay.version, case, maker.struct(st, lay.version)))
+            out += _values(t, None, f"random-{i}", _Maker("random", _rng(schema.name, t.name, i)).bitmap(t))
+        zero = codec.bitmap_value(t, 0)
+        first = (None, zero, codec.encode(t, zero))
+    else:
+        for lay in t.layouts:
+            zero: bytes = b""
+            for case in struct_cases(t):
+                value = _Maker(case.split("-")[0], _rng(schema.name, t.name, lay.version, case)).struct(t, lay.version)
+                data = codec.encode(t, value, lay.version)
+                out.append(_line(t, data, case, answer(t, lay.version, value, data)))
+                if case == "zero":
+                    zero = data
+                    first = (lay.version, value, data)
+            out.append(_line(t, zero[:-1], "short", refusal(t, zero[:-1])))
+            seen: set[str] = set()
+            for path, f, at in magic_fields(t, lay.version):
+                if path in seen:
+                    continue
+                seen.add(path)
+                bad = _corrupt(f, zero, at)
+                out.append(_line(t, bad, f"magic-{path}", refusal(t, bad)))
+    assert first is not None
+    layout, value, data = first
+    out.append(_line(t, data + bytes.fromhex(SPARE), "rest", answer(t, layout, value, data, 1)))
+    return out
+
+
+def lines(schema: Schema) -> list[str]:
+    """Every vector of the schema, in the order of its types (enums, bitmaps, structs)."""
+    out: list[str] = []
+    for t in schema.types:
+        out += _type_lines(schema, t)
     return out
 
 
 def render(schema: Schema) -> dict[str, str]:
-    vectors = build(schema)
-    lines = [
-        "{",
-        f'  "schema": {json.dumps(schema.name)},',
-        f'  "generated_from": {json.dumps(schema.file)},',
-        f'  "versions": {json.dumps(schema.versions)},',
-        '  "vectors": [',
+    head = [f"# {line}" for line in banner(schema).lines]
+    head += [
+        f"# Test vectors of schema {schema.name} (versions {', '.join(map(str, schema.versions))}): TYPE LAYOUT HEX CASE ANSWER,",
+        "# where ANSWER is what every target's codec prints for the line TYPE LAYOUT HEX (format: generator/targets/vectors.py).",
     ]
-    lines += [f"    {json.dumps(v, sort_keys=False)}{',' if i < len(vectors) - 1 else ''}" for i, v in enumerate(vectors)]
-    lines += ["  ]", "}"]
-    return {f"vectors/{schema.name}.json": "\n".join(lines) + "\n"}
+    return {f"vectors/{schema.name}.txt": "\n".join(head + lines(schema)) + "\n"}
