@@ -24,7 +24,7 @@ from typing import Any
 
 from wiregen import codec
 from wiregen.model import Bitmap, Enum, Schema, Struct
-from wiregen.targets.vectors import _Maker
+from wiregen.targets.vectors import _Maker, magic_fields, wrong_magic
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,20 @@ def raw_cases(schema: Schema, rng: random.Random, per_type: int) -> list[Case]:
                     known = [lay.version for lay in t.layouts]
                     v = rng.choice(known + [0, known[-1] + 1, scalar.max, rng.randint(max(scalar.min, 0), scalar.max)])
                     data[t.version_offset : end] = v.to_bytes(scalar.size, "little", signed=scalar.signed)
+            _set_magic(t, data, rng)
             cases.append(Case(t.name, "auto", bytes(data)))
     return cases
+
+
+def _set_magic(t: Any, data: bytearray, rng: random.Random) -> None:
+    """Mostly, the magic numbers of struct `t` written where `data` has room for them (random
+    bytes would almost never hold them, and refusing them is all a target would show)."""
+    if not isinstance(t, Struct) or rng.random() < 0.2:
+        return
+    for _, f, at in magic_fields(t, t.newest.version):
+        s = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
+        if at + s.size <= len(data) and rng.random() < 0.95:
+            data[at : at + s.size] = f.value.to_bytes(s.size, "little", signed=s.signed)
 
 
 def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[Case]:
@@ -176,7 +188,9 @@ def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[
         for lay in t.layouts:
             for _ in range(per_layout):
                 n = rng.choice((0, lay.size - 1, lay.size, lay.size, lay.size + rng.randint(1, 16), rng.randint(0, lay.size)))
-                cases.append(Case(t.name, str(lay.version), rng.randbytes(n)))
+                data = bytearray(rng.randbytes(n))
+                _set_magic(t, data, rng)
+                cases.append(Case(t.name, str(lay.version), bytes(data)))
     return cases
 
 
@@ -327,6 +341,11 @@ def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> R
     first = answers[targets[0].name]
     for case, ans in zip(cases, first):
         t = schema.type(case.type)
+        if isinstance(t, Struct) and ans.get("error") != "short":
+            layout = t.layout_for(codec.read_version(t, case.data)).version if t.versioned else t.newest.version
+            wrong = wrong_magic(t, layout, case.data)
+            if wrong != ans.get("field"):
+                report.mismatches.append(f"{case.type}: the layout engine finds magic number {wrong} wrong, the targets answer {ans} for {case.line}")
         if not isinstance(t, Struct) or "error" in ans or not t.versioned:
             continue
         expected = t.layout_for(codec.read_version(t, case.data)).version
@@ -345,6 +364,10 @@ def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case])
         size = t.size_in(layout)
         if len(case.data) < size:
             expected.append({"type": t.name, "error": "short", "needed": size, "given": len(case.data)})
+            continue
+        wrong = wrong_magic(t, layout, case.data)
+        if wrong is not None:
+            expected.append({"type": t.name, "error": "magic", "field": wrong})
             continue
         value = codec._get_struct(case.data, 0, t, layout)
         hex_ = codec.encode(t, value, layout).hex()

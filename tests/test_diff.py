@@ -619,6 +619,7 @@ def test_reserved_flag_dropped_on_a_versioned_struct():
         f["name"] = "flags"
 
     assert rows(features(), edited(meaning, features)) == expect(
+        ("Framed", "reserved-given-meaning", "body.inner.flags takes reserved bytes in v2, v3"),
         ("Inner", "reserved-given-meaning", "flags takes reserved bytes in v2, v3"),
         ("Outer", "reserved-given-meaning", "inner.flags takes reserved bytes in v2, v3"),
     )

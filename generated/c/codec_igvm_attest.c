@@ -8,14 +8,16 @@
  *
  * Reads `TYPE VERSION HEX` lines on stdin and prints one JSON line per input line:
  *   {"type":T,"layout":K,"value":V,"hex":H,"rest":R}
- * or a refusal, {"type":T,"error":"short","needed":N,"given":G} or {"type":T,"error":"bad-input"}.
+ * or a refusal: {"type":T,"error":"short","needed":N,"given":G}, {"type":T,"error":"magic","field":F}
+ * (the header's check_magic function names a wrong magic number) or {"type":T,"error":"bad-input"}.
  * VERSION is `auto` (the header's own dispatch: its *_size_for_version function applied to the
  * version field, read through the oldest layout's struct) or the layout to decode as; HEX is `-`
  * for no bytes. A value is the prefix of the bytes copied into the layout's struct and printed
  * field by field through it (bitmaps through their getters), so the offsets the compiler gave
  * each member are what is tested. Its re-encoding is a fresh struct, filled with a pattern, whose
  * fields are assigned one by one from the decoded ones (bitmaps through their setters, starting
- * from the reserved bits). Valid C11 and C++17.
+ * from the reserved bits). Valid C11 and C++17. The generated test (test_igvm_attest.c) includes
+ * this file with IGVM_ATTEST_CODEC_NO_MAIN defined and compares each answer with its vector's.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,16 +30,53 @@
  * shows in the bytes it prints. */
 static const int fill_pattern = 0xA5;
 
-/* ---- Output ---- */
+/* ---- Output: each answer is written into one buffer, then printed (or compared) whole ---- */
+
+static void fail(const char *what);
+
+/* The answer being written: one JSON line, without its newline. */
+static char *answer_text;
+static size_t answer_len;
+static size_t answer_cap;
+
+static void put(const char *text, size_t size)
+{
+    if (answer_len + size > answer_cap) {
+        size_t n = answer_cap ? answer_cap : 256;
+        while (n < answer_len + size) {
+            n *= 2;
+        }
+        char *p = (char *)realloc(answer_text, n);
+        if (p == NULL) {
+            fail("out of memory");
+        }
+        answer_text = p;
+        answer_cap = n;
+    }
+    memcpy(answer_text + answer_len, text, size);
+    answer_len += size;
+}
+
+static void put_str(const char *text)
+{
+    put(text, strlen(text));
+}
+
+static void put_char(char c)
+{
+    put(&c, 1);
+}
 
 static void print_u(uint64_t value)
 {
-    printf("%" PRIu64, value);
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRIu64, value);
+    put_str(digits);
 }
 
 static void print_bool(int value)
 {
-    fputs(value ? "true" : "false", stdout);
+    put_str(value ? "true" : "false");
 }
 
 static void print_hex(const void *bytes, size_t size)
@@ -45,52 +84,77 @@ static void print_hex(const void *bytes, size_t size)
     static const char digits[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)bytes;
     for (size_t i = 0; i < size; i++) {
-        putchar(digits[p[i] >> 4]);
-        putchar(digits[p[i] & 0xF]);
+        put_char(digits[p[i] >> 4]);
+        put_char(digits[p[i] & 0xF]);
     }
 }
 
 /* A JSON string of arbitrary input text (a TYPE the codec does not know). */
 static void print_string(const char *text)
 {
-    putchar('"');
+    static const char digits[] = "0123456789abcdef";
+    put_char('"');
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (*p == '"' || *p == '\\') {
-            putchar('\\');
-            putchar(*p);
+            put_char('\\');
+            put_char((char)*p);
         } else if (*p < 0x20 || *p == 0x7F) {
-            printf("\\u%04x", *p);
+            put_str("\\u00");
+            put_char(digits[*p >> 4]);
+            put_char(digits[*p & 0xF]);
         } else {
-            putchar(*p);
+            put_char((char)*p);
         }
     }
-    putchar('"');
+    put_char('"');
 }
 
 /* The start of an answer, up to the value. `layout` is NULL for enums and bitmaps. */
 static void print_head(const char *type, const char *layout)
 {
-    printf("{\"type\":\"%s\",\"layout\":%s,\"value\":", type, layout ? layout : "null");
+    put_str("{\"type\":\"");
+    put_str(type);
+    put_str("\",\"layout\":");
+    put_str(layout ? layout : "null");
+    put_str(",\"value\":");
 }
 
 /* The end of an answer: the re-encoded bytes and how many input bytes were not read. */
 static void print_tail(const void *bytes, size_t size, size_t rest)
 {
-    fputs(",\"hex\":\"", stdout);
+    put_str(",\"hex\":\"");
     print_hex(bytes, size);
-    printf("\",\"rest\":%zu}\n", rest);
+    put_str("\",\"rest\":");
+    print_u(rest);
+    put_char('}');
 }
 
 static void print_short(const char *type, size_t needed, size_t given)
 {
-    printf("{\"type\":\"%s\",\"error\":\"short\",\"needed\":%zu,\"given\":%zu}\n", type, needed, given);
+    put_str("{\"type\":\"");
+    put_str(type);
+    put_str("\",\"error\":\"short\",\"needed\":");
+    print_u(needed);
+    put_str(",\"given\":");
+    print_u(given);
+    put_char('}');
+}
+
+/* The refusal of bytes whose magic number at `field` (a dotted path) is wrong. */
+static void print_magic(const char *type, const char *field)
+{
+    put_str("{\"type\":\"");
+    put_str(type);
+    put_str("\",\"error\":\"magic\",\"field\":\"");
+    put_str(field);
+    put_str("\"}");
 }
 
 static void print_bad_input(const char *type)
 {
-    fputs("{\"type\":", stdout);
+    put_str("{\"type\":");
     print_string(type);
-    fputs(",\"error\":\"bad-input\"}\n", stdout);
+    put_str(",\"error\":\"bad-input\"}");
 }
 
 static void fail(const char *what)
@@ -103,19 +167,19 @@ static void fail(const char *what)
 
 static void print_IgvmCapabilityBitMap(IgvmCapabilityBitMap bits)
 {
-    fputs("{\"error_code\":", stdout);
+    put_str("{\"error_code\":");
     print_bool(igvm_capability_bit_map_get_error_code(bits));
-    fputs(",\"retry\":", stdout);
+    put_str(",\"retry\":");
     print_bool(igvm_capability_bit_map_get_retry(bits));
-    fputs(",\"skip_hw_unsealing\":", stdout);
+    put_str(",\"skip_hw_unsealing\":");
     print_bool(igvm_capability_bit_map_get_skip_hw_unsealing(bits));
-    fputs(",\"use_rsa_aes_key_wrap_384\":", stdout);
+    put_str(",\"use_rsa_aes_key_wrap_384\":");
     print_bool(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(bits));
-    fputs(",\"corim_endorsement\":", stdout);
+    put_str(",\"corim_endorsement\":");
     print_bool(igvm_capability_bit_map_get_corim_endorsement(bits));
-    fputs(",\"_reserved\":", stdout);
+    put_str(",\"_reserved\":");
     print_u(bits & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmCapabilityBitMap rebuild_IgvmCapabilityBitMap(IgvmCapabilityBitMap in)
@@ -131,17 +195,17 @@ static IgvmCapabilityBitMap rebuild_IgvmCapabilityBitMap(IgvmCapabilityBitMap in
 
 static void print_IgvmSignal(IgvmSignal bits)
 {
-    fputs("{\"retry\":", stdout);
+    put_str("{\"retry\":");
     print_bool(igvm_signal_get_retry(bits));
-    fputs(",\"skip_hw_unsealing\":", stdout);
+    put_str(",\"skip_hw_unsealing\":");
     print_bool(igvm_signal_get_skip_hw_unsealing(bits));
-    fputs(",\"rsa_aes_key_wrap_384_used\":", stdout);
+    put_str(",\"rsa_aes_key_wrap_384_used\":");
     print_bool(igvm_signal_get_rsa_aes_key_wrap_384_used(bits));
-    fputs(",\"corim_endorsement_requested\":", stdout);
+    put_str(",\"corim_endorsement_requested\":");
     print_bool(igvm_signal_get_corim_endorsement_requested(bits));
-    fputs(",\"_reserved\":", stdout);
+    put_str(",\"_reserved\":");
     print_u(bits & IGVM_SIGNAL_RESERVED_MASK);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmSignal rebuild_IgvmSignal(IgvmSignal in)
@@ -158,25 +222,25 @@ static IgvmSignal rebuild_IgvmSignal(IgvmSignal in)
 
 static void print_IgvmAttestRequestHeader(IgvmAttestRequestHeader v)
 {
-    fputs("{\"signature\":", stdout);
+    put_str("{\"signature\":");
     print_u(v.signature);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"report_size\":", stdout);
+    put_str(",\"report_size\":");
     print_u(v.report_size);
-    fputs(",\"request_type\":", stdout);
+    put_str(",\"request_type\":");
     print_u(v.request_type);
-    fputs(",\"status\":", stdout);
+    put_str(",\"status\":");
     print_u(v.status);
-    fputs(",\"reserved\":[", stdout);
+    put_str(",\"reserved\":[");
     for (size_t i = 0; i < 3; i++) {
         if (i > 0) {
-            putchar(',');
+            put_char(',');
         }
         print_u(v.reserved[i]);
     }
-    putchar(']');
-    putchar('}');
+    put_char(']');
+    put_char('}');
 }
 
 static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequestHeader in)
@@ -196,17 +260,17 @@ static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequest
 
 static void print_IgvmAttestRequestData_V1(IgvmAttestRequestData_V1 v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"report_type\":", stdout);
+    put_str(",\"report_type\":");
     print_u(v.report_type);
-    fputs(",\"report_data_hash_type\":", stdout);
+    put_str(",\"report_data_hash_type\":");
     print_u(v.report_data_hash_type);
-    fputs(",\"variable_data_size\":", stdout);
+    put_str(",\"variable_data_size\":");
     print_u(v.variable_data_size);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestRequestData_V1 rebuild_IgvmAttestRequestData_V1(IgvmAttestRequestData_V1 in)
@@ -223,19 +287,19 @@ static IgvmAttestRequestData_V1 rebuild_IgvmAttestRequestData_V1(IgvmAttestReque
 
 static void print_IgvmAttestRequestData(IgvmAttestRequestData v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"report_type\":", stdout);
+    put_str(",\"report_type\":");
     print_u(v.report_type);
-    fputs(",\"report_data_hash_type\":", stdout);
+    put_str(",\"report_data_hash_type\":");
     print_u(v.report_data_hash_type);
-    fputs(",\"variable_data_size\":", stdout);
+    put_str(",\"variable_data_size\":");
     print_u(v.variable_data_size);
-    fputs(",\"capability_bitmap\":", stdout);
+    put_str(",\"capability_bitmap\":");
     print_IgvmCapabilityBitMap(v.capability_bitmap);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestRequestData rebuild_IgvmAttestRequestData(IgvmAttestRequestData in)
@@ -253,19 +317,19 @@ static IgvmAttestRequestData rebuild_IgvmAttestRequestData(IgvmAttestRequestData
 
 static void print_IgvmAttestRequestBase_V1(IgvmAttestRequestBase_V1 v)
 {
-    fputs("{\"header\":", stdout);
+    put_str("{\"header\":");
     print_IgvmAttestRequestHeader(v.header);
-    fputs(",\"attestation_report\":[", stdout);
+    put_str(",\"attestation_report\":[");
     for (size_t i = 0; i < 1184; i++) {
         if (i > 0) {
-            putchar(',');
+            put_char(',');
         }
         print_u(v.attestation_report[i]);
     }
-    putchar(']');
-    fputs(",\"request_data\":", stdout);
+    put_char(']');
+    put_str(",\"request_data\":");
     print_IgvmAttestRequestData_V1(v.request_data);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestRequestBase_V1 rebuild_IgvmAttestRequestBase_V1(IgvmAttestRequestBase_V1 in)
@@ -282,19 +346,19 @@ static IgvmAttestRequestBase_V1 rebuild_IgvmAttestRequestBase_V1(IgvmAttestReque
 
 static void print_IgvmAttestRequestBase(IgvmAttestRequestBase v)
 {
-    fputs("{\"header\":", stdout);
+    put_str("{\"header\":");
     print_IgvmAttestRequestHeader(v.header);
-    fputs(",\"attestation_report\":[", stdout);
+    put_str(",\"attestation_report\":[");
     for (size_t i = 0; i < 1184; i++) {
         if (i > 0) {
-            putchar(',');
+            put_char(',');
         }
         print_u(v.attestation_report[i]);
     }
-    putchar(']');
-    fputs(",\"request_data\":", stdout);
+    put_char(']');
+    put_str(",\"request_data\":");
     print_IgvmAttestRequestData(v.request_data);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase in)
@@ -311,21 +375,21 @@ static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase
 
 static void print_IgvmErrorInfo(IgvmErrorInfo v)
 {
-    fputs("{\"error_code\":", stdout);
+    put_str("{\"error_code\":");
     print_u(v.error_code);
-    fputs(",\"http_status_code\":", stdout);
+    put_str(",\"http_status_code\":");
     print_u(v.http_status_code);
-    fputs(",\"igvm_signal\":", stdout);
+    put_str(",\"igvm_signal\":");
     print_IgvmSignal(v.igvm_signal);
-    fputs(",\"reserved\":[", stdout);
+    put_str(",\"reserved\":[");
     for (size_t i = 0; i < 3; i++) {
         if (i > 0) {
-            putchar(',');
+            put_char(',');
         }
         print_u(v.reserved[i]);
     }
-    putchar(']');
-    putchar('}');
+    put_char(']');
+    put_char('}');
 }
 
 static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
@@ -343,11 +407,11 @@ static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
 
 static void print_IgvmAttestKeyReleaseResponseHeader_V1(IgvmAttestKeyReleaseResponseHeader_V1 v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestKeyReleaseResponseHeader_V1 rebuild_IgvmAttestKeyReleaseResponseHeader_V1(IgvmAttestKeyReleaseResponseHeader_V1 in)
@@ -361,13 +425,13 @@ static IgvmAttestKeyReleaseResponseHeader_V1 rebuild_IgvmAttestKeyReleaseRespons
 
 static void print_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"error_info\":", stdout);
+    put_str(",\"error_info\":");
     print_IgvmErrorInfo(v.error_info);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestKeyReleaseResponseHeader rebuild_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader in)
@@ -382,11 +446,11 @@ static IgvmAttestKeyReleaseResponseHeader rebuild_IgvmAttestKeyReleaseResponseHe
 
 static void print_IgvmAttestWrappedKeyResponseHeader_V1(IgvmAttestWrappedKeyResponseHeader_V1 v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestWrappedKeyResponseHeader_V1 rebuild_IgvmAttestWrappedKeyResponseHeader_V1(IgvmAttestWrappedKeyResponseHeader_V1 in)
@@ -400,13 +464,13 @@ static IgvmAttestWrappedKeyResponseHeader_V1 rebuild_IgvmAttestWrappedKeyRespons
 
 static void print_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"error_info\":", stdout);
+    put_str(",\"error_info\":");
     print_IgvmErrorInfo(v.error_info);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestWrappedKeyResponseHeader rebuild_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader in)
@@ -421,11 +485,11 @@ static IgvmAttestWrappedKeyResponseHeader rebuild_IgvmAttestWrappedKeyResponseHe
 
 static void print_IgvmAttestAkCertResponseHeader_V1(IgvmAttestAkCertResponseHeader_V1 v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestAkCertResponseHeader_V1 rebuild_IgvmAttestAkCertResponseHeader_V1(IgvmAttestAkCertResponseHeader_V1 in)
@@ -439,13 +503,13 @@ static IgvmAttestAkCertResponseHeader_V1 rebuild_IgvmAttestAkCertResponseHeader_
 
 static void print_IgvmAttestAkCertResponseHeader(IgvmAttestAkCertResponseHeader v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"error_info\":", stdout);
+    put_str(",\"error_info\":");
     print_IgvmErrorInfo(v.error_info);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestAkCertResponseHeader rebuild_IgvmAttestAkCertResponseHeader(IgvmAttestAkCertResponseHeader in)
@@ -574,6 +638,11 @@ static void answer_IgvmAttestRequestHeader(const char *version, const unsigned c
         return;
     }
     memcpy(&v, data, sizeof v);
+    const char *wrong = igvm_attest_request_header_check_magic(&v);
+    if (wrong != NULL) {
+        print_magic("IgvmAttestRequestHeader", wrong);
+        return;
+    }
     print_head("IgvmAttestRequestHeader", "1");
     print_IgvmAttestRequestHeader(v);
     const IgvmAttestRequestHeader out = rebuild_IgvmAttestRequestHeader(v);
@@ -647,6 +716,11 @@ static void answer_IgvmAttestRequestBase_V1(const unsigned char *data, size_t si
         return;
     }
     memcpy(&v, data, sizeof v);
+    const char *wrong = igvm_attest_request_base_v1_check_magic(&v);
+    if (wrong != NULL) {
+        print_magic("IgvmAttestRequestBase", wrong);
+        return;
+    }
     print_head("IgvmAttestRequestBase", "1");
     print_IgvmAttestRequestBase_V1(v);
     const IgvmAttestRequestBase_V1 out = rebuild_IgvmAttestRequestBase_V1(v);
@@ -661,6 +735,11 @@ static void answer_IgvmAttestRequestBase(const unsigned char *data, size_t size)
         return;
     }
     memcpy(&v, data, sizeof v);
+    const char *wrong = igvm_attest_request_base_check_magic(&v);
+    if (wrong != NULL) {
+        print_magic("IgvmAttestRequestBase", wrong);
+        return;
+    }
     print_head("IgvmAttestRequestBase", "2");
     print_IgvmAttestRequestBase(v);
     const IgvmAttestRequestBase out = rebuild_IgvmAttestRequestBase(v);
@@ -1011,19 +1090,10 @@ static int parse_hex(const char *text, unsigned char **data, size_t *cap, size_t
     return 1;
 }
 
-static void handle(char *line, unsigned char **data, size_t *cap)
+/* Answers TYPE VERSION HEX into the answer buffer; *data is the buffer HEX is read into. */
+static void answer(const char *type, const char *version, const char *hex, unsigned char **data, size_t *cap)
 {
-    char *cursor = line;
-    char *type = next_token(&cursor);
-    if (type == NULL) {
-        return; /* a blank line has no answer */
-    }
-    char *version = next_token(&cursor);
-    char *hex = version ? next_token(&cursor) : NULL;
-    if (hex == NULL || next_token(&cursor) != NULL) {
-        print_bad_input(type);
-        return;
-    }
+    answer_len = 0;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (strcmp(type, types[i].name) == 0) {
             size_t size;
@@ -1038,6 +1108,26 @@ static void handle(char *line, unsigned char **data, size_t *cap)
     print_bad_input(type);
 }
 
+#ifndef IGVM_ATTEST_CODEC_NO_MAIN
+/* Answers one `TYPE VERSION HEX` line into the answer buffer; 0 for a blank line (no answer). */
+static int handle(char *line, unsigned char **data, size_t *cap)
+{
+    char *cursor = line;
+    char *type = next_token(&cursor);
+    if (type == NULL) {
+        return 0;
+    }
+    char *version = next_token(&cursor);
+    char *hex = version ? next_token(&cursor) : NULL;
+    if (hex == NULL || next_token(&cursor) != NULL) {
+        answer_len = 0;
+        print_bad_input(type);
+        return 1;
+    }
+    answer(type, version, hex, data, cap);
+    return 1;
+}
+
 int main(void)
 {
     char *line = NULL;
@@ -1045,12 +1135,17 @@ int main(void)
     unsigned char *data = NULL;
     size_t data_cap = 0;
     while (read_line(&line, &line_cap)) {
-        handle(line, &data, &data_cap);
+        if (handle(line, &data, &data_cap)) {
+            put_char('\n');
+            fwrite(answer_text, 1, answer_len, stdout);
+        }
     }
     free(line);
     free(data);
+    free(answer_text);
     if (fflush(stdout) != 0 || ferror(stdout) || ferror(stdin)) {
         fail("input or output error");
     }
     return 0;
 }
+#endif

@@ -415,9 +415,12 @@ static inline IgvmSignal igvm_signal_set_corim_endorsement_requested(IgvmSignal 
  * `ATTESTATION_VERSION` and selects nothing.
  */
 typedef struct IgvmAttestRequestHeader {
-    /** Always `ATTESTATION_SIGNATURE` ('HCLA'). */
+    /** Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value. */
     uint32_t signature;
-    /** Always `ATTESTATION_VERSION` (2), whatever the request-data version. */
+    /**
+     * Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a reader tolerates
+     * another value.
+     */
     uint32_t version;
     /**
      * Length of the whole request blob: this header, the report, the request data, the capability
@@ -431,6 +434,20 @@ typedef struct IgvmAttestRequestHeader {
     /** Reserved; zero. */
     uint32_t reserved[3];
 } IgvmAttestRequestHeader;
+
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`signature`), as a dotted path; NULL if every one does. A reader refuses a message for which
+ * this is not NULL.
+ */
+static inline const char *igvm_attest_request_header_check_magic(const IgvmAttestRequestHeader *value)
+{
+    if (value->signature != ATTESTATION_SIGNATURE) {
+        return "signature";
+    }
+    return NULL;
+}
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestHeader) == 4);
@@ -496,6 +513,7 @@ static inline size_t igvm_attest_request_data_size_for_version(IgvmAttestRequest
     return IGVM_ATTEST_REQUEST_DATA_SIZE_V1;
 }
 
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestData) == 24);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestData) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, data_size) == 0);
@@ -557,6 +575,33 @@ static inline size_t igvm_attest_request_base_size_for_version(IgvmAttestRequest
     return IGVM_ATTEST_REQUEST_BASE_SIZE_V1;
 }
 
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`header.signature`), as a dotted path; NULL if every one does. A reader refuses a message for
+ * which this is not NULL.
+ */
+static inline const char *igvm_attest_request_base_check_magic(const IgvmAttestRequestBase *value)
+{
+    if (value->header.signature != ATTESTATION_SIGNATURE) {
+        return "header.signature";
+    }
+    return NULL;
+}
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`header.signature`), as a dotted path; NULL if every one does. A reader refuses a message for
+ * which this is not NULL.
+ */
+static inline const char *igvm_attest_request_base_v1_check_magic(const IgvmAttestRequestBase_V1 *value)
+{
+    if (value->header.signature != ATTESTATION_SIGNATURE) {
+        return "header.signature";
+    }
+    return NULL;
+}
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestBase) == 1240);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestBase) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase, header) == 0);
@@ -579,6 +624,7 @@ typedef struct IgvmErrorInfo {
     /** Reserved; zero. */
     uint32_t reserved[3];
 } IgvmErrorInfo;
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmErrorInfo) == 24);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmErrorInfo) == 4);
@@ -622,6 +668,7 @@ static inline size_t igvm_attest_key_release_response_header_size_for_version(Ig
     }
     return IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V1;
 }
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestKeyReleaseResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestKeyReleaseResponseHeader) == 4);
@@ -669,6 +716,7 @@ static inline size_t igvm_attest_wrapped_key_response_header_size_for_version(Ig
     return IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V1;
 }
 
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestWrappedKeyResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestWrappedKeyResponseHeader) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestWrappedKeyResponseHeader, data_size) == 0);
@@ -714,6 +762,7 @@ static inline size_t igvm_attest_ak_cert_response_header_size_for_version(IgvmAt
     }
     return IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V1;
 }
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestAkCertResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestAkCertResponseHeader) == 4);

@@ -178,6 +178,15 @@ def magic_fields(st: Struct, version: int, base: int = 0, prefix: str = "") -> l
     return out
 
 
+def wrong_magic(st: Struct, version: int, data: bytes) -> str | None:
+    """The path of the first magic number of layout `version` of `st` that `data` gets wrong."""
+    for path, f, at in magic_fields(st, version):
+        s = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
+        if int.from_bytes(data[at : at + s.size], "little", signed=s.signed) != f.value:
+            return path
+    return None
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -197,10 +206,9 @@ def refusal(t: Any, data: bytes) -> str:
         lay = t.layout_for(codec.read_version(t, data)) if t.versioned else t.newest
         if len(data) < lay.size:
             return _json({"type": t.name, "error": "short", "needed": lay.size, "given": len(data)})
-        for path, f, at in magic_fields(t, lay.version):
-            s = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
-            if int.from_bytes(data[at : at + s.size], "little", signed=s.signed) != f.value:
-                return _json({"type": t.name, "error": "magic", "field": path})
+        wrong = wrong_magic(t, lay.version, data)
+        if wrong is not None:
+            return _json({"type": t.name, "error": "magic", "field": wrong})
         raise ValueError(f"{t.name}: these bytes decode")
     size = t.type.size
     return _json({"type": t.name, "error": "short", "needed": size, "given": len(data)})
