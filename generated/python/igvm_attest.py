@@ -715,25 +715,33 @@ class IgvmAttestRequestHeader(_Value):
 
         A wrong magic number is refused; with strict=True, every field with a fixed value
         must hold it."""
-        n = len(data)
-        if n == 32:
-            v = _IgvmAttestRequestHeader.unpack(data)
-            if v[0] != 0x414C4348:
+        if len(data) == 32:
+            (
+                signature,
+                version,
+                report_size,
+                request_type,
+                status,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestRequestHeader.unpack(data)
+            if signature != 0x414C4348:
                 raise _wrong(
                     "IgvmAttestRequestHeader",
                     32,
                     "signature",
                     "ATTESTATION_SIGNATURE (0x414C4348)",
-                    v[0],
-                    n,
+                    signature,
+                    len(data),
                 )
             o = _new(cls)
-            o.signature = v[0]
-            o.version = v[1]
-            o.report_size = v[2]
-            o.request_type = _IgvmAttestRequestType_of[v[3]]
-            o.status = v[4]
-            o.reserved = [v[5], v[6], v[7]]
+            o.signature = signature
+            o.version = version
+            o.report_size = report_size
+            o.request_type = _IgvmAttestRequestType_of[request_type]
+            o.status = status
+            o.reserved = [reserved_0, reserved_1, reserved_2]
             if strict:
                 o.verify()
             return o
@@ -747,25 +755,33 @@ class IgvmAttestRequestHeader(_Value):
         strict: bool = False,
     ) -> tuple[IgvmAttestRequestHeader, bytes]:
         """Decode a message at the start of `data`; returns it and the bytes after it."""
-        n = len(data)
-        if n >= 32:
-            v = _IgvmAttestRequestHeader.unpack_from(data)
-            if v[0] != 0x414C4348:
+        if len(data) >= 32:
+            (
+                signature,
+                version,
+                report_size,
+                request_type,
+                status,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestRequestHeader.unpack_from(data)
+            if signature != 0x414C4348:
                 raise _wrong(
                     "IgvmAttestRequestHeader",
                     32,
                     "signature",
                     "ATTESTATION_SIGNATURE (0x414C4348)",
-                    v[0],
-                    n,
+                    signature,
+                    len(data),
                 )
             o = _new(cls)
-            o.signature = v[0]
-            o.version = v[1]
-            o.report_size = v[2]
-            o.request_type = _IgvmAttestRequestType_of[v[3]]
-            o.status = v[4]
-            o.reserved = [v[5], v[6], v[7]]
+            o.signature = signature
+            o.version = version
+            o.report_size = report_size
+            o.request_type = _IgvmAttestRequestType_of[request_type]
+            o.status = status
+            o.reserved = [reserved_0, reserved_1, reserved_2]
             if strict:
                 o.verify()
             return o, data[32:]
@@ -775,10 +791,6 @@ class IgvmAttestRequestHeader(_Value):
         """Encode."""
         try:
             reserved = self.reserved
-            if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                )
             return _IgvmAttestRequestHeader.pack(
                 self.signature,
                 self.version,
@@ -788,6 +800,10 @@ class IgvmAttestRequestHeader(_Value):
                 *reserved,
             )
         except struct.error as e:
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                ) from None
             raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
 
     def verify(self) -> None:
@@ -895,35 +911,49 @@ class IgvmAttestRequestData(_Value):
         must hold it."""
         n = len(data)
         if n == 24:
-            v = _IgvmAttestRequestData_V2.unpack(data)
-            if v[1] >= 2:
+            (
+                data_size,
+                version,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+                capability_bitmap,
+            ) = _IgvmAttestRequestData_V2.unpack(data)
+            if version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestRequestVersion_of[v[1]]
-                o.report_type = _IgvmAttestReportType_of[v[2]]
-                o.report_data_hash_type = _IgvmAttestHashType_of[v[3]]
-                o.variable_data_size = v[4]
-                bits = v[5]
-                capability_bitmap = _new(IgvmCapabilityBitMap)
-                capability_bitmap.error_code = bits & 0x1 != 0
-                capability_bitmap.retry = bits & 0x2 != 0
-                capability_bitmap.skip_hw_unsealing = bits & 0x4 != 0
-                capability_bitmap.use_rsa_aes_key_wrap_384 = bits & 0x8 != 0
-                capability_bitmap.corim_endorsement = bits & 0x10 != 0
-                capability_bitmap.reserved_bits = bits & 0xFFFFFFE0
-                o.capability_bitmap = capability_bitmap
+                o.data_size = data_size
+                o.version = _IgvmAttestRequestVersion_of[version]
+                o.report_type = _IgvmAttestReportType_of[report_type]
+                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
+                o.variable_data_size = variable_data_size
+                capability_bitmap2 = _new(IgvmCapabilityBitMap)
+                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
+                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
+                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
+                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
+                    capability_bitmap & 0x8 != 0
+                )
+                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
+                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
+                o.capability_bitmap = capability_bitmap2
                 if strict:
                     o.verify()
                 return o
         elif n == 20:
-            v = _IgvmAttestRequestData_V1.unpack(data)
-            if v[1] < 2:
+            (
+                data_size,
+                version,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+            ) = _IgvmAttestRequestData_V1.unpack(data)
+            if version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestRequestVersion_of[v[1]]
-                o.report_type = _IgvmAttestReportType_of[v[2]]
-                o.report_data_hash_type = _IgvmAttestHashType_of[v[3]]
-                o.variable_data_size = v[4]
+                o.data_size = data_size
+                o.version = _IgvmAttestRequestVersion_of[version]
+                o.report_type = _IgvmAttestReportType_of[report_type]
+                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
+                o.variable_data_size = variable_data_size
                 o.capability_bitmap = None
                 if strict:
                     o.verify()
@@ -950,35 +980,49 @@ class IgvmAttestRequestData(_Value):
         """
         n = len(data)
         if n >= 24 and (layout is None or layout == 2):
-            v = _IgvmAttestRequestData_V2.unpack_from(data)
-            if layout is not None or v[1] >= 2:
+            (
+                data_size,
+                version,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+                capability_bitmap,
+            ) = _IgvmAttestRequestData_V2.unpack_from(data)
+            if layout is not None or version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestRequestVersion_of[v[1]]
-                o.report_type = _IgvmAttestReportType_of[v[2]]
-                o.report_data_hash_type = _IgvmAttestHashType_of[v[3]]
-                o.variable_data_size = v[4]
-                bits = v[5]
-                capability_bitmap = _new(IgvmCapabilityBitMap)
-                capability_bitmap.error_code = bits & 0x1 != 0
-                capability_bitmap.retry = bits & 0x2 != 0
-                capability_bitmap.skip_hw_unsealing = bits & 0x4 != 0
-                capability_bitmap.use_rsa_aes_key_wrap_384 = bits & 0x8 != 0
-                capability_bitmap.corim_endorsement = bits & 0x10 != 0
-                capability_bitmap.reserved_bits = bits & 0xFFFFFFE0
-                o.capability_bitmap = capability_bitmap
+                o.data_size = data_size
+                o.version = _IgvmAttestRequestVersion_of[version]
+                o.report_type = _IgvmAttestReportType_of[report_type]
+                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
+                o.variable_data_size = variable_data_size
+                capability_bitmap2 = _new(IgvmCapabilityBitMap)
+                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
+                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
+                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
+                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
+                    capability_bitmap & 0x8 != 0
+                )
+                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
+                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
+                o.capability_bitmap = capability_bitmap2
                 if strict:
                     o.verify()
                 return o, data[24:]
         if n >= 20 and (layout is None or layout == 1):
-            v = _IgvmAttestRequestData_V1.unpack_from(data)
-            if layout is not None or v[1] < 2:
+            (
+                data_size,
+                version,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+            ) = _IgvmAttestRequestData_V1.unpack_from(data)
+            if layout is not None or version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestRequestVersion_of[v[1]]
-                o.report_type = _IgvmAttestReportType_of[v[2]]
-                o.report_data_hash_type = _IgvmAttestHashType_of[v[3]]
-                o.variable_data_size = v[4]
+                o.data_size = data_size
+                o.version = _IgvmAttestRequestVersion_of[version]
+                o.report_type = _IgvmAttestReportType_of[report_type]
+                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
+                o.variable_data_size = variable_data_size
                 o.capability_bitmap = None
                 if strict:
                     o.verify()
@@ -1003,9 +1047,11 @@ class IgvmAttestRequestData(_Value):
                 layout = 1
         try:
             if layout == 2:
-                capability_bitmap = self.capability_bitmap
-                if capability_bitmap is None:
-                    capability_bitmap = IgvmCapabilityBitMap()
+                capability_bitmap = (
+                    IgvmCapabilityBitMap()
+                    if self.capability_bitmap is None
+                    else self.capability_bitmap
+                )
                 capability_bitmap_bits = capability_bitmap.reserved_bits
                 if capability_bitmap_bits & 0x1F:
                     raise EncodeError(
@@ -1118,74 +1164,110 @@ class IgvmAttestRequestBase(_Value):
         must hold it."""
         n = len(data)
         if n == 1240:
-            v = _IgvmAttestRequestBase_V2.unpack(data)
-            if v[10] >= 2:
-                if v[0] != 0x414C4348:
+            (
+                signature,
+                version,
+                report_size,
+                request_type,
+                status,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+                attestation_report,
+                data_size,
+                version2,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+                capability_bitmap,
+            ) = _IgvmAttestRequestBase_V2.unpack(data)
+            if version2 >= 2:
+                if signature != 0x414C4348:
                     raise _wrong(
                         "IgvmAttestRequestBase",
                         1240,
                         "header.signature",
                         "ATTESTATION_SIGNATURE (0x414C4348)",
-                        v[0],
-                        n,
+                        signature,
+                        len(data),
                     )
                 o = _new(cls)
                 header = _new(IgvmAttestRequestHeader)
-                header.signature = v[0]
-                header.version = v[1]
-                header.report_size = v[2]
-                header.request_type = _IgvmAttestRequestType_of[v[3]]
-                header.status = v[4]
-                header.reserved = [v[5], v[6], v[7]]
+                header.signature = signature
+                header.version = version
+                header.report_size = report_size
+                header.request_type = _IgvmAttestRequestType_of[request_type]
+                header.status = status
+                header.reserved = [reserved_0, reserved_1, reserved_2]
                 o.header = header
-                o.attestation_report = v[8]
+                o.attestation_report = attestation_report
                 request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = v[9]
-                request_data.version = _IgvmAttestRequestVersion_of[v[10]]
-                request_data.report_type = _IgvmAttestReportType_of[v[11]]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
-                request_data.variable_data_size = v[13]
-                bits = v[14]
-                capability_bitmap = _new(IgvmCapabilityBitMap)
-                capability_bitmap.error_code = bits & 0x1 != 0
-                capability_bitmap.retry = bits & 0x2 != 0
-                capability_bitmap.skip_hw_unsealing = bits & 0x4 != 0
-                capability_bitmap.use_rsa_aes_key_wrap_384 = bits & 0x8 != 0
-                capability_bitmap.corim_endorsement = bits & 0x10 != 0
-                capability_bitmap.reserved_bits = bits & 0xFFFFFFE0
-                request_data.capability_bitmap = capability_bitmap
+                request_data.data_size = data_size
+                request_data.version = _IgvmAttestRequestVersion_of[version2]
+                request_data.report_type = _IgvmAttestReportType_of[report_type]
+                request_data.report_data_hash_type = _IgvmAttestHashType_of[
+                    report_data_hash_type
+                ]
+                request_data.variable_data_size = variable_data_size
+                capability_bitmap2 = _new(IgvmCapabilityBitMap)
+                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
+                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
+                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
+                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
+                    capability_bitmap & 0x8 != 0
+                )
+                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
+                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
+                request_data.capability_bitmap = capability_bitmap2
                 o.request_data = request_data
                 if strict:
                     o.verify()
                 return o
         elif n == 1236:
-            v = _IgvmAttestRequestBase_V1.unpack(data)
-            if v[10] < 2:
-                if v[0] != 0x414C4348:
+            (
+                signature,
+                version,
+                report_size,
+                request_type,
+                status,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+                attestation_report,
+                data_size,
+                version2,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+            ) = _IgvmAttestRequestBase_V1.unpack(data)
+            if version2 < 2:
+                if signature != 0x414C4348:
                     raise _wrong(
                         "IgvmAttestRequestBase",
                         1236,
                         "header.signature",
                         "ATTESTATION_SIGNATURE (0x414C4348)",
-                        v[0],
-                        n,
+                        signature,
+                        len(data),
                     )
                 o = _new(cls)
                 header = _new(IgvmAttestRequestHeader)
-                header.signature = v[0]
-                header.version = v[1]
-                header.report_size = v[2]
-                header.request_type = _IgvmAttestRequestType_of[v[3]]
-                header.status = v[4]
-                header.reserved = [v[5], v[6], v[7]]
+                header.signature = signature
+                header.version = version
+                header.report_size = report_size
+                header.request_type = _IgvmAttestRequestType_of[request_type]
+                header.status = status
+                header.reserved = [reserved_0, reserved_1, reserved_2]
                 o.header = header
-                o.attestation_report = v[8]
+                o.attestation_report = attestation_report
                 request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = v[9]
-                request_data.version = _IgvmAttestRequestVersion_of[v[10]]
-                request_data.report_type = _IgvmAttestReportType_of[v[11]]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
-                request_data.variable_data_size = v[13]
+                request_data.data_size = data_size
+                request_data.version = _IgvmAttestRequestVersion_of[version2]
+                request_data.report_type = _IgvmAttestReportType_of[report_type]
+                request_data.report_data_hash_type = _IgvmAttestHashType_of[
+                    report_data_hash_type
+                ]
+                request_data.variable_data_size = variable_data_size
                 request_data.capability_bitmap = None
                 o.request_data = request_data
                 if strict:
@@ -1213,74 +1295,110 @@ class IgvmAttestRequestBase(_Value):
         """
         n = len(data)
         if n >= 1240 and (layout is None or layout == 2):
-            v = _IgvmAttestRequestBase_V2.unpack_from(data)
-            if layout is not None or v[10] >= 2:
-                if v[0] != 0x414C4348:
+            (
+                signature,
+                version,
+                report_size,
+                request_type,
+                status,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+                attestation_report,
+                data_size,
+                version2,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+                capability_bitmap,
+            ) = _IgvmAttestRequestBase_V2.unpack_from(data)
+            if layout is not None or version2 >= 2:
+                if signature != 0x414C4348:
                     raise _wrong(
                         "IgvmAttestRequestBase",
                         1240,
                         "header.signature",
                         "ATTESTATION_SIGNATURE (0x414C4348)",
-                        v[0],
-                        n,
+                        signature,
+                        len(data),
                     )
                 o = _new(cls)
                 header = _new(IgvmAttestRequestHeader)
-                header.signature = v[0]
-                header.version = v[1]
-                header.report_size = v[2]
-                header.request_type = _IgvmAttestRequestType_of[v[3]]
-                header.status = v[4]
-                header.reserved = [v[5], v[6], v[7]]
+                header.signature = signature
+                header.version = version
+                header.report_size = report_size
+                header.request_type = _IgvmAttestRequestType_of[request_type]
+                header.status = status
+                header.reserved = [reserved_0, reserved_1, reserved_2]
                 o.header = header
-                o.attestation_report = v[8]
+                o.attestation_report = attestation_report
                 request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = v[9]
-                request_data.version = _IgvmAttestRequestVersion_of[v[10]]
-                request_data.report_type = _IgvmAttestReportType_of[v[11]]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
-                request_data.variable_data_size = v[13]
-                bits = v[14]
-                capability_bitmap = _new(IgvmCapabilityBitMap)
-                capability_bitmap.error_code = bits & 0x1 != 0
-                capability_bitmap.retry = bits & 0x2 != 0
-                capability_bitmap.skip_hw_unsealing = bits & 0x4 != 0
-                capability_bitmap.use_rsa_aes_key_wrap_384 = bits & 0x8 != 0
-                capability_bitmap.corim_endorsement = bits & 0x10 != 0
-                capability_bitmap.reserved_bits = bits & 0xFFFFFFE0
-                request_data.capability_bitmap = capability_bitmap
+                request_data.data_size = data_size
+                request_data.version = _IgvmAttestRequestVersion_of[version2]
+                request_data.report_type = _IgvmAttestReportType_of[report_type]
+                request_data.report_data_hash_type = _IgvmAttestHashType_of[
+                    report_data_hash_type
+                ]
+                request_data.variable_data_size = variable_data_size
+                capability_bitmap2 = _new(IgvmCapabilityBitMap)
+                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
+                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
+                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
+                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
+                    capability_bitmap & 0x8 != 0
+                )
+                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
+                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
+                request_data.capability_bitmap = capability_bitmap2
                 o.request_data = request_data
                 if strict:
                     o.verify()
                 return o, data[1240:]
         if n >= 1236 and (layout is None or layout == 1):
-            v = _IgvmAttestRequestBase_V1.unpack_from(data)
-            if layout is not None or v[10] < 2:
-                if v[0] != 0x414C4348:
+            (
+                signature,
+                version,
+                report_size,
+                request_type,
+                status,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+                attestation_report,
+                data_size,
+                version2,
+                report_type,
+                report_data_hash_type,
+                variable_data_size,
+            ) = _IgvmAttestRequestBase_V1.unpack_from(data)
+            if layout is not None or version2 < 2:
+                if signature != 0x414C4348:
                     raise _wrong(
                         "IgvmAttestRequestBase",
                         1236,
                         "header.signature",
                         "ATTESTATION_SIGNATURE (0x414C4348)",
-                        v[0],
-                        n,
+                        signature,
+                        len(data),
                     )
                 o = _new(cls)
                 header = _new(IgvmAttestRequestHeader)
-                header.signature = v[0]
-                header.version = v[1]
-                header.report_size = v[2]
-                header.request_type = _IgvmAttestRequestType_of[v[3]]
-                header.status = v[4]
-                header.reserved = [v[5], v[6], v[7]]
+                header.signature = signature
+                header.version = version
+                header.report_size = report_size
+                header.request_type = _IgvmAttestRequestType_of[request_type]
+                header.status = status
+                header.reserved = [reserved_0, reserved_1, reserved_2]
                 o.header = header
-                o.attestation_report = v[8]
+                o.attestation_report = attestation_report
                 request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = v[9]
-                request_data.version = _IgvmAttestRequestVersion_of[v[10]]
-                request_data.report_type = _IgvmAttestReportType_of[v[11]]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
-                request_data.variable_data_size = v[13]
+                request_data.data_size = data_size
+                request_data.version = _IgvmAttestRequestVersion_of[version2]
+                request_data.report_type = _IgvmAttestReportType_of[report_type]
+                request_data.report_data_hash_type = _IgvmAttestHashType_of[
+                    report_data_hash_type
+                ]
+                request_data.variable_data_size = variable_data_size
                 request_data.capability_bitmap = None
                 o.request_data = request_data
                 if strict:
@@ -1308,19 +1426,17 @@ class IgvmAttestRequestBase(_Value):
             if layout == 2:
                 header = self.header
                 reserved = header.reserved
-                if len(reserved) != 3:
-                    raise EncodeError(
-                        f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                    )
                 attestation_report = self.attestation_report
                 if len(attestation_report) != 1184:
                     raise EncodeError(
                         f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
                     )
                 request_data = self.request_data
-                capability_bitmap = request_data.capability_bitmap
-                if capability_bitmap is None:
-                    capability_bitmap = IgvmCapabilityBitMap()
+                capability_bitmap = (
+                    IgvmCapabilityBitMap()
+                    if request_data.capability_bitmap is None
+                    else request_data.capability_bitmap
+                )
                 capability_bitmap_bits = capability_bitmap.reserved_bits
                 if capability_bitmap_bits & 0x1F:
                     raise EncodeError(
@@ -1354,10 +1470,6 @@ class IgvmAttestRequestBase(_Value):
             if layout == 1:
                 header = self.header
                 reserved = header.reserved
-                if len(reserved) != 3:
-                    raise EncodeError(
-                        f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                    )
                 attestation_report = self.attestation_report
                 if len(attestation_report) != 1184:
                     raise EncodeError(
@@ -1383,6 +1495,14 @@ class IgvmAttestRequestBase(_Value):
                     request_data.variable_data_size,
                 )
         except struct.error as e:
+            if layout == 2 and len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                ) from None
+            if layout == 1 and len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                ) from None
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
         raise EncodeError(
             f"IgvmAttestRequestBase has no layout {layout}; its layouts are 1, 2",
@@ -1434,21 +1554,26 @@ class IgvmErrorInfo(_Value):
 
         A wrong magic number is refused; with strict=True, every field with a fixed value
         must hold it."""
-        n = len(data)
-        if n == 24:
-            v = _IgvmErrorInfo.unpack(data)
+        if len(data) == 24:
+            (
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmErrorInfo.unpack(data)
             o = _new(cls)
-            o.error_code = v[0]
-            o.http_status_code = v[1]
-            bits = v[2]
-            igvm_signal = _new(IgvmSignal)
-            igvm_signal.retry = bits & 0x1 != 0
-            igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-            igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-            igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-            igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-            o.igvm_signal = igvm_signal
-            o.reserved = [v[3], v[4], v[5]]
+            o.error_code = error_code
+            o.http_status_code = http_status_code
+            igvm_signal2 = _new(IgvmSignal)
+            igvm_signal2.retry = igvm_signal & 0x1 != 0
+            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+            o.igvm_signal = igvm_signal2
+            o.reserved = [reserved_0, reserved_1, reserved_2]
             if strict:
                 o.verify()
             return o
@@ -1462,21 +1587,26 @@ class IgvmErrorInfo(_Value):
         strict: bool = False,
     ) -> tuple[IgvmErrorInfo, bytes]:
         """Decode a message at the start of `data`; returns it and the bytes after it."""
-        n = len(data)
-        if n >= 24:
-            v = _IgvmErrorInfo.unpack_from(data)
+        if len(data) >= 24:
+            (
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmErrorInfo.unpack_from(data)
             o = _new(cls)
-            o.error_code = v[0]
-            o.http_status_code = v[1]
-            bits = v[2]
-            igvm_signal = _new(IgvmSignal)
-            igvm_signal.retry = bits & 0x1 != 0
-            igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-            igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-            igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-            igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-            o.igvm_signal = igvm_signal
-            o.reserved = [v[3], v[4], v[5]]
+            o.error_code = error_code
+            o.http_status_code = http_status_code
+            igvm_signal2 = _new(IgvmSignal)
+            igvm_signal2.retry = igvm_signal & 0x1 != 0
+            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+            o.igvm_signal = igvm_signal2
+            o.reserved = [reserved_0, reserved_1, reserved_2]
             if strict:
                 o.verify()
             return o, data[24:]
@@ -1500,10 +1630,6 @@ class IgvmErrorInfo(_Value):
             if igvm_signal.corim_endorsement_requested:
                 igvm_signal_bits |= 0x8
             reserved = self.reserved
-            if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                )
             return _IgvmErrorInfo.pack(
                 self.error_code,
                 self.http_status_code,
@@ -1511,6 +1637,10 @@ class IgvmErrorInfo(_Value):
                 *reserved,
             )
         except struct.error as e:
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                ) from None
             raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
     def verify(self) -> None:
@@ -1585,33 +1715,41 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         must hold it."""
         n = len(data)
         if n == 32:
-            v = _IgvmAttestKeyReleaseResponseHeader_V2.unpack(data)
-            if v[1] >= 2:
+            (
+                data_size,
+                version,
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack(data)
+            if version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 error_info = _new(IgvmErrorInfo)
-                error_info.error_code = v[2]
-                error_info.http_status_code = v[3]
-                bits = v[4]
-                igvm_signal = _new(IgvmSignal)
-                igvm_signal.retry = bits & 0x1 != 0
-                igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-                igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-                igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-                igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal
-                error_info.reserved = [v[5], v[6], v[7]]
+                error_info.error_code = error_code
+                error_info.http_status_code = http_status_code
+                igvm_signal2 = _new(IgvmSignal)
+                igvm_signal2.retry = igvm_signal & 0x1 != 0
+                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+                error_info.igvm_signal = igvm_signal2
+                error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
                 if strict:
                     o.verify()
                 return o
         elif n == 8:
-            v = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
-            if v[1] < 2:
+            data_size, version = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
+            if version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
                 if strict:
                     o.verify()
@@ -1638,33 +1776,44 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         """
         n = len(data)
         if n >= 32 and (layout is None or layout == 2):
-            v = _IgvmAttestKeyReleaseResponseHeader_V2.unpack_from(data)
-            if layout is not None or v[1] >= 2:
+            (
+                data_size,
+                version,
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack_from(data)
+            if layout is not None or version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 error_info = _new(IgvmErrorInfo)
-                error_info.error_code = v[2]
-                error_info.http_status_code = v[3]
-                bits = v[4]
-                igvm_signal = _new(IgvmSignal)
-                igvm_signal.retry = bits & 0x1 != 0
-                igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-                igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-                igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-                igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal
-                error_info.reserved = [v[5], v[6], v[7]]
+                error_info.error_code = error_code
+                error_info.http_status_code = http_status_code
+                igvm_signal2 = _new(IgvmSignal)
+                igvm_signal2.retry = igvm_signal & 0x1 != 0
+                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+                error_info.igvm_signal = igvm_signal2
+                error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
                 if strict:
                     o.verify()
                 return o, data[32:]
         if n >= 8 and (layout is None or layout == 1):
-            v = _IgvmAttestKeyReleaseResponseHeader_V1.unpack_from(data)
-            if layout is not None or v[1] < 2:
+            (
+                data_size,
+                version,
+            ) = _IgvmAttestKeyReleaseResponseHeader_V1.unpack_from(data)
+            if layout is not None or version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
                 if strict:
                     o.verify()
@@ -1689,9 +1838,9 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 layout = 1
         try:
             if layout == 2:
-                error_info = self.error_info
-                if error_info is None:
-                    error_info = IgvmErrorInfo()
+                error_info = (
+                    IgvmErrorInfo() if self.error_info is None else self.error_info
+                )
                 igvm_signal = error_info.igvm_signal
                 igvm_signal_bits = igvm_signal.reserved_bits
                 if igvm_signal_bits & 0xF:
@@ -1707,10 +1856,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 if igvm_signal.corim_endorsement_requested:
                     igvm_signal_bits |= 0x8
                 reserved = error_info.reserved
-                if len(reserved) != 3:
-                    raise EncodeError(
-                        f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                    )
                 return _IgvmAttestKeyReleaseResponseHeader_V2.pack(
                     self.data_size,
                     self.version,
@@ -1729,6 +1874,10 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                     self.version,
                 )
         except struct.error as e:
+            if layout == 2 and len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                ) from None
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
         raise EncodeError(
             f"IgvmAttestKeyReleaseResponseHeader has no layout {layout}; its layouts are 1, 2",
@@ -1806,33 +1955,41 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         must hold it."""
         n = len(data)
         if n == 32:
-            v = _IgvmAttestWrappedKeyResponseHeader_V2.unpack(data)
-            if v[1] >= 2:
+            (
+                data_size,
+                version,
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack(data)
+            if version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 error_info = _new(IgvmErrorInfo)
-                error_info.error_code = v[2]
-                error_info.http_status_code = v[3]
-                bits = v[4]
-                igvm_signal = _new(IgvmSignal)
-                igvm_signal.retry = bits & 0x1 != 0
-                igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-                igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-                igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-                igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal
-                error_info.reserved = [v[5], v[6], v[7]]
+                error_info.error_code = error_code
+                error_info.http_status_code = http_status_code
+                igvm_signal2 = _new(IgvmSignal)
+                igvm_signal2.retry = igvm_signal & 0x1 != 0
+                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+                error_info.igvm_signal = igvm_signal2
+                error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
                 if strict:
                     o.verify()
                 return o
         elif n == 8:
-            v = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
-            if v[1] < 2:
+            data_size, version = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
+            if version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
                 if strict:
                     o.verify()
@@ -1859,33 +2016,44 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         """
         n = len(data)
         if n >= 32 and (layout is None or layout == 2):
-            v = _IgvmAttestWrappedKeyResponseHeader_V2.unpack_from(data)
-            if layout is not None or v[1] >= 2:
+            (
+                data_size,
+                version,
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack_from(data)
+            if layout is not None or version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 error_info = _new(IgvmErrorInfo)
-                error_info.error_code = v[2]
-                error_info.http_status_code = v[3]
-                bits = v[4]
-                igvm_signal = _new(IgvmSignal)
-                igvm_signal.retry = bits & 0x1 != 0
-                igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-                igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-                igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-                igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal
-                error_info.reserved = [v[5], v[6], v[7]]
+                error_info.error_code = error_code
+                error_info.http_status_code = http_status_code
+                igvm_signal2 = _new(IgvmSignal)
+                igvm_signal2.retry = igvm_signal & 0x1 != 0
+                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+                error_info.igvm_signal = igvm_signal2
+                error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
                 if strict:
                     o.verify()
                 return o, data[32:]
         if n >= 8 and (layout is None or layout == 1):
-            v = _IgvmAttestWrappedKeyResponseHeader_V1.unpack_from(data)
-            if layout is not None or v[1] < 2:
+            (
+                data_size,
+                version,
+            ) = _IgvmAttestWrappedKeyResponseHeader_V1.unpack_from(data)
+            if layout is not None or version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
                 if strict:
                     o.verify()
@@ -1910,9 +2078,9 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 layout = 1
         try:
             if layout == 2:
-                error_info = self.error_info
-                if error_info is None:
-                    error_info = IgvmErrorInfo()
+                error_info = (
+                    IgvmErrorInfo() if self.error_info is None else self.error_info
+                )
                 igvm_signal = error_info.igvm_signal
                 igvm_signal_bits = igvm_signal.reserved_bits
                 if igvm_signal_bits & 0xF:
@@ -1928,10 +2096,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 if igvm_signal.corim_endorsement_requested:
                     igvm_signal_bits |= 0x8
                 reserved = error_info.reserved
-                if len(reserved) != 3:
-                    raise EncodeError(
-                        f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                    )
                 return _IgvmAttestWrappedKeyResponseHeader_V2.pack(
                     self.data_size,
                     self.version,
@@ -1950,6 +2114,10 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                     self.version,
                 )
         except struct.error as e:
+            if layout == 2 and len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                ) from None
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
         raise EncodeError(
             f"IgvmAttestWrappedKeyResponseHeader has no layout {layout}; its layouts are 1, 2",
@@ -2028,33 +2196,41 @@ class IgvmAttestAkCertResponseHeader(_Value):
         must hold it."""
         n = len(data)
         if n == 32:
-            v = _IgvmAttestAkCertResponseHeader_V2.unpack(data)
-            if v[1] >= 2:
+            (
+                data_size,
+                version,
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestAkCertResponseHeader_V2.unpack(data)
+            if version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 error_info = _new(IgvmErrorInfo)
-                error_info.error_code = v[2]
-                error_info.http_status_code = v[3]
-                bits = v[4]
-                igvm_signal = _new(IgvmSignal)
-                igvm_signal.retry = bits & 0x1 != 0
-                igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-                igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-                igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-                igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal
-                error_info.reserved = [v[5], v[6], v[7]]
+                error_info.error_code = error_code
+                error_info.http_status_code = http_status_code
+                igvm_signal2 = _new(IgvmSignal)
+                igvm_signal2.retry = igvm_signal & 0x1 != 0
+                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+                error_info.igvm_signal = igvm_signal2
+                error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
                 if strict:
                     o.verify()
                 return o
         elif n == 8:
-            v = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
-            if v[1] < 2:
+            data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
+            if version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
                 if strict:
                     o.verify()
@@ -2081,33 +2257,41 @@ class IgvmAttestAkCertResponseHeader(_Value):
         """
         n = len(data)
         if n >= 32 and (layout is None or layout == 2):
-            v = _IgvmAttestAkCertResponseHeader_V2.unpack_from(data)
-            if layout is not None or v[1] >= 2:
+            (
+                data_size,
+                version,
+                error_code,
+                http_status_code,
+                igvm_signal,
+                reserved_0,
+                reserved_1,
+                reserved_2,
+            ) = _IgvmAttestAkCertResponseHeader_V2.unpack_from(data)
+            if layout is not None or version >= 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 error_info = _new(IgvmErrorInfo)
-                error_info.error_code = v[2]
-                error_info.http_status_code = v[3]
-                bits = v[4]
-                igvm_signal = _new(IgvmSignal)
-                igvm_signal.retry = bits & 0x1 != 0
-                igvm_signal.skip_hw_unsealing = bits & 0x2 != 0
-                igvm_signal.rsa_aes_key_wrap_384_used = bits & 0x4 != 0
-                igvm_signal.corim_endorsement_requested = bits & 0x8 != 0
-                igvm_signal.reserved_bits = bits & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal
-                error_info.reserved = [v[5], v[6], v[7]]
+                error_info.error_code = error_code
+                error_info.http_status_code = http_status_code
+                igvm_signal2 = _new(IgvmSignal)
+                igvm_signal2.retry = igvm_signal & 0x1 != 0
+                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+                error_info.igvm_signal = igvm_signal2
+                error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
                 if strict:
                     o.verify()
                 return o, data[32:]
         if n >= 8 and (layout is None or layout == 1):
-            v = _IgvmAttestAkCertResponseHeader_V1.unpack_from(data)
-            if layout is not None or v[1] < 2:
+            data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack_from(data)
+            if layout is not None or version < 2:
                 o = _new(cls)
-                o.data_size = v[0]
-                o.version = _IgvmAttestResponseVersion_of[v[1]]
+                o.data_size = data_size
+                o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
                 if strict:
                     o.verify()
@@ -2132,9 +2316,9 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 layout = 1
         try:
             if layout == 2:
-                error_info = self.error_info
-                if error_info is None:
-                    error_info = IgvmErrorInfo()
+                error_info = (
+                    IgvmErrorInfo() if self.error_info is None else self.error_info
+                )
                 igvm_signal = error_info.igvm_signal
                 igvm_signal_bits = igvm_signal.reserved_bits
                 if igvm_signal_bits & 0xF:
@@ -2150,10 +2334,6 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 if igvm_signal.corim_endorsement_requested:
                     igvm_signal_bits |= 0x8
                 reserved = error_info.reserved
-                if len(reserved) != 3:
-                    raise EncodeError(
-                        f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                    )
                 return _IgvmAttestAkCertResponseHeader_V2.pack(
                     self.data_size,
                     self.version,
@@ -2172,6 +2352,10 @@ class IgvmAttestAkCertResponseHeader(_Value):
                     self.version,
                 )
         except struct.error as e:
+            if layout == 2 and len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                ) from None
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
         raise EncodeError(
             f"IgvmAttestAkCertResponseHeader has no layout {layout}; its layouts are 1, 2",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import re
 import struct
 import textwrap
 from dataclasses import dataclass, field
@@ -158,12 +159,25 @@ class Lines:
         self.depth -= 1
 
     def assign(self, target: str, expr: str) -> None:
-        """`target = expr`, its right-hand side in parentheses on a line of its own if too long."""
+        """`target = expr`, split as black splits it if too long: a subscript inside its
+        brackets, an expression without brackets in parentheses on a line of its own."""
         one = f"{target} = {expr}"
-        if len(INDENT * self.depth + one) <= WIDTH:
+        subscript = re.fullmatch(r"([\w.]+)\[([^][()]*)\]", expr)
+        wrap = " if " in expr or not re.search(r"[][()]", expr)
+        if len(INDENT * self.depth + one) <= WIDTH or not (subscript or wrap):
             self.add(one)
+        elif subscript:
+            self.block(f"{target} = {subscript.group(1)}[").add(subscript.group(2))
+            self.end()
+            self.add("]")
         else:
-            self.block(f"{target} = (").add(expr)
+            self.block(f"{target} = (")
+            ternary = re.fullmatch(r"(.*?) (if .*?) (else .*)", expr)
+            if len(INDENT * self.depth + expr) > WIDTH and ternary:
+                for part in ternary.groups():
+                    self.add(part)
+            else:
+                self.add(expr)
             self.end()
             self.add(")")
 
@@ -230,6 +244,56 @@ class _Ix:
     def to(self, stop: _Ix) -> str:
         """The slice from this index to `stop`, spaced as black spaces it."""
         return f"{self}:{stop}" if self.var is None else f"{self} : {stop}"
+
+
+class _Flat:
+    """How a method body reads the flat tuple: as `v[i]`, or as one local variable per item
+    (unpacked at once, which is faster for a small layout)."""
+
+    def __init__(self, names: list[str] | None = None) -> None:
+        self.names = names
+
+    def at(self, ix: _Ix) -> str:
+        return self.names[ix.off] if self.names is not None else f"v[{ix}]"
+
+    def seq(self, start: _Ix, stop: _Ix, step: int = 1) -> str:
+        if self.names is None:
+            return f"v[{start.to(stop)}]" if step == 1 else f"v[{start}:{stop}:{step}]"
+        items = self.names[start.off : stop.off : step]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+LOCALS_MAX = 16  # a layout of at most this many items is unpacked into local variables
+
+
+_CHECK = "\0check\0"  # a placeholder line for an array's length check
+
+
+def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str] | None:
+    """Replace the placeholders of array length checks with the checks. When `pack_counts` (the
+    arrays' items go to one `pack`, which refuses a wrong total), the last array whose items are
+    spread needs no check of its own: any wrong length of it changes the total; its check is
+    returned (variable, length, label), for the message once `pack` has refused."""
+    marks = [i for i, line in enumerate(out.lines) if line.startswith(_CHECK)]
+    spread = [i for i in marks if out.lines[i].endswith("\x001")]
+    skip = spread[-1] if pack_counts and spread else None
+    lines, out.lines = out.lines, []
+    depth = out.depth
+    skipped = None
+    for i, line in enumerate(lines):
+        if not line.startswith(_CHECK):
+            out.lines.append(line)
+            continue
+        if i == skip:
+            _, var, count, label, _ = line[len(_CHECK) :].split("\0")
+            skipped = (var, count, label)
+            continue
+        level, var, count, label, _ = line[len(_CHECK) :].split("\0")
+        out.depth = int(level)
+        out.block(f"if len({var}) != {count}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'])
+        out.end()
+    out.depth = depth
+    return skipped
 
 
 class _Locals:
@@ -315,7 +379,7 @@ class _Module:
 
     # decoding ----------------------------------------------------------------------------
 
-    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str, base: _Ix, names: _Locals) -> None:
+    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str, base: _Ix, names: _Locals, flat: _Flat) -> None:
         """Statements that build `var`, layout `version` of `st`, from the flat tuple `v` at `base`."""
         lay = st.layout_for(version) if st.versioned else st.newest
         present = {id(f) for f in lay.fields}
@@ -323,12 +387,12 @@ class _Module:
         index = base
         for f in st.fields:
             if id(f) not in present:
-                out.add(f"{var}.{py(f)} = None")
+                out.assign(f"{var}.{py(f)}", "None")
                 continue
-            self.build_field(out, f, lay.version, f"{var}.{py(f)}", index, names)
+            self.build_field(out, f, lay.version, f"{var}.{py(f)}", index, names, flat)
             index += _field_items(f, lay.version)
 
-    def build_field(self, out: Lines, f: Field, version: int, target: str, at: _Ix, names: _Locals) -> None:
+    def build_field(self, out: Lines, f: Field, version: int, target: str, at: _Ix, names: _Locals, flat: _Flat) -> None:
         t = f.type.target
         count = f.type.count or 0
         if not f.type.is_array:
@@ -336,21 +400,21 @@ class _Module:
                 inner = _nested_layout(t, version)
                 if _items(t, inner) <= INLINE_LEAVES:
                     var = names(py(f))
-                    self.build(out, t, inner, var, py(t), at, names)
-                    out.add(f"{target} = {var}")
+                    self.build(out, t, inner, var, py(t), at, names, flat)
+                    out.assign(target, f"{var}")
                 else:
-                    out.add(f"{target} = {self.builder(t, inner)}(v, {at})")
+                    out.assign(target, f"{self.builder(t, inner)}(v, {at})")
             elif isinstance(t, Bitmap):
                 var = names(py(f))
-                self.build_bitmap(out, t, var, f"v[{at}]")
-                out.add(f"{target} = {var}")
+                self.build_bitmap(out, t, var, flat.at(at))
+                out.assign(target, f"{var}")
             elif isinstance(t, Enum):
-                out.add(f"{target} = {self.values_map(t)}[v[{at}]]")
+                out.assign(target, f"{self.values_map(t)}[{flat.at(at)}]")
             else:
-                out.add(f"{target} = v[{at}]")
+                out.assign(target, f"{flat.at(at)}")
             return
         if isinstance(t, Scalar) and t.name == "u8":
-            out.add(f"{target} = v[{at}]")
+            out.assign(target, f"{flat.at(at)}")
             return
         each = _items(t, version)
         end = at + each * count
@@ -360,31 +424,31 @@ class _Module:
                 items = []
                 for k in range(count):
                     var = names(f"{py(f)}_{k}")
-                    self.build(out, t, inner, var, py(t), at + each * k, names)
+                    self.build(out, t, inner, var, py(t), at + each * k, names, flat)
                     items.append(var)
                 out.call(f"{target} = [", items, "]")
             else:
                 fn = self.builder(t, inner)
-                out.add(f"{target} = [{fn}(v, {at} + {each} * k) for k in range({count})]")
+                out.assign(target, f"[{fn}(v, {at} + {each} * k) for k in range({count})]")
         elif isinstance(t, Bitmap):
             if count <= INLINE_ITEMS:
                 items = []
                 for k in range(count):
                     var = names(f"{py(f)}_{k}")
-                    self.build_bitmap(out, t, var, f"v[{at + k}]")
+                    self.build_bitmap(out, t, var, flat.at(at + k))
                     items.append(var)
                 out.call(f"{target} = [", items, "]")
             else:
-                out.add(f"{target} = [{py(t)}.from_int(x) for x in v[{at.to(end)}]]")
+                out.assign(target, f"[{py(t)}.from_int(x) for x in {flat.seq(at, end)}]")
         elif isinstance(t, Enum):
             if count <= INLINE_ITEMS:
-                out.call(f"{target} = [", [f"{self.values_map(t)}[v[{at + k}]]" for k in range(count)], "]")
+                out.call(f"{target} = [", [f"{self.values_map(t)}[{flat.at(at + k)}]" for k in range(count)], "]")
             else:
-                out.add(f"{target} = list(map({self.values_map(t)}.__getitem__, v[{at.to(end)}]))")
+                out.assign(target, f"list(map({self.values_map(t)}.__getitem__, {flat.seq(at, end)}))")
         elif count <= INLINE_ITEMS:
-            out.call(f"{target} = [", [f"v[{at + k}]" for k in range(count)], "]")
+            out.call(f"{target} = [", [flat.at(at + k) for k in range(count)], "]")
         else:
-            out.add(f"{target} = list(v[{at.to(end)}])")
+            out.assign(target, f"list({flat.seq(at, end)})")
 
     def build_bitmap(self, out: Lines, bm: Bitmap, var: str, raw: str) -> None:
         """Statements that build bitmap `var` from the integer expression `raw` (read once)."""
@@ -393,8 +457,8 @@ class _Module:
             raw = "bits"
         out.add(f"{var} = _new({py(bm)})")
         for bf in bm.fields:
-            out.add(f"{var}.{py(bf)} = {self.bit_value(bf, raw)}")
-        out.add(f"{var}.reserved_bits = {raw} & {_hex(bm.reserved_mask)}")
+            out.assign(f"{var}.{py(bf)}", self.bit_value(bf, raw))
+        out.assign(f"{var}.reserved_bits", f"{raw} & {_hex(bm.reserved_mask)}")
 
     def bit_value(self, bf, raw: str) -> str:
         if bf.is_bool:
@@ -402,19 +466,20 @@ class _Module:
         value = f"{raw} >> {bf.shift} & {_hex(bf.value_max)}" if bf.shift else f"{raw} & {_hex(bf.value_max)}"
         return f"{self.values_map(bf.type)}[{value}]" if isinstance(bf.type, Enum) else value
 
-    def magic_checks(self, out: Lines, st: Struct, version: int, type_name: str, size: int) -> None:
+    def magic_checks(self, out: Lines, st: Struct, version: int, type_name: str, size: int, flat: _Flat) -> None:
         """A refusal for each magic number of layout `version` of `st`, in the order of the bytes."""
         for path, f, at, step, count in _magic_leaves(st, version):
             expected = f"{f.value_ref} ({_scalar_literal(f.value)})" if f.value_ref else _scalar_literal(f.value)
             args = [_string(type_name), str(size), _string(path), _string(expected)]
             if count == 1:
-                out.block(f"if v[{at}] != {_scalar_literal(f.value)}:")
-                out.call("raise _wrong(", [*args, f"v[{at}]", "n"])
+                out.block(f"if {flat.at(_Ix(at))} != {_scalar_literal(f.value)}:")
+                out.call("raise _wrong(", [*args, flat.at(_Ix(at)), "len(data)"])
             else:
                 stop = at + step * count
-                out.block(f"if v[{at}:{stop}:{step}].count({_scalar_literal(f.value)}) != {count}:")
-                got = f"next(x for x in v[{at}:{stop}:{step}] if x != {_scalar_literal(f.value)})"
-                out.call("raise _wrong(", [*args, got, "n"])
+                items = flat.seq(_Ix(at), _Ix(stop), step)
+                out.block(f"if {items}.count({_scalar_literal(f.value)}) != {count}:")
+                got = f"next(x for x in {items} if x != {_scalar_literal(f.value)})"
+                out.call("raise _wrong(", [*args, got, "len(data)"])
             out.end()
 
     # encoding ----------------------------------------------------------------------------
@@ -446,10 +511,10 @@ class _Module:
                 args.append(value)
             return
         var = names(py(f))
-        out.add(f"{var} = {value}")
         if optional:
-            out.block(f"if {var} is None:").add(f"{var} = {self.plain_default(f)}")
-            out.end()
+            out.assign(var, f"{self.plain_default(f)} if {value} is None else {value}")
+        else:
+            out.add(f"{var} = {value}")
         count = f.type.count or 0
         if not f.type.is_array:
             if isinstance(t, Bitmap):
@@ -461,8 +526,9 @@ class _Module:
                 else:
                     args.append(f"*{self.flattener(t, inner)}({var})")
             return
-        out.block(f"if len({var}) != {count}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'])
-        out.end()
+        # the length check, placed by _length_checks (pack itself counts the items of one array)
+        splat = not (isinstance(t, Scalar) and t.name == "u8")
+        out.lines.append(f"{_CHECK}{out.depth}\0{var}\0{count}\0{label}\0{int(splat)}")
         if isinstance(t, Scalar) and t.name == "u8":
             args.append(var)
         elif isinstance(t, (Scalar, Enum)):
@@ -616,24 +682,39 @@ class _Module:
             out.assign(f"self.{fv.name}", fv.init)
         return out.text()
 
-    def _dispatch(self, st: Struct, lay) -> str | None:
+    def _dispatch(self, st: Struct, lay, flat: _Flat) -> str | None:
         """The condition on the version leaf `v[k]` under which layout `lay` is the one a message uses."""
         if not st.versioned:
             return None
         i = st.layouts.index(lay)
-        at = _leaf_index(st, st.version_path, lay.version)
+        version = flat.at(_Ix(_leaf_index(st, st.version_path, lay.version)))
         lo = None if i == 0 else lay.version
         hi = None if i == len(st.layouts) - 1 else st.layouts[i + 1].version
         if lo is not None and hi is not None:
-            return f"{lo} <= v[{at}] < {hi}"
+            return f"{lo} <= {version} < {hi}"
         if lo is not None:
-            return f"v[{at}] >= {lo}"
-        return f"v[{at}] < {hi}"
+            return f"{version} >= {lo}"
+        return f"{version} < {hi}"
 
-    def _layout_body(self, out: Lines, st: Struct, lay, ret: str) -> None:
+    def _unpack(self, out: Lines, st: Struct, lay, call: str) -> tuple[_Flat, _Locals]:
+        """The statement that unpacks layout `lay` of `st` with `call`; how the body reads it."""
         names = _Locals()
-        self.magic_checks(out, st, lay.version, py(st), lay.size)
-        self.build(out, st, lay.version, "o", "cls", _Ix(0), names)
+        if _items(st, lay.version) > LOCALS_MAX:
+            out.add(f"v = {call}")
+            return _Flat(), names
+        leaves = [names(n) for n in _leaf_names(st, lay.version)]
+        one = f"{', '.join(leaves)} = {call}"
+        if len(leaves) == 1:
+            out.add(f"({leaves[0]},) = {call}")
+        elif len(INDENT * out.depth + one) <= WIDTH:
+            out.add(one)
+        else:
+            out.call("(", leaves, f") = {call}")
+        return _Flat(leaves), names
+
+    def _layout_body(self, out: Lines, st: Struct, lay, ret: str, flat: _Flat, names: _Locals) -> None:
+        self.magic_checks(out, st, lay.version, py(st), lay.size, flat)
+        self.build(out, st, lay.version, "o", "cls", _Ix(0), names, flat)
         out.block("if strict:").add("o.verify()")
         out.end()
         out.add(ret)
@@ -649,14 +730,16 @@ class _Module:
         out.add("")
         out.add("A wrong magic number is refused; with strict=True, every field with a fixed value")
         out.add('must hold it."""')
-        out.add("n = len(data)")
+        if st.versioned:
+            out.add("n = len(data)")
         for i, lay in enumerate(reversed(st.layouts)):
-            out.block(f"{'if' if i == 0 else 'elif'} n == {lay.size}:")
-            out.add(f"v = {self.layout_struct(st, lay.version)}.unpack(data)")
-            cond = self._dispatch(st, lay)
+            size = "n" if st.versioned else "len(data)"
+            out.block(f"{'if' if i == 0 else 'elif'} {size} == {lay.size}:")
+            flat, names = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack(data)")
+            cond = self._dispatch(st, lay, flat)
             if cond:
                 out.block(f"if {cond}:")
-            self._layout_body(out, st, lay, "return o")
+            self._layout_body(out, st, lay, "return o", flat, names)
             if cond:
                 out.end()
             out.end()
@@ -682,17 +765,18 @@ class _Module:
             out.add('"""')
         else:
             out.add('"""Decode a message at the start of `data`; returns it and the bytes after it."""')
-        out.add("n = len(data)")
+        if st.versioned:
+            out.add("n = len(data)")
         for lay in reversed(st.layouts):
             if st.versioned:
                 out.block(f"if n >= {lay.size} and (layout is None or layout == {lay.version}):")
             else:
-                out.block(f"if n >= {lay.size}:")
-            out.add(f"v = {self.layout_struct(st, lay.version)}.unpack_from(data)")
-            cond = self._dispatch(st, lay)
+                out.block(f"if len(data) >= {lay.size}:")
+            flat, names = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack_from(data)")
+            cond = self._dispatch(st, lay, flat)
             if cond:
                 out.block(f"if layout is not None or {cond}:")
-            self._layout_body(out, st, lay, f"return o, data[{lay.size}:]")
+            self._layout_body(out, st, lay, f"return o, data[{lay.size}:]", flat, names)
             if cond:
                 out.end()
             out.end()
@@ -725,17 +809,30 @@ class _Module:
             out.depth += 1
             out.add('"""Encode."""')
         out.block("try:")
+        late: list[tuple[int, str, str, str]] = []  # checks left to pack, run once it refuses
         for lay in reversed(st.layouts):
             if st.versioned:
                 out.block(f"if layout == {lay.version}:")
             names = _Locals()
             args: list[str] = []
+            start = len(out.lines)
             self.flat(out, st, lay.version, "self", names, args, name)
+            body = Lines(out.depth)
+            body.lines = out.lines[start:]
+            skipped = _length_checks(body, True)
+            if skipped:
+                late.append((lay.version, *skipped))
+            out.lines[start:] = body.lines
             out.call(f"return {self.layout_struct(st, lay.version)}.pack(", args)
             if st.versioned:
                 out.end()
         out.end()
-        out.block("except struct.error as e:").add(f'raise EncodeError(f"{name}: {{e}}") from None')
+        out.block("except struct.error as e:")
+        for version, var, count, label in late:
+            cond = f"layout == {version} and len({var}) != {count}" if st.versioned else f"len({var}) != {count}"
+            out.block(f"if {cond}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'], ") from None")
+            out.end()
+        out.add(f'raise EncodeError(f"{name}: {{e}}") from None')
         out.end()
         if st.versioned:
             out.call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
@@ -749,7 +846,7 @@ class _Module:
         out.add(f"def {self.builder(st, version)}(v: tuple[Any, ...], i: int) -> {name}:")
         out.depth += 1
         out.add(f'"""Layout {version} of {name}, built from the flat tuple `v` at index `i`."""')
-        self.build(out, st, version, "o", name, _Ix(0, "i"), _Locals())
+        self.build(out, st, version, "o", name, _Ix(0, "i"), _Locals(), _Flat())
         out.add("return o")
         out.depth -= 1
         out.add("")
@@ -759,6 +856,7 @@ class _Module:
         out.add(f'"""The pack arguments of layout {version} of {name}, checked."""')
         args: list[str] = []
         self.flat(out, st, version, "o", _Locals(), args, name)
+        _length_checks(out, False)
         if len(args) == 1 and len(INDENT + f"return ({args[0]},)") <= WIDTH:
             out.add(f"return ({args[0]},)")
         else:
@@ -787,6 +885,7 @@ class _Module:
         to_int.add("def __int__(self) -> int:")
         to_int.depth += 1
         var = self.flat_bitmap(to_int, bm, "self", _Locals(), "bits")
+        _length_checks(to_int, False)
         to_int.add(f"return {var}")
         from_int = Lines(1)
         from_int.add("@classmethod")
@@ -795,7 +894,7 @@ class _Module:
         from_int.add(f'"""Decode the raw {bm.type.name}; every bit is kept."""')
         from_int.add("o = _new(cls)")
         for bf in bm.fields:
-            from_int.add(f"o.{py(bf)} = {self.bit_value(bf, 'raw')}")
+            from_int.assign(f"o.{py(bf)}", self.bit_value(bf, "raw"))
         from_int.add(f"o.reserved_bits = raw & {_hex(bm.reserved_mask)}")
         from_int.add("return o")
         return {
@@ -842,6 +941,27 @@ class _Module:
             "type": e.type,
             "values_map": self.values_map(e),
         }
+
+
+def _leaf_names(st: Struct, version: int, prefix: str = "") -> list[str]:
+    """A name for each item of the flat tuple of layout `version` of `st`: its field's name
+    (an array element's with its index); made unique by the caller."""
+    lay = st.layout_for(version) if st.versioned else st.newest
+    out: list[str] = []
+    for f in lay.fields:
+        t = f.type.target
+        name = py(f)
+        if f.type.is_array and not (isinstance(t, Scalar) and t.name == "u8"):
+            for k in range(f.type.count or 0):
+                if isinstance(t, Struct):
+                    out += _leaf_names(t, _nested_layout(t, lay.version))
+                else:
+                    out.append(f"{name}_{k}")
+        elif isinstance(t, Struct) and not f.type.is_array:
+            out += _leaf_names(t, _nested_layout(t, lay.version))
+        else:
+            out.append(name)
+    return out
 
 
 def _leaf_index(st: Struct, path: list[Field], version: int | None = None) -> int:
