@@ -278,7 +278,7 @@ def test_codec_reads_and_writes_every_vector(which: str, features: dict[str, Pat
     codec_c = features["codec_zoo.c"] if which == "zoo" else generate(schema_file, tmp_path / "out")["codec_names.c"]
     lines, want = [], []
     for vector in vectors.lines(load_file(schema_file)):
-        name, layout, hex_, _, answer = vector.split(" ", 4)
+        name, layout, hex_, _, answer = vectors.parse(vector)
         lines.append(f"{name} {layout} {hex_}")
         want.append(json.loads(answer))
     first = lines[0].split()

@@ -226,7 +226,7 @@ def test_codec_examples_answer_every_vector(workspace: Path) -> None:
     for schema in load_all(SCHEMAS):
         lines, expected = [], []
         for vector in vectors.lines(schema):
-            name, layout, hex_, _, answer = vector.split(" ", 4)
+            name, layout, hex_, _, answer = vectors.parse(vector)
             lines.append(f"{name} {layout} {hex_}")
             expected.append(json.loads(answer))
         for st in schema.structs:

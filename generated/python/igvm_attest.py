@@ -149,6 +149,15 @@ def _refused(
     return DecodeError(name, size, n, f"needs exactly {size} bytes, got {n}")
 
 
+def _invalid(value: Any) -> EncodeError:
+    """The error of a bitmap with a field that does not fit: its int() names the field."""
+    try:
+        int(value)
+    except EncodeError as e:
+        return e
+    return EncodeError(f"{value!r} does not fit its bits")
+
+
 def _wrong(
     name: str, size: int, field: str, expected: str, got: int, n: int
 ) -> DecodeError:
@@ -756,35 +765,7 @@ class IgvmAttestRequestHeader(_Value):
     ) -> tuple[IgvmAttestRequestHeader, bytes]:
         """Decode a message at the start of `data`; returns it and the bytes after it."""
         if len(data) >= 32:
-            (
-                signature,
-                version,
-                report_size,
-                request_type,
-                status,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-            ) = _IgvmAttestRequestHeader.unpack_from(data)
-            if signature != 0x414C4348:
-                raise _wrong(
-                    "IgvmAttestRequestHeader",
-                    32,
-                    "signature",
-                    "ATTESTATION_SIGNATURE (0x414C4348)",
-                    signature,
-                    len(data),
-                )
-            o = _new(cls)
-            o.signature = signature
-            o.version = version
-            o.report_size = report_size
-            o.request_type = _IgvmAttestRequestType_of[request_type]
-            o.status = status
-            o.reserved = [reserved_0, reserved_1, reserved_2]
-            if strict:
-                o.verify()
-            return o, data[32:]
+            return cls.from_bytes(data[:32], strict=strict), data[32:]
         raise _refused("IgvmAttestRequestHeader", data, 32, False)
 
     def to_bytes(self) -> bytes:
@@ -1052,21 +1033,16 @@ class IgvmAttestRequestData(_Value):
                     if self.capability_bitmap is None
                     else self.capability_bitmap
                 )
-                capability_bitmap_bits = capability_bitmap.reserved_bits
-                if capability_bitmap_bits & 0x1F:
-                    raise EncodeError(
-                        f"IgvmCapabilityBitMap.reserved_bits: {capability_bitmap_bits:#x} is outside the reserved mask 0xFFFFFFE0",
-                    )
-                if capability_bitmap.error_code:
-                    capability_bitmap_bits |= 0x1
-                if capability_bitmap.retry:
-                    capability_bitmap_bits |= 0x2
-                if capability_bitmap.skip_hw_unsealing:
-                    capability_bitmap_bits |= 0x4
-                if capability_bitmap.use_rsa_aes_key_wrap_384:
-                    capability_bitmap_bits |= 0x8
-                if capability_bitmap.corim_endorsement:
-                    capability_bitmap_bits |= 0x10
+                if capability_bitmap.reserved_bits & 0x1F:
+                    raise _invalid(capability_bitmap)
+                capability_bitmap_bits = (
+                    capability_bitmap.reserved_bits
+                    | (0x1 if capability_bitmap.error_code else 0)
+                    | (0x2 if capability_bitmap.retry else 0)
+                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
+                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
+                    | (0x10 if capability_bitmap.corim_endorsement else 0)
+                )
                 return _IgvmAttestRequestData_V2.pack(
                     self.data_size,
                     self.version,
@@ -1437,21 +1413,16 @@ class IgvmAttestRequestBase(_Value):
                     if request_data.capability_bitmap is None
                     else request_data.capability_bitmap
                 )
-                capability_bitmap_bits = capability_bitmap.reserved_bits
-                if capability_bitmap_bits & 0x1F:
-                    raise EncodeError(
-                        f"IgvmCapabilityBitMap.reserved_bits: {capability_bitmap_bits:#x} is outside the reserved mask 0xFFFFFFE0",
-                    )
-                if capability_bitmap.error_code:
-                    capability_bitmap_bits |= 0x1
-                if capability_bitmap.retry:
-                    capability_bitmap_bits |= 0x2
-                if capability_bitmap.skip_hw_unsealing:
-                    capability_bitmap_bits |= 0x4
-                if capability_bitmap.use_rsa_aes_key_wrap_384:
-                    capability_bitmap_bits |= 0x8
-                if capability_bitmap.corim_endorsement:
-                    capability_bitmap_bits |= 0x10
+                if capability_bitmap.reserved_bits & 0x1F:
+                    raise _invalid(capability_bitmap)
+                capability_bitmap_bits = (
+                    capability_bitmap.reserved_bits
+                    | (0x1 if capability_bitmap.error_code else 0)
+                    | (0x2 if capability_bitmap.retry else 0)
+                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
+                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
+                    | (0x10 if capability_bitmap.corim_endorsement else 0)
+                )
                 return _IgvmAttestRequestBase_V2.pack(
                     header.signature,
                     header.version,
@@ -1588,47 +1559,22 @@ class IgvmErrorInfo(_Value):
     ) -> tuple[IgvmErrorInfo, bytes]:
         """Decode a message at the start of `data`; returns it and the bytes after it."""
         if len(data) >= 24:
-            (
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-            ) = _IgvmErrorInfo.unpack_from(data)
-            o = _new(cls)
-            o.error_code = error_code
-            o.http_status_code = http_status_code
-            igvm_signal2 = _new(IgvmSignal)
-            igvm_signal2.retry = igvm_signal & 0x1 != 0
-            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-            o.igvm_signal = igvm_signal2
-            o.reserved = [reserved_0, reserved_1, reserved_2]
-            if strict:
-                o.verify()
-            return o, data[24:]
+            return cls.from_bytes(data[:24], strict=strict), data[24:]
         raise _refused("IgvmErrorInfo", data, 24, False)
 
     def to_bytes(self) -> bytes:
         """Encode."""
         try:
             igvm_signal = self.igvm_signal
-            igvm_signal_bits = igvm_signal.reserved_bits
-            if igvm_signal_bits & 0xF:
-                raise EncodeError(
-                    f"IgvmSignal.reserved_bits: {igvm_signal_bits:#x} is outside the reserved mask 0xFFFFFFF0",
-                )
-            if igvm_signal.retry:
-                igvm_signal_bits |= 0x1
-            if igvm_signal.skip_hw_unsealing:
-                igvm_signal_bits |= 0x2
-            if igvm_signal.rsa_aes_key_wrap_384_used:
-                igvm_signal_bits |= 0x4
-            if igvm_signal.corim_endorsement_requested:
-                igvm_signal_bits |= 0x8
+            if igvm_signal.reserved_bits & 0xF:
+                raise _invalid(igvm_signal)
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+            )
             reserved = self.reserved
             return _IgvmErrorInfo.pack(
                 self.error_code,
@@ -1842,19 +1788,15 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                     IgvmErrorInfo() if self.error_info is None else self.error_info
                 )
                 igvm_signal = error_info.igvm_signal
-                igvm_signal_bits = igvm_signal.reserved_bits
-                if igvm_signal_bits & 0xF:
-                    raise EncodeError(
-                        f"IgvmSignal.reserved_bits: {igvm_signal_bits:#x} is outside the reserved mask 0xFFFFFFF0",
-                    )
-                if igvm_signal.retry:
-                    igvm_signal_bits |= 0x1
-                if igvm_signal.skip_hw_unsealing:
-                    igvm_signal_bits |= 0x2
-                if igvm_signal.rsa_aes_key_wrap_384_used:
-                    igvm_signal_bits |= 0x4
-                if igvm_signal.corim_endorsement_requested:
-                    igvm_signal_bits |= 0x8
+                if igvm_signal.reserved_bits & 0xF:
+                    raise _invalid(igvm_signal)
+                igvm_signal_bits = (
+                    igvm_signal.reserved_bits
+                    | (0x1 if igvm_signal.retry else 0)
+                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+                )
                 reserved = error_info.reserved
                 return _IgvmAttestKeyReleaseResponseHeader_V2.pack(
                     self.data_size,
@@ -2082,19 +2024,15 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                     IgvmErrorInfo() if self.error_info is None else self.error_info
                 )
                 igvm_signal = error_info.igvm_signal
-                igvm_signal_bits = igvm_signal.reserved_bits
-                if igvm_signal_bits & 0xF:
-                    raise EncodeError(
-                        f"IgvmSignal.reserved_bits: {igvm_signal_bits:#x} is outside the reserved mask 0xFFFFFFF0",
-                    )
-                if igvm_signal.retry:
-                    igvm_signal_bits |= 0x1
-                if igvm_signal.skip_hw_unsealing:
-                    igvm_signal_bits |= 0x2
-                if igvm_signal.rsa_aes_key_wrap_384_used:
-                    igvm_signal_bits |= 0x4
-                if igvm_signal.corim_endorsement_requested:
-                    igvm_signal_bits |= 0x8
+                if igvm_signal.reserved_bits & 0xF:
+                    raise _invalid(igvm_signal)
+                igvm_signal_bits = (
+                    igvm_signal.reserved_bits
+                    | (0x1 if igvm_signal.retry else 0)
+                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+                )
                 reserved = error_info.reserved
                 return _IgvmAttestWrappedKeyResponseHeader_V2.pack(
                     self.data_size,
@@ -2320,19 +2258,15 @@ class IgvmAttestAkCertResponseHeader(_Value):
                     IgvmErrorInfo() if self.error_info is None else self.error_info
                 )
                 igvm_signal = error_info.igvm_signal
-                igvm_signal_bits = igvm_signal.reserved_bits
-                if igvm_signal_bits & 0xF:
-                    raise EncodeError(
-                        f"IgvmSignal.reserved_bits: {igvm_signal_bits:#x} is outside the reserved mask 0xFFFFFFF0",
-                    )
-                if igvm_signal.retry:
-                    igvm_signal_bits |= 0x1
-                if igvm_signal.skip_hw_unsealing:
-                    igvm_signal_bits |= 0x2
-                if igvm_signal.rsa_aes_key_wrap_384_used:
-                    igvm_signal_bits |= 0x4
-                if igvm_signal.corim_endorsement_requested:
-                    igvm_signal_bits |= 0x8
+                if igvm_signal.reserved_bits & 0xF:
+                    raise _invalid(igvm_signal)
+                igvm_signal_bits = (
+                    igvm_signal.reserved_bits
+                    | (0x1 if igvm_signal.retry else 0)
+                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+                )
                 reserved = error_info.reserved
                 return _IgvmAttestAkCertResponseHeader_V2.pack(
                     self.data_size,

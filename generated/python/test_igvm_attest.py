@@ -20,13 +20,19 @@ from codec_igvm_attest import CLASSES, ENUM_CODES, build, dump, handle
 
 FILE = Path(__file__).resolve().parent.parent / "vectors" / "igvm_attest.txt"
 # (type, layout, bytes, case, answer) of every vector
+SAME = '"hex":"="'  # in an answer: the input bytes
+
+
+def _vector(line: str) -> tuple[str, str, bytes, str, Any]:
+    t, layout, h, case, answer = line.split(" ", 4)
+    data = b"" if h == "-" else bytes.fromhex(h)
+    return t, layout, data, case, json.loads(answer.replace(SAME, f'"hex":"{h}"'))
+
+
 VECTORS = [
-    (t, layout, b"" if h == "-" else bytes.fromhex(h), case, json.loads(answer))
-    for t, layout, h, case, answer in (
-        line.split(" ", 4)
-        for line in FILE.read_text(encoding="utf-8").splitlines()
-        if line and not line.startswith("#")
-    )
+    _vector(line)
+    for line in FILE.read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
 ]
 # the vectors whose bytes decode to exactly one value
 EXACT = [v for v in VECTORS if "value" in v[4] and v[4]["rest"] == 0]

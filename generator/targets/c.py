@@ -64,7 +64,7 @@ SCALAR_TYPES = {
 }
 
 # Names the generated test declares at file scope (besides one function per test).
-TEST_NAMES = "constants answer_value constant_agrees main".split()
+TEST_NAMES = "constants answer_value constant_agrees agrees main".split()
 
 
 # --- text ---------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 Each struct layout is read and written by one precompiled `struct.Struct` whose format is the
 struct flattened to its leaves (a schema has no implicit padding, so the leaves are contiguous).
-Decoding is one `unpack` and one Python frame: `from_bytes` builds the object and everything it
-embeds in place, without calling constructors, enums through a map of their singletons; encoding
-is one `pack` of a flat tuple. Only a struct too big to build in place (see INLINE_LEAVES) is
-built by a function of its own, so the generated code grows linearly with the schema.
+Decoding is one `unpack` and, for a layout of at most SMALL items (a header), one Python frame:
+`from_bytes` builds the object and everything it embeds in place, without calling constructors,
+enums through a map of their singletons; encoding is one `pack` of a flat tuple. A bigger layout
+calls the functions of the structs and bitmaps it embeds instead of repeating their code, so the
+generated code grows linearly with the schema.
 
 The code is emitted already formatted as black formats it (a line that does not fit is exploded
 one item per line with a trailing comma, which black keeps); black runs on a file only if a line
@@ -32,6 +33,7 @@ from ..render import banner, doc_lines, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
 WIDTH = 88  # black's line length
+SMALL = 16  # a layout of at most this many items is read and written in one frame, in place
 INLINE_LEAVES = 32  # a nested struct of at most this many leaves is built in place
 INLINE_ITEMS = 8  # an array of at most this many items is written out item by item
 INDENT = "    "
@@ -158,6 +160,21 @@ class Lines:
     def end(self) -> None:
         self.depth -= 1
 
+    def operands(self, head: str, op: str, items: list[str], tail: str) -> None:
+        """`head` + items joined by the operator `op` + `tail`; if too long, parenthesized with one
+        operand a line, each after its operator, as black splits it."""
+        one = head + f" {op} ".join(items) + tail
+        if len(INDENT * self.depth + one) <= WIDTH or len(items) == 1:
+            self.add(one)
+            return
+        self.add(head + "(")
+        self.depth += 1
+        self.add(items[0])
+        for item in items[1:]:
+            self.add(f"{op} {item}")
+        self.depth -= 1
+        self.add(")" + tail)
+
     def assign(self, target: str, expr: str) -> None:
         """`target = expr`, split as black splits it if too long: a subscript inside its
         brackets, an expression without brackets in parentheses on a line of its own."""
@@ -263,7 +280,7 @@ class _Flat:
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-LOCALS_MAX = 16  # a layout of at most this many items is unpacked into local variables
+LOCALS_MAX = SMALL  # a layout of at most this many items is unpacked into local variables
 
 
 _CHECK = "\0check\0"  # a placeholder line for an array's length check
@@ -315,6 +332,7 @@ class _Module:
     def __init__(self, schema: Schema):
         self.schema = schema
         self.builders: set[tuple[str, int]] = set()  # (struct, layout) built by a function of its own
+        self.inline = True  # whether the method being written builds what it embeds in place
 
     # names --------------------------------------------------------------------------------
 
@@ -398,12 +416,14 @@ class _Module:
         if not f.type.is_array:
             if isinstance(t, Struct):
                 inner = _nested_layout(t, version)
-                if _items(t, inner) <= INLINE_LEAVES:
+                if self.inline and _items(t, inner) <= INLINE_LEAVES:
                     var = names(py(f))
                     self.build(out, t, inner, var, py(t), at, names, flat)
                     out.assign(target, f"{var}")
                 else:
                     out.assign(target, f"{self.builder(t, inner)}(v, {at})")
+            elif isinstance(t, Bitmap) and not self.inline:
+                out.assign(target, f"{py(t)}.from_int({flat.at(at)})")
             elif isinstance(t, Bitmap):
                 var = names(py(f))
                 self.build_bitmap(out, t, var, flat.at(at))
@@ -420,7 +440,7 @@ class _Module:
         end = at + each * count
         if isinstance(t, Struct):
             inner = _nested_layout(t, version)
-            if each * count <= INLINE_LEAVES:
+            if self.inline and each * count <= INLINE_LEAVES:
                 items = []
                 for k in range(count):
                     var = names(f"{py(f)}_{k}")
@@ -431,7 +451,7 @@ class _Module:
                 fn = self.builder(t, inner)
                 out.assign(target, f"[{fn}(v, {at} + {each} * k) for k in range({count})]")
         elif isinstance(t, Bitmap):
-            if count <= INLINE_ITEMS:
+            if self.inline and count <= INLINE_ITEMS:
                 items = []
                 for k in range(count):
                     var = names(f"{py(f)}_{k}")
@@ -518,10 +538,10 @@ class _Module:
         count = f.type.count or 0
         if not f.type.is_array:
             if isinstance(t, Bitmap):
-                args.append(self.flat_bitmap(out, t, var, names))
+                args.append(self.packed_bitmap(out, t, var, names) if self.inline else f"int({var})")
             else:
                 inner = _nested_layout(t, version)
-                if _items(t, inner) <= INLINE_LEAVES:
+                if self.inline and _items(t, inner) <= INLINE_LEAVES:
                     self.flat(out, t, inner, var, names, args, py(t))
                 else:
                     args.append(f"*{self.flattener(t, inner)}({var})")
@@ -534,15 +554,15 @@ class _Module:
         elif isinstance(t, (Scalar, Enum)):
             args.append(f"*{var}")
         elif isinstance(t, Bitmap):
-            if count <= INLINE_ITEMS:
+            if self.inline and count <= INLINE_ITEMS:
                 for k in range(count):
-                    args.append(self.flat_bitmap(out, t, f"{var}[{k}]", names))
+                    args.append(self.packed_bitmap(out, t, f"{var}[{k}]", names))
             else:
                 args.append(f"*map(int, {var})")
         else:
             inner = _nested_layout(t, version)
             each = _items(t, inner)
-            if each * count <= INLINE_LEAVES:
+            if self.inline and each * count <= INLINE_LEAVES:
                 for k in range(count):
                     item = names(f"{py(f)}_{k}")
                     out.add(f"{item} = {var}[{k}]")
@@ -550,6 +570,30 @@ class _Module:
             else:
                 fn = self.flattener(t, inner)
                 args.append(f"*[x for item in {var} for x in {fn}(item)]")
+
+    def packed_bitmap(self, out: Lines, bm: Bitmap, value: str, names: _Locals) -> str:
+        """Statements that compute the integer of bitmap `value` in place: one test of every
+        field's range (the bitmap's own int() names the field that does not fit), then one
+        expression; returns the name of the integer."""
+        src = value
+        if not value.isidentifier():
+            src = names(value.split(".")[-1].replace("[", "_").rstrip("]"))
+            out.add(f"{src} = {value}")
+        var = names(f"{src}_bits")
+        tests = [f"{src}.reserved_bits & {_hex(~bm.reserved_mask & bm.type.max)}"]
+        tests += [f"{src}.{py(bf)} >> {bf.width}" for bf in bm.fields if not bf.is_bool]
+        out.operands("if ", "or", tests, ":")
+        out.depth += 1
+        out.add(f"raise _invalid({src})")
+        out.depth -= 1
+        parts = [f"{src}.reserved_bits"]
+        for bf in bm.fields:
+            if bf.is_bool:
+                parts.append(f"({_hex(bf.mask)} if {src}.{py(bf)} else 0)")
+            else:
+                parts.append(f"{src}.{py(bf)} << {bf.shift}" if bf.shift else f"{src}.{py(bf)}")
+        out.operands(f"{var} = ", "|", parts, "")
+        return var
 
     def flat_bitmap(self, out: Lines, bm: Bitmap, value: str, names: _Locals, var: str | None = None) -> str:
         """Statements that compute the integer of bitmap `value` into `var`, checking every field;
@@ -699,6 +743,7 @@ class _Module:
     def _unpack(self, out: Lines, st: Struct, lay, call: str) -> tuple[_Flat, _Locals]:
         """The statement that unpacks layout `lay` of `st` with `call`; how the body reads it."""
         names = _Locals()
+        self.inline = _items(st, lay.version) <= SMALL
         if _items(st, lay.version) > LOCALS_MAX:
             out.add(f"v = {call}")
             return _Flat(), names
@@ -765,6 +810,12 @@ class _Module:
             out.add('"""')
         else:
             out.add('"""Decode a message at the start of `data`; returns it and the bytes after it."""')
+        if not st.versioned:
+            size = st.newest.size
+            out.block(f"if len(data) >= {size}:").add(f"return cls.from_bytes(data[:{size}], strict=strict), data[{size}:]")
+            out.end()
+            out.call("raise _refused(", [_string(name), "data", str(size), "False"])
+            return out.text()
         if st.versioned:
             out.add("n = len(data)")
         for lay in reversed(st.layouts):
@@ -815,6 +866,7 @@ class _Module:
                 out.block(f"if layout == {lay.version}:")
             names = _Locals()
             args: list[str] = []
+            self.inline = _items(st, lay.version) <= SMALL
             start = len(out.lines)
             self.flat(out, st, lay.version, "self", names, args, name)
             body = Lines(out.depth)
@@ -846,6 +898,7 @@ class _Module:
         out.add(f"def {self.builder(st, version)}(v: tuple[Any, ...], i: int) -> {name}:")
         out.depth += 1
         out.add(f'"""Layout {version} of {name}, built from the flat tuple `v` at index `i`."""')
+        self.inline = False  # a struct built apart is a part of a big layout: no code repeated
         self.build(out, st, version, "o", name, _Ix(0, "i"), _Locals(), _Flat())
         out.add("return o")
         out.depth -= 1
@@ -855,6 +908,7 @@ class _Module:
         out.depth += 1
         out.add(f'"""The pack arguments of layout {version} of {name}, checked."""')
         args: list[str] = []
+        self.inline = False
         self.flat(out, st, version, "o", _Locals(), args, name)
         _length_checks(out, False)
         if len(args) == 1 and len(INDENT + f"return ({args[0]},)") <= WIDTH:
@@ -1111,9 +1165,22 @@ def context(schema: Schema) -> dict:
     }
 
 
+def _fits(source: str) -> bool:
+    """True if no line is longer than black allows, except what black leaves long too: a string,
+    a comment, a line of a docstring."""
+    in_string = False
+    for line in source.splitlines():
+        if len(line) > WIDTH and not in_string and not line.lstrip().startswith(('"', "f\"", "#")):
+            return False
+        if line.count('"""') % 2:
+            in_string = not in_string
+    return True
+
+
 def _format(source: str) -> str:
-    """The source as black formats it: emitted formatted, so black runs only if a line is too long."""
-    if all(len(line) <= WIDTH for line in source.splitlines()):
+    """The source as black formats it: emitted formatted, so black runs only if a line that black
+    would split is too long (a name the schema made long)."""
+    if _fits(source):
         return source
     return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
 

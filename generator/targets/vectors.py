@@ -18,7 +18,8 @@ target's codec must print for the input, byte for byte: no spaces, keys in this 
     {"type":T,"error":"short","needed":N,"given":G}     too few bytes for the layout
     {"type":T,"error":"magic","field":F}                the magic number at dotted path F is wrong
 
-V follows the reference codec's value model (generator/codec.py): an integer for a scalar or
+In a vector file, `"hex":"="` stands for HEX itself (the bytes read are the bytes written back):
+a test puts HEX in its place before it compares. V follows the reference codec's value model (generator/codec.py): an integer for a scalar or
 enum; {field: bool | int, ..., "_reserved": int} for a bitmap; {field: value} with the fields of
 the layout, in schema order, for a struct; a list for an array (u8 arrays too).
 
@@ -214,8 +215,19 @@ def refusal(t: Any, data: bytes) -> str:
     return _json({"type": t.name, "error": "short", "needed": size, "given": len(data)})
 
 
+SAME = '"hex":"="'  # in a vector's answer: the input bytes
+
+
 def _line(t: Any, data: bytes, case: str, text: str) -> str:
-    return f"{t.name} auto {data.hex() or '-'} {case} {text}"
+    hex_ = data.hex() or "-"
+    text = text.replace('"hex":"' + hex_ + '"', SAME, 1)
+    return f"{t.name} auto {hex_} {case} {text}"
+
+
+def parse(line: str) -> tuple[str, str, str, str, str]:
+    """TYPE, LAYOUT, HEX, CASE and the ANSWER (with HEX in place of "=") of a vector line."""
+    name, layout, hex_, case, text = line.split(" ", 4)
+    return name, layout, hex_, case, text.replace(SAME, '"hex":"' + hex_ + '"', 1)
 
 
 def _values(t: Any, layout: int | None, case: str, value: Any) -> list[str]:

@@ -30,6 +30,8 @@ fn every_vector_is_answered_as_the_layout_engine_answers_it() {
         ) else {
             panic!("malformed vector line: {line}");
         };
+        // `"hex":"="` in an answer stands for the input bytes
+        let expected = expected.replacen("\"hex\":\"=\"", &format!("\"hex\":\"{hex}\""), 1);
         let mut got = Vec::new();
         codec::answer(&mut got, &format!("{name} {layout} {hex}")).expect("writing to memory");
         if got != expected.as_bytes() {
