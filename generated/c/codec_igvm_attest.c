@@ -220,6 +220,30 @@ static IgvmSignal rebuild_IgvmSignal(IgvmSignal in)
 
 /* ---- Structs: fields read through the struct, re-encoded by assigning them one by one ---- */
 
+/* The items of an array, separated by commas, then the closing bracket. */
+static void print_u32_array(const uint32_t *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0) {
+            put_char(',');
+        }
+        print_u(items[i]);
+    }
+    put_char(']');
+}
+
+/* The items of an array, separated by commas, then the closing bracket. */
+static void print_u8_array(const uint8_t *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0) {
+            put_char(',');
+        }
+        print_u(items[i]);
+    }
+    put_char(']');
+}
+
 static void print_IgvmAttestRequestHeader(IgvmAttestRequestHeader v)
 {
     put_str("{\"signature\":");
@@ -233,13 +257,7 @@ static void print_IgvmAttestRequestHeader(IgvmAttestRequestHeader v)
     put_str(",\"status\":");
     print_u(v.status);
     put_str(",\"reserved\":[");
-    for (size_t i = 0; i < 3; i++) {
-        if (i > 0) {
-            put_char(',');
-        }
-        print_u(v.reserved[i]);
-    }
-    put_char(']');
+    print_u32_array(v.reserved, 3);
     put_char('}');
 }
 
@@ -252,9 +270,7 @@ static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequest
     out.report_size = in.report_size;
     out.request_type = in.request_type;
     out.status = in.status;
-    for (size_t i = 0; i < 3; i++) {
-        out.reserved[i] = in.reserved[i];
-    }
+    memcpy(out.reserved, in.reserved, sizeof out.reserved);
     return out;
 }
 
@@ -320,13 +336,7 @@ static void print_IgvmAttestRequestBase_V1(IgvmAttestRequestBase_V1 v)
     put_str("{\"header\":");
     print_IgvmAttestRequestHeader(v.header);
     put_str(",\"attestation_report\":[");
-    for (size_t i = 0; i < 1184; i++) {
-        if (i > 0) {
-            put_char(',');
-        }
-        print_u(v.attestation_report[i]);
-    }
-    put_char(']');
+    print_u8_array(v.attestation_report, 1184);
     put_str(",\"request_data\":");
     print_IgvmAttestRequestData_V1(v.request_data);
     put_char('}');
@@ -337,9 +347,7 @@ static IgvmAttestRequestBase_V1 rebuild_IgvmAttestRequestBase_V1(IgvmAttestReque
     IgvmAttestRequestBase_V1 out;
     memset(&out, fill_pattern, sizeof out);
     out.header = rebuild_IgvmAttestRequestHeader(in.header);
-    for (size_t i = 0; i < 1184; i++) {
-        out.attestation_report[i] = in.attestation_report[i];
-    }
+    memcpy(out.attestation_report, in.attestation_report, sizeof out.attestation_report);
     out.request_data = rebuild_IgvmAttestRequestData_V1(in.request_data);
     return out;
 }
@@ -349,13 +357,7 @@ static void print_IgvmAttestRequestBase(IgvmAttestRequestBase v)
     put_str("{\"header\":");
     print_IgvmAttestRequestHeader(v.header);
     put_str(",\"attestation_report\":[");
-    for (size_t i = 0; i < 1184; i++) {
-        if (i > 0) {
-            put_char(',');
-        }
-        print_u(v.attestation_report[i]);
-    }
-    put_char(']');
+    print_u8_array(v.attestation_report, 1184);
     put_str(",\"request_data\":");
     print_IgvmAttestRequestData(v.request_data);
     put_char('}');
@@ -366,9 +368,7 @@ static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase
     IgvmAttestRequestBase out;
     memset(&out, fill_pattern, sizeof out);
     out.header = rebuild_IgvmAttestRequestHeader(in.header);
-    for (size_t i = 0; i < 1184; i++) {
-        out.attestation_report[i] = in.attestation_report[i];
-    }
+    memcpy(out.attestation_report, in.attestation_report, sizeof out.attestation_report);
     out.request_data = rebuild_IgvmAttestRequestData(in.request_data);
     return out;
 }
@@ -382,13 +382,7 @@ static void print_IgvmErrorInfo(IgvmErrorInfo v)
     put_str(",\"igvm_signal\":");
     print_IgvmSignal(v.igvm_signal);
     put_str(",\"reserved\":[");
-    for (size_t i = 0; i < 3; i++) {
-        if (i > 0) {
-            put_char(',');
-        }
-        print_u(v.reserved[i]);
-    }
-    put_char(']');
+    print_u32_array(v.reserved, 3);
     put_char('}');
 }
 
@@ -399,9 +393,7 @@ static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
     out.error_code = in.error_code;
     out.http_status_code = in.http_status_code;
     out.igvm_signal = rebuild_IgvmSignal(in.igvm_signal);
-    for (size_t i = 0; i < 3; i++) {
-        out.reserved[i] = in.reserved[i];
-    }
+    memcpy(out.reserved, in.reserved, sizeof out.reserved);
     return out;
 }
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 __all__ = [
     "DecodeError",
@@ -115,6 +115,61 @@ class _Value:
     def __repr__(self) -> str:
         fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
         return f"{self.__class__.__qualname__}({fields})"
+
+    def verify(self) -> None:
+        """Raise DecodeError if a field with a fixed value holds another value."""
+        return None
+
+
+class _OpenEnum(int):
+    """What every open enum shares: the name of a listed value, a repr that shows the value."""
+
+    _NAMES: ClassVar[dict[int, str]] = {}
+
+    @property
+    def name(self) -> str | None:
+        """The name of this value, or None for a value this schema does not list."""
+        return self._NAMES.get(int(self))
+
+    def __repr__(self) -> str:
+        name = self._NAMES.get(int(self))
+        if name:
+            return f"{self.__class__.__name__}.{name}"
+        return f"{self.__class__.__name__}({int(self)})"
+
+    __str__ = __repr__
+
+
+class _Bitmap(_Value):
+    """What every bitmap shares: its bytes are its integer's."""
+
+    __slots__ = ()
+    SIZE: ClassVar[int]
+    _FORMAT: ClassVar[struct.Struct]
+
+    def __int__(self) -> int:
+        raise NotImplementedError
+
+    @classmethod
+    def from_int(cls, raw: int) -> Self:
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        return self._FORMAT.pack(int(self))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode exactly SIZE bytes."""
+        if len(data) != cls.SIZE:
+            raise DecodeError(cls.__name__, cls.SIZE, len(data))
+        return cls.from_int(cls._FORMAT.unpack(data)[0])
+
+    @classmethod
+    def from_prefix(cls, data: bytes) -> tuple[Self, bytes]:
+        """Decode the first SIZE bytes; returns the value and the rest."""
+        if len(data) < cls.SIZE:
+            raise DecodeError(cls.__name__, cls.SIZE, len(data))
+        return cls.from_int(cls._FORMAT.unpack_from(data)[0]), data[cls.SIZE :]
 
 
 def _refused(
@@ -217,7 +272,7 @@ IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE: int = 0xFFFFFFFF
 the agent. The only failure report a version 1 peer gets."""
 
 
-class IgvmAttestRequestVersion(int):
+class IgvmAttestRequestVersion(_OpenEnum):
     """Version of `IgvmAttestRequestData`, which selects the request format.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -229,20 +284,6 @@ class IgvmAttestRequestVersion(int):
     VERSION_2: ClassVar[IgvmAttestRequestVersion]
     """The 4-byte `capability_bitmap` follows the request data, then the runtime
     claims. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        if name:
-            return f"IgvmAttestRequestVersion.{name}"
-        return f"IgvmAttestRequestVersion({int(self)})"
-
-    __str__ = __repr__
 
 
 IgvmAttestRequestVersion.VERSION_1 = IgvmAttestRequestVersion(1)
@@ -254,7 +295,7 @@ _IgvmAttestRequestVersion_of = _Values(
 )
 
 
-class IgvmAttestResponseVersion(int):
+class IgvmAttestResponseVersion(_OpenEnum):
     """Version of the response header, which selects its layout.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -265,20 +306,6 @@ class IgvmAttestResponseVersion(int):
     """8-byte header: `data_size` and `version`."""
     VERSION_2: ClassVar[IgvmAttestResponseVersion]
     """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        if name:
-            return f"IgvmAttestResponseVersion.{name}"
-        return f"IgvmAttestResponseVersion({int(self)})"
-
-    __str__ = __repr__
 
 
 IgvmAttestResponseVersion.VERSION_1 = IgvmAttestResponseVersion(1)
@@ -290,7 +317,7 @@ _IgvmAttestResponseVersion_of = _Values(
 )
 
 
-class IgvmAttestReportType(int):
+class IgvmAttestReportType(_OpenEnum):
     """Which TEE hardware report the request carries.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -310,20 +337,6 @@ class IgvmAttestReportType(int):
     CCA_VM_REPORT: ClassVar[IgvmAttestReportType]
     """Arm CCA realm report. Assigned after version 2 was introduced; its report size
     is not defined yet. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        if name:
-            return f"IgvmAttestReportType.{name}"
-        return f"IgvmAttestReportType({int(self)})"
-
-    __str__ = __repr__
 
 
 IgvmAttestReportType.INVALID_REPORT = IgvmAttestReportType(0)
@@ -353,7 +366,7 @@ _IgvmAttestReportType_of = _Values(
 )
 
 
-class IgvmAttestRequestType(int):
+class IgvmAttestRequestType(_OpenEnum):
     """What the request asks the agent for.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -370,20 +383,6 @@ class IgvmAttestRequestType(int):
     WRAPPED_KEY_REQUEST: ClassVar[IgvmAttestRequestType]
     """The VM metadata blob holding the wrapped disk-encryption key, from the CVM
     provisioning service."""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        if name:
-            return f"IgvmAttestRequestType.{name}"
-        return f"IgvmAttestRequestType({int(self)})"
-
-    __str__ = __repr__
 
 
 IgvmAttestRequestType.INVALID_REQUEST = IgvmAttestRequestType(0)
@@ -407,7 +406,7 @@ _IgvmAttestRequestType_of = _Values(
 )
 
 
-class IgvmAttestHashType(int):
+class IgvmAttestHashType(_OpenEnum):
     """Hash algorithm of the runtime-claims digest placed in the TEE report's report
     data.
 
@@ -423,20 +422,6 @@ class IgvmAttestHashType(int):
     """SHA-384."""
     SHA_512: ClassVar[IgvmAttestHashType]
     """SHA-512."""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        if name:
-            return f"IgvmAttestHashType.{name}"
-        return f"IgvmAttestHashType({int(self)})"
-
-    __str__ = __repr__
 
 
 IgvmAttestHashType.INVALID_HASH = IgvmAttestHashType(0)
@@ -460,10 +445,7 @@ _IgvmAttestHashType_of = _Values(
 )
 
 
-_IgvmCapabilityBitMap = struct.Struct("<I")
-
-
-class IgvmCapabilityBitMap(_Value):
+class IgvmCapabilityBitMap(_Bitmap):
     """What the requester asks of the agent (request data version 2 and later). An
     agent ignores bits it does not know.
 
@@ -500,6 +482,7 @@ class IgvmCapabilityBitMap(_Value):
 
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFE0
+    _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
 
     def __init__(
         self,
@@ -547,28 +530,8 @@ class IgvmCapabilityBitMap(_Value):
         o.reserved_bits = raw & 0xFFFFFFE0
         return o
 
-    def to_bytes(self) -> bytes:
-        return _IgvmCapabilityBitMap.pack(int(self))
 
-    @classmethod
-    def from_bytes(cls, data: bytes) -> IgvmCapabilityBitMap:
-        """Decode exactly 4 bytes."""
-        if len(data) != 4:
-            raise DecodeError("IgvmCapabilityBitMap", 4, len(data))
-        return cls.from_int(_IgvmCapabilityBitMap.unpack(data)[0])
-
-    @classmethod
-    def from_prefix(cls, data: bytes) -> tuple[IgvmCapabilityBitMap, bytes]:
-        """Decode the first 4 bytes; returns the value and the rest."""
-        if len(data) < 4:
-            raise DecodeError("IgvmCapabilityBitMap", 4, len(data))
-        return cls.from_int(_IgvmCapabilityBitMap.unpack_from(data)[0]), data[4:]
-
-
-_IgvmSignal = struct.Struct("<I")
-
-
-class IgvmSignal(_Value):
+class IgvmSignal(_Bitmap):
     """What the agent tells the requester, inside `IgvmErrorInfo` (response version 2).
 
     u32 bitmap, bit 0 least significant. Bits no field names
@@ -600,6 +563,7 @@ class IgvmSignal(_Value):
 
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFF0
+    _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
 
     def __init__(
         self,
@@ -641,23 +605,6 @@ class IgvmSignal(_Value):
         o.corim_endorsement_requested = raw & 0x8 != 0
         o.reserved_bits = raw & 0xFFFFFFF0
         return o
-
-    def to_bytes(self) -> bytes:
-        return _IgvmSignal.pack(int(self))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> IgvmSignal:
-        """Decode exactly 4 bytes."""
-        if len(data) != 4:
-            raise DecodeError("IgvmSignal", 4, len(data))
-        return cls.from_int(_IgvmSignal.unpack(data)[0])
-
-    @classmethod
-    def from_prefix(cls, data: bytes) -> tuple[IgvmSignal, bytes]:
-        """Decode the first 4 bytes; returns the value and the rest."""
-        if len(data) < 4:
-            raise DecodeError("IgvmSignal", 4, len(data))
-        return cls.from_int(_IgvmSignal.unpack_from(data)[0]), data[4:]
 
 
 _IgvmAttestRequestHeader = struct.Struct("<8I")
@@ -720,10 +667,9 @@ class IgvmAttestRequestHeader(_Value):
         *,
         strict: bool = False,
     ) -> IgvmAttestRequestHeader:
-        """Decode exactly one message.
+        """Decode exactly one message; with strict=True, every fixed value must hold.
 
-        A wrong magic number is refused; with strict=True, every field with a fixed value
-        must hold it."""
+        A wrong magic number is refused in any case."""
         if len(data) == 32:
             (
                 signature,
@@ -886,10 +832,7 @@ class IgvmAttestRequestData(_Value):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
-        """Decode exactly one message (its size depends on its version).
-
-        A wrong magic number is refused; with strict=True, every field with a fixed value
-        must hold it."""
+        """Decode exactly one message (its size depends on its version)."""
         n = len(data)
         if n == 24:
             (
@@ -917,8 +860,6 @@ class IgvmAttestRequestData(_Value):
                 capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
                 capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
                 o.capability_bitmap = capability_bitmap2
-                if strict:
-                    o.verify()
                 return o
         elif n == 20:
             (
@@ -936,8 +877,6 @@ class IgvmAttestRequestData(_Value):
                 o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
                 o.variable_data_size = variable_data_size
                 o.capability_bitmap = None
-                if strict:
-                    o.verify()
                 return o
         raise _refused(
             "IgvmAttestRequestData",
@@ -986,8 +925,6 @@ class IgvmAttestRequestData(_Value):
                 capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
                 capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
                 o.capability_bitmap = capability_bitmap2
-                if strict:
-                    o.verify()
                 return o, data[24:]
         if n >= 20 and (layout is None or layout == 1):
             (
@@ -1005,8 +942,6 @@ class IgvmAttestRequestData(_Value):
                 o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
                 o.variable_data_size = variable_data_size
                 o.capability_bitmap = None
-                if strict:
-                    o.verify()
                 return o, data[20:]
         raise _refused(
             "IgvmAttestRequestData",
@@ -1069,10 +1004,6 @@ class IgvmAttestRequestData(_Value):
             f"IgvmAttestRequestData has no layout {layout}; its layouts are 1, 2",
         )
 
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
-
 
 _IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
 _IgvmAttestRequestBase_V2 = struct.Struct("<8I1184s6I")
@@ -1134,10 +1065,9 @@ class IgvmAttestRequestBase(_Value):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
-        """Decode exactly one message (its size depends on its version).
+        """Decode exactly one message (its size depends on its version); with strict=True, every fixed value must hold.
 
-        A wrong magic number is refused; with strict=True, every field with a fixed value
-        must hold it."""
+        A wrong magic number is refused in any case."""
         n = len(data)
         if n == 1240:
             (
@@ -1521,10 +1451,7 @@ class IgvmErrorInfo(_Value):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmErrorInfo:
-        """Decode exactly one message.
-
-        A wrong magic number is refused; with strict=True, every field with a fixed value
-        must hold it."""
+        """Decode exactly one message."""
         if len(data) == 24:
             (
                 error_code,
@@ -1545,8 +1472,6 @@ class IgvmErrorInfo(_Value):
             igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
             o.igvm_signal = igvm_signal2
             o.reserved = [reserved_0, reserved_1, reserved_2]
-            if strict:
-                o.verify()
             return o
         raise _refused("IgvmErrorInfo", data, 24, True)
 
@@ -1588,10 +1513,6 @@ class IgvmErrorInfo(_Value):
                     f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
                 ) from None
             raise EncodeError(f"IgvmErrorInfo: {e}") from None
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
 
 
 _IgvmAttestKeyReleaseResponseHeader_V1 = struct.Struct("<2I")
@@ -1655,10 +1576,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         *,
         strict: bool = False,
     ) -> IgvmAttestKeyReleaseResponseHeader:
-        """Decode exactly one message (its size depends on its version).
-
-        A wrong magic number is refused; with strict=True, every field with a fixed value
-        must hold it."""
+        """Decode exactly one message (its size depends on its version)."""
         n = len(data)
         if n == 32:
             (
@@ -1687,8 +1605,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 error_info.igvm_signal = igvm_signal2
                 error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
-                if strict:
-                    o.verify()
                 return o
         elif n == 8:
             data_size, version = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
@@ -1697,8 +1613,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
-                if strict:
-                    o.verify()
                 return o
         raise _refused(
             "IgvmAttestKeyReleaseResponseHeader",
@@ -1748,8 +1662,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 error_info.igvm_signal = igvm_signal2
                 error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
-                if strict:
-                    o.verify()
                 return o, data[32:]
         if n >= 8 and (layout is None or layout == 1):
             (
@@ -1761,8 +1673,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
-                if strict:
-                    o.verify()
                 return o, data[8:]
         raise _refused(
             "IgvmAttestKeyReleaseResponseHeader",
@@ -1824,10 +1734,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         raise EncodeError(
             f"IgvmAttestKeyReleaseResponseHeader has no layout {layout}; its layouts are 1, 2",
         )
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
 
 
 _IgvmAttestWrappedKeyResponseHeader_V1 = struct.Struct("<2I")
@@ -1891,10 +1797,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         *,
         strict: bool = False,
     ) -> IgvmAttestWrappedKeyResponseHeader:
-        """Decode exactly one message (its size depends on its version).
-
-        A wrong magic number is refused; with strict=True, every field with a fixed value
-        must hold it."""
+        """Decode exactly one message (its size depends on its version)."""
         n = len(data)
         if n == 32:
             (
@@ -1923,8 +1826,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 error_info.igvm_signal = igvm_signal2
                 error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
-                if strict:
-                    o.verify()
                 return o
         elif n == 8:
             data_size, version = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
@@ -1933,8 +1834,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
-                if strict:
-                    o.verify()
                 return o
         raise _refused(
             "IgvmAttestWrappedKeyResponseHeader",
@@ -1984,8 +1883,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 error_info.igvm_signal = igvm_signal2
                 error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
-                if strict:
-                    o.verify()
                 return o, data[32:]
         if n >= 8 and (layout is None or layout == 1):
             (
@@ -1997,8 +1894,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
-                if strict:
-                    o.verify()
                 return o, data[8:]
         raise _refused(
             "IgvmAttestWrappedKeyResponseHeader",
@@ -2060,10 +1955,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         raise EncodeError(
             f"IgvmAttestWrappedKeyResponseHeader has no layout {layout}; its layouts are 1, 2",
         )
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
 
 
 _IgvmAttestAkCertResponseHeader_V1 = struct.Struct("<2I")
@@ -2128,10 +2019,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
         *,
         strict: bool = False,
     ) -> IgvmAttestAkCertResponseHeader:
-        """Decode exactly one message (its size depends on its version).
-
-        A wrong magic number is refused; with strict=True, every field with a fixed value
-        must hold it."""
+        """Decode exactly one message (its size depends on its version)."""
         n = len(data)
         if n == 32:
             (
@@ -2160,8 +2048,6 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 error_info.igvm_signal = igvm_signal2
                 error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
-                if strict:
-                    o.verify()
                 return o
         elif n == 8:
             data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
@@ -2170,8 +2056,6 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
-                if strict:
-                    o.verify()
                 return o
         raise _refused(
             "IgvmAttestAkCertResponseHeader",
@@ -2221,8 +2105,6 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 error_info.igvm_signal = igvm_signal2
                 error_info.reserved = [reserved_0, reserved_1, reserved_2]
                 o.error_info = error_info
-                if strict:
-                    o.verify()
                 return o, data[32:]
         if n >= 8 and (layout is None or layout == 1):
             data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack_from(data)
@@ -2231,8 +2113,6 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
                 o.error_info = None
-                if strict:
-                    o.verify()
                 return o, data[8:]
         raise _refused(
             "IgvmAttestAkCertResponseHeader",
@@ -2294,7 +2174,3 @@ class IgvmAttestAkCertResponseHeader(_Value):
         raise EncodeError(
             f"IgvmAttestAkCertResponseHeader has no layout {layout}; its layouts are 1, 2",
         )
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None

@@ -576,6 +576,7 @@ class _CodecWriter:
         self.signed = False  # whether print_s is used
         self.bools = False  # whether print_bool is used
         self.magic = False  # whether print_magic is used
+        self.arrays: dict[str, dict[str, Any]] = {}  # print functions of arrays of integers, by name
 
     def fn(self, op: str, t: Enum | Bitmap | Struct, version: int | None = None, claim: bool = False) -> str:
         """The codec's `op` function of the C type of `t` (for a struct, of the layout `version`
@@ -623,7 +624,12 @@ class _CodecWriter:
             else:
                 show, rebuild = self.scalar_print(t), None
             key = ("{" if i == 0 else ",") + f'"{f.name}":' + ("[" if f.type.is_array else "")
-            fields.append({"key": c_string(key), "member": self.c.field_name(f), "count": f.type.count, "print": show, "rebuild": rebuild})
+            array = None
+            if f.type.is_array and isinstance(t, (Scalar, Enum)):
+                s = _scalar(t)
+                array = {"fn": f"print_{s.name}_array", "ctype": SCALAR_TYPES[s.name], "print": show}
+                self.arrays[array["fn"]] = array
+            fields.append({"key": c_string(key), "member": self.c.field_name(f), "count": f.type.count, "print": show, "rebuild": rebuild, "array": array})
         return {
             "ctype": self.c.type_name(st, lay.version),
             "print": self.fn("print", st, lay.version, claim=True),
@@ -692,6 +698,7 @@ def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]]) -> dict[str,
         "uses_signed": w.signed,
         "uses_bool": w.bools,
         "uses_magic": w.magic,
+        "arrays": [dict(a, fn=w.reg.claim(a["fn"], None, f"the codec's {a['fn']}")) for _, a in sorted(w.arrays.items())],
         "no_main": c.reg.claim(f"{c.prefix}_CODEC_NO_MAIN", None, "the codec's no-main macro"),
         "bitmaps": bitmaps,
         "structs": structs,

@@ -84,12 +84,18 @@ def _field_codes(f: Field, version: int) -> tuple[list[str], int]:
     return _codes(t, version)
 
 
+_ITEMS: dict[tuple[int, int], int] = {}  # (id of a struct, layout) -> items; emptied by context()
+
+
 def _items(target, version: int) -> int:
     """How many items of the flat tuple one value of `target` takes (at struct layout `version`)."""
-    if isinstance(target, Struct):
-        lay = target.layout_for(version) if target.versioned else target.newest
-        return sum(_field_items(f, lay.version) for f in lay.fields)
-    return 1
+    if not isinstance(target, Struct):
+        return 1
+    lay = target.layout_for(version) if target.versioned else target.newest
+    key = (id(target), lay.version)
+    if key not in _ITEMS:
+        _ITEMS[key] = sum(_field_items(f, lay.version) for f in lay.fields)
+    return _ITEMS[key]
 
 
 def _field_items(f: Field, version: int) -> int:
@@ -692,7 +698,7 @@ class _Module:
         view["from_bytes"] = self.from_bytes_text(st)
         view["from_prefix"] = self.from_prefix_text(st)
         view["to_bytes"] = self.to_bytes_text(st)
-        view["verify"] = self.verify_text(st, view)
+        view["verify"] = self.verify_text(st, view) if view["has_fixed"] else ""
         return view
 
     def verify_text(self, st: Struct, view: dict) -> str:
@@ -760,8 +766,9 @@ class _Module:
     def _layout_body(self, out: Lines, st: Struct, lay, ret: str, flat: _Flat, names: _Locals) -> None:
         self.magic_checks(out, st, lay.version, py(st), lay.size, flat)
         self.build(out, st, lay.version, "o", "cls", _Ix(0), names, flat)
-        out.block("if strict:").add("o.verify()")
-        out.end()
+        if _has_fixed(st):
+            out.block("if strict:").add("o.verify()")
+            out.end()
         out.add(ret)
 
     def from_bytes_text(self, st: Struct) -> str:
@@ -770,11 +777,15 @@ class _Module:
         out.add("@classmethod")
         out.call("def from_bytes(", ["cls", "data: bytes", "*", "strict: bool = False"], f") -> {name}:")
         out.depth += 1
-        exact = "Decode exactly one message (its size depends on its version)." if st.versioned else "Decode exactly one message."
-        out.add(f'"""{exact}')
-        out.add("")
-        out.add("A wrong magic number is refused; with strict=True, every field with a fixed value")
-        out.add('must hold it."""')
+        exact = "Decode exactly one message (its size depends on its version)" if st.versioned else "Decode exactly one message"
+        if any(True for _ in _magic_leaves(st, st.newest.version)):
+            out.add(f'"""{exact}; with strict=True, every fixed value must hold.')
+            out.add("")
+            out.add('A wrong magic number is refused in any case."""')
+        elif _has_fixed(st):
+            out.add(f'"""{exact}; with strict=True, every fixed value must hold."""')
+        else:
+            out.add(f'"""{exact}."""')
         if st.versioned:
             out.add("n = len(data)")
         for i, lay in enumerate(reversed(st.layouts)):
@@ -1057,15 +1068,13 @@ def _magic_leaves(st: Struct, version: int, base: int = 0, prefix: str = ""):
         at += n
 
 
-def _has_fixed(st: Struct, seen: frozenset[str] = frozenset()) -> bool:
-    if st.name in seen:
-        return False
-    for f in st.fields:
-        if f.value is not None:
-            return True
-        if isinstance(f.type.target, Struct) and _has_fixed(f.type.target, seen | {st.name}):
-            return True
-    return False
+_FIXED: dict[int, bool] = {}  # id of a struct -> whether it or what it embeds has a fixed value
+
+
+def _has_fixed(st: Struct) -> bool:
+    if id(st) not in _FIXED:
+        _FIXED[id(st)] = any(f.value is not None or isinstance(f.type.target, Struct) and _has_fixed(f.type.target) for f in st.fields)
+    return _FIXED[id(st)]
 
 
 def _table(out: Lines, head: str, rows: list[tuple[str, list[str] | str]]) -> None:
@@ -1138,6 +1147,8 @@ def test_tables(structs: list[dict]) -> str:
 
 
 def context(schema: Schema) -> dict:
+    _ITEMS.clear()
+    _FIXED.clear()
     m = _Module(schema)
     structs = [m.struct_view(s) for s in schema.structs]
     bitmaps = [m.bitmap_view(b) for b in schema.bitmaps]
