@@ -44,7 +44,7 @@ def synthetic(n: int) -> str:
         else:
             fields = [
                 f"      - {{name: id, type: u32, doc: Identifier of record {i}.}}",
-                "      - {name: version, type: u16}",
+                f"      - {{name: {'version' if k == 4 else 'count'}, type: u16}}",
                 f"      - {{name: kind, type: Kind{base}}}",
                 f"      - {{name: flags, type: Flags{base + 1}}}",
                 "      - {name: label, type: 'u8[8]'}",

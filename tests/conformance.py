@@ -130,7 +130,7 @@ def value_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[tup
             n = max(per_layout // max(1, t.size // 256), 50)
             for lay in t.layouts:
                 for _ in range(n):
-                    mode = rng.choice(("random", "random", "random", "max", "min", "reserved", "unknown", "zero"))
+                    mode = rng.choice(("random", "random", "random", "max", "min", "reserved", "unknown", "edge", "zero"))
                     out.append((t, lay.version, _Maker(mode, random.Random(rng.getrandbits(64))).struct(t, lay.version)))
         elif isinstance(t, Bitmap):
             for _ in range(per_layout):

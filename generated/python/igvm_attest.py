@@ -831,7 +831,13 @@ class IgvmAttestRequestData(_Value):
         return self.version > 2
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+        layout: int | None = None,
+    ) -> IgvmAttestRequestData:
         """Decode exactly one message (its size depends on its version)."""
         n = len(data)
         if n == 24:
@@ -843,7 +849,7 @@ class IgvmAttestRequestData(_Value):
                 variable_data_size,
                 capability_bitmap,
             ) = _IgvmAttestRequestData_V2.unpack(data)
-            if version >= 2:
+            if layout is None and version >= 2 or layout == 2:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestRequestVersion_of[version]
@@ -869,7 +875,7 @@ class IgvmAttestRequestData(_Value):
                 report_data_hash_type,
                 variable_data_size,
             ) = _IgvmAttestRequestData_V1.unpack(data)
-            if version < 2:
+            if layout is None and version < 2 or layout == 1:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestRequestVersion_of[version]
@@ -898,51 +904,14 @@ class IgvmAttestRequestData(_Value):
 
         `layout` (a key of SIZES) reads that layout whatever the version field holds.
         """
-        n = len(data)
-        if n >= 24 and (layout is None or layout == 2):
-            (
-                data_size,
-                version,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
-                capability_bitmap,
-            ) = _IgvmAttestRequestData_V2.unpack_from(data)
-            if layout is not None or version >= 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestRequestVersion_of[version]
-                o.report_type = _IgvmAttestReportType_of[report_type]
-                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
-                o.variable_data_size = variable_data_size
-                capability_bitmap2 = _new(IgvmCapabilityBitMap)
-                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
-                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
-                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
-                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
-                    capability_bitmap & 0x8 != 0
-                )
-                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
-                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
-                o.capability_bitmap = capability_bitmap2
-                return o, data[24:]
-        if n >= 20 and (layout is None or layout == 1):
-            (
-                data_size,
-                version,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
-            ) = _IgvmAttestRequestData_V1.unpack_from(data)
-            if layout is not None or version < 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestRequestVersion_of[version]
-                o.report_type = _IgvmAttestReportType_of[report_type]
-                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
-                o.variable_data_size = variable_data_size
-                o.capability_bitmap = None
-                return o, data[20:]
+        chosen = layout
+        if chosen is None and len(data) >= 20:
+            (version,) = _IgvmAttestRequestData_VERSION.unpack_from(data, 4)
+            chosen = 2 if version >= 2 else 1
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
         raise _refused(
             "IgvmAttestRequestData",
             data,
@@ -1064,7 +1033,13 @@ class IgvmAttestRequestBase(_Value):
         return self.request_data.version > 2
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+        layout: int | None = None,
+    ) -> IgvmAttestRequestBase:
         """Decode exactly one message (its size depends on its version); with strict=True, every fixed value must hold.
 
         A wrong magic number is refused in any case."""
@@ -1087,7 +1062,7 @@ class IgvmAttestRequestBase(_Value):
                 variable_data_size,
                 capability_bitmap,
             ) = _IgvmAttestRequestBase_V2.unpack(data)
-            if version2 >= 2:
+            if layout is None and version2 >= 2 or layout == 2:
                 if signature != 0x414C4348:
                     raise _wrong(
                         "IgvmAttestRequestBase",
@@ -1146,7 +1121,7 @@ class IgvmAttestRequestBase(_Value):
                 report_data_hash_type,
                 variable_data_size,
             ) = _IgvmAttestRequestBase_V1.unpack(data)
-            if version2 < 2:
+            if layout is None and version2 < 2 or layout == 1:
                 if signature != 0x414C4348:
                     raise _wrong(
                         "IgvmAttestRequestBase",
@@ -1199,117 +1174,14 @@ class IgvmAttestRequestBase(_Value):
 
         `layout` (a key of SIZES) reads that layout whatever the version field holds.
         """
-        n = len(data)
-        if n >= 1240 and (layout is None or layout == 2):
-            (
-                signature,
-                version,
-                report_size,
-                request_type,
-                status,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-                attestation_report,
-                data_size,
-                version2,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
-                capability_bitmap,
-            ) = _IgvmAttestRequestBase_V2.unpack_from(data)
-            if layout is not None or version2 >= 2:
-                if signature != 0x414C4348:
-                    raise _wrong(
-                        "IgvmAttestRequestBase",
-                        1240,
-                        "header.signature",
-                        "ATTESTATION_SIGNATURE (0x414C4348)",
-                        signature,
-                        len(data),
-                    )
-                o = _new(cls)
-                header = _new(IgvmAttestRequestHeader)
-                header.signature = signature
-                header.version = version
-                header.report_size = report_size
-                header.request_type = _IgvmAttestRequestType_of[request_type]
-                header.status = status
-                header.reserved = [reserved_0, reserved_1, reserved_2]
-                o.header = header
-                o.attestation_report = attestation_report
-                request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = data_size
-                request_data.version = _IgvmAttestRequestVersion_of[version2]
-                request_data.report_type = _IgvmAttestReportType_of[report_type]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[
-                    report_data_hash_type
-                ]
-                request_data.variable_data_size = variable_data_size
-                capability_bitmap2 = _new(IgvmCapabilityBitMap)
-                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
-                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
-                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
-                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
-                    capability_bitmap & 0x8 != 0
-                )
-                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
-                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
-                request_data.capability_bitmap = capability_bitmap2
-                o.request_data = request_data
-                if strict:
-                    o.verify()
-                return o, data[1240:]
-        if n >= 1236 and (layout is None or layout == 1):
-            (
-                signature,
-                version,
-                report_size,
-                request_type,
-                status,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-                attestation_report,
-                data_size,
-                version2,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
-            ) = _IgvmAttestRequestBase_V1.unpack_from(data)
-            if layout is not None or version2 < 2:
-                if signature != 0x414C4348:
-                    raise _wrong(
-                        "IgvmAttestRequestBase",
-                        1236,
-                        "header.signature",
-                        "ATTESTATION_SIGNATURE (0x414C4348)",
-                        signature,
-                        len(data),
-                    )
-                o = _new(cls)
-                header = _new(IgvmAttestRequestHeader)
-                header.signature = signature
-                header.version = version
-                header.report_size = report_size
-                header.request_type = _IgvmAttestRequestType_of[request_type]
-                header.status = status
-                header.reserved = [reserved_0, reserved_1, reserved_2]
-                o.header = header
-                o.attestation_report = attestation_report
-                request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = data_size
-                request_data.version = _IgvmAttestRequestVersion_of[version2]
-                request_data.report_type = _IgvmAttestReportType_of[report_type]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[
-                    report_data_hash_type
-                ]
-                request_data.variable_data_size = variable_data_size
-                request_data.capability_bitmap = None
-                o.request_data = request_data
-                if strict:
-                    o.verify()
-                return o, data[1236:]
+        chosen = layout
+        if chosen is None and len(data) >= 1236:
+            (version,) = _IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)
+            chosen = 2 if version >= 2 else 1
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
         raise _refused(
             "IgvmAttestRequestBase",
             data,
@@ -1575,6 +1447,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         data: bytes,
         *,
         strict: bool = False,
+        layout: int | None = None,
     ) -> IgvmAttestKeyReleaseResponseHeader:
         """Decode exactly one message (its size depends on its version)."""
         n = len(data)
@@ -1589,7 +1462,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 reserved_1,
                 reserved_2,
             ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack(data)
-            if version >= 2:
+            if layout is None and version >= 2 or layout == 2:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
@@ -1608,7 +1481,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 return o
         elif n == 8:
             data_size, version = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
-            if version < 2:
+            if layout is None and version < 2 or layout == 1:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
@@ -1634,46 +1507,17 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
 
         `layout` (a key of SIZES) reads that layout whatever the version field holds.
         """
-        n = len(data)
-        if n >= 32 and (layout is None or layout == 2):
-            (
-                data_size,
-                version,
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-            ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack_from(data)
-            if layout is not None or version >= 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                error_info = _new(IgvmErrorInfo)
-                error_info.error_code = error_code
-                error_info.http_status_code = http_status_code
-                igvm_signal2 = _new(IgvmSignal)
-                igvm_signal2.retry = igvm_signal & 0x1 != 0
-                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal2
-                error_info.reserved = [reserved_0, reserved_1, reserved_2]
-                o.error_info = error_info
-                return o, data[32:]
-        if n >= 8 and (layout is None or layout == 1):
-            (
-                data_size,
-                version,
-            ) = _IgvmAttestKeyReleaseResponseHeader_V1.unpack_from(data)
-            if layout is not None or version < 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                o.error_info = None
-                return o, data[8:]
+        chosen = layout
+        if chosen is None and len(data) >= 8:
+            (version,) = _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(
+                data,
+                4,
+            )
+            chosen = 2 if version >= 2 else 1
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
         raise _refused(
             "IgvmAttestKeyReleaseResponseHeader",
             data,
@@ -1796,6 +1640,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         data: bytes,
         *,
         strict: bool = False,
+        layout: int | None = None,
     ) -> IgvmAttestWrappedKeyResponseHeader:
         """Decode exactly one message (its size depends on its version)."""
         n = len(data)
@@ -1810,7 +1655,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 reserved_1,
                 reserved_2,
             ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack(data)
-            if version >= 2:
+            if layout is None and version >= 2 or layout == 2:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
@@ -1829,7 +1674,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 return o
         elif n == 8:
             data_size, version = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
-            if version < 2:
+            if layout is None and version < 2 or layout == 1:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
@@ -1855,46 +1700,17 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
 
         `layout` (a key of SIZES) reads that layout whatever the version field holds.
         """
-        n = len(data)
-        if n >= 32 and (layout is None or layout == 2):
-            (
-                data_size,
-                version,
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-            ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack_from(data)
-            if layout is not None or version >= 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                error_info = _new(IgvmErrorInfo)
-                error_info.error_code = error_code
-                error_info.http_status_code = http_status_code
-                igvm_signal2 = _new(IgvmSignal)
-                igvm_signal2.retry = igvm_signal & 0x1 != 0
-                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal2
-                error_info.reserved = [reserved_0, reserved_1, reserved_2]
-                o.error_info = error_info
-                return o, data[32:]
-        if n >= 8 and (layout is None or layout == 1):
-            (
-                data_size,
-                version,
-            ) = _IgvmAttestWrappedKeyResponseHeader_V1.unpack_from(data)
-            if layout is not None or version < 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                o.error_info = None
-                return o, data[8:]
+        chosen = layout
+        if chosen is None and len(data) >= 8:
+            (version,) = _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(
+                data,
+                4,
+            )
+            chosen = 2 if version >= 2 else 1
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
         raise _refused(
             "IgvmAttestWrappedKeyResponseHeader",
             data,
@@ -2018,6 +1834,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
         data: bytes,
         *,
         strict: bool = False,
+        layout: int | None = None,
     ) -> IgvmAttestAkCertResponseHeader:
         """Decode exactly one message (its size depends on its version)."""
         n = len(data)
@@ -2032,7 +1849,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 reserved_1,
                 reserved_2,
             ) = _IgvmAttestAkCertResponseHeader_V2.unpack(data)
-            if version >= 2:
+            if layout is None and version >= 2 or layout == 2:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
@@ -2051,7 +1868,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 return o
         elif n == 8:
             data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
-            if version < 2:
+            if layout is None and version < 2 or layout == 1:
                 o = _new(cls)
                 o.data_size = data_size
                 o.version = _IgvmAttestResponseVersion_of[version]
@@ -2077,43 +1894,14 @@ class IgvmAttestAkCertResponseHeader(_Value):
 
         `layout` (a key of SIZES) reads that layout whatever the version field holds.
         """
-        n = len(data)
-        if n >= 32 and (layout is None or layout == 2):
-            (
-                data_size,
-                version,
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-            ) = _IgvmAttestAkCertResponseHeader_V2.unpack_from(data)
-            if layout is not None or version >= 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                error_info = _new(IgvmErrorInfo)
-                error_info.error_code = error_code
-                error_info.http_status_code = http_status_code
-                igvm_signal2 = _new(IgvmSignal)
-                igvm_signal2.retry = igvm_signal & 0x1 != 0
-                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal2
-                error_info.reserved = [reserved_0, reserved_1, reserved_2]
-                o.error_info = error_info
-                return o, data[32:]
-        if n >= 8 and (layout is None or layout == 1):
-            data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack_from(data)
-            if layout is not None or version < 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                o.error_info = None
-                return o, data[8:]
+        chosen = layout
+        if chosen is None and len(data) >= 8:
+            (version,) = _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)
+            chosen = 2 if version >= 2 else 1
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
         raise _refused(
             "IgvmAttestAkCertResponseHeader",
             data,

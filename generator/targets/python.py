@@ -775,7 +775,8 @@ class _Module:
         name = py(st)
         out = Lines(1)
         out.add("@classmethod")
-        out.call("def from_bytes(", ["cls", "data: bytes", "*", "strict: bool = False"], f") -> {name}:")
+        params = ["cls", "data: bytes", "*", "strict: bool = False"] + (["layout: int | None = None"] if st.versioned else [])
+        out.call("def from_bytes(", params, f") -> {name}:")
         out.depth += 1
         exact = "Decode exactly one message (its size depends on its version)" if st.versioned else "Decode exactly one message"
         if any(True for _ in _magic_leaves(st, st.newest.version)):
@@ -794,7 +795,9 @@ class _Module:
             flat, names = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack(data)")
             cond = self._dispatch(st, lay, flat)
             if cond:
-                out.block(f"if {cond}:")
+                # `layout` reads this layout whatever the version field holds
+                out.operands("if ", "or", [f"layout is None and {cond}", f"layout == {lay.version}"], ":")
+                out.depth += 1
             self._layout_body(out, st, lay, "return o", flat, names)
             if cond:
                 out.end()
@@ -827,25 +830,20 @@ class _Module:
             out.end()
             out.call("raise _refused(", [_string(name), "data", str(size), "False"])
             return out.text()
-        if st.versioned:
-            out.add("n = len(data)")
-        for lay in reversed(st.layouts):
-            if st.versioned:
-                out.block(f"if n >= {lay.size} and (layout is None or layout == {lay.version}):")
-            else:
-                out.block(f"if len(data) >= {lay.size}:")
-            flat, names = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack_from(data)")
-            cond = self._dispatch(st, lay, flat)
-            if cond:
-                out.block(f"if layout is not None or {cond}:")
-            self._layout_body(out, st, lay, f"return o, data[{lay.size}:]", flat, names)
-            if cond:
-                out.end()
-            out.end()
-        if st.versioned:
-            args = [_string(name), "data", "cls.SIZES", "False", f"(_{name}_VERSION, {st.version_offset})", "layout"]
-        else:
-            args = [_string(name), "data", str(st.newest.size), "False"]
+        out.add("chosen = layout")
+        out.block(f"if chosen is None and len(data) >= {st.layouts[0].size}:")
+        out.call(f"(version,) = _{name}_VERSION.unpack_from(", ["data", str(st.version_offset)])
+        choice = str(st.layouts[0].version)
+        for lay in st.layouts[1:]:
+            choice = f"{lay.version} if version >= {lay.version} else {choice}"
+        out.assign("chosen", choice)
+        out.end()
+        out.add("size = cls.SIZES.get(chosen, 0) if chosen is not None else 0")
+        out.block("if 0 < size <= len(data):")
+        out.add("head = cls.from_bytes(data[:size], strict=strict, layout=chosen)")
+        out.add("return head, data[size:]")
+        out.end()
+        args = [_string(name), "data", "cls.SIZES", "False", f"(_{name}_VERSION, {st.version_offset})", "layout"]
         out.call("raise _refused(", args)
         return out.text()
 

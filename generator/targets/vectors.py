@@ -7,8 +7,8 @@ File: vectors/<schema>.txt, UTF-8, one vector a line; `#` starts a comment line:
 TYPE LAYOUT HEX is one line of the codec protocol (the codec entry points of every target read
 it: TYPE a schema type name, LAYOUT `auto` to dispatch on the version field or a layout number,
 HEX the input bytes in lower-case hex, `-` for none). CASE names the vector (no spaces: `zero`,
-`max`, `min`, `reserved`, `unknown`, `random-1`, `only-FIELD` for a bitmap, an enum value's
-name, `short`, `rest`, `magic-FIELD`). ANSWER, the rest of the line, is the JSON line every
+`max`, `edge`, `random-1`, `only-FIELD` for a bitmap, an enum value's name, `unknown`, `short`,
+`rest`, `magic-FIELD`). ANSWER, the rest of the line, is the JSON line every
 target's codec must print for the input, byte for byte: no spaces, keys in this order,
 
     {"type":T,"layout":K,"value":V,"hex":H,"rest":R}    the bytes decode (K: the struct layout
@@ -23,10 +23,11 @@ a test puts HEX in its place before it compares. V follows the reference codec's
 enum; {field: bool | int, ..., "_reserved": int} for a bitmap; {field: value} with the fields of
 the layout, in schema order, for a struct; a list for an array (u8 arrays too).
 
-A type costs a bounded number of vectors, whatever its size: per struct layout zero, max, min
-(if a field is signed), reserved (if a field or bit is reserved), unknown (if an enum can hold an
-unnamed value) and random-1, a refusal one byte short and, if it has magic numbers, one per magic
-number; per bitmap zero, max, reserved, one per field and random-1; per enum one per named value,
+A type costs a bounded number of vectors, whatever its size: per struct layout zero, max, edge
+(signed numbers at their minimum, reserved fields and bits all ones, enums at a value no name has:
+where the struct has any of those) and random-1, a refusal one byte short and, if it has magic
+numbers, one per magic number; per bitmap zero, max, edge (reserved bits and unnamed enum values,
+if a field is an enum), one per field (only-FIELD) and random-1; per enum one per named value,
 unknown and max; and per type one vector followed by a spare byte (`rest`).
 """
 
@@ -61,7 +62,9 @@ def unknown_enum_value(e: Enum, limit: int | None = None) -> int | None:
 
 
 class _Maker:
-    """Builds values of one mode: zero, max, min, reserved, unknown, random."""
+    """Builds values of one mode: zero, max, min, reserved, unknown, random; or edge, which is min,
+    reserved and unknown at once (they concern different fields: signed numbers, reserved fields
+    and bits, enums)."""
 
     def __init__(self, mode: str, rng: random.Random):
         self.mode = mode
@@ -69,6 +72,8 @@ class _Maker:
 
     def scalar(self, s: Scalar, reserved: bool = False) -> int:
         m = self.mode
+        if m == "edge":
+            return s.max if reserved else s.min
         if m == "reserved":
             return s.max if reserved else 0
         if m == "max":
@@ -81,6 +86,9 @@ class _Maker:
 
     def enum(self, e: Enum, reserved: bool = False) -> int:
         m = self.mode
+        if m == "edge":
+            u = unknown_enum_value(e)
+            return u if u is not None else e.type.min
         if m == "unknown":
             return unknown_enum_value(e) or 0
         if m == "random":
@@ -100,8 +108,8 @@ class _Maker:
             raw = b.type.max
         elif m == "reserved":
             raw = b.reserved_mask
-        elif m == "unknown":
-            raw = 0
+        elif m in ("unknown", "edge"):
+            raw = b.reserved_mask if m == "edge" else 0
             for f in b.fields:
                 if isinstance(f.type, Enum):
                     u = unknown_enum_value(f.type, f.value_max)
@@ -150,14 +158,18 @@ def _contains(st: Struct, pred, seen: set[str] | None = None) -> bool:
 
 
 def struct_cases(st: Struct) -> list[str]:
+    """zero, max, edge (where a field is signed, reserved, a bitmap with reserved bits or an enum
+    with an unnamed value) and the random ones."""
     cases = ["zero", "max"]
-    if _contains(st, lambda f, t: isinstance(t, Scalar) and t.signed or isinstance(t, Enum) and t.type.signed):
-        cases.append("min")
-    if _contains(st, lambda f, t: f.reserved or isinstance(t, Bitmap) and t.reserved_mask):
-        cases.append("reserved")
     version_fields = {id(f) for f in st.version_path}
-    if _contains(st, lambda f, t: isinstance(t, Enum) and id(f) not in version_fields and unknown_enum_value(t) is not None):
-        cases.append("unknown")
+    if _contains(
+        st,
+        lambda f, t: isinstance(t, Scalar) and t.signed
+        or isinstance(t, Enum) and (t.type.signed or id(f) not in version_fields and unknown_enum_value(t) is not None)
+        or f.reserved
+        or isinstance(t, Bitmap) and (t.reserved_mask or any(isinstance(b.type, Enum) for b in t.fields)),
+    ):
+        cases.append("edge")
     return cases + [f"random-{i}" for i in range(1, RANDOM_CASES + 1)]
 
 
@@ -254,7 +266,7 @@ def _type_lines(schema: Schema, t: Any) -> list[str]:
         out += _values(t, None, "max", t.type.max)
         first = (None, t.values[0].value, codec.encode(t, t.values[0].value))
     elif isinstance(t, Bitmap):
-        modes = ["zero", "max"] + (["reserved"] if t.reserved_mask else [])
+        modes = ["zero", "max"] + (["edge"] if any(isinstance(f.type, Enum) for f in t.fields) else [])
         for mode in modes:
             out += _values(t, None, mode, _Maker(mode, random.Random(0)).bitmap(t))
         for f in t.fields:
