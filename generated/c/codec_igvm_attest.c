@@ -516,158 +516,44 @@ static IgvmAttestAkCertResponseHeader rebuild_IgvmAttestAkCertResponseHeader(Igv
 
 /* ---- Answers: one per enum, bitmap and struct layout; VERSION selects a struct's layout ---- */
 
-static void answer_IgvmAttestRequestVersion(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestVersion v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestVersion", sizeof v, size);
-        return;
+/*
+ * Defines `fn`, which answers a line with the layout `ctype` (named `type` and `layout` in the
+ * answer): a buffer shorter than `ctype` is refused; else its first bytes are copied into a
+ * `ctype`, a wrong magic number is refused (`magic`: an expression of `v`, NULL or the dotted
+ * path of the wrong field), and the value is printed by `print` and re-encoded by `rebuild`
+ * (empty: the value itself). VERSION is read by the dispatch that calls `fn`.
+ */
+#define ANSWER(fn, ctype, type, layout, magic, print, rebuild)                                    \
+    static void fn(const char *version, const unsigned char *data, size_t size)                   \
+    {                                                                                             \
+        ctype v;                                                                                  \
+        (void)version;                                                                            \
+        if (size < sizeof v) {                                                                    \
+            print_short(type, sizeof v, size);                                                    \
+            return;                                                                               \
+        }                                                                                         \
+        memcpy(&v, data, sizeof v);                                                               \
+        const char *wrong = magic;                                                                \
+        if (wrong != NULL) {                                                                      \
+            print_magic(type, wrong);                                                             \
+            return;                                                                               \
+        }                                                                                         \
+        print_head(type, layout);                                                                 \
+        print(v);                                                                                 \
+        const ctype out = rebuild(v);                                                             \
+        print_tail(&out, sizeof out, size - sizeof v);                                            \
     }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestVersion", NULL);
-    print_u(v);
-    const IgvmAttestRequestVersion out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
 
-static void answer_IgvmAttestResponseVersion(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestResponseVersion v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestResponseVersion", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestResponseVersion", NULL);
-    print_u(v);
-    const IgvmAttestResponseVersion out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestReportType(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestReportType v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestReportType", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestReportType", NULL);
-    print_u(v);
-    const IgvmAttestReportType out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestType(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestType v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestType", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestType", NULL);
-    print_u(v);
-    const IgvmAttestRequestType out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestHashType(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestHashType v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestHashType", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestHashType", NULL);
-    print_u(v);
-    const IgvmAttestHashType out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmCapabilityBitMap(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmCapabilityBitMap v;
-    if (size < sizeof v) {
-        print_short("IgvmCapabilityBitMap", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmCapabilityBitMap", NULL);
-    print_IgvmCapabilityBitMap(v);
-    const IgvmCapabilityBitMap out = rebuild_IgvmCapabilityBitMap(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmSignal(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmSignal v;
-    if (size < sizeof v) {
-        print_short("IgvmSignal", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmSignal", NULL);
-    print_IgvmSignal(v);
-    const IgvmSignal out = rebuild_IgvmSignal(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestHeader(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    const char *wrong = igvm_attest_request_header_check_magic(&v);
-    if (wrong != NULL) {
-        print_magic("IgvmAttestRequestHeader", wrong);
-        return;
-    }
-    print_head("IgvmAttestRequestHeader", "1");
-    print_IgvmAttestRequestHeader(v);
-    const IgvmAttestRequestHeader out = rebuild_IgvmAttestRequestHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestData_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestRequestData_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestData", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestData", "1");
-    print_IgvmAttestRequestData_V1(v);
-    const IgvmAttestRequestData_V1 out = rebuild_IgvmAttestRequestData_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestData(const unsigned char *data, size_t size)
-{
-    IgvmAttestRequestData v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestData", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestData", "2");
-    print_IgvmAttestRequestData(v);
-    const IgvmAttestRequestData out = rebuild_IgvmAttestRequestData(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
+ANSWER(answer_IgvmAttestRequestVersion, IgvmAttestRequestVersion, "IgvmAttestRequestVersion", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestResponseVersion, IgvmAttestResponseVersion, "IgvmAttestResponseVersion", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestReportType, IgvmAttestReportType, "IgvmAttestReportType", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestRequestType, IgvmAttestRequestType, "IgvmAttestRequestType", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestHashType, IgvmAttestHashType, "IgvmAttestHashType", NULL, NULL, print_u, )
+ANSWER(answer_IgvmCapabilityBitMap, IgvmCapabilityBitMap, "IgvmCapabilityBitMap", NULL, NULL, print_IgvmCapabilityBitMap, rebuild_IgvmCapabilityBitMap)
+ANSWER(answer_IgvmSignal, IgvmSignal, "IgvmSignal", NULL, NULL, print_IgvmSignal, rebuild_IgvmSignal)
+ANSWER(answer_IgvmAttestRequestHeader, IgvmAttestRequestHeader, "IgvmAttestRequestHeader", "1", igvm_attest_request_header_check_magic(&v), print_IgvmAttestRequestHeader, rebuild_IgvmAttestRequestHeader)
+ANSWER(answer_IgvmAttestRequestData_V1, IgvmAttestRequestData_V1, "IgvmAttestRequestData", "1", NULL, print_IgvmAttestRequestData_V1, rebuild_IgvmAttestRequestData_V1)
+ANSWER(answer_IgvmAttestRequestData, IgvmAttestRequestData, "IgvmAttestRequestData", "2", NULL, print_IgvmAttestRequestData, rebuild_IgvmAttestRequestData)
 
 static void decode_IgvmAttestRequestData(const char *version, const unsigned char *data, size_t size)
 {
@@ -680,63 +566,27 @@ static void decode_IgvmAttestRequestData(const char *version, const unsigned cha
         memcpy(&probe, data, sizeof probe);
         switch (igvm_attest_request_data_size_for_version(probe.version)) {
         case IGVM_ATTEST_REQUEST_DATA_SIZE_V1:
-            answer_IgvmAttestRequestData_V1(data, size);
+            answer_IgvmAttestRequestData_V1(version, data, size);
             return;
         case IGVM_ATTEST_REQUEST_DATA_SIZE_V2:
-            answer_IgvmAttestRequestData(data, size);
+            answer_IgvmAttestRequestData(version, data, size);
             return;
         default:
             fail("igvm_attest_request_data_size_for_version returned the size of no layout");
         }
     }
     if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestRequestData_V1(data, size);
+        answer_IgvmAttestRequestData_V1(version, data, size);
         return;
     }
     if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestRequestData(data, size);
+        answer_IgvmAttestRequestData(version, data, size);
         return;
     }
     print_bad_input("IgvmAttestRequestData");
 }
-
-static void answer_IgvmAttestRequestBase_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestRequestBase_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestBase", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    const char *wrong = igvm_attest_request_base_v1_check_magic(&v);
-    if (wrong != NULL) {
-        print_magic("IgvmAttestRequestBase", wrong);
-        return;
-    }
-    print_head("IgvmAttestRequestBase", "1");
-    print_IgvmAttestRequestBase_V1(v);
-    const IgvmAttestRequestBase_V1 out = rebuild_IgvmAttestRequestBase_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestBase(const unsigned char *data, size_t size)
-{
-    IgvmAttestRequestBase v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestBase", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    const char *wrong = igvm_attest_request_base_check_magic(&v);
-    if (wrong != NULL) {
-        print_magic("IgvmAttestRequestBase", wrong);
-        return;
-    }
-    print_head("IgvmAttestRequestBase", "2");
-    print_IgvmAttestRequestBase(v);
-    const IgvmAttestRequestBase out = rebuild_IgvmAttestRequestBase(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
+ANSWER(answer_IgvmAttestRequestBase_V1, IgvmAttestRequestBase_V1, "IgvmAttestRequestBase", "1", igvm_attest_request_base_v1_check_magic(&v), print_IgvmAttestRequestBase_V1, rebuild_IgvmAttestRequestBase_V1)
+ANSWER(answer_IgvmAttestRequestBase, IgvmAttestRequestBase, "IgvmAttestRequestBase", "2", igvm_attest_request_base_check_magic(&v), print_IgvmAttestRequestBase, rebuild_IgvmAttestRequestBase)
 
 static void decode_IgvmAttestRequestBase(const char *version, const unsigned char *data, size_t size)
 {
@@ -749,68 +599,28 @@ static void decode_IgvmAttestRequestBase(const char *version, const unsigned cha
         memcpy(&probe, data, sizeof probe);
         switch (igvm_attest_request_base_size_for_version(probe.request_data.version)) {
         case IGVM_ATTEST_REQUEST_BASE_SIZE_V1:
-            answer_IgvmAttestRequestBase_V1(data, size);
+            answer_IgvmAttestRequestBase_V1(version, data, size);
             return;
         case IGVM_ATTEST_REQUEST_BASE_SIZE_V2:
-            answer_IgvmAttestRequestBase(data, size);
+            answer_IgvmAttestRequestBase(version, data, size);
             return;
         default:
             fail("igvm_attest_request_base_size_for_version returned the size of no layout");
         }
     }
     if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestRequestBase_V1(data, size);
+        answer_IgvmAttestRequestBase_V1(version, data, size);
         return;
     }
     if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestRequestBase(data, size);
+        answer_IgvmAttestRequestBase(version, data, size);
         return;
     }
     print_bad_input("IgvmAttestRequestBase");
 }
-
-static void answer_IgvmErrorInfo(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmErrorInfo v;
-    if (size < sizeof v) {
-        print_short("IgvmErrorInfo", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmErrorInfo", "1");
-    print_IgvmErrorInfo(v);
-    const IgvmErrorInfo out = rebuild_IgvmErrorInfo(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestKeyReleaseResponseHeader_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestKeyReleaseResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestKeyReleaseResponseHeader", "1");
-    print_IgvmAttestKeyReleaseResponseHeader_V1(v);
-    const IgvmAttestKeyReleaseResponseHeader_V1 out = rebuild_IgvmAttestKeyReleaseResponseHeader_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestKeyReleaseResponseHeader(const unsigned char *data, size_t size)
-{
-    IgvmAttestKeyReleaseResponseHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestKeyReleaseResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestKeyReleaseResponseHeader", "2");
-    print_IgvmAttestKeyReleaseResponseHeader(v);
-    const IgvmAttestKeyReleaseResponseHeader out = rebuild_IgvmAttestKeyReleaseResponseHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
+ANSWER(answer_IgvmErrorInfo, IgvmErrorInfo, "IgvmErrorInfo", "1", NULL, print_IgvmErrorInfo, rebuild_IgvmErrorInfo)
+ANSWER(answer_IgvmAttestKeyReleaseResponseHeader_V1, IgvmAttestKeyReleaseResponseHeader_V1, "IgvmAttestKeyReleaseResponseHeader", "1", NULL, print_IgvmAttestKeyReleaseResponseHeader_V1, rebuild_IgvmAttestKeyReleaseResponseHeader_V1)
+ANSWER(answer_IgvmAttestKeyReleaseResponseHeader, IgvmAttestKeyReleaseResponseHeader, "IgvmAttestKeyReleaseResponseHeader", "2", NULL, print_IgvmAttestKeyReleaseResponseHeader, rebuild_IgvmAttestKeyReleaseResponseHeader)
 
 static void decode_IgvmAttestKeyReleaseResponseHeader(const char *version, const unsigned char *data, size_t size)
 {
@@ -823,53 +633,27 @@ static void decode_IgvmAttestKeyReleaseResponseHeader(const char *version, const
         memcpy(&probe, data, sizeof probe);
         switch (igvm_attest_key_release_response_header_size_for_version(probe.version)) {
         case IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestKeyReleaseResponseHeader_V1(data, size);
+            answer_IgvmAttestKeyReleaseResponseHeader_V1(version, data, size);
             return;
         case IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestKeyReleaseResponseHeader(data, size);
+            answer_IgvmAttestKeyReleaseResponseHeader(version, data, size);
             return;
         default:
             fail("igvm_attest_key_release_response_header_size_for_version returned the size of no layout");
         }
     }
     if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestKeyReleaseResponseHeader_V1(data, size);
+        answer_IgvmAttestKeyReleaseResponseHeader_V1(version, data, size);
         return;
     }
     if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestKeyReleaseResponseHeader(data, size);
+        answer_IgvmAttestKeyReleaseResponseHeader(version, data, size);
         return;
     }
     print_bad_input("IgvmAttestKeyReleaseResponseHeader");
 }
-
-static void answer_IgvmAttestWrappedKeyResponseHeader_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestWrappedKeyResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestWrappedKeyResponseHeader", "1");
-    print_IgvmAttestWrappedKeyResponseHeader_V1(v);
-    const IgvmAttestWrappedKeyResponseHeader_V1 out = rebuild_IgvmAttestWrappedKeyResponseHeader_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestWrappedKeyResponseHeader(const unsigned char *data, size_t size)
-{
-    IgvmAttestWrappedKeyResponseHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestWrappedKeyResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestWrappedKeyResponseHeader", "2");
-    print_IgvmAttestWrappedKeyResponseHeader(v);
-    const IgvmAttestWrappedKeyResponseHeader out = rebuild_IgvmAttestWrappedKeyResponseHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
+ANSWER(answer_IgvmAttestWrappedKeyResponseHeader_V1, IgvmAttestWrappedKeyResponseHeader_V1, "IgvmAttestWrappedKeyResponseHeader", "1", NULL, print_IgvmAttestWrappedKeyResponseHeader_V1, rebuild_IgvmAttestWrappedKeyResponseHeader_V1)
+ANSWER(answer_IgvmAttestWrappedKeyResponseHeader, IgvmAttestWrappedKeyResponseHeader, "IgvmAttestWrappedKeyResponseHeader", "2", NULL, print_IgvmAttestWrappedKeyResponseHeader, rebuild_IgvmAttestWrappedKeyResponseHeader)
 
 static void decode_IgvmAttestWrappedKeyResponseHeader(const char *version, const unsigned char *data, size_t size)
 {
@@ -882,53 +666,27 @@ static void decode_IgvmAttestWrappedKeyResponseHeader(const char *version, const
         memcpy(&probe, data, sizeof probe);
         switch (igvm_attest_wrapped_key_response_header_size_for_version(probe.version)) {
         case IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestWrappedKeyResponseHeader_V1(data, size);
+            answer_IgvmAttestWrappedKeyResponseHeader_V1(version, data, size);
             return;
         case IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestWrappedKeyResponseHeader(data, size);
+            answer_IgvmAttestWrappedKeyResponseHeader(version, data, size);
             return;
         default:
             fail("igvm_attest_wrapped_key_response_header_size_for_version returned the size of no layout");
         }
     }
     if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestWrappedKeyResponseHeader_V1(data, size);
+        answer_IgvmAttestWrappedKeyResponseHeader_V1(version, data, size);
         return;
     }
     if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestWrappedKeyResponseHeader(data, size);
+        answer_IgvmAttestWrappedKeyResponseHeader(version, data, size);
         return;
     }
     print_bad_input("IgvmAttestWrappedKeyResponseHeader");
 }
-
-static void answer_IgvmAttestAkCertResponseHeader_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestAkCertResponseHeader_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestAkCertResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestAkCertResponseHeader", "1");
-    print_IgvmAttestAkCertResponseHeader_V1(v);
-    const IgvmAttestAkCertResponseHeader_V1 out = rebuild_IgvmAttestAkCertResponseHeader_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestAkCertResponseHeader(const unsigned char *data, size_t size)
-{
-    IgvmAttestAkCertResponseHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestAkCertResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestAkCertResponseHeader", "2");
-    print_IgvmAttestAkCertResponseHeader(v);
-    const IgvmAttestAkCertResponseHeader out = rebuild_IgvmAttestAkCertResponseHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
+ANSWER(answer_IgvmAttestAkCertResponseHeader_V1, IgvmAttestAkCertResponseHeader_V1, "IgvmAttestAkCertResponseHeader", "1", NULL, print_IgvmAttestAkCertResponseHeader_V1, rebuild_IgvmAttestAkCertResponseHeader_V1)
+ANSWER(answer_IgvmAttestAkCertResponseHeader, IgvmAttestAkCertResponseHeader, "IgvmAttestAkCertResponseHeader", "2", NULL, print_IgvmAttestAkCertResponseHeader, rebuild_IgvmAttestAkCertResponseHeader)
 
 static void decode_IgvmAttestAkCertResponseHeader(const char *version, const unsigned char *data, size_t size)
 {
@@ -941,21 +699,21 @@ static void decode_IgvmAttestAkCertResponseHeader(const char *version, const uns
         memcpy(&probe, data, sizeof probe);
         switch (igvm_attest_ak_cert_response_header_size_for_version(probe.version)) {
         case IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestAkCertResponseHeader_V1(data, size);
+            answer_IgvmAttestAkCertResponseHeader_V1(version, data, size);
             return;
         case IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestAkCertResponseHeader(data, size);
+            answer_IgvmAttestAkCertResponseHeader(version, data, size);
             return;
         default:
             fail("igvm_attest_ak_cert_response_header_size_for_version returned the size of no layout");
         }
     }
     if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestAkCertResponseHeader_V1(data, size);
+        answer_IgvmAttestAkCertResponseHeader_V1(version, data, size);
         return;
     }
     if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestAkCertResponseHeader(data, size);
+        answer_IgvmAttestAkCertResponseHeader(version, data, size);
         return;
     }
     print_bad_input("IgvmAttestAkCertResponseHeader");

@@ -362,320 +362,155 @@ impl Codec for igvm_attest::IgvmAttestHashType {
     }
 }
 
-/// The bits of [`igvm_attest::IgvmCapabilityBitMap`] that no field names.
-const IGVM_CAPABILITY_BIT_MAP_RESERVED: u32 = 0xFFFFFFE0;
+/// A bitmap is its fields through their accessors (called as `<T>::field(&self)`, as a field may
+/// be named like a method of `Codec`), and its reserved bits in place: `codec_bitmap!(Type,
+/// RESERVED_MASK, { field / with_field: "schema name", ... })`, the mask left out when there is none.
+macro_rules! codec_bitmap {
+    ($t:ty, { $($field:ident / $with:ident: $name:literal),* $(,)? }) => {
+        impl Codec for $t {
+            fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
+                let mut object = Object::new(out)?;
+                $(object.member($name, <$t>::$field(&self))?;)*
+                object.member("_reserved", 0u8)?;
+                object.end()
+            }
 
-/// A bitmap is its fields through their accessors, and its reserved bits in place. The
-/// accessors are called as `Self::field(&self)`, as a field may be named like a method of `Codec`.
-impl Codec for igvm_attest::IgvmCapabilityBitMap {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("error_code", Self::error_code(&self))?;
-        object.member("retry", Self::retry(&self))?;
-        object.member("skip_hw_unsealing", Self::skip_hw_unsealing(&self))?;
-        object.member(
-            "use_rsa_aes_key_wrap_384",
-            Self::use_rsa_aes_key_wrap_384(&self),
-        )?;
-        object.member("corim_endorsement", Self::corim_endorsement(&self))?;
-        object.member(
-            "_reserved",
-            self.into_bits() & IGVM_CAPABILITY_BIT_MAP_RESERVED,
-        )?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        let fields = Self::new()
-            .with_error_code(Self::error_code(&self))
-            .with_retry(Self::retry(&self))
-            .with_skip_hw_unsealing(Self::skip_hw_unsealing(&self))
-            .with_use_rsa_aes_key_wrap_384(Self::use_rsa_aes_key_wrap_384(&self))
-            .with_corim_endorsement(Self::corim_endorsement(&self));
-        Self::from_bits(fields.into_bits() | (self.into_bits() & IGVM_CAPABILITY_BIT_MAP_RESERVED))
-    }
-}
-
-/// The bits of [`igvm_attest::IgvmSignal`] that no field names.
-const IGVM_SIGNAL_RESERVED: u32 = 0xFFFFFFF0;
-
-/// A bitmap is its fields through their accessors, and its reserved bits in place. The
-/// accessors are called as `Self::field(&self)`, as a field may be named like a method of `Codec`.
-impl Codec for igvm_attest::IgvmSignal {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("retry", Self::retry(&self))?;
-        object.member("skip_hw_unsealing", Self::skip_hw_unsealing(&self))?;
-        object.member(
-            "rsa_aes_key_wrap_384_used",
-            Self::rsa_aes_key_wrap_384_used(&self),
-        )?;
-        object.member(
-            "corim_endorsement_requested",
-            Self::corim_endorsement_requested(&self),
-        )?;
-        object.member("_reserved", self.into_bits() & IGVM_SIGNAL_RESERVED)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        let fields = Self::new()
-            .with_retry(Self::retry(&self))
-            .with_skip_hw_unsealing(Self::skip_hw_unsealing(&self))
-            .with_rsa_aes_key_wrap_384_used(Self::rsa_aes_key_wrap_384_used(&self))
-            .with_corim_endorsement_requested(Self::corim_endorsement_requested(&self));
-        Self::from_bits(fields.into_bits() | (self.into_bits() & IGVM_SIGNAL_RESERVED))
-    }
-}
-
-/// A struct is its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestRequestHeader {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("signature", self.signature)?;
-        object.member("version", self.version)?;
-        object.member("report_size", self.report_size)?;
-        object.member("request_type", self.request_type)?;
-        object.member("status", self.status)?;
-        object.member("reserved", self.reserved)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            signature: Codec::rebuilt(self.signature),
-            version: Codec::rebuilt(self.version),
-            report_size: Codec::rebuilt(self.report_size),
-            request_type: Codec::rebuilt(self.request_type),
-            status: Codec::rebuilt(self.status),
-            reserved: Codec::rebuilt(self.reserved),
+            fn rebuilt(self) -> Self {
+                <$t>::new()$(.$with(<$t>::$field(&self)))*
+            }
         }
-    }
+    };
+    ($t:ty, $reserved:expr, { $($field:ident / $with:ident: $name:literal),* $(,)? }) => {
+        impl Codec for $t {
+            fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
+                let mut object = Object::new(out)?;
+                $(object.member($name, <$t>::$field(&self))?;)*
+                object.member("_reserved", self.into_bits() & $reserved)?;
+                object.end()
+            }
 
-    fn wrong_magic(&self) -> Option<&'static str> {
-        self.check_magic().err().map(|bad| bad.field)
-    }
-}
-
-/// Layout version 1 of `IgvmAttestRequestData`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestRequestDataV1 {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.member("report_type", self.report_type)?;
-        object.member("report_data_hash_type", self.report_data_hash_type)?;
-        object.member("variable_data_size", self.variable_data_size)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-            report_type: Codec::rebuilt(self.report_type),
-            report_data_hash_type: Codec::rebuilt(self.report_data_hash_type),
-            variable_data_size: Codec::rebuilt(self.variable_data_size),
+            fn rebuilt(self) -> Self {
+                let fields = <$t>::new()$(.$with(<$t>::$field(&self)))*;
+                <$t>::from_bits(fields.into_bits() | (self.into_bits() & $reserved))
+            }
         }
-    }
+    };
 }
 
-/// Layout version 2 of `IgvmAttestRequestData`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestRequestData {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.member("report_type", self.report_type)?;
-        object.member("report_data_hash_type", self.report_data_hash_type)?;
-        object.member("variable_data_size", self.variable_data_size)?;
-        object.member("capability_bitmap", self.capability_bitmap)?;
-        object.end()
-    }
+codec_bitmap!(igvm_attest::IgvmCapabilityBitMap, 0xFFFFFFE0u32, {
+    error_code / with_error_code: "error_code",
+    retry / with_retry: "retry",
+    skip_hw_unsealing / with_skip_hw_unsealing: "skip_hw_unsealing",
+    use_rsa_aes_key_wrap_384 / with_use_rsa_aes_key_wrap_384: "use_rsa_aes_key_wrap_384",
+    corim_endorsement / with_corim_endorsement: "corim_endorsement",
+});
 
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-            report_type: Codec::rebuilt(self.report_type),
-            report_data_hash_type: Codec::rebuilt(self.report_data_hash_type),
-            variable_data_size: Codec::rebuilt(self.variable_data_size),
-            capability_bitmap: Codec::rebuilt(self.capability_bitmap),
+codec_bitmap!(igvm_attest::IgvmSignal, 0xFFFFFFF0u32, {
+    retry / with_retry: "retry",
+    skip_hw_unsealing / with_skip_hw_unsealing: "skip_hw_unsealing",
+    rsa_aes_key_wrap_384_used / with_rsa_aes_key_wrap_384_used: "rsa_aes_key_wrap_384_used",
+    corim_endorsement_requested / with_corim_endorsement_requested: "corim_endorsement_requested",
+});
+
+/// A struct is its fields, by their schema names: `codec_struct!(Type { field: "schema name", ... })`,
+/// and `magic` after it where the struct has magic numbers (its `check_magic`).
+macro_rules! codec_struct {
+    ($t:ty { $($field:ident: $name:literal),* $(,)? } $($magic:ident)?) => {
+        impl Codec for $t {
+            fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
+                let mut object = Object::new(out)?;
+                $(object.member($name, self.$field)?;)*
+                object.end()
+            }
+
+            fn rebuilt(self) -> Self {
+                Self { $($field: Codec::rebuilt(self.$field)),* }
+            }
+
+            $(codec_struct!(@$magic);)?
         }
-    }
-}
-
-/// Layout version 1 of `IgvmAttestRequestBase`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestRequestBaseV1 {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("header", self.header)?;
-        object.member("attestation_report", self.attestation_report)?;
-        object.member("request_data", self.request_data)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            header: Codec::rebuilt(self.header),
-            attestation_report: Codec::rebuilt(self.attestation_report),
-            request_data: Codec::rebuilt(self.request_data),
+    };
+    (@magic) => {
+        fn wrong_magic(&self) -> Option<&'static str> {
+            self.check_magic().err().map(|bad| bad.field)
         }
-    }
-
-    fn wrong_magic(&self) -> Option<&'static str> {
-        self.check_magic().err().map(|bad| bad.field)
-    }
+    };
 }
 
-/// Layout version 2 of `IgvmAttestRequestBase`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestRequestBase {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("header", self.header)?;
-        object.member("attestation_report", self.attestation_report)?;
-        object.member("request_data", self.request_data)?;
-        object.end()
-    }
+codec_struct!(igvm_attest::IgvmAttestRequestHeader {
+    signature: "signature",
+    version: "version",
+    report_size: "report_size",
+    request_type: "request_type",
+    status: "status",
+    reserved: "reserved",
+} magic);
 
-    fn rebuilt(self) -> Self {
-        Self {
-            header: Codec::rebuilt(self.header),
-            attestation_report: Codec::rebuilt(self.attestation_report),
-            request_data: Codec::rebuilt(self.request_data),
-        }
-    }
+codec_struct!(igvm_attest::IgvmAttestRequestDataV1 {
+    data_size: "data_size",
+    version: "version",
+    report_type: "report_type",
+    report_data_hash_type: "report_data_hash_type",
+    variable_data_size: "variable_data_size",
+});
 
-    fn wrong_magic(&self) -> Option<&'static str> {
-        self.check_magic().err().map(|bad| bad.field)
-    }
-}
+codec_struct!(igvm_attest::IgvmAttestRequestData {
+    data_size: "data_size",
+    version: "version",
+    report_type: "report_type",
+    report_data_hash_type: "report_data_hash_type",
+    variable_data_size: "variable_data_size",
+    capability_bitmap: "capability_bitmap",
+});
 
-/// A struct is its fields, by their schema names.
-impl Codec for igvm_attest::IgvmErrorInfo {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("error_code", self.error_code)?;
-        object.member("http_status_code", self.http_status_code)?;
-        object.member("igvm_signal", self.igvm_signal)?;
-        object.member("reserved", self.reserved)?;
-        object.end()
-    }
+codec_struct!(igvm_attest::IgvmAttestRequestBaseV1 {
+    header: "header",
+    attestation_report: "attestation_report",
+    request_data: "request_data",
+} magic);
 
-    fn rebuilt(self) -> Self {
-        Self {
-            error_code: Codec::rebuilt(self.error_code),
-            http_status_code: Codec::rebuilt(self.http_status_code),
-            igvm_signal: Codec::rebuilt(self.igvm_signal),
-            reserved: Codec::rebuilt(self.reserved),
-        }
-    }
-}
+codec_struct!(igvm_attest::IgvmAttestRequestBase {
+    header: "header",
+    attestation_report: "attestation_report",
+    request_data: "request_data",
+} magic);
 
-/// Layout version 1 of `IgvmAttestKeyReleaseResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1 {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.end()
-    }
+codec_struct!(igvm_attest::IgvmErrorInfo {
+    error_code: "error_code",
+    http_status_code: "http_status_code",
+    igvm_signal: "igvm_signal",
+    reserved: "reserved",
+});
 
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-        }
-    }
-}
+codec_struct!(igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1 {
+    data_size: "data_size",
+    version: "version",
+});
 
-/// Layout version 2 of `IgvmAttestKeyReleaseResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestKeyReleaseResponseHeader {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.member("error_info", self.error_info)?;
-        object.end()
-    }
+codec_struct!(igvm_attest::IgvmAttestKeyReleaseResponseHeader {
+    data_size: "data_size",
+    version: "version",
+    error_info: "error_info",
+});
 
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-            error_info: Codec::rebuilt(self.error_info),
-        }
-    }
-}
+codec_struct!(igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1 {
+    data_size: "data_size",
+    version: "version",
+});
 
-/// Layout version 1 of `IgvmAttestWrappedKeyResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1 {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.end()
-    }
+codec_struct!(igvm_attest::IgvmAttestWrappedKeyResponseHeader {
+    data_size: "data_size",
+    version: "version",
+    error_info: "error_info",
+});
 
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-        }
-    }
-}
+codec_struct!(igvm_attest::IgvmAttestAkCertResponseHeaderV1 {
+    data_size: "data_size",
+    version: "version",
+});
 
-/// Layout version 2 of `IgvmAttestWrappedKeyResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestWrappedKeyResponseHeader {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.member("error_info", self.error_info)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-            error_info: Codec::rebuilt(self.error_info),
-        }
-    }
-}
-
-/// Layout version 1 of `IgvmAttestAkCertResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestAkCertResponseHeaderV1 {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-        }
-    }
-}
-
-/// Layout version 2 of `IgvmAttestAkCertResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestAkCertResponseHeader {
-    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.member("error_info", self.error_info)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-            error_info: Codec::rebuilt(self.error_info),
-        }
-    }
-}
+codec_struct!(igvm_attest::IgvmAttestAkCertResponseHeader {
+    data_size: "data_size",
+    version: "version",
+    error_info: "error_info",
+});
