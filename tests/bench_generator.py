@@ -3,8 +3,8 @@ and with nesting depth, on synthetic schemas; prints a Markdown table.
 
 A synthetic schema of N types mixes them as a protocol does (IGVM's own mix): for every five types
 an enum of four values, a bitmap of four fields (two flags, an enum-typed field and a number, with
-reserved bits between) and three structs of six fields (u32, u16, an enum, the bitmap, u8[8],
-i16[4]), the second embedding the first and the third versioned (a u32 added in version 2).
+reserved bits between) and three structs of five fields (u32, u16, an enum, the bitmap, i16[4]),
+the second embedding the first and the third versioned (a u32 added in version 2).
 A nesting chain of depth D is D structs, each embedding the one before.
 
 Each `generate` and `check` runs in a process of its own (`python -m wiregen`), timed from start
@@ -47,7 +47,6 @@ def synthetic(n: int) -> str:
                 f"      - {{name: {'version' if k == 4 else 'count'}, type: u16}}",
                 f"      - {{name: kind, type: Kind{base}}}",
                 f"      - {{name: flags, type: Flags{base + 1}}}",
-                "      - {name: label, type: 'u8[8]'}",
                 "      - {name: values, type: 'i16[4]'}",
             ]
             head = f"  - name: Record{i}\n    doc: Struct number {i}.\n"
