@@ -849,24 +849,7 @@ class IgvmAttestRequestData(_Value):
                 variable_data_size,
                 capability_bitmap,
             ) = _IgvmAttestRequestData_V2.unpack(data)
-            if layout is None and version >= 2 or layout == 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestRequestVersion_of[version]
-                o.report_type = _IgvmAttestReportType_of[report_type]
-                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
-                o.variable_data_size = variable_data_size
-                capability_bitmap2 = _new(IgvmCapabilityBitMap)
-                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
-                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
-                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
-                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
-                    capability_bitmap & 0x8 != 0
-                )
-                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
-                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
-                o.capability_bitmap = capability_bitmap2
-                return o
+            found = layout is None and version >= 2 or layout == 2
         elif n == 20:
             (
                 data_size,
@@ -875,22 +858,35 @@ class IgvmAttestRequestData(_Value):
                 report_data_hash_type,
                 variable_data_size,
             ) = _IgvmAttestRequestData_V1.unpack(data)
-            if layout is None and version < 2 or layout == 1:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestRequestVersion_of[version]
-                o.report_type = _IgvmAttestReportType_of[report_type]
-                o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
-                o.variable_data_size = variable_data_size
-                o.capability_bitmap = None
-                return o
-        raise _refused(
-            "IgvmAttestRequestData",
-            data,
-            cls.SIZES,
-            True,
-            (_IgvmAttestRequestData_VERSION, 4),
-        )
+            found = layout is None and version < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
+                "IgvmAttestRequestData",
+                data,
+                cls.SIZES,
+                True,
+                (_IgvmAttestRequestData_VERSION, 4),
+            )
+        o = _new(cls)
+        o.data_size = data_size
+        o.version = _IgvmAttestRequestVersion_of[version]
+        o.report_type = _IgvmAttestReportType_of[report_type]
+        o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
+        o.variable_data_size = variable_data_size
+        if n == 24:
+            capability_bitmap2 = _new(IgvmCapabilityBitMap)
+            capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
+            capability_bitmap2.retry = capability_bitmap & 0x2 != 0
+            capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
+            capability_bitmap2.use_rsa_aes_key_wrap_384 = capability_bitmap & 0x8 != 0
+            capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
+            capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
+            o.capability_bitmap = capability_bitmap2
+        else:
+            o.capability_bitmap = None
+        return o
 
     @classmethod
     def from_prefix(
@@ -930,6 +926,10 @@ class IgvmAttestRequestData(_Value):
                 layout = 2
             else:
                 layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestRequestData has no layout {layout}; its layouts are 1, 2",
+            )
         try:
             if layout == 2:
                 capability_bitmap = (
@@ -955,23 +955,19 @@ class IgvmAttestRequestData(_Value):
                     self.variable_data_size,
                     capability_bitmap_bits,
                 )
-            if layout == 1:
-                if self.capability_bitmap is not None:
-                    raise EncodeError(
-                        "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
-                    )
-                return _IgvmAttestRequestData_V1.pack(
-                    self.data_size,
-                    self.version,
-                    self.report_type,
-                    self.report_data_hash_type,
-                    self.variable_data_size,
+            if self.capability_bitmap is not None:
+                raise EncodeError(
+                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
                 )
+            return _IgvmAttestRequestData_V1.pack(
+                self.data_size,
+                self.version,
+                self.report_type,
+                self.report_data_hash_type,
+                self.variable_data_size,
+            )
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
-        raise EncodeError(
-            f"IgvmAttestRequestData has no layout {layout}; its layouts are 1, 2",
-        )
 
 
 _IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
@@ -1062,48 +1058,7 @@ class IgvmAttestRequestBase(_Value):
                 variable_data_size,
                 capability_bitmap,
             ) = _IgvmAttestRequestBase_V2.unpack(data)
-            if layout is None and version2 >= 2 or layout == 2:
-                if signature != 0x414C4348:
-                    raise _wrong(
-                        "IgvmAttestRequestBase",
-                        1240,
-                        "header.signature",
-                        "ATTESTATION_SIGNATURE (0x414C4348)",
-                        signature,
-                        len(data),
-                    )
-                o = _new(cls)
-                header = _new(IgvmAttestRequestHeader)
-                header.signature = signature
-                header.version = version
-                header.report_size = report_size
-                header.request_type = _IgvmAttestRequestType_of[request_type]
-                header.status = status
-                header.reserved = [reserved_0, reserved_1, reserved_2]
-                o.header = header
-                o.attestation_report = attestation_report
-                request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = data_size
-                request_data.version = _IgvmAttestRequestVersion_of[version2]
-                request_data.report_type = _IgvmAttestReportType_of[report_type]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[
-                    report_data_hash_type
-                ]
-                request_data.variable_data_size = variable_data_size
-                capability_bitmap2 = _new(IgvmCapabilityBitMap)
-                capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
-                capability_bitmap2.retry = capability_bitmap & 0x2 != 0
-                capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
-                capability_bitmap2.use_rsa_aes_key_wrap_384 = (
-                    capability_bitmap & 0x8 != 0
-                )
-                capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
-                capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
-                request_data.capability_bitmap = capability_bitmap2
-                o.request_data = request_data
-                if strict:
-                    o.verify()
-                return o
+            found = layout is None and version2 >= 2 or layout == 2
         elif n == 1236:
             (
                 signature,
@@ -1121,46 +1076,68 @@ class IgvmAttestRequestBase(_Value):
                 report_data_hash_type,
                 variable_data_size,
             ) = _IgvmAttestRequestBase_V1.unpack(data)
-            if layout is None and version2 < 2 or layout == 1:
-                if signature != 0x414C4348:
-                    raise _wrong(
-                        "IgvmAttestRequestBase",
-                        1236,
-                        "header.signature",
-                        "ATTESTATION_SIGNATURE (0x414C4348)",
-                        signature,
-                        len(data),
-                    )
-                o = _new(cls)
-                header = _new(IgvmAttestRequestHeader)
-                header.signature = signature
-                header.version = version
-                header.report_size = report_size
-                header.request_type = _IgvmAttestRequestType_of[request_type]
-                header.status = status
-                header.reserved = [reserved_0, reserved_1, reserved_2]
-                o.header = header
-                o.attestation_report = attestation_report
-                request_data = _new(IgvmAttestRequestData)
-                request_data.data_size = data_size
-                request_data.version = _IgvmAttestRequestVersion_of[version2]
-                request_data.report_type = _IgvmAttestReportType_of[report_type]
-                request_data.report_data_hash_type = _IgvmAttestHashType_of[
-                    report_data_hash_type
-                ]
-                request_data.variable_data_size = variable_data_size
-                request_data.capability_bitmap = None
-                o.request_data = request_data
-                if strict:
-                    o.verify()
-                return o
-        raise _refused(
-            "IgvmAttestRequestBase",
-            data,
-            cls.SIZES,
-            True,
-            (_IgvmAttestRequestBase_VERSION, 1220),
-        )
+            found = layout is None and version2 < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
+                "IgvmAttestRequestBase",
+                data,
+                cls.SIZES,
+                True,
+                (_IgvmAttestRequestBase_VERSION, 1220),
+            )
+        if signature != 0x414C4348:
+            raise _wrong(
+                "IgvmAttestRequestBase",
+                1240,
+                "header.signature",
+                "ATTESTATION_SIGNATURE (0x414C4348)",
+                signature,
+                len(data),
+            )
+        o = _new(cls)
+        header = _new(IgvmAttestRequestHeader)
+        header.signature = signature
+        header.version = version
+        header.report_size = report_size
+        header.request_type = _IgvmAttestRequestType_of[request_type]
+        header.status = status
+        header.reserved = [reserved_0, reserved_1, reserved_2]
+        o.header = header
+        o.attestation_report = attestation_report
+        if n == 1240:
+            request_data = _new(IgvmAttestRequestData)
+            request_data.data_size = data_size
+            request_data.version = _IgvmAttestRequestVersion_of[version2]
+            request_data.report_type = _IgvmAttestReportType_of[report_type]
+            request_data.report_data_hash_type = _IgvmAttestHashType_of[
+                report_data_hash_type
+            ]
+            request_data.variable_data_size = variable_data_size
+            capability_bitmap2 = _new(IgvmCapabilityBitMap)
+            capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
+            capability_bitmap2.retry = capability_bitmap & 0x2 != 0
+            capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
+            capability_bitmap2.use_rsa_aes_key_wrap_384 = capability_bitmap & 0x8 != 0
+            capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
+            capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
+            request_data.capability_bitmap = capability_bitmap2
+            o.request_data = request_data
+        else:
+            request_data2 = _new(IgvmAttestRequestData)
+            request_data2.data_size = data_size
+            request_data2.version = _IgvmAttestRequestVersion_of[version2]
+            request_data2.report_type = _IgvmAttestReportType_of[report_type]
+            request_data2.report_data_hash_type = _IgvmAttestHashType_of[
+                report_data_hash_type
+            ]
+            request_data2.variable_data_size = variable_data_size
+            request_data2.capability_bitmap = None
+            o.request_data = request_data2
+        if strict:
+            o.verify()
+        return o
 
     @classmethod
     def from_prefix(
@@ -1200,15 +1177,23 @@ class IgvmAttestRequestBase(_Value):
                 layout = 2
             else:
                 layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestRequestBase has no layout {layout}; its layouts are 1, 2",
+            )
         try:
+            header = self.header
+            reserved = header.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                )
+            attestation_report = self.attestation_report
+            if len(attestation_report) != 1184:
+                raise EncodeError(
+                    f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
+                )
             if layout == 2:
-                header = self.header
-                reserved = header.reserved
-                attestation_report = self.attestation_report
-                if len(attestation_report) != 1184:
-                    raise EncodeError(
-                        f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
-                    )
                 request_data = self.request_data
                 capability_bitmap = (
                     IgvmCapabilityBitMap()
@@ -1240,46 +1225,27 @@ class IgvmAttestRequestBase(_Value):
                     request_data.variable_data_size,
                     capability_bitmap_bits,
                 )
-            if layout == 1:
-                header = self.header
-                reserved = header.reserved
-                attestation_report = self.attestation_report
-                if len(attestation_report) != 1184:
-                    raise EncodeError(
-                        f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
-                    )
-                request_data = self.request_data
-                if request_data.capability_bitmap is not None:
-                    raise EncodeError(
-                        "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
-                    )
-                return _IgvmAttestRequestBase_V1.pack(
-                    header.signature,
-                    header.version,
-                    header.report_size,
-                    header.request_type,
-                    header.status,
-                    *reserved,
-                    attestation_report,
-                    request_data.data_size,
-                    request_data.version,
-                    request_data.report_type,
-                    request_data.report_data_hash_type,
-                    request_data.variable_data_size,
+            request_data2 = self.request_data
+            if request_data2.capability_bitmap is not None:
+                raise EncodeError(
+                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
                 )
+            return _IgvmAttestRequestBase_V1.pack(
+                header.signature,
+                header.version,
+                header.report_size,
+                header.request_type,
+                header.status,
+                *reserved,
+                attestation_report,
+                request_data2.data_size,
+                request_data2.version,
+                request_data2.report_type,
+                request_data2.report_data_hash_type,
+                request_data2.variable_data_size,
+            )
         except struct.error as e:
-            if layout == 2 and len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                ) from None
-            if layout == 1 and len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
-        raise EncodeError(
-            f"IgvmAttestRequestBase has no layout {layout}; its layouts are 1, 2",
-        )
 
     def verify(self) -> None:
         """Raise DecodeError if a field with a fixed value holds another value."""
@@ -1462,38 +1428,39 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 reserved_1,
                 reserved_2,
             ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack(data)
-            if layout is None and version >= 2 or layout == 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                error_info = _new(IgvmErrorInfo)
-                error_info.error_code = error_code
-                error_info.http_status_code = http_status_code
-                igvm_signal2 = _new(IgvmSignal)
-                igvm_signal2.retry = igvm_signal & 0x1 != 0
-                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal2
-                error_info.reserved = [reserved_0, reserved_1, reserved_2]
-                o.error_info = error_info
-                return o
+            found = layout is None and version >= 2 or layout == 2
         elif n == 8:
             data_size, version = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
-            if layout is None and version < 2 or layout == 1:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                o.error_info = None
-                return o
-        raise _refused(
-            "IgvmAttestKeyReleaseResponseHeader",
-            data,
-            cls.SIZES,
-            True,
-            (_IgvmAttestKeyReleaseResponseHeader_VERSION, 4),
-        )
+            found = layout is None and version < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
+                "IgvmAttestKeyReleaseResponseHeader",
+                data,
+                cls.SIZES,
+                True,
+                (_IgvmAttestKeyReleaseResponseHeader_VERSION, 4),
+            )
+        o = _new(cls)
+        o.data_size = data_size
+        o.version = _IgvmAttestResponseVersion_of[version]
+        if n == 32:
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = error_code
+            error_info.http_status_code = http_status_code
+            igvm_signal2 = _new(IgvmSignal)
+            igvm_signal2.retry = igvm_signal & 0x1 != 0
+            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal2
+            error_info.reserved = [reserved_0, reserved_1, reserved_2]
+            o.error_info = error_info
+        else:
+            o.error_info = None
+        return o
 
     @classmethod
     def from_prefix(
@@ -1536,6 +1503,10 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 layout = 2
             else:
                 layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestKeyReleaseResponseHeader has no layout {layout}; its layouts are 1, 2",
+            )
         try:
             if layout == 2:
                 error_info = (
@@ -1560,24 +1531,20 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                     igvm_signal_bits,
                     *reserved,
                 )
-            if layout == 1:
-                if self.error_info is not None:
-                    raise EncodeError(
-                        "IgvmAttestKeyReleaseResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
-                    )
-                return _IgvmAttestKeyReleaseResponseHeader_V1.pack(
-                    self.data_size,
-                    self.version,
+            if self.error_info is not None:
+                raise EncodeError(
+                    "IgvmAttestKeyReleaseResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
                 )
+            return _IgvmAttestKeyReleaseResponseHeader_V1.pack(
+                self.data_size,
+                self.version,
+            )
         except struct.error as e:
             if layout == 2 and len(reserved) != 3:
                 raise EncodeError(
                     f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
-        raise EncodeError(
-            f"IgvmAttestKeyReleaseResponseHeader has no layout {layout}; its layouts are 1, 2",
-        )
 
 
 _IgvmAttestWrappedKeyResponseHeader_V1 = struct.Struct("<2I")
@@ -1655,38 +1622,39 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 reserved_1,
                 reserved_2,
             ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack(data)
-            if layout is None and version >= 2 or layout == 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                error_info = _new(IgvmErrorInfo)
-                error_info.error_code = error_code
-                error_info.http_status_code = http_status_code
-                igvm_signal2 = _new(IgvmSignal)
-                igvm_signal2.retry = igvm_signal & 0x1 != 0
-                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal2
-                error_info.reserved = [reserved_0, reserved_1, reserved_2]
-                o.error_info = error_info
-                return o
+            found = layout is None and version >= 2 or layout == 2
         elif n == 8:
             data_size, version = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
-            if layout is None and version < 2 or layout == 1:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                o.error_info = None
-                return o
-        raise _refused(
-            "IgvmAttestWrappedKeyResponseHeader",
-            data,
-            cls.SIZES,
-            True,
-            (_IgvmAttestWrappedKeyResponseHeader_VERSION, 4),
-        )
+            found = layout is None and version < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
+                "IgvmAttestWrappedKeyResponseHeader",
+                data,
+                cls.SIZES,
+                True,
+                (_IgvmAttestWrappedKeyResponseHeader_VERSION, 4),
+            )
+        o = _new(cls)
+        o.data_size = data_size
+        o.version = _IgvmAttestResponseVersion_of[version]
+        if n == 32:
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = error_code
+            error_info.http_status_code = http_status_code
+            igvm_signal2 = _new(IgvmSignal)
+            igvm_signal2.retry = igvm_signal & 0x1 != 0
+            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal2
+            error_info.reserved = [reserved_0, reserved_1, reserved_2]
+            o.error_info = error_info
+        else:
+            o.error_info = None
+        return o
 
     @classmethod
     def from_prefix(
@@ -1729,6 +1697,10 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 layout = 2
             else:
                 layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestWrappedKeyResponseHeader has no layout {layout}; its layouts are 1, 2",
+            )
         try:
             if layout == 2:
                 error_info = (
@@ -1753,24 +1725,20 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                     igvm_signal_bits,
                     *reserved,
                 )
-            if layout == 1:
-                if self.error_info is not None:
-                    raise EncodeError(
-                        "IgvmAttestWrappedKeyResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
-                    )
-                return _IgvmAttestWrappedKeyResponseHeader_V1.pack(
-                    self.data_size,
-                    self.version,
+            if self.error_info is not None:
+                raise EncodeError(
+                    "IgvmAttestWrappedKeyResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
                 )
+            return _IgvmAttestWrappedKeyResponseHeader_V1.pack(
+                self.data_size,
+                self.version,
+            )
         except struct.error as e:
             if layout == 2 and len(reserved) != 3:
                 raise EncodeError(
                     f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
-        raise EncodeError(
-            f"IgvmAttestWrappedKeyResponseHeader has no layout {layout}; its layouts are 1, 2",
-        )
 
 
 _IgvmAttestAkCertResponseHeader_V1 = struct.Struct("<2I")
@@ -1849,38 +1817,39 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 reserved_1,
                 reserved_2,
             ) = _IgvmAttestAkCertResponseHeader_V2.unpack(data)
-            if layout is None and version >= 2 or layout == 2:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                error_info = _new(IgvmErrorInfo)
-                error_info.error_code = error_code
-                error_info.http_status_code = http_status_code
-                igvm_signal2 = _new(IgvmSignal)
-                igvm_signal2.retry = igvm_signal & 0x1 != 0
-                igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-                igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-                igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-                igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-                error_info.igvm_signal = igvm_signal2
-                error_info.reserved = [reserved_0, reserved_1, reserved_2]
-                o.error_info = error_info
-                return o
+            found = layout is None and version >= 2 or layout == 2
         elif n == 8:
             data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
-            if layout is None and version < 2 or layout == 1:
-                o = _new(cls)
-                o.data_size = data_size
-                o.version = _IgvmAttestResponseVersion_of[version]
-                o.error_info = None
-                return o
-        raise _refused(
-            "IgvmAttestAkCertResponseHeader",
-            data,
-            cls.SIZES,
-            True,
-            (_IgvmAttestAkCertResponseHeader_VERSION, 4),
-        )
+            found = layout is None and version < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
+                "IgvmAttestAkCertResponseHeader",
+                data,
+                cls.SIZES,
+                True,
+                (_IgvmAttestAkCertResponseHeader_VERSION, 4),
+            )
+        o = _new(cls)
+        o.data_size = data_size
+        o.version = _IgvmAttestResponseVersion_of[version]
+        if n == 32:
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = error_code
+            error_info.http_status_code = http_status_code
+            igvm_signal2 = _new(IgvmSignal)
+            igvm_signal2.retry = igvm_signal & 0x1 != 0
+            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
+            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
+            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
+            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal2
+            error_info.reserved = [reserved_0, reserved_1, reserved_2]
+            o.error_info = error_info
+        else:
+            o.error_info = None
+        return o
 
     @classmethod
     def from_prefix(
@@ -1920,6 +1889,10 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 layout = 2
             else:
                 layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestAkCertResponseHeader has no layout {layout}; its layouts are 1, 2",
+            )
         try:
             if layout == 2:
                 error_info = (
@@ -1944,21 +1917,14 @@ class IgvmAttestAkCertResponseHeader(_Value):
                     igvm_signal_bits,
                     *reserved,
                 )
-            if layout == 1:
-                if self.error_info is not None:
-                    raise EncodeError(
-                        "IgvmAttestAkCertResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
-                    )
-                return _IgvmAttestAkCertResponseHeader_V1.pack(
-                    self.data_size,
-                    self.version,
+            if self.error_info is not None:
+                raise EncodeError(
+                    "IgvmAttestAkCertResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
                 )
+            return _IgvmAttestAkCertResponseHeader_V1.pack(self.data_size, self.version)
         except struct.error as e:
             if layout == 2 and len(reserved) != 3:
                 raise EncodeError(
                     f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
-        raise EncodeError(
-            f"IgvmAttestAkCertResponseHeader has no layout {layout}; its layouts are 1, 2",
-        )

@@ -403,13 +403,18 @@ class _Module:
 
     # decoding ----------------------------------------------------------------------------
 
-    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str, base: _Ix, names: _Locals, flat: _Flat) -> None:
-        """Statements that build `var`, layout `version` of `st`, from the flat tuple `v` at `base`."""
+    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str | None, base: _Ix, names: _Locals, flat: _Flat, only: set[int] | None = None) -> None:
+        """Statements that build `var`, layout `version` of `st`, from the flat tuple `v` at `base`
+        (created as a `cls` unless None; only the fields whose id is in `only`, if given)."""
         lay = st.layout_for(version) if st.versioned else st.newest
         present = {id(f) for f in lay.fields}
-        out.add(f"{var} = _new({cls})")
+        if cls is not None:
+            out.add(f"{var} = _new({cls})")
         index = base
         for f in st.fields:
+            if only is not None and id(f) not in only:
+                index += _field_items(f, lay.version) if id(f) in present else 0
+                continue
             if id(f) not in present:
                 out.assign(f"{var}.{py(f)}", "None")
                 continue
@@ -492,9 +497,12 @@ class _Module:
         value = f"{raw} >> {bf.shift} & {_hex(bf.value_max)}" if bf.shift else f"{raw} & {_hex(bf.value_max)}"
         return f"{self.values_map(bf.type)}[{value}]" if isinstance(bf.type, Enum) else value
 
-    def magic_checks(self, out: Lines, st: Struct, version: int, type_name: str, size: int, flat: _Flat) -> None:
-        """A refusal for each magic number of layout `version` of `st`, in the order of the bytes."""
+    def magic_checks(self, out: Lines, st: Struct, version: int, type_name: str, size: int, flat: _Flat, only: set[str] | None = None) -> None:
+        """A refusal for each magic number of layout `version` of `st`, in the order of the bytes
+        (of the fields named in `only`, if given)."""
         for path, f, at, step, count in _magic_leaves(st, version):
+            if only is not None and path.split(".")[0].split("[")[0] not in only:
+                continue
             expected = f"{f.value_ref} ({_scalar_literal(f.value)})" if f.value_ref else _scalar_literal(f.value)
             args = [_string(type_name), str(size), _string(path), _string(expected)]
             if count == 1:
@@ -510,19 +518,22 @@ class _Module:
 
     # encoding ----------------------------------------------------------------------------
 
-    def flat(self, out: Lines, st: Struct, version: int, expr: str, names: _Locals, args: list[str], label: str) -> None:
+    def flat(self, out: Lines, st: Struct, version: int, expr: str, names: _Locals, args: list[str], label: str, only: set[int] | None = None) -> None:
         """Statements that check `expr` (a value of `st`) for layout `version`, and the pack
-        arguments of its fields, appended to `args`."""
+        arguments of its fields, appended to `args` (only the fields whose id is in `only`)."""
         lay = st.layout_for(version) if st.versioned else st.newest
         present = {id(f) for f in lay.fields}
         for f in st.fields:
+            if only is not None and id(f) not in only:
+                continue
             if id(f) not in present:
                 block = out.block(f"if {expr}.{py(f)} is not None:")
                 msg = f"{label}.{py(f)} is not part of version {lay.version} (added in version {f.first_version}); set it to None or raise the version"
                 block.call("raise EncodeError(", [_string(msg)])
                 out.end()
         for f in lay.fields:
-            self.flat_field(out, st, f, lay.version, f"{expr}.{py(f)}", names, args, f"{label}.{py(f)}")
+            if only is None or id(f) in only:
+                self.flat_field(out, st, f, lay.version, f"{expr}.{py(f)}", names, args, f"{label}.{py(f)}")
 
     def flat_field(self, out: Lines, st: Struct, f: Field, version: int, value: str, names: _Locals, args: list[str], label: str) -> None:
         t = f.type.target
@@ -747,10 +758,11 @@ class _Module:
         return f"{version} < {hi}"
 
     def _unpack(self, out: Lines, st: Struct, lay, call: str) -> tuple[_Flat, _Locals]:
-        """The statement that unpacks layout `lay` of `st` with `call`; how the body reads it."""
+        """The statement that unpacks layout `lay` of `st` with `call`; how the body reads it (in
+        one way for every layout of `st`, its newest decides)."""
         names = _Locals()
-        self.inline = _items(st, lay.version) <= SMALL
-        if _items(st, lay.version) > LOCALS_MAX:
+        self.inline = _items(st, st.newest.version) <= SMALL
+        if _items(st, st.newest.version) > LOCALS_MAX:
             out.add(f"v = {call}")
             return _Flat(), names
         leaves = [names(n) for n in _leaf_names(st, lay.version)]
@@ -788,7 +800,8 @@ class _Module:
         else:
             out.add(f'"""{exact}."""')
         if st.versioned:
-            out.add("n = len(data)")
+            self.versioned_decode(out, st)
+            return out.text()
         for i, lay in enumerate(reversed(st.layouts)):
             size = "n" if st.versioned else "len(data)"
             out.block(f"{'if' if i == 0 else 'elif'} {size} == {lay.size}:")
@@ -807,6 +820,45 @@ class _Module:
         else:
             out.call("raise _refused(", [_string(name), "data", str(st.newest.size), "True"])
         return out.text()
+
+    def versioned_decode(self, out: Lines, st: Struct) -> None:
+        """The body of from_bytes of a versioned struct: the layout its size and version field
+        select (or `layout`), then the fields every layout has, built once, then the others."""
+        name = py(st)
+        common = _common(st)
+        layouts = list(reversed(st.layouts))
+        out.add("n = len(data)")
+        flat, names = _Flat(), _Locals()
+        for i, lay in enumerate(layouts):
+            out.block(f"{'if' if i == 0 else 'elif'} n == {lay.size}:")
+            unpacked = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack(data)")
+            if i == 0:  # the newest layout's names: the others' are a prefix of them
+                flat, names = unpacked
+            cond = self._dispatch(st, lay, unpacked[0])
+            out.operands("found = ", "or", [f"layout is None and {cond}", f"layout == {lay.version}"], "")
+            out.end()
+        out.block("else:").add("found = False")
+        out.end()
+        out.block("if not found:").call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", f"(_{name}_VERSION, {st.version_offset})"])
+        out.end()
+        newest = st.newest
+        common_names = {f.name for f in st.fields if id(f) in common}
+        self.magic_checks(out, st, newest.version, name, newest.size, flat, common_names)
+        self.build(out, st, newest.version, "o", "cls", _Ix(0), names, flat, common)
+        rest = {id(f) for f in st.fields} - common
+        rest_names = {f.name for f in st.fields if id(f) in rest}
+        for i, lay in enumerate(layouts):
+            if i < len(layouts) - 1:
+                out.block(f"{'if' if i == 0 else 'elif'} n == {lay.size}:")
+            else:
+                out.block("else:")
+            self.magic_checks(out, st, lay.version, name, lay.size, flat, rest_names)
+            self.build(out, st, lay.version, "o", None, _Ix(0), names, flat, rest)
+            out.end()
+        if _has_fixed(st):
+            out.block("if strict:").add("o.verify()")
+            out.end()
+        out.add("return o")
 
     def from_prefix_text(self, st: Struct) -> str:
         name = py(st)
@@ -864,6 +916,10 @@ class _Module:
             block.block("else:").add(f"layout = {st.layouts[0].version}")
             block.end()
             out.end()
+            out.block("elif layout not in self.SIZES:").call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
+            out.end()
+            self.versioned_encode(out, st)
+            return out.text()
         else:
             out.add("def to_bytes(self) -> bytes:")
             out.depth += 1
@@ -898,6 +954,48 @@ class _Module:
         if st.versioned:
             out.call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
         return out.text()
+
+    def versioned_encode(self, out: Lines, st: Struct) -> None:
+        """The body of to_bytes of a versioned struct after `layout` is known: the fields every
+        layout has, checked once, then per layout the others and the pack."""
+        name = py(st)
+        common = _common(st)
+        rest = {id(f) for f in st.fields} - common
+        names = _Locals()
+        self.inline = _items(st, st.newest.version) <= SMALL
+        out.block("try:")
+        shared: list[str] = []
+        start = len(out.lines)
+        self.flat(out, st, st.newest.version, "self", names, shared, name, common)
+        body = Lines(out.depth)
+        body.lines = out.lines[start:]
+        _length_checks(body, False)
+        out.lines[start:] = body.lines
+        late: list[tuple[int, str, str, str]] = []  # checks left to pack, run once it refuses
+        layouts = list(reversed(st.layouts))
+        for i, lay in enumerate(layouts):
+            last = i == len(layouts) - 1
+            if not last:
+                out.block(f"if layout == {lay.version}:")
+            args: list[str] = []
+            start = len(out.lines)
+            self.flat(out, st, lay.version, "self", names, args, name, rest)
+            body = Lines(out.depth)
+            body.lines = out.lines[start:]
+            skipped = _length_checks(body, True)
+            if skipped:
+                late.append((lay.version, *skipped))
+            out.lines[start:] = body.lines
+            out.call(f"return {self.layout_struct(st, lay.version)}.pack(", shared + args)
+            if not last:
+                out.end()
+        out.end()
+        out.block("except struct.error as e:")
+        for version, var, count, label in late:
+            out.block(f"if layout == {version} and len({var}) != {count}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'], ") from None")
+            out.end()
+        out.add(f'raise EncodeError(f"{name}: {{e}}") from None')
+        out.end()
 
     def builder_text(self, st: Struct, version: int) -> str:
         """The module-level functions that build and flatten layout `version` of `st` (used where
@@ -1004,6 +1102,12 @@ class _Module:
             "type": e.type,
             "values_map": self.values_map(e),
         }
+
+
+def _common(st: Struct) -> set[int]:
+    """The ids of the fields of `st` that every layout has and reads and writes alike: those of
+    the oldest layout but an embedded versioned struct (whose layout follows the outer one)."""
+    return {id(f) for f in st.layouts[0].fields if not (isinstance(f.type.target, Struct) and f.type.target.versioned)}
 
 
 def _leaf_names(st: Struct, version: int, prefix: str = "") -> list[str]:
