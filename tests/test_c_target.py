@@ -280,7 +280,7 @@ def test_codec_reads_and_writes_every_vector(which: str, features: dict[str, Pat
     for vector in vectors.lines(load_file(schema_file)):
         name, layout, hex_, _, answer = vectors.parse(vector)
         lines.append(f"{name} {layout} {hex_}")
-        want.append(json.loads(answer))
+        want.append(answer)
     first = lines[0].split()
     lines += [f"{first[0]} auto {first[2]}0", "Nope auto -", f"{first[0]} auto"]
     want += [{"type": first[0], "error": "bad-input"}, {"type": "Nope", "error": "bad-input"}, {"type": first[0], "error": "bad-input"}]

@@ -671,32 +671,23 @@ class IgvmAttestRequestHeader(_Value):
 
         A wrong magic number is refused in any case."""
         if len(data) == 32:
-            (
-                signature,
-                version,
-                report_size,
-                request_type,
-                status,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-            ) = _IgvmAttestRequestHeader.unpack(data)
-            if signature != 0x414C4348:
+            v0, v1, v2, v3, v4, v5, v6, v7 = _IgvmAttestRequestHeader.unpack(data)
+            if v0 != 0x414C4348:
                 raise _wrong(
                     "IgvmAttestRequestHeader",
                     32,
                     "signature",
                     "ATTESTATION_SIGNATURE (0x414C4348)",
-                    signature,
+                    v0,
                     len(data),
                 )
             o = _new(cls)
-            o.signature = signature
-            o.version = version
-            o.report_size = report_size
-            o.request_type = _IgvmAttestRequestType_of[request_type]
-            o.status = status
-            o.reserved = [reserved_0, reserved_1, reserved_2]
+            o.signature = v0
+            o.version = v1
+            o.report_size = v2
+            o.request_type = _IgvmAttestRequestType_of[v3]
+            o.status = v4
+            o.reserved = [v5, v6, v7]
             if strict:
                 o.verify()
             return o
@@ -841,24 +832,11 @@ class IgvmAttestRequestData(_Value):
         """Decode exactly one message (its size depends on its version)."""
         n = len(data)
         if n == 24:
-            (
-                data_size,
-                version,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
-                capability_bitmap,
-            ) = _IgvmAttestRequestData_V2.unpack(data)
-            found = layout is None and version >= 2 or layout == 2
+            v0, v1, v2, v3, v4, v5 = _IgvmAttestRequestData_V2.unpack(data)
+            found = layout is None and v1 >= 2 or layout == 2
         elif n == 20:
-            (
-                data_size,
-                version,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
-            ) = _IgvmAttestRequestData_V1.unpack(data)
-            found = layout is None and version < 2 or layout == 1
+            v0, v1, v2, v3, v4 = _IgvmAttestRequestData_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
         else:
             found = False
         if not found:
@@ -870,20 +848,20 @@ class IgvmAttestRequestData(_Value):
                 (_IgvmAttestRequestData_VERSION, 4),
             )
         o = _new(cls)
-        o.data_size = data_size
-        o.version = _IgvmAttestRequestVersion_of[version]
-        o.report_type = _IgvmAttestReportType_of[report_type]
-        o.report_data_hash_type = _IgvmAttestHashType_of[report_data_hash_type]
-        o.variable_data_size = variable_data_size
+        o.data_size = v0
+        o.version = _IgvmAttestRequestVersion_of[v1]
+        o.report_type = _IgvmAttestReportType_of[v2]
+        o.report_data_hash_type = _IgvmAttestHashType_of[v3]
+        o.variable_data_size = v4
         if n == 24:
-            capability_bitmap2 = _new(IgvmCapabilityBitMap)
-            capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
-            capability_bitmap2.retry = capability_bitmap & 0x2 != 0
-            capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
-            capability_bitmap2.use_rsa_aes_key_wrap_384 = capability_bitmap & 0x8 != 0
-            capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
-            capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
-            o.capability_bitmap = capability_bitmap2
+            capability_bitmap = _new(IgvmCapabilityBitMap)
+            capability_bitmap.error_code = v5 & 0x1 != 0
+            capability_bitmap.retry = v5 & 0x2 != 0
+            capability_bitmap.skip_hw_unsealing = v5 & 0x4 != 0
+            capability_bitmap.use_rsa_aes_key_wrap_384 = v5 & 0x8 != 0
+            capability_bitmap.corim_endorsement = v5 & 0x10 != 0
+            capability_bitmap.reserved_bits = v5 & 0xFFFFFFE0
+            o.capability_bitmap = capability_bitmap
         else:
             o.capability_bitmap = None
         return o
@@ -1042,41 +1020,41 @@ class IgvmAttestRequestBase(_Value):
         n = len(data)
         if n == 1240:
             (
-                signature,
-                version,
-                report_size,
-                request_type,
-                status,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-                attestation_report,
-                data_size,
-                version2,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
-                capability_bitmap,
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+                v8,
+                v9,
+                v10,
+                v11,
+                v12,
+                v13,
+                v14,
             ) = _IgvmAttestRequestBase_V2.unpack(data)
-            found = layout is None and version2 >= 2 or layout == 2
+            found = layout is None and v10 >= 2 or layout == 2
         elif n == 1236:
             (
-                signature,
-                version,
-                report_size,
-                request_type,
-                status,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-                attestation_report,
-                data_size,
-                version2,
-                report_type,
-                report_data_hash_type,
-                variable_data_size,
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+                v8,
+                v9,
+                v10,
+                v11,
+                v12,
+                v13,
             ) = _IgvmAttestRequestBase_V1.unpack(data)
-            found = layout is None and version2 < 2 or layout == 1
+            found = layout is None and v10 < 2 or layout == 1
         else:
             found = False
         if not found:
@@ -1087,52 +1065,48 @@ class IgvmAttestRequestBase(_Value):
                 True,
                 (_IgvmAttestRequestBase_VERSION, 1220),
             )
-        if signature != 0x414C4348:
+        if v0 != 0x414C4348:
             raise _wrong(
                 "IgvmAttestRequestBase",
                 1240,
                 "header.signature",
                 "ATTESTATION_SIGNATURE (0x414C4348)",
-                signature,
+                v0,
                 len(data),
             )
         o = _new(cls)
         header = _new(IgvmAttestRequestHeader)
-        header.signature = signature
-        header.version = version
-        header.report_size = report_size
-        header.request_type = _IgvmAttestRequestType_of[request_type]
-        header.status = status
-        header.reserved = [reserved_0, reserved_1, reserved_2]
+        header.signature = v0
+        header.version = v1
+        header.report_size = v2
+        header.request_type = _IgvmAttestRequestType_of[v3]
+        header.status = v4
+        header.reserved = [v5, v6, v7]
         o.header = header
-        o.attestation_report = attestation_report
+        o.attestation_report = v8
         if n == 1240:
             request_data = _new(IgvmAttestRequestData)
-            request_data.data_size = data_size
-            request_data.version = _IgvmAttestRequestVersion_of[version2]
-            request_data.report_type = _IgvmAttestReportType_of[report_type]
-            request_data.report_data_hash_type = _IgvmAttestHashType_of[
-                report_data_hash_type
-            ]
-            request_data.variable_data_size = variable_data_size
-            capability_bitmap2 = _new(IgvmCapabilityBitMap)
-            capability_bitmap2.error_code = capability_bitmap & 0x1 != 0
-            capability_bitmap2.retry = capability_bitmap & 0x2 != 0
-            capability_bitmap2.skip_hw_unsealing = capability_bitmap & 0x4 != 0
-            capability_bitmap2.use_rsa_aes_key_wrap_384 = capability_bitmap & 0x8 != 0
-            capability_bitmap2.corim_endorsement = capability_bitmap & 0x10 != 0
-            capability_bitmap2.reserved_bits = capability_bitmap & 0xFFFFFFE0
-            request_data.capability_bitmap = capability_bitmap2
+            request_data.data_size = v9
+            request_data.version = _IgvmAttestRequestVersion_of[v10]
+            request_data.report_type = _IgvmAttestReportType_of[v11]
+            request_data.report_data_hash_type = _IgvmAttestHashType_of[v12]
+            request_data.variable_data_size = v13
+            capability_bitmap = _new(IgvmCapabilityBitMap)
+            capability_bitmap.error_code = v14 & 0x1 != 0
+            capability_bitmap.retry = v14 & 0x2 != 0
+            capability_bitmap.skip_hw_unsealing = v14 & 0x4 != 0
+            capability_bitmap.use_rsa_aes_key_wrap_384 = v14 & 0x8 != 0
+            capability_bitmap.corim_endorsement = v14 & 0x10 != 0
+            capability_bitmap.reserved_bits = v14 & 0xFFFFFFE0
+            request_data.capability_bitmap = capability_bitmap
             o.request_data = request_data
         else:
             request_data2 = _new(IgvmAttestRequestData)
-            request_data2.data_size = data_size
-            request_data2.version = _IgvmAttestRequestVersion_of[version2]
-            request_data2.report_type = _IgvmAttestReportType_of[report_type]
-            request_data2.report_data_hash_type = _IgvmAttestHashType_of[
-                report_data_hash_type
-            ]
-            request_data2.variable_data_size = variable_data_size
+            request_data2.data_size = v9
+            request_data2.version = _IgvmAttestRequestVersion_of[v10]
+            request_data2.report_type = _IgvmAttestReportType_of[v11]
+            request_data2.report_data_hash_type = _IgvmAttestHashType_of[v12]
+            request_data2.variable_data_size = v13
             request_data2.capability_bitmap = None
             o.request_data = request_data2
         if strict:
@@ -1291,25 +1265,18 @@ class IgvmErrorInfo(_Value):
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmErrorInfo:
         """Decode exactly one message."""
         if len(data) == 24:
-            (
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
-            ) = _IgvmErrorInfo.unpack(data)
+            v0, v1, v2, v3, v4, v5 = _IgvmErrorInfo.unpack(data)
             o = _new(cls)
-            o.error_code = error_code
-            o.http_status_code = http_status_code
-            igvm_signal2 = _new(IgvmSignal)
-            igvm_signal2.retry = igvm_signal & 0x1 != 0
-            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-            o.igvm_signal = igvm_signal2
-            o.reserved = [reserved_0, reserved_1, reserved_2]
+            o.error_code = v0
+            o.http_status_code = v1
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v2 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v2 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v2 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v2 & 0x8 != 0
+            igvm_signal.reserved_bits = v2 & 0xFFFFFFF0
+            o.igvm_signal = igvm_signal
+            o.reserved = [v3, v4, v5]
             return o
         raise _refused("IgvmErrorInfo", data, 24, True)
 
@@ -1419,19 +1386,19 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         n = len(data)
         if n == 32:
             (
-                data_size,
-                version,
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
             ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack(data)
-            found = layout is None and version >= 2 or layout == 2
+            found = layout is None and v1 >= 2 or layout == 2
         elif n == 8:
-            data_size, version = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
-            found = layout is None and version < 2 or layout == 1
+            v0, v1 = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
         else:
             found = False
         if not found:
@@ -1443,20 +1410,20 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 (_IgvmAttestKeyReleaseResponseHeader_VERSION, 4),
             )
         o = _new(cls)
-        o.data_size = data_size
-        o.version = _IgvmAttestResponseVersion_of[version]
+        o.data_size = v0
+        o.version = _IgvmAttestResponseVersion_of[v1]
         if n == 32:
             error_info = _new(IgvmErrorInfo)
-            error_info.error_code = error_code
-            error_info.http_status_code = http_status_code
-            igvm_signal2 = _new(IgvmSignal)
-            igvm_signal2.retry = igvm_signal & 0x1 != 0
-            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-            error_info.igvm_signal = igvm_signal2
-            error_info.reserved = [reserved_0, reserved_1, reserved_2]
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
             o.error_info = error_info
         else:
             o.error_info = None
@@ -1613,19 +1580,19 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         n = len(data)
         if n == 32:
             (
-                data_size,
-                version,
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
             ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack(data)
-            found = layout is None and version >= 2 or layout == 2
+            found = layout is None and v1 >= 2 or layout == 2
         elif n == 8:
-            data_size, version = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
-            found = layout is None and version < 2 or layout == 1
+            v0, v1 = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
         else:
             found = False
         if not found:
@@ -1637,20 +1604,20 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 (_IgvmAttestWrappedKeyResponseHeader_VERSION, 4),
             )
         o = _new(cls)
-        o.data_size = data_size
-        o.version = _IgvmAttestResponseVersion_of[version]
+        o.data_size = v0
+        o.version = _IgvmAttestResponseVersion_of[v1]
         if n == 32:
             error_info = _new(IgvmErrorInfo)
-            error_info.error_code = error_code
-            error_info.http_status_code = http_status_code
-            igvm_signal2 = _new(IgvmSignal)
-            igvm_signal2.retry = igvm_signal & 0x1 != 0
-            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-            error_info.igvm_signal = igvm_signal2
-            error_info.reserved = [reserved_0, reserved_1, reserved_2]
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
             o.error_info = error_info
         else:
             o.error_info = None
@@ -1808,19 +1775,19 @@ class IgvmAttestAkCertResponseHeader(_Value):
         n = len(data)
         if n == 32:
             (
-                data_size,
-                version,
-                error_code,
-                http_status_code,
-                igvm_signal,
-                reserved_0,
-                reserved_1,
-                reserved_2,
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
             ) = _IgvmAttestAkCertResponseHeader_V2.unpack(data)
-            found = layout is None and version >= 2 or layout == 2
+            found = layout is None and v1 >= 2 or layout == 2
         elif n == 8:
-            data_size, version = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
-            found = layout is None and version < 2 or layout == 1
+            v0, v1 = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
         else:
             found = False
         if not found:
@@ -1832,20 +1799,20 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 (_IgvmAttestAkCertResponseHeader_VERSION, 4),
             )
         o = _new(cls)
-        o.data_size = data_size
-        o.version = _IgvmAttestResponseVersion_of[version]
+        o.data_size = v0
+        o.version = _IgvmAttestResponseVersion_of[v1]
         if n == 32:
             error_info = _new(IgvmErrorInfo)
-            error_info.error_code = error_code
-            error_info.http_status_code = http_status_code
-            igvm_signal2 = _new(IgvmSignal)
-            igvm_signal2.retry = igvm_signal & 0x1 != 0
-            igvm_signal2.skip_hw_unsealing = igvm_signal & 0x2 != 0
-            igvm_signal2.rsa_aes_key_wrap_384_used = igvm_signal & 0x4 != 0
-            igvm_signal2.corim_endorsement_requested = igvm_signal & 0x8 != 0
-            igvm_signal2.reserved_bits = igvm_signal & 0xFFFFFFF0
-            error_info.igvm_signal = igvm_signal2
-            error_info.reserved = [reserved_0, reserved_1, reserved_2]
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
             o.error_info = error_info
         else:
             o.error_info = None

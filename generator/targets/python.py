@@ -765,7 +765,7 @@ class _Module:
         if _items(st, st.newest.version) > LOCALS_MAX:
             out.add(f"v = {call}")
             return _Flat(), names
-        leaves = [names(n) for n in _leaf_names(st, lay.version)]
+        leaves = [names(f"v{i}") for i in range(_items(st, lay.version))]
         one = f"{', '.join(leaves)} = {call}"
         if len(leaves) == 1:
             out.add(f"({leaves[0]},) = {call}")
@@ -1108,27 +1108,6 @@ def _common(st: Struct) -> set[int]:
     """The ids of the fields of `st` that every layout has and reads and writes alike: those of
     the oldest layout but an embedded versioned struct (whose layout follows the outer one)."""
     return {id(f) for f in st.layouts[0].fields if not (isinstance(f.type.target, Struct) and f.type.target.versioned)}
-
-
-def _leaf_names(st: Struct, version: int, prefix: str = "") -> list[str]:
-    """A name for each item of the flat tuple of layout `version` of `st`: its field's name
-    (an array element's with its index); made unique by the caller."""
-    lay = st.layout_for(version) if st.versioned else st.newest
-    out: list[str] = []
-    for f in lay.fields:
-        t = f.type.target
-        name = py(f)
-        if f.type.is_array and not (isinstance(t, Scalar) and t.name == "u8"):
-            for k in range(f.type.count or 0):
-                if isinstance(t, Struct):
-                    out += _leaf_names(t, _nested_layout(t, lay.version))
-                else:
-                    out.append(f"{name}_{k}")
-        elif isinstance(t, Struct) and not f.type.is_array:
-            out += _leaf_names(t, _nested_layout(t, lay.version))
-        else:
-            out.append(name)
-    return out
 
 
 def _leaf_index(st: Struct, path: list[Field], version: int | None = None) -> int:

@@ -18,8 +18,9 @@ target's codec must print for the input, byte for byte: no spaces, keys in this 
     {"type":T,"error":"short","needed":N,"given":G}     too few bytes for the layout
     {"type":T,"error":"magic","field":F}                the magic number at dotted path F is wrong
 
-In a vector file, `"hex":"="` stands for HEX itself (the bytes read are the bytes written back):
-a test puts HEX in its place before it compares. V follows the reference codec's value model (generator/codec.py): an integer for a scalar or
+In a vector file, `"hex":"="` stands for the bytes of HEX that were read (all of HEX but its last
+R bytes, R the answer's `rest`): the bytes read are the bytes written back. A test puts them in
+its place before it compares. V follows the reference codec's value model (generator/codec.py): an integer for a scalar or
 enum; {field: bool | int, ..., "_reserved": int} for a bitmap; {field: value} with the fields of
 the layout, in schema order, for a struct; a list for an array (u8 arrays too).
 
@@ -230,16 +231,19 @@ def refusal(t: Any, data: bytes) -> str:
 SAME = '"hex":"="'  # in a vector's answer: the input bytes
 
 
-def _line(t: Any, data: bytes, case: str, text: str) -> str:
+def _line(t: Any, data: bytes, case: str, text: str, rest: int = 0) -> str:
     hex_ = data.hex() or "-"
-    text = text.replace('"hex":"' + hex_ + '"', SAME, 1)
+    text = text.replace('"hex":"' + data[: len(data) - rest].hex() + '"', SAME, 1)
     return f"{t.name} auto {hex_} {case} {text}"
 
 
-def parse(line: str) -> tuple[str, str, str, str, str]:
-    """TYPE, LAYOUT, HEX, CASE and the ANSWER (with HEX in place of "=") of a vector line."""
+def parse(line: str) -> tuple[str, str, str, str, dict[str, Any]]:
+    """TYPE, LAYOUT, HEX, CASE and the ANSWER (its "=" replaced by the bytes read) of a vector line."""
     name, layout, hex_, case, text = line.split(" ", 4)
-    return name, layout, hex_, case, text.replace(SAME, '"hex":"' + hex_ + '"', 1)
+    answer = json.loads(text)
+    if answer.get("hex") == "=":
+        answer["hex"] = hex_[: len(hex_) - 2 * answer["rest"]]
+    return name, layout, hex_, case, answer
 
 
 def _values(t: Any, layout: int | None, case: str, value: Any) -> list[str]:
@@ -295,7 +299,7 @@ def _type_lines(schema: Schema, t: Any) -> list[str]:
                 out.append(_line(t, bad, f"magic-{path}", refusal(t, bad)))
     assert first is not None
     layout, value, data = first
-    out.append(_line(t, data + bytes.fromhex(SPARE), "rest", answer(t, layout, value, data, 1)))
+    out.append(_line(t, data + bytes.fromhex(SPARE), "rest", answer(t, layout, value, data, 1), 1))
     return out
 
 
