@@ -145,10 +145,25 @@ class _Bitmap(_Value):
 
     __slots__ = ()
     SIZE: ClassVar[int]
+    RESERVED_MASK: ClassVar[int]
     _FORMAT: ClassVar[struct.Struct]
+    _WIDTHS: ClassVar[dict[str, int]]  # the width of every field that is not a flag
+    reserved_bits: int
 
     def __int__(self) -> int:
         raise NotImplementedError
+
+    def _error(self) -> EncodeError:
+        """The error of a field that does not fit its bits."""
+        name = self.__class__.__name__
+        for field, width in self._WIDTHS.items():
+            value = getattr(self, field)
+            if value >> width:
+                return EncodeError(f"{name}.{field}: {value} does not fit {width} bits")
+        mask = self.RESERVED_MASK
+        return EncodeError(
+            f"{name}.reserved_bits: {self.reserved_bits:#x} is outside the reserved mask 0x{mask:X}"
+        )
 
     @classmethod
     def from_int(cls, raw: int) -> Self:
@@ -202,15 +217,6 @@ def _refused(
                 name, size, n, f"version {value} needs {size} bytes, got {n}"
             )
     return DecodeError(name, size, n, f"needs exactly {size} bytes, got {n}")
-
-
-def _invalid(value: Any) -> EncodeError:
-    """The error of a bitmap with a field that does not fit: its int() names the field."""
-    try:
-        int(value)
-    except EncodeError as e:
-        return e
-    return EncodeError(f"{value!r} does not fit its bits")
 
 
 def _wrong(
@@ -483,6 +489,7 @@ class IgvmCapabilityBitMap(_Bitmap):
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFE0
     _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
+    _WIDTHS: ClassVar[dict[str, int]] = {}
 
     def __init__(
         self,
@@ -501,22 +508,17 @@ class IgvmCapabilityBitMap(_Bitmap):
         self.reserved_bits = reserved_bits
 
     def __int__(self) -> int:
-        bits = self.reserved_bits
-        if bits & 0x1F:
-            raise EncodeError(
-                f"IgvmCapabilityBitMap.reserved_bits: {bits:#x} is outside the reserved mask 0xFFFFFFE0",
-            )
-        if self.error_code:
-            bits |= 0x1
-        if self.retry:
-            bits |= 0x2
-        if self.skip_hw_unsealing:
-            bits |= 0x4
-        if self.use_rsa_aes_key_wrap_384:
-            bits |= 0x8
-        if self.corim_endorsement:
-            bits |= 0x10
-        return bits
+        if self.reserved_bits & 0x1F:
+            raise self._error()
+        self_bits = (
+            self.reserved_bits
+            | (0x1 if self.error_code else 0)
+            | (0x2 if self.retry else 0)
+            | (0x4 if self.skip_hw_unsealing else 0)
+            | (0x8 if self.use_rsa_aes_key_wrap_384 else 0)
+            | (0x10 if self.corim_endorsement else 0)
+        )
+        return self_bits
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmCapabilityBitMap:
@@ -564,6 +566,7 @@ class IgvmSignal(_Bitmap):
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFF0
     _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
+    _WIDTHS: ClassVar[dict[str, int]] = {}
 
     def __init__(
         self,
@@ -580,20 +583,16 @@ class IgvmSignal(_Bitmap):
         self.reserved_bits = reserved_bits
 
     def __int__(self) -> int:
-        bits = self.reserved_bits
-        if bits & 0xF:
-            raise EncodeError(
-                f"IgvmSignal.reserved_bits: {bits:#x} is outside the reserved mask 0xFFFFFFF0",
-            )
-        if self.retry:
-            bits |= 0x1
-        if self.skip_hw_unsealing:
-            bits |= 0x2
-        if self.rsa_aes_key_wrap_384_used:
-            bits |= 0x4
-        if self.corim_endorsement_requested:
-            bits |= 0x8
-        return bits
+        if self.reserved_bits & 0xF:
+            raise self._error()
+        self_bits = (
+            self.reserved_bits
+            | (0x1 if self.retry else 0)
+            | (0x2 if self.skip_hw_unsealing else 0)
+            | (0x4 if self.rsa_aes_key_wrap_384_used else 0)
+            | (0x8 if self.corim_endorsement_requested else 0)
+        )
+        return self_bits
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmSignal:
@@ -746,6 +745,31 @@ class IgvmAttestRequestHeader(_Value):
             )
 
 
+def _read_IgvmAttestRequestHeader(
+    v: tuple[Any, ...],
+    i: int,
+) -> IgvmAttestRequestHeader:
+    """Layout 1 of IgvmAttestRequestHeader, built from the flat tuple `v` at index `i`."""
+    o = _new(IgvmAttestRequestHeader)
+    o.signature = v[i]
+    o.version = v[i + 1]
+    o.report_size = v[i + 2]
+    o.request_type = _IgvmAttestRequestType_of[v[i + 3]]
+    o.status = v[i + 4]
+    o.reserved = [v[i + 5], v[i + 6], v[i + 7]]
+    return o
+
+
+def _flat_IgvmAttestRequestHeader(o: IgvmAttestRequestHeader) -> tuple[Any, ...]:
+    """The pack arguments of layout 1 of IgvmAttestRequestHeader, checked."""
+    reserved = o.reserved
+    if len(reserved) != 3:
+        raise EncodeError(
+            f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+        )
+    return (o.signature, o.version, o.report_size, o.request_type, o.status, *reserved)
+
+
 _IgvmAttestRequestData_V1 = struct.Struct("<5I")
 _IgvmAttestRequestData_V2 = struct.Struct("<6I")
 _IgvmAttestRequestData_VERSION = struct.Struct("<I")
@@ -806,10 +830,7 @@ class IgvmAttestRequestData(_Value):
 
     @classmethod
     def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
+        """The layout (a key of SIZES) of the message in `data`: `version` says."""
         if len(data) < 20:
             raise DecodeError("IgvmAttestRequestData", 20, len(data))
         version = _IgvmAttestRequestData_VERSION.unpack_from(data, 4)[0]
@@ -916,7 +937,7 @@ class IgvmAttestRequestData(_Value):
                     else self.capability_bitmap
                 )
                 if capability_bitmap.reserved_bits & 0x1F:
-                    raise _invalid(capability_bitmap)
+                    raise capability_bitmap._error()
                 capability_bitmap_bits = (
                     capability_bitmap.reserved_bits
                     | (0x1 if capability_bitmap.error_code else 0)
@@ -946,6 +967,60 @@ class IgvmAttestRequestData(_Value):
             )
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
+
+
+def _read_IgvmAttestRequestData_v1(v: tuple[Any, ...], i: int) -> IgvmAttestRequestData:
+    """Layout 1 of IgvmAttestRequestData, built from the flat tuple `v` at index `i`."""
+    o = _new(IgvmAttestRequestData)
+    o.data_size = v[i]
+    o.version = _IgvmAttestRequestVersion_of[v[i + 1]]
+    o.report_type = _IgvmAttestReportType_of[v[i + 2]]
+    o.report_data_hash_type = _IgvmAttestHashType_of[v[i + 3]]
+    o.variable_data_size = v[i + 4]
+    o.capability_bitmap = None
+    return o
+
+
+def _flat_IgvmAttestRequestData_v1(o: IgvmAttestRequestData) -> tuple[Any, ...]:
+    """The pack arguments of layout 1 of IgvmAttestRequestData, checked."""
+    if o.capability_bitmap is not None:
+        raise EncodeError(
+            "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
+        )
+    return (
+        o.data_size,
+        o.version,
+        o.report_type,
+        o.report_data_hash_type,
+        o.variable_data_size,
+    )
+
+
+def _read_IgvmAttestRequestData_v2(v: tuple[Any, ...], i: int) -> IgvmAttestRequestData:
+    """Layout 2 of IgvmAttestRequestData, built from the flat tuple `v` at index `i`."""
+    o = _new(IgvmAttestRequestData)
+    o.data_size = v[i]
+    o.version = _IgvmAttestRequestVersion_of[v[i + 1]]
+    o.report_type = _IgvmAttestReportType_of[v[i + 2]]
+    o.report_data_hash_type = _IgvmAttestHashType_of[v[i + 3]]
+    o.variable_data_size = v[i + 4]
+    o.capability_bitmap = IgvmCapabilityBitMap.from_int(v[i + 5])
+    return o
+
+
+def _flat_IgvmAttestRequestData_v2(o: IgvmAttestRequestData) -> tuple[Any, ...]:
+    """The pack arguments of layout 2 of IgvmAttestRequestData, checked."""
+    capability_bitmap = (
+        IgvmCapabilityBitMap() if o.capability_bitmap is None else o.capability_bitmap
+    )
+    return (
+        o.data_size,
+        o.version,
+        o.report_type,
+        o.report_data_hash_type,
+        o.variable_data_size,
+        int(capability_bitmap),
+    )
 
 
 _IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
@@ -991,10 +1066,7 @@ class IgvmAttestRequestBase(_Value):
 
     @classmethod
     def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `request_data.version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
+        """The layout (a key of SIZES) of the message in `data`: `request_data.version` says."""
         if len(data) < 1236:
             raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
         version = _IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)[0]
@@ -1019,42 +1091,11 @@ class IgvmAttestRequestBase(_Value):
         A wrong magic number is refused in any case."""
         n = len(data)
         if n == 1240:
-            (
-                v0,
-                v1,
-                v2,
-                v3,
-                v4,
-                v5,
-                v6,
-                v7,
-                v8,
-                v9,
-                v10,
-                v11,
-                v12,
-                v13,
-                v14,
-            ) = _IgvmAttestRequestBase_V2.unpack(data)
-            found = layout is None and v10 >= 2 or layout == 2
+            v = _IgvmAttestRequestBase_V2.unpack(data)
+            found = layout is None and v[10] >= 2 or layout == 2
         elif n == 1236:
-            (
-                v0,
-                v1,
-                v2,
-                v3,
-                v4,
-                v5,
-                v6,
-                v7,
-                v8,
-                v9,
-                v10,
-                v11,
-                v12,
-                v13,
-            ) = _IgvmAttestRequestBase_V1.unpack(data)
-            found = layout is None and v10 < 2 or layout == 1
+            v = _IgvmAttestRequestBase_V1.unpack(data)
+            found = layout is None and v[10] < 2 or layout == 1
         else:
             found = False
         if not found:
@@ -1065,50 +1106,22 @@ class IgvmAttestRequestBase(_Value):
                 True,
                 (_IgvmAttestRequestBase_VERSION, 1220),
             )
-        if v0 != 0x414C4348:
+        if v[0] != 0x414C4348:
             raise _wrong(
                 "IgvmAttestRequestBase",
                 1240,
                 "header.signature",
                 "ATTESTATION_SIGNATURE (0x414C4348)",
-                v0,
+                v[0],
                 len(data),
             )
         o = _new(cls)
-        header = _new(IgvmAttestRequestHeader)
-        header.signature = v0
-        header.version = v1
-        header.report_size = v2
-        header.request_type = _IgvmAttestRequestType_of[v3]
-        header.status = v4
-        header.reserved = [v5, v6, v7]
-        o.header = header
-        o.attestation_report = v8
+        o.header = _read_IgvmAttestRequestHeader(v, 0)
+        o.attestation_report = v[8]
         if n == 1240:
-            request_data = _new(IgvmAttestRequestData)
-            request_data.data_size = v9
-            request_data.version = _IgvmAttestRequestVersion_of[v10]
-            request_data.report_type = _IgvmAttestReportType_of[v11]
-            request_data.report_data_hash_type = _IgvmAttestHashType_of[v12]
-            request_data.variable_data_size = v13
-            capability_bitmap = _new(IgvmCapabilityBitMap)
-            capability_bitmap.error_code = v14 & 0x1 != 0
-            capability_bitmap.retry = v14 & 0x2 != 0
-            capability_bitmap.skip_hw_unsealing = v14 & 0x4 != 0
-            capability_bitmap.use_rsa_aes_key_wrap_384 = v14 & 0x8 != 0
-            capability_bitmap.corim_endorsement = v14 & 0x10 != 0
-            capability_bitmap.reserved_bits = v14 & 0xFFFFFFE0
-            request_data.capability_bitmap = capability_bitmap
-            o.request_data = request_data
+            o.request_data = _read_IgvmAttestRequestData_v2(v, 9)
         else:
-            request_data2 = _new(IgvmAttestRequestData)
-            request_data2.data_size = v9
-            request_data2.version = _IgvmAttestRequestVersion_of[v10]
-            request_data2.report_type = _IgvmAttestReportType_of[v11]
-            request_data2.report_data_hash_type = _IgvmAttestHashType_of[v12]
-            request_data2.variable_data_size = v13
-            request_data2.capability_bitmap = None
-            o.request_data = request_data2
+            o.request_data = _read_IgvmAttestRequestData_v1(v, 9)
         if strict:
             o.verify()
         return o
@@ -1157,11 +1170,6 @@ class IgvmAttestRequestBase(_Value):
             )
         try:
             header = self.header
-            reserved = header.reserved
-            if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                )
             attestation_report = self.attestation_report
             if len(attestation_report) != 1184:
                 raise EncodeError(
@@ -1169,54 +1177,16 @@ class IgvmAttestRequestBase(_Value):
                 )
             if layout == 2:
                 request_data = self.request_data
-                capability_bitmap = (
-                    IgvmCapabilityBitMap()
-                    if request_data.capability_bitmap is None
-                    else request_data.capability_bitmap
-                )
-                if capability_bitmap.reserved_bits & 0x1F:
-                    raise _invalid(capability_bitmap)
-                capability_bitmap_bits = (
-                    capability_bitmap.reserved_bits
-                    | (0x1 if capability_bitmap.error_code else 0)
-                    | (0x2 if capability_bitmap.retry else 0)
-                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
-                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
-                    | (0x10 if capability_bitmap.corim_endorsement else 0)
-                )
                 return _IgvmAttestRequestBase_V2.pack(
-                    header.signature,
-                    header.version,
-                    header.report_size,
-                    header.request_type,
-                    header.status,
-                    *reserved,
+                    *_flat_IgvmAttestRequestHeader(header),
                     attestation_report,
-                    request_data.data_size,
-                    request_data.version,
-                    request_data.report_type,
-                    request_data.report_data_hash_type,
-                    request_data.variable_data_size,
-                    capability_bitmap_bits,
+                    *_flat_IgvmAttestRequestData_v2(request_data),
                 )
             request_data2 = self.request_data
-            if request_data2.capability_bitmap is not None:
-                raise EncodeError(
-                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
-                )
             return _IgvmAttestRequestBase_V1.pack(
-                header.signature,
-                header.version,
-                header.report_size,
-                header.request_type,
-                header.status,
-                *reserved,
+                *_flat_IgvmAttestRequestHeader(header),
                 attestation_report,
-                request_data2.data_size,
-                request_data2.version,
-                request_data2.report_type,
-                request_data2.report_data_hash_type,
-                request_data2.variable_data_size,
+                *_flat_IgvmAttestRequestData_v1(request_data2),
             )
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
@@ -1297,7 +1267,7 @@ class IgvmErrorInfo(_Value):
         try:
             igvm_signal = self.igvm_signal
             if igvm_signal.reserved_bits & 0xF:
-                raise _invalid(igvm_signal)
+                raise igvm_signal._error()
             igvm_signal_bits = (
                 igvm_signal.reserved_bits
                 | (0x1 if igvm_signal.retry else 0)
@@ -1359,10 +1329,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
 
     @classmethod
     def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
+        """The layout (a key of SIZES) of the message in `data`: `version` says."""
         if len(data) < 8:
             raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 8, len(data))
         version = _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(data, 4)[0]
@@ -1481,7 +1448,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 )
                 igvm_signal = error_info.igvm_signal
                 if igvm_signal.reserved_bits & 0xF:
-                    raise _invalid(igvm_signal)
+                    raise igvm_signal._error()
                 igvm_signal_bits = (
                     igvm_signal.reserved_bits
                     | (0x1 if igvm_signal.retry else 0)
@@ -1553,10 +1520,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
 
     @classmethod
     def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
+        """The layout (a key of SIZES) of the message in `data`: `version` says."""
         if len(data) < 8:
             raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 8, len(data))
         version = _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(data, 4)[0]
@@ -1675,7 +1639,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 )
                 igvm_signal = error_info.igvm_signal
                 if igvm_signal.reserved_bits & 0xF:
-                    raise _invalid(igvm_signal)
+                    raise igvm_signal._error()
                 igvm_signal_bits = (
                     igvm_signal.reserved_bits
                     | (0x1 if igvm_signal.retry else 0)
@@ -1748,10 +1712,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
 
     @classmethod
     def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
+        """The layout (a key of SIZES) of the message in `data`: `version` says."""
         if len(data) < 8:
             raise DecodeError("IgvmAttestAkCertResponseHeader", 8, len(data))
         version = _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)[0]
@@ -1867,7 +1828,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 )
                 igvm_signal = error_info.igvm_signal
                 if igvm_signal.reserved_bits & 0xF:
-                    raise _invalid(igvm_signal)
+                    raise igvm_signal._error()
                 igvm_signal_bits = (
                     igvm_signal.reserved_bits
                     | (0x1 if igvm_signal.retry else 0)

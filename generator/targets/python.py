@@ -33,7 +33,7 @@ from ..render import banner, doc_lines, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
 WIDTH = 88  # black's line length
-SMALL = 16  # a layout of at most this many items is read and written in one frame, in place
+SMALL = 8  # a layout of at most this many items is read and written in one frame, in place
 INLINE_LEAVES = 32  # a nested struct of at most this many leaves is built in place
 INLINE_ITEMS = 8  # an array of at most this many items is written out item by item
 INDENT = "    "
@@ -601,7 +601,7 @@ class _Module:
         tests += [f"{src}.{py(bf)} >> {bf.width}" for bf in bm.fields if not bf.is_bool]
         out.operands("if ", "or", tests, ":")
         out.depth += 1
-        out.add(f"raise _invalid({src})")
+        out.add(f"raise {src}._error()")
         out.depth -= 1
         parts = [f"{src}.reserved_bits"]
         for bf in bm.fields:
@@ -610,32 +610,6 @@ class _Module:
             else:
                 parts.append(f"{src}.{py(bf)} << {bf.shift}" if bf.shift else f"{src}.{py(bf)}")
         out.operands(f"{var} = ", "|", parts, "")
-        return var
-
-    def flat_bitmap(self, out: Lines, bm: Bitmap, value: str, names: _Locals, var: str | None = None) -> str:
-        """Statements that compute the integer of bitmap `value` into `var`, checking every field;
-        returns the name of the integer."""
-        src = value
-        if not value.isidentifier():
-            src = names(value.split(".")[-1].replace("[", "_").rstrip("]"))
-            out.add(f"{src} = {value}")
-        var = var or names(f"{src}_bits")
-        out.add(f"{var} = {src}.reserved_bits")
-        label = py(bm)
-        block = out.block(f"if {var} & {_hex(~bm.reserved_mask & bm.type.max)}:")
-        block.call("raise EncodeError(", [f'f"{label}.reserved_bits: {{{var}:#x}} is outside the reserved mask {_hex(bm.reserved_mask)}"'])
-        out.end()
-        for bf in bm.fields:
-            if bf.is_bool:
-                out.block(f"if {src}.{py(bf)}:").add(f"{var} |= {_hex(bf.mask)}")
-                out.end()
-                continue
-            item = names(f"{src}_{py(bf)}")
-            out.add(f"{item} = {src}.{py(bf)}")
-            block = out.block(f"if {item} >> {bf.width}:")
-            block.call("raise EncodeError(", [f'f"{label}.{py(bf)}: {{{item}}} does not fit {bf.width} bits"'])
-            out.end()
-            out.add(f"{var} |= {item} << {bf.shift}" if bf.shift else f"{var} |= {item}")
         return var
 
     # views -------------------------------------------------------------------------------
@@ -1002,7 +976,7 @@ class _Module:
         a struct is too big to be built in place)."""
         name = py(st)
         out = Lines()
-        out.add(f"def {self.builder(st, version)}(v: tuple[Any, ...], i: int) -> {name}:")
+        out.call(f"def {self.builder(st, version)}(", ["v: tuple[Any, ...]", "i: int"], f") -> {name}:")
         out.depth += 1
         out.add(f'"""Layout {version} of {name}, built from the flat tuple `v` at index `i`."""')
         self.inline = False  # a struct built apart is a part of a big layout: no code repeated
@@ -1011,7 +985,7 @@ class _Module:
         out.depth -= 1
         out.add("")
         out.add("")
-        out.add(f"def {self.flattener(st, version)}(o: {name}) -> tuple[Any, ...]:")
+        out.call(f"def {self.flattener(st, version)}(", [f"o: {name}"], ") -> tuple[Any, ...]:")
         out.depth += 1
         out.add(f'"""The pack arguments of layout {version} of {name}, checked."""')
         args: list[str] = []
@@ -1045,9 +1019,10 @@ class _Module:
         to_int = Lines(1)
         to_int.add("def __int__(self) -> int:")
         to_int.depth += 1
-        var = self.flat_bitmap(to_int, bm, "self", _Locals(), "bits")
-        _length_checks(to_int, False)
+        var = self.packed_bitmap(to_int, bm, "self", _Locals())
         to_int.add(f"return {var}")
+        widths = ", ".join(f"{_string(py(bf))}: {bf.width}" for bf in bm.fields if not bf.is_bool)
+        view_widths = "{" + widths + "}"
         from_int = Lines(1)
         from_int.add("@classmethod")
         from_int.add(f"def from_int(cls, raw: int) -> {name}:")
@@ -1069,6 +1044,7 @@ class _Module:
             "slots": _slots([f["name"] for f in fields] + ["reserved_bits"]),
             "init": init.text(),
             "to_int": to_int.text(),
+            "widths": view_widths,
             "from_int": from_int.text(),
         }
 

@@ -7,8 +7,8 @@ File: vectors/<schema>.txt, UTF-8, one vector a line; `#` starts a comment line:
 TYPE LAYOUT HEX is one line of the codec protocol (the codec entry points of every target read
 it: TYPE a schema type name, LAYOUT `auto` to dispatch on the version field or a layout number,
 HEX the input bytes in lower-case hex, `-` for none). CASE names the vector (no spaces: `zero`,
-`max`, `edge`, `random-1`, `only-FIELD` for a bitmap, an enum value's name, `unknown`, `short`,
-`rest`, `magic-FIELD`). ANSWER, the rest of the line, is the JSON line every
+`max`, `edge`, `random-1`, `fields-even` and `fields-odd` for a bitmap, an enum value's name,
+`unknown`, `short`, `rest`, `magic-FIELD`). ANSWER, the rest of the line, is the JSON line every
 target's codec must print for the input, byte for byte: no spaces, keys in this order,
 
     {"type":T,"layout":K,"value":V,"hex":H,"rest":R}    the bytes decode (K: the struct layout
@@ -28,7 +28,8 @@ A type costs a bounded number of vectors, whatever its size: per struct layout z
 (signed numbers at their minimum, reserved fields and bits all ones, enums at a value no name has:
 where the struct has any of those) and random-1, a refusal one byte short and, if it has magic
 numbers, one per magic number; per bitmap zero, max, edge (reserved bits and unnamed enum values,
-if a field is an enum), one per field (only-FIELD) and random-1; per enum one per named value,
+if a field is an enum), every other field all ones (fields-even, fields-odd: a field read from a
+neighbour's bits shows) and random-1; per enum one per named value,
 unknown and max; and per type one vector followed by a spare byte (`rest`).
 """
 
@@ -273,8 +274,10 @@ def _type_lines(schema: Schema, t: Any) -> list[str]:
         modes = ["zero", "max"] + (["edge"] if any(isinstance(f.type, Enum) for f in t.fields) else [])
         for mode in modes:
             out += _values(t, None, mode, _Maker(mode, random.Random(0)).bitmap(t))
-        for f in t.fields:
-            out += _values(t, None, f"only-{f.name}", codec.bitmap_value(t, f.mask))
+        for parity, name in ((0, "fields-even"), (1, "fields-odd")):  # every other field all ones
+            mask = sum(f.mask for i, f in enumerate(t.fields) if i % 2 == parity)
+            if mask:
+                out += _values(t, None, name, codec.bitmap_value(t, mask))
         for i in range(1, RANDOM_CASES + 1):
             out += _values(t, None, f"random-{i}", _Maker("random", _rng(schema.name, t.name, i)).bitmap(t))
         zero = codec.bitmap_value(t, 0)
