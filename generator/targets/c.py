@@ -358,7 +358,7 @@ class _C:
                 if bf.is_bool:
                     set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set if `value` is nonzero, else cleared."
                 else:
-                    set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set to `value`; bits of `value` beyond the field are dropped."
+                    set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set to `value`, cut to the field's width."
                 fields.append(
                     {
                         "name": bf.name,

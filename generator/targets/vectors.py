@@ -26,11 +26,11 @@ the layout, in schema order, for a struct; a list for an array (u8 arrays too).
 
 A type costs a bounded number of vectors, whatever its size: per struct layout zero, max, edge
 (signed numbers at their minimum, reserved fields and bits all ones, enums at a value no name has:
-where the struct has any of those) and random-1, a refusal one byte short and, if it has magic
-numbers, one per magic number; per bitmap zero, max, edge (reserved bits and unnamed enum values,
-if a field is an enum), every other field all ones (fields-even, fields-odd: a field read from a
-neighbour's bits shows) and random-1; per enum one per named value,
-unknown and max; and per type one vector followed by a spare byte (`rest`).
+where the struct has any of those), random-1 and, if it has magic numbers, one per magic number,
+and for its newest layout a refusal one byte short; per bitmap zero, max, edge (reserved bits and
+unnamed enum values, if a field is an enum), every other field all ones (fields-even, fields-odd:
+a field read from a neighbour's bits shows) and random-1; per enum one per named value, unknown
+and max; and per type one vector followed by a spare byte (`rest`).
 """
 
 from __future__ import annotations
@@ -292,7 +292,8 @@ def _type_lines(schema: Schema, t: Any) -> list[str]:
                 if case == "zero":
                     zero = data
                     first = (lay.version, value, data)
-            out.append(_line(t, zero[:-1], "short", refusal(t, zero[:-1])))
+            if lay is t.newest:  # an older layout's refusal is the same code, read at another size
+                out.append(_line(t, zero[:-1], "short", refusal(t, zero[:-1])))
             seen: set[str] = set()
             for path, f, at in magic_fields(t, lay.version):
                 if path in seen:
