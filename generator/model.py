@@ -238,6 +238,19 @@ class Struct(Item):
 
 
 @dataclass
+class Package:
+    """Metadata of the generated packages (the schema's `package:` key; today the Rust crate's
+    Cargo.toml): None where the schema says nothing."""
+
+    version: str = "0.1.0"
+    license: str | None = None
+    repository: str | None = None
+    rust_version: str | None = None
+    publish: bool = False
+    marks: dict[str, Mark] = field(default_factory=dict)  # where each given key's value stands
+
+
+@dataclass
 class Schema:
     name: str
     file: str  # path as given (relative to the project where possible)
@@ -251,6 +264,7 @@ class Schema:
     enums: list[Enum] = field(default_factory=list)
     bitmaps: list[Bitmap] = field(default_factory=list)
     structs: list[Struct] = field(default_factory=list)
+    package: Package = field(default_factory=Package)
 
     @property
     def first_version(self) -> int:

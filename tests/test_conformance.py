@@ -17,33 +17,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import conformance as cf
-from conftest import IGVM_SCHEMA, ROOT
+from conftest import IGVM_SCHEMA, ROOT, ZOO_SCHEMA
 
 from wiregen import load_file, output
 
 DEEP = os.environ.get("CONFORMANCE_DEEP") == "1"
 EXAMPLES = 12 if DEEP else 2
 PER_LAYOUT = 2000 if DEEP else 700
-ZOO_SCHEMA = ROOT / "tests" / "schemas" / "zoo.yaml"
 BUILD = ROOT / "build" / "conformance"
 TOTALS: dict[str, list[float]] = {}
 
 
-def _prepare(name: str) -> tuple:
-    if name == "igvm_attest":
-        schema = load_file(IGVM_SCHEMA)
-        out = ROOT / "generated"
-    else:
-        schema = load_file(ZOO_SCHEMA)
-        out = BUILD / "zoo"
-        output.write(output.render_all([schema]), out)
+def _prepare(name: str, out: Path) -> tuple:
+    schema = load_file(IGVM_SCHEMA if name == "igvm_attest" else ZOO_SCHEMA)
+    output.write(output.render_all([schema]), out)
     targets = [cf.python_target(out, schema.name), cf.rust_target(out, schema.name), cf.c_target(out, schema.name, BUILD / "c")]
     return schema, out, targets, cf.load_python_module(out, schema.name)
 
 
 @pytest.fixture(scope="module", params=["igvm_attest", "zoo"])
 def world(request: pytest.FixtureRequest) -> tuple:
-    return _prepare(request.param)
+    out = request.getfixturevalue("igvm_out") if request.param == "igvm_attest" else BUILD / "zoo"
+    return _prepare(request.param, out)
 
 
 def _tally(kind: str, cases: int, seconds: float) -> None:

@@ -122,3 +122,20 @@ def test_layout_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert types["IgvmAttestRequestBase"]["sizes"] == {"1": 1236, "2": 1240}
     assert types["IgvmSignal"]["kind"] == "bitmap" and types["IgvmSignal"]["fields"][0]["bits"] == [0, 0]
     assert types["IgvmAttestReportType"]["values"]["CCA_VM_REPORT"] == 5
+
+
+@pytest.mark.parametrize("command", ["generate", "check"])
+def test_no_schema_is_an_error_and_writes_nothing(in_tmp: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    assert run_cli(command) == 2
+    err = capsys.readouterr().err
+    assert "no schema given and none found under schema/*.yaml" in err and "nothing was written" in err
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        run_cli("--version")
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"wiregen {version('wiregen')}\n"

@@ -145,23 +145,23 @@ def test_enum_typed_bit_field_goes_through_from_bits(files: dict[str, str]) -> N
 def test_codec_example_reads_each_layout_as_its_own_type(files: dict[str, str]) -> None:
     codec = files["rust/zoo/tests/codec/mod.rs"]
     # `auto` goes through the crate's dispatch once the oldest layout's bytes are there
-    assert "zoo::Outer::SIZE_V1,\n            zoo::Outer::layout_version," in codec
-    for line in ("Ok(1) => reply::<zoo::OuterV1>(out, name, Some(1), data),",
-                 "Ok(3) => reply::<zoo::Outer>(out, name, Some(3), data),",
-                 '"Mixed" => reply::<zoo::Mixed>(out, name, Some(1), data),',
-                 '"Flags8" => reply::<zoo::Flags8>(out, name, None, data),'):
+    assert "::zoo::Outer::SIZE_V1,\n            ::zoo::Outer::layout_version," in codec
+    for line in ("Ok(1) => reply::<::zoo::OuterV1>(out, name, Some(1), data),",
+                 "Ok(3) => reply::<::zoo::Outer>(out, name, Some(3), data),",
+                 '"Mixed" => reply::<::zoo::Mixed>(out, name, Some(1), data),',
+                 '"Flags8" => reply::<::zoo::Flags8>(out, name, None, data),'):
         assert line in codec, line
     # the reserved mask is the layout engine's; JSON keys are schema names, access is by Rust names
-    assert 'codec_bitmap!(zoo::Flags8, 0x72u8, {\n    ready / with_ready: "ready",\n    mode / with_mode: "mode",\n    type_ / with_type_: "type",\n});' in codec
+    assert 'codec_bitmap!(::zoo::Flags8, 0x72u8, {\n    ready / with_ready: "ready",\n    mode / with_mode: "mode",\n    type_ / with_type_: "type",\n});' in codec
     assert '    self_: "self",\n' in codec
     # a struct with magic numbers is checked through the crate's check_magic, every layout of it
-    assert 'codec_struct!(zoo::Holder {' in codec and '} magic);' in codec
-    assert codec.count("codec_struct!(zoo::Framed") == 3 and codec.count("} magic);") == 5
+    assert 'codec_struct!(::zoo::Holder {' in codec and '} magic);' in codec
+    assert codec.count("codec_struct!(::zoo::Framed") == 3 and codec.count("} magic);") == 5
     # a bitmap without reserved bits prints 0 and is its fields alone; a field may be named like
     # a method of the codec
     names = files["rust/rust_names/tests/codec/mod.rs"]
-    assert 'codec_bitmap!(rust_names::Codec, {\n    write_json / with_write_json: "write_json",' in names
-    assert 'codec_struct!(rust_names::Object {\n    codec: "codec",' in names
+    assert 'codec_bitmap!(::rust_names::Codec, {\n    write_json / with_write_json: "write_json",' in names
+    assert 'codec_struct!(::rust_names::Object {\n    codec: "codec",' in names
 
 
 def test_hostile_docs_stay_comments(files: dict[str, str]) -> None:

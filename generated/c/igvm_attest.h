@@ -513,6 +513,21 @@ static inline size_t igvm_attest_request_data_size_for_version(IgvmAttestRequest
     return IGVM_ATTEST_REQUEST_DATA_SIZE_V1;
 }
 
+/**
+ * Size in bytes of the IgvmAttestRequestData at the start of `data` (`len` bytes), read from its
+ * `version`: 0 if `len` is too short for the version field or for that layout.
+ */
+static inline size_t igvm_attest_request_data_size_from_bytes(const void *data, size_t len)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    size_t size;
+    if (bytes == NULL || len < 8) {
+        return 0;
+    }
+    size = igvm_attest_request_data_size_for_version((IgvmAttestRequestVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
+    return len < size ? 0 : size;
+}
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestData) == 24);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestData) == 4);
@@ -573,6 +588,21 @@ static inline size_t igvm_attest_request_base_size_for_version(IgvmAttestRequest
         return IGVM_ATTEST_REQUEST_BASE_SIZE_V2;
     }
     return IGVM_ATTEST_REQUEST_BASE_SIZE_V1;
+}
+
+/**
+ * Size in bytes of the IgvmAttestRequestBase at the start of `data` (`len` bytes), read from its
+ * `request_data.version`: 0 if `len` is too short for the version field or for that layout.
+ */
+static inline size_t igvm_attest_request_base_size_from_bytes(const void *data, size_t len)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    size_t size;
+    if (bytes == NULL || len < 1224) {
+        return 0;
+    }
+    size = igvm_attest_request_base_size_for_version((IgvmAttestRequestVersion)(uint32_t)((uint32_t)bytes[1220] | (uint32_t)bytes[1221] << 8 | (uint32_t)bytes[1222] << 16 | (uint32_t)bytes[1223] << 24));
+    return len < size ? 0 : size;
 }
 
 
@@ -669,6 +699,21 @@ static inline size_t igvm_attest_key_release_response_header_size_for_version(Ig
     return IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V1;
 }
 
+/**
+ * Size in bytes of the IgvmAttestKeyReleaseResponseHeader at the start of `data` (`len` bytes), read from its
+ * `version`: 0 if `len` is too short for the version field or for that layout.
+ */
+static inline size_t igvm_attest_key_release_response_header_size_from_bytes(const void *data, size_t len)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    size_t size;
+    if (bytes == NULL || len < 8) {
+        return 0;
+    }
+    size = igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
+    return len < size ? 0 : size;
+}
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestKeyReleaseResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestKeyReleaseResponseHeader) == 4);
@@ -716,6 +761,21 @@ static inline size_t igvm_attest_wrapped_key_response_header_size_for_version(Ig
     return IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V1;
 }
 
+/**
+ * Size in bytes of the IgvmAttestWrappedKeyResponseHeader at the start of `data` (`len` bytes), read from its
+ * `version`: 0 if `len` is too short for the version field or for that layout.
+ */
+static inline size_t igvm_attest_wrapped_key_response_header_size_from_bytes(const void *data, size_t len)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    size_t size;
+    if (bytes == NULL || len < 8) {
+        return 0;
+    }
+    size = igvm_attest_wrapped_key_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
+    return len < size ? 0 : size;
+}
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestWrappedKeyResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestWrappedKeyResponseHeader) == 4);
@@ -761,6 +821,21 @@ static inline size_t igvm_attest_ak_cert_response_header_size_for_version(IgvmAt
         return IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V2;
     }
     return IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V1;
+}
+
+/**
+ * Size in bytes of the IgvmAttestAkCertResponseHeader at the start of `data` (`len` bytes), read from its
+ * `version`: 0 if `len` is too short for the version field or for that layout.
+ */
+static inline size_t igvm_attest_ak_cert_response_header_size_from_bytes(const void *data, size_t len)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    size_t size;
+    if (bytes == NULL || len < 8) {
+        return 0;
+    }
+    size = igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
+    return len < size ? 0 : size;
 }
 
 

@@ -57,55 +57,62 @@ fn nibble(digit: u8) -> Option<u8> {
 fn decode(out: &mut Out<'_>, name: &str, version: &str, data: &[u8]) -> io::Result<()> {
     match name {
         "IgvmAttestRequestVersion" => {
-            reply::<igvm_attest::IgvmAttestRequestVersion>(out, name, None, data)
+            reply::<::igvm_attest::IgvmAttestRequestVersion>(out, name, None, data)
         }
         "IgvmAttestResponseVersion" => {
-            reply::<igvm_attest::IgvmAttestResponseVersion>(out, name, None, data)
+            reply::<::igvm_attest::IgvmAttestResponseVersion>(out, name, None, data)
         }
-        "IgvmAttestReportType" => reply::<igvm_attest::IgvmAttestReportType>(out, name, None, data),
+        "IgvmAttestReportType" => {
+            reply::<::igvm_attest::IgvmAttestReportType>(out, name, None, data)
+        }
         "IgvmAttestRequestType" => {
-            reply::<igvm_attest::IgvmAttestRequestType>(out, name, None, data)
+            reply::<::igvm_attest::IgvmAttestRequestType>(out, name, None, data)
         }
-        "IgvmAttestHashType" => reply::<igvm_attest::IgvmAttestHashType>(out, name, None, data),
-        "IgvmCapabilityBitMap" => reply::<igvm_attest::IgvmCapabilityBitMap>(out, name, None, data),
-        "IgvmSignal" => reply::<igvm_attest::IgvmSignal>(out, name, None, data),
+        "IgvmAttestHashType" => reply::<::igvm_attest::IgvmAttestHashType>(out, name, None, data),
+        "IgvmCapabilityBitMap" => {
+            reply::<::igvm_attest::IgvmCapabilityBitMap>(out, name, None, data)
+        }
+        "IgvmSignal" => reply::<::igvm_attest::IgvmSignal>(out, name, None, data),
         "IgvmAttestRequestHeader" => {
-            reply::<igvm_attest::IgvmAttestRequestHeader>(out, name, Some(1), data)
+            reply::<::igvm_attest::IgvmAttestRequestHeader>(out, name, Some(1), data)
         }
         "IgvmAttestRequestData" => match select(
             version,
             data,
-            igvm_attest::IgvmAttestRequestData::SIZE_V1,
-            igvm_attest::IgvmAttestRequestData::layout_version,
+            ::igvm_attest::IgvmAttestRequestData::SIZE_V1,
+            ::igvm_attest::IgvmAttestRequestData::layout_version,
         ) {
-            Ok(1) => reply::<igvm_attest::IgvmAttestRequestDataV1>(out, name, Some(1), data),
-            Ok(2) => reply::<igvm_attest::IgvmAttestRequestData>(out, name, Some(2), data),
+            Ok(1) => reply::<::igvm_attest::IgvmAttestRequestDataV1>(out, name, Some(1), data),
+            Ok(2) => reply::<::igvm_attest::IgvmAttestRequestData>(out, name, Some(2), data),
             Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
             Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
         },
         "IgvmAttestRequestBase" => match select(
             version,
             data,
-            igvm_attest::IgvmAttestRequestBase::SIZE_V1,
-            igvm_attest::IgvmAttestRequestBase::layout_version,
+            ::igvm_attest::IgvmAttestRequestBase::SIZE_V1,
+            ::igvm_attest::IgvmAttestRequestBase::layout_version,
         ) {
-            Ok(1) => reply::<igvm_attest::IgvmAttestRequestBaseV1>(out, name, Some(1), data),
-            Ok(2) => reply::<igvm_attest::IgvmAttestRequestBase>(out, name, Some(2), data),
+            Ok(1) => reply::<::igvm_attest::IgvmAttestRequestBaseV1>(out, name, Some(1), data),
+            Ok(2) => reply::<::igvm_attest::IgvmAttestRequestBase>(out, name, Some(2), data),
             Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
             Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
         },
-        "IgvmErrorInfo" => reply::<igvm_attest::IgvmErrorInfo>(out, name, Some(1), data),
+        "IgvmErrorInfo" => reply::<::igvm_attest::IgvmErrorInfo>(out, name, Some(1), data),
         "IgvmAttestKeyReleaseResponseHeader" => match select(
             version,
             data,
-            igvm_attest::IgvmAttestKeyReleaseResponseHeader::SIZE_V1,
-            igvm_attest::IgvmAttestKeyReleaseResponseHeader::layout_version,
+            ::igvm_attest::IgvmAttestKeyReleaseResponseHeader::SIZE_V1,
+            ::igvm_attest::IgvmAttestKeyReleaseResponseHeader::layout_version,
         ) {
-            Ok(1) => {
-                reply::<igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1>(out, name, Some(1), data)
-            }
+            Ok(1) => reply::<::igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1>(
+                out,
+                name,
+                Some(1),
+                data,
+            ),
             Ok(2) => {
-                reply::<igvm_attest::IgvmAttestKeyReleaseResponseHeader>(out, name, Some(2), data)
+                reply::<::igvm_attest::IgvmAttestKeyReleaseResponseHeader>(out, name, Some(2), data)
             }
             Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
             Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
@@ -113,14 +120,17 @@ fn decode(out: &mut Out<'_>, name: &str, version: &str, data: &[u8]) -> io::Resu
         "IgvmAttestWrappedKeyResponseHeader" => match select(
             version,
             data,
-            igvm_attest::IgvmAttestWrappedKeyResponseHeader::SIZE_V1,
-            igvm_attest::IgvmAttestWrappedKeyResponseHeader::layout_version,
+            ::igvm_attest::IgvmAttestWrappedKeyResponseHeader::SIZE_V1,
+            ::igvm_attest::IgvmAttestWrappedKeyResponseHeader::layout_version,
         ) {
-            Ok(1) => {
-                reply::<igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1>(out, name, Some(1), data)
-            }
+            Ok(1) => reply::<::igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1>(
+                out,
+                name,
+                Some(1),
+                data,
+            ),
             Ok(2) => {
-                reply::<igvm_attest::IgvmAttestWrappedKeyResponseHeader>(out, name, Some(2), data)
+                reply::<::igvm_attest::IgvmAttestWrappedKeyResponseHeader>(out, name, Some(2), data)
             }
             Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
             Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
@@ -128,13 +138,15 @@ fn decode(out: &mut Out<'_>, name: &str, version: &str, data: &[u8]) -> io::Resu
         "IgvmAttestAkCertResponseHeader" => match select(
             version,
             data,
-            igvm_attest::IgvmAttestAkCertResponseHeader::SIZE_V1,
-            igvm_attest::IgvmAttestAkCertResponseHeader::layout_version,
+            ::igvm_attest::IgvmAttestAkCertResponseHeader::SIZE_V1,
+            ::igvm_attest::IgvmAttestAkCertResponseHeader::layout_version,
         ) {
             Ok(1) => {
-                reply::<igvm_attest::IgvmAttestAkCertResponseHeaderV1>(out, name, Some(1), data)
+                reply::<::igvm_attest::IgvmAttestAkCertResponseHeaderV1>(out, name, Some(1), data)
             }
-            Ok(2) => reply::<igvm_attest::IgvmAttestAkCertResponseHeader>(out, name, Some(2), data),
+            Ok(2) => {
+                reply::<::igvm_attest::IgvmAttestAkCertResponseHeader>(out, name, Some(2), data)
+            }
             Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
             Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
         },
@@ -157,7 +169,7 @@ fn select(
     version: &str,
     data: &[u8],
     oldest: usize,
-    dispatch: fn(&[u8]) -> Result<u32, igvm_attest::BufferTooShort>,
+    dispatch: fn(&[u8]) -> Result<u32, ::igvm_attest::BufferTooShort>,
 ) -> Result<u32, Refusal> {
     if version != "auto" {
         return version.parse().map_err(|_| Refusal::BadInput);
@@ -308,7 +320,7 @@ impl<'a, 'b> Object<'a, 'b> {
 }
 
 /// An open enum is its integer, known or not.
-impl Codec for igvm_attest::IgvmAttestRequestVersion {
+impl Codec for ::igvm_attest::IgvmAttestRequestVersion {
     fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
         self.0.write_json(out)
     }
@@ -319,7 +331,7 @@ impl Codec for igvm_attest::IgvmAttestRequestVersion {
 }
 
 /// An open enum is its integer, known or not.
-impl Codec for igvm_attest::IgvmAttestResponseVersion {
+impl Codec for ::igvm_attest::IgvmAttestResponseVersion {
     fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
         self.0.write_json(out)
     }
@@ -330,7 +342,7 @@ impl Codec for igvm_attest::IgvmAttestResponseVersion {
 }
 
 /// An open enum is its integer, known or not.
-impl Codec for igvm_attest::IgvmAttestReportType {
+impl Codec for ::igvm_attest::IgvmAttestReportType {
     fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
         self.0.write_json(out)
     }
@@ -341,7 +353,7 @@ impl Codec for igvm_attest::IgvmAttestReportType {
 }
 
 /// An open enum is its integer, known or not.
-impl Codec for igvm_attest::IgvmAttestRequestType {
+impl Codec for ::igvm_attest::IgvmAttestRequestType {
     fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
         self.0.write_json(out)
     }
@@ -352,7 +364,7 @@ impl Codec for igvm_attest::IgvmAttestRequestType {
 }
 
 /// An open enum is its integer, known or not.
-impl Codec for igvm_attest::IgvmAttestHashType {
+impl Codec for ::igvm_attest::IgvmAttestHashType {
     fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
         self.0.write_json(out)
     }
@@ -397,7 +409,7 @@ macro_rules! codec_bitmap {
     };
 }
 
-codec_bitmap!(igvm_attest::IgvmCapabilityBitMap, 0xFFFFFFE0u32, {
+codec_bitmap!(::igvm_attest::IgvmCapabilityBitMap, 0xFFFFFFE0u32, {
     error_code / with_error_code: "error_code",
     retry / with_retry: "retry",
     skip_hw_unsealing / with_skip_hw_unsealing: "skip_hw_unsealing",
@@ -405,7 +417,7 @@ codec_bitmap!(igvm_attest::IgvmCapabilityBitMap, 0xFFFFFFE0u32, {
     corim_endorsement / with_corim_endorsement: "corim_endorsement",
 });
 
-codec_bitmap!(igvm_attest::IgvmSignal, 0xFFFFFFF0u32, {
+codec_bitmap!(::igvm_attest::IgvmSignal, 0xFFFFFFF0u32, {
     retry / with_retry: "retry",
     skip_hw_unsealing / with_skip_hw_unsealing: "skip_hw_unsealing",
     rsa_aes_key_wrap_384_used / with_rsa_aes_key_wrap_384_used: "rsa_aes_key_wrap_384_used",
@@ -437,7 +449,7 @@ macro_rules! codec_struct {
     };
 }
 
-codec_struct!(igvm_attest::IgvmAttestRequestHeader {
+codec_struct!(::igvm_attest::IgvmAttestRequestHeader {
     signature: "signature",
     version: "version",
     report_size: "report_size",
@@ -446,7 +458,7 @@ codec_struct!(igvm_attest::IgvmAttestRequestHeader {
     reserved: "reserved",
 } magic);
 
-codec_struct!(igvm_attest::IgvmAttestRequestDataV1 {
+codec_struct!(::igvm_attest::IgvmAttestRequestDataV1 {
     data_size: "data_size",
     version: "version",
     report_type: "report_type",
@@ -454,7 +466,7 @@ codec_struct!(igvm_attest::IgvmAttestRequestDataV1 {
     variable_data_size: "variable_data_size",
 });
 
-codec_struct!(igvm_attest::IgvmAttestRequestData {
+codec_struct!(::igvm_attest::IgvmAttestRequestData {
     data_size: "data_size",
     version: "version",
     report_type: "report_type",
@@ -463,53 +475,53 @@ codec_struct!(igvm_attest::IgvmAttestRequestData {
     capability_bitmap: "capability_bitmap",
 });
 
-codec_struct!(igvm_attest::IgvmAttestRequestBaseV1 {
+codec_struct!(::igvm_attest::IgvmAttestRequestBaseV1 {
     header: "header",
     attestation_report: "attestation_report",
     request_data: "request_data",
 } magic);
 
-codec_struct!(igvm_attest::IgvmAttestRequestBase {
+codec_struct!(::igvm_attest::IgvmAttestRequestBase {
     header: "header",
     attestation_report: "attestation_report",
     request_data: "request_data",
 } magic);
 
-codec_struct!(igvm_attest::IgvmErrorInfo {
+codec_struct!(::igvm_attest::IgvmErrorInfo {
     error_code: "error_code",
     http_status_code: "http_status_code",
     igvm_signal: "igvm_signal",
     reserved: "reserved",
 });
 
-codec_struct!(igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1 {
+codec_struct!(::igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1 {
     data_size: "data_size",
     version: "version",
 });
 
-codec_struct!(igvm_attest::IgvmAttestKeyReleaseResponseHeader {
-    data_size: "data_size",
-    version: "version",
-    error_info: "error_info",
-});
-
-codec_struct!(igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1 {
-    data_size: "data_size",
-    version: "version",
-});
-
-codec_struct!(igvm_attest::IgvmAttestWrappedKeyResponseHeader {
+codec_struct!(::igvm_attest::IgvmAttestKeyReleaseResponseHeader {
     data_size: "data_size",
     version: "version",
     error_info: "error_info",
 });
 
-codec_struct!(igvm_attest::IgvmAttestAkCertResponseHeaderV1 {
+codec_struct!(::igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1 {
     data_size: "data_size",
     version: "version",
 });
 
-codec_struct!(igvm_attest::IgvmAttestAkCertResponseHeader {
+codec_struct!(::igvm_attest::IgvmAttestWrappedKeyResponseHeader {
+    data_size: "data_size",
+    version: "version",
+    error_info: "error_info",
+});
+
+codec_struct!(::igvm_attest::IgvmAttestAkCertResponseHeaderV1 {
+    data_size: "data_size",
+    version: "version",
+});
+
+codec_struct!(::igvm_attest::IgvmAttestAkCertResponseHeader {
     data_size: "data_size",
     version: "version",
     error_info: "error_info",
