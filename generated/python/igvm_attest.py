@@ -187,6 +187,68 @@ class _Bitmap(_Value):
         return cls.from_int(cls._FORMAT.unpack_from(data)[0]), data[cls.SIZE :]
 
 
+class _Struct(_Value):
+    """What every struct shares: reading a message at the start of a buffer."""
+
+    __slots__ = ()
+    SIZE: ClassVar[int]
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, strict: bool = False) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_prefix(cls, data: bytes, *, strict: bool = False) -> tuple[Self, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it."""
+        if len(data) >= cls.SIZE:
+            return cls.from_bytes(data[: cls.SIZE], strict=strict), data[cls.SIZE :]
+        raise _refused(cls.__name__, data, cls.SIZE, False)
+
+
+class _Versioned(_Struct):
+    """What every versioned struct shares: the layout a message uses, read from its version
+    field, and reading a message of any layout at the start of a buffer."""
+
+    __slots__ = ()
+    SIZES: ClassVar[dict[int, int]]
+    # the version field: its format and its offset
+    _VERSION: ClassVar[tuple[struct.Struct, int]]
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+    ) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def layout_version(cls, data: bytes) -> int:
+        """The layout (a key of SIZES) of the message in `data`, which its version field
+        selects: the newest at or below that version (the oldest below all of them), so a
+        version newer than any this schema knows uses the newest layout."""
+        oldest = min(cls.SIZES.values())
+        if len(data) < oldest:
+            raise DecodeError(cls.__name__, oldest, len(data))
+        value = cls._VERSION[0].unpack_from(data, cls._VERSION[1])[0]
+        return max((k for k in cls.SIZES if k <= value), default=min(cls.SIZES))
+
+    @classmethod
+    def from_prefix(
+        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+    ) -> tuple[Self, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it.
+
+        `layout` (a key of SIZES) reads that layout whatever the version field holds.
+        """
+        chosen = layout
+        if chosen is None and len(data) >= min(cls.SIZES.values()):
+            chosen = cls.layout_version(data)
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
+        raise _refused(cls.__name__, data, cls.SIZES, False, cls._VERSION, layout)
+
+
 def _refused(
     name: str,
     data: bytes,
@@ -609,7 +671,7 @@ class IgvmSignal(_Bitmap):
 _IgvmAttestRequestHeader = struct.Struct("<8I")
 
 
-class IgvmAttestRequestHeader(_Value):
+class IgvmAttestRequestHeader(_Struct):
     """Unmeasured header of an attestation request, for transport sanity checks. Its
     `version` is always `ATTESTATION_VERSION` and selects nothing.
 
@@ -692,18 +754,6 @@ class IgvmAttestRequestHeader(_Value):
             return o
         raise _refused("IgvmAttestRequestHeader", data, 32, True)
 
-    @classmethod
-    def from_prefix(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-    ) -> tuple[IgvmAttestRequestHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        if len(data) >= 32:
-            return cls.from_bytes(data[:32], strict=strict), data[32:]
-        raise _refused("IgvmAttestRequestHeader", data, 32, False)
-
     def to_bytes(self) -> bytes:
         """Encode."""
         try:
@@ -772,10 +822,9 @@ def _flat_IgvmAttestRequestHeader(o: IgvmAttestRequestHeader) -> tuple[Any, ...]
 
 _IgvmAttestRequestData_V1 = struct.Struct("<5I")
 _IgvmAttestRequestData_V2 = struct.Struct("<6I")
-_IgvmAttestRequestData_VERSION = struct.Struct("<I")
 
 
-class IgvmAttestRequestData(_Value):
+class IgvmAttestRequestData(_Versioned):
     """Unmeasured request data that follows the TEE report. Its `version` selects the
     request format: version 2 appends the capability bitmap.
 
@@ -811,6 +860,7 @@ class IgvmAttestRequestData(_Value):
     SIZES: ClassVar[dict[int, int]] = {1: 20, 2: 24}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
@@ -827,16 +877,6 @@ class IgvmAttestRequestData(_Value):
         self.report_data_hash_type = report_data_hash_type
         self.variable_data_size = variable_data_size
         self.capability_bitmap = capability_bitmap
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) of the message in `data`: `version` says."""
-        if len(data) < 20:
-            raise DecodeError("IgvmAttestRequestData", 20, len(data))
-        version = _IgvmAttestRequestData_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            return 2
-        return 1
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
@@ -861,13 +901,7 @@ class IgvmAttestRequestData(_Value):
         else:
             found = False
         if not found:
-            raise _refused(
-                "IgvmAttestRequestData",
-                data,
-                cls.SIZES,
-                True,
-                (_IgvmAttestRequestData_VERSION, 4),
-            )
+            raise _refused("IgvmAttestRequestData", data, cls.SIZES, True, cls._VERSION)
         o = _new(cls)
         o.data_size = v0
         o.version = _IgvmAttestRequestVersion_of[v1]
@@ -886,35 +920,6 @@ class IgvmAttestRequestData(_Value):
         else:
             o.capability_bitmap = None
         return o
-
-    @classmethod
-    def from_prefix(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-        layout: int | None = None,
-    ) -> tuple[IgvmAttestRequestData, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it.
-
-        `layout` (a key of SIZES) reads that layout whatever the version field holds.
-        """
-        chosen = layout
-        if chosen is None and len(data) >= 20:
-            (version,) = _IgvmAttestRequestData_VERSION.unpack_from(data, 4)
-            chosen = 2 if version >= 2 else 1
-        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
-        if 0 < size <= len(data):
-            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
-            return head, data[size:]
-        raise _refused(
-            "IgvmAttestRequestData",
-            data,
-            cls.SIZES,
-            False,
-            (_IgvmAttestRequestData_VERSION, 4),
-            layout,
-        )
 
     def to_bytes(self, layout: int | None = None) -> bytes:
         """Encode in the layout that `version` selects, or in `layout`
@@ -1025,10 +1030,9 @@ def _flat_IgvmAttestRequestData_v2(o: IgvmAttestRequestData) -> tuple[Any, ...]:
 
 _IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
 _IgvmAttestRequestBase_V2 = struct.Struct("<8I1184s6I")
-_IgvmAttestRequestBase_VERSION = struct.Struct("<I")
 
 
-class IgvmAttestRequestBase(_Value):
+class IgvmAttestRequestBase(_Versioned):
     """Fixed part of an attestation request; the runtime-claims JSON follows it.
     Versioned by `request_data.version`, not by `header.version`.
 
@@ -1051,6 +1055,7 @@ class IgvmAttestRequestBase(_Value):
     SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 1220)  # `request_data.version`
 
     def __init__(
         self,
@@ -1063,16 +1068,6 @@ class IgvmAttestRequestBase(_Value):
         self.request_data = (
             IgvmAttestRequestData() if request_data is None else request_data
         )
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) of the message in `data`: `request_data.version` says."""
-        if len(data) < 1236:
-            raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
-        version = _IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)[0]
-        if version >= 2:
-            return 2
-        return 1
 
     def is_newer_version(self) -> bool:
         """True if `request_data.version` is newer than every version this schema knows."""
@@ -1099,13 +1094,7 @@ class IgvmAttestRequestBase(_Value):
         else:
             found = False
         if not found:
-            raise _refused(
-                "IgvmAttestRequestBase",
-                data,
-                cls.SIZES,
-                True,
-                (_IgvmAttestRequestBase_VERSION, 1220),
-            )
+            raise _refused("IgvmAttestRequestBase", data, cls.SIZES, True, cls._VERSION)
         if v[0] != 0x414C4348:
             raise _wrong(
                 "IgvmAttestRequestBase",
@@ -1125,35 +1114,6 @@ class IgvmAttestRequestBase(_Value):
         if strict:
             o.verify()
         return o
-
-    @classmethod
-    def from_prefix(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-        layout: int | None = None,
-    ) -> tuple[IgvmAttestRequestBase, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it.
-
-        `layout` (a key of SIZES) reads that layout whatever the version field holds.
-        """
-        chosen = layout
-        if chosen is None and len(data) >= 1236:
-            (version,) = _IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)
-            chosen = 2 if version >= 2 else 1
-        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
-        if 0 < size <= len(data):
-            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
-            return head, data[size:]
-        raise _refused(
-            "IgvmAttestRequestBase",
-            data,
-            cls.SIZES,
-            False,
-            (_IgvmAttestRequestBase_VERSION, 1220),
-            layout,
-        )
 
     def to_bytes(self, layout: int | None = None) -> bytes:
         """Encode in the layout that `request_data.version` selects, or in `layout`
@@ -1199,7 +1159,7 @@ class IgvmAttestRequestBase(_Value):
 _IgvmErrorInfo = struct.Struct("<6I")
 
 
-class IgvmErrorInfo(_Value):
+class IgvmErrorInfo(_Struct):
     """Error details the agent returns in a version 2 response header.
 
     Size: 24 bytes.
@@ -1250,18 +1210,6 @@ class IgvmErrorInfo(_Value):
             return o
         raise _refused("IgvmErrorInfo", data, 24, True)
 
-    @classmethod
-    def from_prefix(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-    ) -> tuple[IgvmErrorInfo, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        if len(data) >= 24:
-            return cls.from_bytes(data[:24], strict=strict), data[24:]
-        raise _refused("IgvmErrorInfo", data, 24, False)
-
     def to_bytes(self) -> bytes:
         """Encode."""
         try:
@@ -1292,10 +1240,9 @@ class IgvmErrorInfo(_Value):
 
 _IgvmAttestKeyReleaseResponseHeader_V1 = struct.Struct("<2I")
 _IgvmAttestKeyReleaseResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestKeyReleaseResponseHeader_VERSION = struct.Struct("<I")
 
 
-class IgvmAttestKeyReleaseResponseHeader(_Value):
+class IgvmAttestKeyReleaseResponseHeader(_Versioned):
     """Response header for `KEY_RELEASE_REQUEST`; the payload follows it.
 
     Size by version: 8 bytes (version 1), 32 bytes (version 2).
@@ -1316,6 +1263,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
     SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
@@ -1326,16 +1274,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         self.data_size = data_size
         self.version = version
         self.error_info = error_info
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) of the message in `data`: `version` says."""
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 8, len(data))
-        version = _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            return 2
-        return 1
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
@@ -1374,7 +1312,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
                 data,
                 cls.SIZES,
                 True,
-                (_IgvmAttestKeyReleaseResponseHeader_VERSION, 4),
+                cls._VERSION,
             )
         o = _new(cls)
         o.data_size = v0
@@ -1395,38 +1333,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
         else:
             o.error_info = None
         return o
-
-    @classmethod
-    def from_prefix(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-        layout: int | None = None,
-    ) -> tuple[IgvmAttestKeyReleaseResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it.
-
-        `layout` (a key of SIZES) reads that layout whatever the version field holds.
-        """
-        chosen = layout
-        if chosen is None and len(data) >= 8:
-            (version,) = _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(
-                data,
-                4,
-            )
-            chosen = 2 if version >= 2 else 1
-        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
-        if 0 < size <= len(data):
-            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
-            return head, data[size:]
-        raise _refused(
-            "IgvmAttestKeyReleaseResponseHeader",
-            data,
-            cls.SIZES,
-            False,
-            (_IgvmAttestKeyReleaseResponseHeader_VERSION, 4),
-            layout,
-        )
 
     def to_bytes(self, layout: int | None = None) -> bytes:
         """Encode in the layout that `version` selects, or in `layout`
@@ -1483,10 +1389,9 @@ class IgvmAttestKeyReleaseResponseHeader(_Value):
 
 _IgvmAttestWrappedKeyResponseHeader_V1 = struct.Struct("<2I")
 _IgvmAttestWrappedKeyResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestWrappedKeyResponseHeader_VERSION = struct.Struct("<I")
 
 
-class IgvmAttestWrappedKeyResponseHeader(_Value):
+class IgvmAttestWrappedKeyResponseHeader(_Versioned):
     """Response header for `WRAPPED_KEY_REQUEST`; the payload follows it.
 
     Size by version: 8 bytes (version 1), 32 bytes (version 2).
@@ -1507,6 +1412,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
     SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
@@ -1517,16 +1423,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         self.data_size = data_size
         self.version = version
         self.error_info = error_info
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) of the message in `data`: `version` says."""
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 8, len(data))
-        version = _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            return 2
-        return 1
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
@@ -1565,7 +1461,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
                 data,
                 cls.SIZES,
                 True,
-                (_IgvmAttestWrappedKeyResponseHeader_VERSION, 4),
+                cls._VERSION,
             )
         o = _new(cls)
         o.data_size = v0
@@ -1586,38 +1482,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
         else:
             o.error_info = None
         return o
-
-    @classmethod
-    def from_prefix(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-        layout: int | None = None,
-    ) -> tuple[IgvmAttestWrappedKeyResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it.
-
-        `layout` (a key of SIZES) reads that layout whatever the version field holds.
-        """
-        chosen = layout
-        if chosen is None and len(data) >= 8:
-            (version,) = _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(
-                data,
-                4,
-            )
-            chosen = 2 if version >= 2 else 1
-        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
-        if 0 < size <= len(data):
-            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
-            return head, data[size:]
-        raise _refused(
-            "IgvmAttestWrappedKeyResponseHeader",
-            data,
-            cls.SIZES,
-            False,
-            (_IgvmAttestWrappedKeyResponseHeader_VERSION, 4),
-            layout,
-        )
 
     def to_bytes(self, layout: int | None = None) -> bytes:
         """Encode in the layout that `version` selects, or in `layout`
@@ -1674,10 +1538,9 @@ class IgvmAttestWrappedKeyResponseHeader(_Value):
 
 _IgvmAttestAkCertResponseHeader_V1 = struct.Struct("<2I")
 _IgvmAttestAkCertResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestAkCertResponseHeader_VERSION = struct.Struct("<I")
 
 
-class IgvmAttestAkCertResponseHeader(_Value):
+class IgvmAttestAkCertResponseHeader(_Versioned):
     """Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate)
     follows it.
 
@@ -1699,6 +1562,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
     SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
@@ -1709,16 +1573,6 @@ class IgvmAttestAkCertResponseHeader(_Value):
         self.data_size = data_size
         self.version = version
         self.error_info = error_info
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) of the message in `data`: `version` says."""
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestAkCertResponseHeader", 8, len(data))
-        version = _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            return 2
-        return 1
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
@@ -1757,7 +1611,7 @@ class IgvmAttestAkCertResponseHeader(_Value):
                 data,
                 cls.SIZES,
                 True,
-                (_IgvmAttestAkCertResponseHeader_VERSION, 4),
+                cls._VERSION,
             )
         o = _new(cls)
         o.data_size = v0
@@ -1778,35 +1632,6 @@ class IgvmAttestAkCertResponseHeader(_Value):
         else:
             o.error_info = None
         return o
-
-    @classmethod
-    def from_prefix(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-        layout: int | None = None,
-    ) -> tuple[IgvmAttestAkCertResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it.
-
-        `layout` (a key of SIZES) reads that layout whatever the version field holds.
-        """
-        chosen = layout
-        if chosen is None and len(data) >= 8:
-            (version,) = _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)
-            chosen = 2 if version >= 2 else 1
-        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
-        if 0 < size <= len(data):
-            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
-            return head, data[size:]
-        raise _refused(
-            "IgvmAttestAkCertResponseHeader",
-            data,
-            cls.SIZES,
-            False,
-            (_IgvmAttestAkCertResponseHeader_VERSION, 4),
-            layout,
-        )
 
     def to_bytes(self, layout: int | None = None) -> bytes:
         """Encode in the layout that `version` selects, or in `layout`

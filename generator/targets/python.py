@@ -681,7 +681,6 @@ class _Module:
         }
         view["init"] = self.init_text(st, fields)
         view["from_bytes"] = self.from_bytes_text(st)
-        view["from_prefix"] = self.from_prefix_text(st)
         view["to_bytes"] = self.to_bytes_text(st)
         view["verify"] = self.verify_text(st, view) if view["has_fixed"] else ""
         return view
@@ -790,7 +789,7 @@ class _Module:
                 out.end()
             out.end()
         if st.versioned:
-            out.call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", f"(_{name}_VERSION, {st.version_offset})"])
+            out.call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"])
         else:
             out.call("raise _refused(", [_string(name), "data", str(st.newest.size), "True"])
         return out.text()
@@ -813,7 +812,7 @@ class _Module:
             out.end()
         out.block("else:").add("found = False")
         out.end()
-        out.block("if not found:").call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", f"(_{name}_VERSION, {st.version_offset})"])
+        out.block("if not found:").call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"])
         out.end()
         newest = st.newest
         common_names = {f.name for f in st.fields if id(f) in common}
@@ -833,45 +832,6 @@ class _Module:
             out.block("if strict:").add("o.verify()")
             out.end()
         out.add("return o")
-
-    def from_prefix_text(self, st: Struct) -> str:
-        name = py(st)
-        out = Lines(1)
-        out.add("@classmethod")
-        params = ["cls", "data: bytes", "*", "strict: bool = False"]
-        if st.versioned:
-            params.append("layout: int | None = None")
-        out.call("def from_prefix(", params, f") -> tuple[{name}, bytes]:")
-        out.depth += 1
-        if st.versioned:
-            out.add('"""Decode a message at the start of `data`; returns it and the bytes after it.')
-            out.add("")
-            out.add("`layout` (a key of SIZES) reads that layout whatever the version field holds.")
-            out.add('"""')
-        else:
-            out.add('"""Decode a message at the start of `data`; returns it and the bytes after it."""')
-        if not st.versioned:
-            size = st.newest.size
-            out.block(f"if len(data) >= {size}:").add(f"return cls.from_bytes(data[:{size}], strict=strict), data[{size}:]")
-            out.end()
-            out.call("raise _refused(", [_string(name), "data", str(size), "False"])
-            return out.text()
-        out.add("chosen = layout")
-        out.block(f"if chosen is None and len(data) >= {st.layouts[0].size}:")
-        out.call(f"(version,) = _{name}_VERSION.unpack_from(", ["data", str(st.version_offset)])
-        choice = str(st.layouts[0].version)
-        for lay in st.layouts[1:]:
-            choice = f"{lay.version} if version >= {lay.version} else {choice}"
-        out.assign("chosen", choice)
-        out.end()
-        out.add("size = cls.SIZES.get(chosen, 0) if chosen is not None else 0")
-        out.block("if 0 < size <= len(data):")
-        out.add("head = cls.from_bytes(data[:size], strict=strict, layout=chosen)")
-        out.add("return head, data[size:]")
-        out.end()
-        args = [_string(name), "data", "cls.SIZES", "False", f"(_{name}_VERSION, {st.version_offset})", "layout"]
-        out.call("raise _refused(", args)
-        return out.text()
 
     def to_bytes_text(self, st: Struct) -> str:
         name = py(st)
