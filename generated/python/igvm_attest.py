@@ -757,19 +757,18 @@ class IgvmAttestRequestHeader(_Struct):
     def to_bytes(self) -> bytes:
         """Encode."""
         try:
-            reserved = self.reserved
             return _IgvmAttestRequestHeader.pack(
                 self.signature,
                 self.version,
                 self.report_size,
                 self.request_type,
                 self.status,
-                *reserved,
+                *self.reserved,
             )
         except struct.error as e:
-            if len(reserved) != 3:
+            if len(self.reserved) != 3:
                 raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(self.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
 
@@ -793,31 +792,6 @@ class IgvmAttestRequestHeader(_Struct):
                 self.version,
                 32,
             )
-
-
-def _read_IgvmAttestRequestHeader(
-    v: tuple[Any, ...],
-    i: int,
-) -> IgvmAttestRequestHeader:
-    """Layout 1 of IgvmAttestRequestHeader, built from the flat tuple `v` at index `i`."""
-    o = _new(IgvmAttestRequestHeader)
-    o.signature = v[i]
-    o.version = v[i + 1]
-    o.report_size = v[i + 2]
-    o.request_type = _IgvmAttestRequestType_of[v[i + 3]]
-    o.status = v[i + 4]
-    o.reserved = [v[i + 5], v[i + 6], v[i + 7]]
-    return o
-
-
-def _flat_IgvmAttestRequestHeader(o: IgvmAttestRequestHeader) -> tuple[Any, ...]:
-    """The pack arguments of layout 1 of IgvmAttestRequestHeader, checked."""
-    reserved = o.reserved
-    if len(reserved) != 3:
-        raise EncodeError(
-            f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-        )
-    return (o.signature, o.version, o.report_size, o.request_type, o.status, *reserved)
 
 
 _IgvmAttestRequestData_V1 = struct.Struct("<5I")
@@ -974,60 +948,6 @@ class IgvmAttestRequestData(_Versioned):
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
 
-def _read_IgvmAttestRequestData_v1(v: tuple[Any, ...], i: int) -> IgvmAttestRequestData:
-    """Layout 1 of IgvmAttestRequestData, built from the flat tuple `v` at index `i`."""
-    o = _new(IgvmAttestRequestData)
-    o.data_size = v[i]
-    o.version = _IgvmAttestRequestVersion_of[v[i + 1]]
-    o.report_type = _IgvmAttestReportType_of[v[i + 2]]
-    o.report_data_hash_type = _IgvmAttestHashType_of[v[i + 3]]
-    o.variable_data_size = v[i + 4]
-    o.capability_bitmap = None
-    return o
-
-
-def _flat_IgvmAttestRequestData_v1(o: IgvmAttestRequestData) -> tuple[Any, ...]:
-    """The pack arguments of layout 1 of IgvmAttestRequestData, checked."""
-    if o.capability_bitmap is not None:
-        raise EncodeError(
-            "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
-        )
-    return (
-        o.data_size,
-        o.version,
-        o.report_type,
-        o.report_data_hash_type,
-        o.variable_data_size,
-    )
-
-
-def _read_IgvmAttestRequestData_v2(v: tuple[Any, ...], i: int) -> IgvmAttestRequestData:
-    """Layout 2 of IgvmAttestRequestData, built from the flat tuple `v` at index `i`."""
-    o = _new(IgvmAttestRequestData)
-    o.data_size = v[i]
-    o.version = _IgvmAttestRequestVersion_of[v[i + 1]]
-    o.report_type = _IgvmAttestReportType_of[v[i + 2]]
-    o.report_data_hash_type = _IgvmAttestHashType_of[v[i + 3]]
-    o.variable_data_size = v[i + 4]
-    o.capability_bitmap = IgvmCapabilityBitMap.from_int(v[i + 5])
-    return o
-
-
-def _flat_IgvmAttestRequestData_v2(o: IgvmAttestRequestData) -> tuple[Any, ...]:
-    """The pack arguments of layout 2 of IgvmAttestRequestData, checked."""
-    capability_bitmap = (
-        IgvmCapabilityBitMap() if o.capability_bitmap is None else o.capability_bitmap
-    )
-    return (
-        o.data_size,
-        o.version,
-        o.report_type,
-        o.report_data_hash_type,
-        o.variable_data_size,
-        int(capability_bitmap),
-    )
-
-
 _IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
 _IgvmAttestRequestBase_V2 = struct.Struct("<8I1184s6I")
 
@@ -1105,12 +1025,41 @@ class IgvmAttestRequestBase(_Versioned):
                 len(data),
             )
         o = _new(cls)
-        o.header = _read_IgvmAttestRequestHeader(v, 0)
+        header = _new(IgvmAttestRequestHeader)
+        header.signature = v[0]
+        header.version = v[1]
+        header.report_size = v[2]
+        header.request_type = _IgvmAttestRequestType_of[v[3]]
+        header.status = v[4]
+        header.reserved = [v[5], v[6], v[7]]
+        o.header = header
         o.attestation_report = v[8]
         if n == 1240:
-            o.request_data = _read_IgvmAttestRequestData_v2(v, 9)
+            request_data = _new(IgvmAttestRequestData)
+            request_data.data_size = v[9]
+            request_data.version = _IgvmAttestRequestVersion_of[v[10]]
+            request_data.report_type = _IgvmAttestReportType_of[v[11]]
+            request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
+            request_data.variable_data_size = v[13]
+            bits = v[14]
+            capability_bitmap = _new(IgvmCapabilityBitMap)
+            capability_bitmap.error_code = bits & 0x1 != 0
+            capability_bitmap.retry = bits & 0x2 != 0
+            capability_bitmap.skip_hw_unsealing = bits & 0x4 != 0
+            capability_bitmap.use_rsa_aes_key_wrap_384 = bits & 0x8 != 0
+            capability_bitmap.corim_endorsement = bits & 0x10 != 0
+            capability_bitmap.reserved_bits = bits & 0xFFFFFFE0
+            request_data.capability_bitmap = capability_bitmap
+            o.request_data = request_data
         else:
-            o.request_data = _read_IgvmAttestRequestData_v1(v, 9)
+            request_data2 = _new(IgvmAttestRequestData)
+            request_data2.data_size = v[9]
+            request_data2.version = _IgvmAttestRequestVersion_of[v[10]]
+            request_data2.report_type = _IgvmAttestReportType_of[v[11]]
+            request_data2.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
+            request_data2.variable_data_size = v[13]
+            request_data2.capability_bitmap = None
+            o.request_data = request_data2
         if strict:
             o.verify()
         return o
@@ -1130,6 +1079,11 @@ class IgvmAttestRequestBase(_Versioned):
             )
         try:
             header = self.header
+            reserved = header.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                )
             attestation_report = self.attestation_report
             if len(attestation_report) != 1184:
                 raise EncodeError(
@@ -1137,16 +1091,54 @@ class IgvmAttestRequestBase(_Versioned):
                 )
             if layout == 2:
                 request_data = self.request_data
+                capability_bitmap = (
+                    IgvmCapabilityBitMap()
+                    if request_data.capability_bitmap is None
+                    else request_data.capability_bitmap
+                )
+                if capability_bitmap.reserved_bits & 0x1F:
+                    raise capability_bitmap._error()
+                capability_bitmap_bits = (
+                    capability_bitmap.reserved_bits
+                    | (0x1 if capability_bitmap.error_code else 0)
+                    | (0x2 if capability_bitmap.retry else 0)
+                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
+                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
+                    | (0x10 if capability_bitmap.corim_endorsement else 0)
+                )
                 return _IgvmAttestRequestBase_V2.pack(
-                    *_flat_IgvmAttestRequestHeader(header),
+                    header.signature,
+                    header.version,
+                    header.report_size,
+                    header.request_type,
+                    header.status,
+                    *reserved,
                     attestation_report,
-                    *_flat_IgvmAttestRequestData_v2(request_data),
+                    request_data.data_size,
+                    request_data.version,
+                    request_data.report_type,
+                    request_data.report_data_hash_type,
+                    request_data.variable_data_size,
+                    capability_bitmap_bits,
                 )
             request_data2 = self.request_data
+            if request_data2.capability_bitmap is not None:
+                raise EncodeError(
+                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
+                )
             return _IgvmAttestRequestBase_V1.pack(
-                *_flat_IgvmAttestRequestHeader(header),
+                header.signature,
+                header.version,
+                header.report_size,
+                header.request_type,
+                header.status,
+                *reserved,
                 attestation_report,
-                *_flat_IgvmAttestRequestData_v1(request_data2),
+                request_data2.data_size,
+                request_data2.version,
+                request_data2.report_type,
+                request_data2.report_data_hash_type,
+                request_data2.variable_data_size,
             )
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
@@ -1223,17 +1215,16 @@ class IgvmErrorInfo(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-            reserved = self.reserved
             return _IgvmErrorInfo.pack(
                 self.error_code,
                 self.http_status_code,
                 igvm_signal_bits,
-                *reserved,
+                *self.reserved,
             )
         except struct.error as e:
-            if len(reserved) != 3:
+            if len(self.reserved) != 3:
                 raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(self.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
@@ -1362,14 +1353,13 @@ class IgvmAttestKeyReleaseResponseHeader(_Versioned):
                     | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                     | (0x8 if igvm_signal.corim_endorsement_requested else 0)
                 )
-                reserved = error_info.reserved
                 return _IgvmAttestKeyReleaseResponseHeader_V2.pack(
                     self.data_size,
                     self.version,
                     error_info.error_code,
                     error_info.http_status_code,
                     igvm_signal_bits,
-                    *reserved,
+                    *error_info.reserved,
                 )
             if self.error_info is not None:
                 raise EncodeError(
@@ -1380,9 +1370,9 @@ class IgvmAttestKeyReleaseResponseHeader(_Versioned):
                 self.version,
             )
         except struct.error as e:
-            if layout == 2 and len(reserved) != 3:
+            if layout == 2 and len(error_info.reserved) != 3:
                 raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
@@ -1511,14 +1501,13 @@ class IgvmAttestWrappedKeyResponseHeader(_Versioned):
                     | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                     | (0x8 if igvm_signal.corim_endorsement_requested else 0)
                 )
-                reserved = error_info.reserved
                 return _IgvmAttestWrappedKeyResponseHeader_V2.pack(
                     self.data_size,
                     self.version,
                     error_info.error_code,
                     error_info.http_status_code,
                     igvm_signal_bits,
-                    *reserved,
+                    *error_info.reserved,
                 )
             if self.error_info is not None:
                 raise EncodeError(
@@ -1529,9 +1518,9 @@ class IgvmAttestWrappedKeyResponseHeader(_Versioned):
                 self.version,
             )
         except struct.error as e:
-            if layout == 2 and len(reserved) != 3:
+            if layout == 2 and len(error_info.reserved) != 3:
                 raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
@@ -1661,14 +1650,13 @@ class IgvmAttestAkCertResponseHeader(_Versioned):
                     | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                     | (0x8 if igvm_signal.corim_endorsement_requested else 0)
                 )
-                reserved = error_info.reserved
                 return _IgvmAttestAkCertResponseHeader_V2.pack(
                     self.data_size,
                     self.version,
                     error_info.error_code,
                     error_info.http_status_code,
                     igvm_signal_bits,
-                    *reserved,
+                    *error_info.reserved,
                 )
             if self.error_info is not None:
                 raise EncodeError(
@@ -1676,8 +1664,8 @@ class IgvmAttestAkCertResponseHeader(_Versioned):
                 )
             return _IgvmAttestAkCertResponseHeader_V1.pack(self.data_size, self.version)
         except struct.error as e:
-            if layout == 2 and len(reserved) != 3:
+            if layout == 2 and len(error_info.reserved) != 3:
                 raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None

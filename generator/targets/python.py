@@ -33,7 +33,7 @@ from ..render import banner, doc_lines, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
 WIDTH = 88  # black's line length
-SMALL = 8  # a layout of at most this many items is read and written in one frame, in place
+SMALL = 32  # a layout of at most this many items is read and written in one frame, in place
 INLINE_LEAVES = 32  # a nested struct of at most this many leaves is built in place
 INLINE_ITEMS = 8  # an array of at most this many items is written out item by item
 INDENT = "    "
@@ -286,17 +286,18 @@ class _Flat:
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-LOCALS_MAX = SMALL  # a layout of at most this many items is unpacked into local variables
+LOCALS_MAX = 8  # a layout of at most this many items is unpacked into local variables
 
 
 _CHECK = "\0check\0"  # a placeholder line for an array's length check
 
 
-def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str] | None:
+def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str, str] | None:
     """Replace the placeholders of array length checks with the checks. When `pack_counts` (the
     arrays' items go to one `pack`, which refuses a wrong total), the last array whose items are
     spread needs no check of its own: any wrong length of it changes the total; its check is
-    returned (variable, length, label), for the message once `pack` has refused."""
+    returned (how it is read now, length, label, its local), for the message once `pack` has
+    refused."""
     marks = [i for i, line in enumerate(out.lines) if line.startswith(_CHECK)]
     spread = [i for i in marks if out.lines[i].endswith("\x001")]
     skip = spread[-1] if pack_counts and spread else None
@@ -309,7 +310,14 @@ def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str] | None
             continue
         if i == skip:
             _, var, count, label, _ = line[len(_CHECK) :].split("\0")
-            skipped = (var, count, label)
+            # the array needs no local of its own if nothing but pack reads it
+            assign = next((k for k in range(len(out.lines) - 1, -1, -1) if out.lines[k].lstrip().startswith(f"{var} = ")), None)
+            word = re.compile(rf"(?<![\w.]){re.escape(var)}(?!\w)")
+            others = [ln for k, ln in enumerate(out.lines) if k != assign and word.search(ln)] + [ln for ln in lines[i + 1 :] if word.search(ln)]
+            local = var
+            if assign is not None and " if " not in out.lines[assign] and not others:
+                var = out.lines.pop(assign).lstrip()[len(f"{var} = ") :]
+            skipped = (var, count, label, local)
             continue
         level, var, count, label, _ = line[len(_CHECK) :].split("\0")
         out.depth = int(level)
@@ -317,6 +325,12 @@ def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str] | None
         out.end()
     out.depth = depth
     return skipped
+
+
+def _spread(args: list[str], local: str, expr: str) -> list[str]:
+    """The pack arguments with the array `local` read as `expr` (its local was dropped)."""
+    word = re.compile(rf"(?<![\w.]){re.escape(local)}(?!\w)")
+    return [word.sub(expr, a) for a in args]
 
 
 class _Locals:
@@ -338,7 +352,8 @@ class _Module:
     def __init__(self, schema: Schema):
         self.schema = schema
         self.builders: set[tuple[str, int]] = set()  # (struct, layout) built by a function of its own
-        self.inline = True  # whether the method being written builds what it embeds in place
+        self.inline = True  # whether the method being written writes bitmaps in place
+        self.nest = True  # whether it writes the structs it embeds in place
 
     # names --------------------------------------------------------------------------------
 
@@ -427,7 +442,7 @@ class _Module:
         if not f.type.is_array:
             if isinstance(t, Struct):
                 inner = _nested_layout(t, version)
-                if self.inline and _items(t, inner) <= INLINE_LEAVES:
+                if self.nest and _items(t, inner) <= INLINE_LEAVES:
                     var = names(py(f))
                     self.build(out, t, inner, var, py(t), at, names, flat)
                     out.assign(target, f"{var}")
@@ -451,7 +466,7 @@ class _Module:
         end = at + each * count
         if isinstance(t, Struct):
             inner = _nested_layout(t, version)
-            if self.inline and each * count <= INLINE_LEAVES:
+            if self.nest and each * count <= INLINE_LEAVES:
                 items = []
                 for k in range(count):
                     var = names(f"{py(f)}_{k}")
@@ -558,7 +573,7 @@ class _Module:
                 args.append(self.packed_bitmap(out, t, var, names) if self.inline else f"int({var})")
             else:
                 inner = _nested_layout(t, version)
-                if self.inline and _items(t, inner) <= INLINE_LEAVES:
+                if self.nest and _items(t, inner) <= INLINE_LEAVES:
                     self.flat(out, t, inner, var, names, args, py(t))
                 else:
                     args.append(f"*{self.flattener(t, inner)}({var})")
@@ -579,7 +594,7 @@ class _Module:
         else:
             inner = _nested_layout(t, version)
             each = _items(t, inner)
-            if self.inline and each * count <= INLINE_LEAVES:
+            if self.nest and each * count <= INLINE_LEAVES:
                 for k in range(count):
                     item = names(f"{py(f)}_{k}")
                     out.add(f"{item} = {var}[{k}]")
@@ -735,6 +750,7 @@ class _Module:
         one way for every layout of `st`, its newest decides)."""
         names = _Locals()
         self.inline = _items(st, st.newest.version) <= SMALL
+        self.nest = _items(st, st.newest.version) <= INLINE_LEAVES
         if _items(st, st.newest.version) > LOCALS_MAX:
             out.add(f"v = {call}")
             return _Flat(), names
@@ -866,13 +882,15 @@ class _Module:
             names = _Locals()
             args: list[str] = []
             self.inline = _items(st, lay.version) <= SMALL
+            self.nest = _items(st, lay.version) <= INLINE_LEAVES
             start = len(out.lines)
             self.flat(out, st, lay.version, "self", names, args, name)
             body = Lines(out.depth)
             body.lines = out.lines[start:]
             skipped = _length_checks(body, True)
             if skipped:
-                late.append((lay.version, *skipped))
+                late.append((lay.version, *skipped[:3]))
+                args = _spread(args, skipped[3], skipped[0])
             out.lines[start:] = body.lines
             out.call(f"return {self.layout_struct(st, lay.version)}.pack(", args)
             if st.versioned:
@@ -897,6 +915,7 @@ class _Module:
         rest = {id(f) for f in st.fields} - common
         names = _Locals()
         self.inline = _items(st, st.newest.version) <= SMALL
+        self.nest = _items(st, st.newest.version) <= INLINE_LEAVES
         out.block("try:")
         shared: list[str] = []
         start = len(out.lines)
@@ -918,7 +937,8 @@ class _Module:
             body.lines = out.lines[start:]
             skipped = _length_checks(body, True)
             if skipped:
-                late.append((lay.version, *skipped))
+                late.append((lay.version, *skipped[:3]))
+                args = _spread(args, skipped[3], skipped[0])
             out.lines[start:] = body.lines
             out.call(f"return {self.layout_struct(st, lay.version)}.pack(", shared + args)
             if not last:
@@ -939,7 +959,7 @@ class _Module:
         out.call(f"def {self.builder(st, version)}(", ["v: tuple[Any, ...]", "i: int"], f") -> {name}:")
         out.depth += 1
         out.add(f'"""Layout {version} of {name}, built from the flat tuple `v` at index `i`."""')
-        self.inline = False  # a struct built apart is a part of a big layout: no code repeated
+        self.inline = self.nest = False  # a struct built apart is part of a big layout: no code repeated
         self.build(out, st, version, "o", name, _Ix(0, "i"), _Locals(), _Flat())
         out.add("return o")
         out.depth -= 1
@@ -949,7 +969,7 @@ class _Module:
         out.depth += 1
         out.add(f'"""The pack arguments of layout {version} of {name}, checked."""')
         args: list[str] = []
-        self.inline = False
+        self.inline = self.nest = False
         self.flat(out, st, version, "o", _Locals(), args, name)
         _length_checks(out, False)
         if len(args) == 1 and len(INDENT + f"return ({args[0]},)") <= WIDTH:
