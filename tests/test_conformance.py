@@ -22,8 +22,8 @@ from conftest import IGVM_SCHEMA, ROOT, ZOO_SCHEMA
 from wiregen import load_file, output
 
 DEEP = os.environ.get("CONFORMANCE_DEEP") == "1"
-EXAMPLES = 12 if DEEP else 2
-PER_LAYOUT = 2000 if DEEP else 700
+EXAMPLES = 12 if DEEP else 1
+PER_LAYOUT = 2000 if DEEP else 1400
 BUILD = ROOT / "build" / "conformance"
 TOTALS: dict[str, list[float]] = {}
 
