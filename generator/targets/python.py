@@ -868,48 +868,16 @@ class _Module:
             out.end()
             out.block("elif layout not in self.SIZES:").call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
             out.end()
-            self.versioned_encode(out, st)
-            return out.text()
         else:
             out.add("def to_bytes(self) -> bytes:")
             out.depth += 1
             out.add('"""Encode."""')
-        out.block("try:")
-        late: list[tuple[int, str, str, str]] = []  # checks left to pack, run once it refuses
-        for lay in reversed(st.layouts):
-            if st.versioned:
-                out.block(f"if layout == {lay.version}:")
-            names = _Locals()
-            args: list[str] = []
-            self.inline = _items(st, lay.version) <= SMALL
-            self.nest = _items(st, lay.version) <= INLINE_LEAVES
-            start = len(out.lines)
-            self.flat(out, st, lay.version, "self", names, args, name)
-            body = Lines(out.depth)
-            body.lines = out.lines[start:]
-            skipped = _length_checks(body, True)
-            if skipped:
-                late.append((lay.version, *skipped[:3]))
-                args = _spread(args, skipped[3], skipped[0])
-            out.lines[start:] = body.lines
-            out.call(f"return {self.layout_struct(st, lay.version)}.pack(", args)
-            if st.versioned:
-                out.end()
-        out.end()
-        out.block("except struct.error as e:")
-        for version, var, count, label in late:
-            cond = f"layout == {version} and len({var}) != {count}" if st.versioned else f"len({var}) != {count}"
-            out.block(f"if {cond}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'], ") from None")
-            out.end()
-        out.add(f'raise EncodeError(f"{name}: {{e}}") from None')
-        out.end()
-        if st.versioned:
-            out.call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
+        self.encode_body(out, st)
         return out.text()
 
-    def versioned_encode(self, out: Lines, st: Struct) -> None:
-        """The body of to_bytes of a versioned struct after `layout` is known: the fields every
-        layout has, checked once, then per layout the others and the pack."""
+    def encode_body(self, out: Lines, st: Struct) -> None:
+        """The body of to_bytes after `layout` is known: the fields every layout has, checked
+        once, then per layout the others and the pack."""
         name = py(st)
         common = _common(st)
         rest = {id(f) for f in st.fields} - common
@@ -917,39 +885,41 @@ class _Module:
         self.inline = _items(st, st.newest.version) <= SMALL
         self.nest = _items(st, st.newest.version) <= INLINE_LEAVES
         out.block("try:")
-        shared: list[str] = []
-        start = len(out.lines)
-        self.flat(out, st, st.newest.version, "self", names, shared, name, common)
-        body = Lines(out.depth)
-        body.lines = out.lines[start:]
-        _length_checks(body, False)
-        out.lines[start:] = body.lines
-        late: list[tuple[int, str, str, str]] = []  # checks left to pack, run once it refuses
+        late: list[tuple[int | None, str, str, str]] = []  # checks left to pack, run once it refuses
+        shared = self.checked_args(out, st, st.newest.version, names, common, None if st.versioned else late)
         layouts = list(reversed(st.layouts))
         for i, lay in enumerate(layouts):
             last = i == len(layouts) - 1
             if not last:
                 out.block(f"if layout == {lay.version}:")
-            args: list[str] = []
-            start = len(out.lines)
-            self.flat(out, st, lay.version, "self", names, args, name, rest)
-            body = Lines(out.depth)
-            body.lines = out.lines[start:]
-            skipped = _length_checks(body, True)
-            if skipped:
-                late.append((lay.version, *skipped[:3]))
-                args = _spread(args, skipped[3], skipped[0])
-            out.lines[start:] = body.lines
+            args = self.checked_args(out, st, lay.version, names, rest, late, lay.version)
             out.call(f"return {self.layout_struct(st, lay.version)}.pack(", shared + args)
             if not last:
                 out.end()
         out.end()
         out.block("except struct.error as e:")
         for version, var, count, label in late:
-            out.block(f"if layout == {version} and len({var}) != {count}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'], ") from None")
+            cond = f"len({var}) != {count}" if version is None else f"layout == {version} and len({var}) != {count}"
+            out.block(f"if {cond}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'], ") from None")
             out.end()
         out.add(f'raise EncodeError(f"{name}: {{e}}") from None')
         out.end()
+
+    def checked_args(self, out: Lines, st: Struct, version: int, names: _Locals, only: set[int], late: list | None, layout: int | None = None) -> list[str]:
+        """The statements that check the fields `only` of layout `version` and the pack arguments
+        they give. With `late`, the arguments go to a pack that counts them, so the last array
+        spread among them is left to that count (its check goes to `late`, for the message)."""
+        args: list[str] = []
+        start = len(out.lines)
+        self.flat(out, st, version, "self", names, args, py(st), only)
+        body = Lines(out.depth)
+        body.lines = out.lines[start:]
+        skipped = _length_checks(body, late is not None)
+        out.lines[start:] = body.lines
+        if skipped and late is not None:
+            late.append((layout, *skipped[:3]))
+            args = _spread(args, skipped[3], skipped[0])
+        return args
 
     def builder_text(self, st: Struct, version: int) -> str:
         """The module-level functions that build and flatten layout `version` of `st` (used where
