@@ -83,9 +83,16 @@ def _put_field(buf: bytearray, at: int, f: Field, value: Any, version: int) -> N
     if ref.is_array:
         if not isinstance(value, list) or len(value) != ref.count:
             raise CodecError(f"field '{f.name}': expected a list of {ref.count} values")
+        t = ref.target
+        if isinstance(t, Scalar) and t.name == "u8":
+            try:
+                buf[at : at + len(value)] = bytes(value)
+            except (ValueError, TypeError):
+                raise CodecError(f"field '{f.name}': {value!r} are not bytes") from None
+            return
         step = _elem_size(f)
         for i, v in enumerate(value):
-            _put_one(buf, at + i * step, ref.target, v, version)
+            _put_one(buf, at + i * step, t, v, version)
     else:
         _put_one(buf, at, ref.target, value, version)
 
@@ -99,9 +106,10 @@ def _put_one(buf: bytearray, at: int, t: Any, value: Any, version: int | None) -
         buf[at : at + t.size] = raw.to_bytes(t.size, "little")
         return
     s = _scalar_of(t)
-    if not s.fits(int(value)):
-        raise CodecError(f"{t.name}: {value} does not fit {s.name}")
-    buf[at : at + s.size] = int(value).to_bytes(s.size, "little", signed=s.signed)
+    try:
+        buf[at : at + s.size] = int(value).to_bytes(s.size, "little", signed=s.signed)
+    except OverflowError:
+        raise CodecError(f"{t.name}: {value} does not fit {s.name}") from None
 
 
 def read_version(st: Struct, data: bytes) -> int:
@@ -133,7 +141,9 @@ def _get_struct(data: bytes, base: int, st: Struct, version: int) -> dict[str, A
     out: dict[str, Any] = {}
     for f in st.layout_for(version).fields:
         at = base + f.offset
-        if f.type.is_array:
+        if f.type.is_array and isinstance(f.type.target, Scalar) and f.type.target.name == "u8":
+            out[f.name] = _get_bytes(data, at, f.type.count or 0)
+        elif f.type.is_array:
             step = _elem_size(f)
             out[f.name] = [_get_one(data, at + i * step, f.type.target, version) for i in range(f.type.count or 0)]
         else:
@@ -147,3 +157,7 @@ def _get_one(data: bytes, at: int, t: Any, version: int | None) -> Any:
     s = _scalar_of(t)
     raw = int.from_bytes(data[at : at + s.size], "little", signed=s.signed)
     return bitmap_value(t, raw) if isinstance(t, Bitmap) else raw
+
+
+def _get_bytes(data: bytes, at: int, count: int) -> list[int]:
+    return list(data[at : at + count])

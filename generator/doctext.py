@@ -99,20 +99,34 @@ def wrap(doc: list[str], width: int) -> list[str]:
 # --- Python ---------------------------------------------------------------------------------
 
 
-def python_docstring(text: str, indent: str = "", width: int = 88) -> str:
-    """The body of a triple-quoted docstring that reads back as `text`.
+def python_docstring(text: str, indent: str = "", width: int = 88, end: bool = True) -> str:
+    """The body of a triple-quoted docstring (indented by `indent`) that reads back as `text`.
 
     Backslashes are doubled and every quote next to another quote, or first, is escaped, so no
-    doc can close the string; a doc ending in a quote gets the closing quotes on a line of their
-    own, where black adds no padding. Long paragraph lines are wrapped (`wrap`); the other lines
-    are kept as written (black strips the first line's indentation and re-indents the others,
-    which `inspect.cleandoc` undoes).
+    doc can close the string. What black would change is done here, so black changes nothing:
+    long paragraph lines are wrapped (`wrap`), the first line's indentation and the other lines'
+    common indentation are removed (as `inspect.cleandoc` does), blank lines are left empty, a
+    last quote is written `\\x22` (black pads a quote before the closing ones), and a doc that
+    ends the docstring (`end`) and whose last line is too long for the closing quotes gets them
+    on a line of their own.
     """
-    body = "\n".join(wrap(lines(text), width - len(indent) - 4)).replace("\\", "\\\\")
-    body = re.sub(r'"(?=")|^"', r'\\"', body)
+    doc = wrap(lines(text), width - len(indent) - 4)
+    if doc:
+        margin = min((len(ln) - len(ln.lstrip()) for ln in doc[1:] if ln), default=0)
+        doc = [doc[0].lstrip()] + [ln[margin:] for ln in doc[1:]]
+    body = "\n".join(doc).replace("\\", "\\\\")
+    tail = ""
     if body.endswith('"'):
-        body += "\n"
-    return body.replace("\n", "\n" + indent) if indent else body
+        body, tail = body[:-1], "\\x22"
+    out = (re.sub(r'"(?=")|^"', r'\\"', body) + tail).split("\n")
+    if end and len(out) > 1 and len(indent) + len(out[-1]) + 3 > width:
+        out.append("")
+    return "\n".join(indent + ln if i and (ln or i == len(out) - 1) else ln for i, ln in enumerate(out))
+
+
+def with_note(doc: str, note: str) -> str:
+    """A doc followed by a generated note, on its last line."""
+    return f"{doc.rstrip()} {note}" if doc.strip() and note else doc or note
 
 
 # --- Markdown (rustdoc and the docs page) ------------------------------------------------------

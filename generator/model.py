@@ -175,6 +175,7 @@ class Field(Item):
     reserved: bool = False
     value: int | None = None  # fixed value, if any
     value_ref: str | None = None  # how the schema spelled it (constant or Enum.VALUE)
+    magic: bool = False  # a reader refuses a message whose field does not hold `value`
     offset_assert: int | None = None
     # layout
     offset: int = 0

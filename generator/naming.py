@@ -35,9 +35,12 @@ PYTHON_RESERVED = frozenset(
         "int", "bool", "bytes", "str", "list", "tuple", "dict", "len", "type", "object", "isinstance",
         "super", "cls", "self", "struct", "dataclass", "dataclasses", "field", "fields", "ClassVar",
         "Optional", "Any", "annotations", "DecodeError", "EncodeError", "typing", "enum",
+        "Iterable", "Sequence", "Generic", "TypeVar",
+        # the module's base classes (`_Struct`...), which a type of that name would make again
+        "Values", "Value", "OpenEnum", "Bitmap", "Struct", "Versioned", "E",
         # the generated API
         "to_bytes", "from_bytes", "from_prefix", "from_int", "size", "SIZE", "SIZES", "VERSIONS",
-        "layout_version", "is_newer_version", "reserved_bits", "replace", "verify",
+        "layout_version", "is_newer_version", "reserved_bits", "replace", "verify", "RESERVED_MASK",
     ]
     # every builtin (Python 3.11 to 3.13): a type named `ValueError` would hide the one the module uses
     + """ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError
@@ -66,7 +69,7 @@ RUST_RESERVED = frozenset(
     as_bytes size_of
     as_mut_bytes write_to write_to_prefix write_to_suffix read_from_suffix ref_from_bytes ref_from_prefix
     ref_from_suffix mut_from_bytes mut_from_prefix mut_from_suffix new_zeroed zero
-    FromBytes IntoBytes Immutable KnownLayout BufferTooShort Option Some Result Ok Err Vec String"""
+    FromBytes IntoBytes Immutable KnownLayout BufferTooShort BadMagic Option Some Result Ok Err Vec String"""
     # the rest of the prelude, the primitive types and the crates every crate sees: a struct named
     # `u8` or `PartialEq` would hide the one the generated code means
     """ Copy Send Sized Sync Unpin Drop Fn FnMut FnOnce drop Box ToOwned Clone PartialEq PartialOrd Eq Ord

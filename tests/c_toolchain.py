@@ -5,8 +5,8 @@ schemas generated into a temporary directory, so both use one set of flags.
 
 For every generated header and test:
 - the test, as C11 (gcc, clang) and as C++17 (g++, clang++), with -Wall -Wextra -Wpedantic
-  -Werror under AddressSanitizer and UndefinedBehaviorSanitizer, is run and must print
-  "N passed, 0 failed";
+  -Werror under AddressSanitizer and UndefinedBehaviorSanitizer, is run on the schema's vectors
+  (../vectors/<schema>.txt on its standard input) and must print "N passed, 0 failed";
 - the header alone, as C11 and C++17, with extra warnings a careful user may turn on
   (-Wconversion, -Wsign-conversion, ...), and with clang also for the Windows (MSVC ABI,
   x64/x86/ARM64) and AArch64 Linux targets, where its static_asserts check the layout of
@@ -119,7 +119,9 @@ def build_and_run(test_c: Path, out_dir: Path, builds: list[tuple[str, list[str]
     for cc, lang in builds:
         exe = out_dir / f"{test_c.stem}-{cc.replace('+', 'x')}"
         run([cc, *lang, *WARNINGS, *SANITIZERS, "-o", str(exe), str(test_c)], quiet=quiet)
-        done = subprocess.run([str(exe)], capture_output=True, text=True)
+        vectors = test_c.parent.parent / "vectors" / f"{test_c.stem.removeprefix('test_')}.txt"
+        done = subprocess.run([str(exe)], stdin=vectors.open("rb"), capture_output=True)
+        done = subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
         last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
         if not quiet:
             print(f"$ {exe}\n{last}", flush=True)
@@ -223,19 +225,24 @@ def build_and_run_batch(tests: list[Path], out_dir: Path, builds: list[tuple[str
             stem = t.stem.removeprefix("test_")
             if stem in failed:
                 continue
-            done = subprocess.run([str(where / t.stem)], capture_output=True, text=True, timeout=600)
+            vectors = t.parent.parent / "vectors" / f"{stem}.txt"
+            with vectors.open("rb") as feed:
+                ran = subprocess.run([str(where / t.stem)], stdin=feed, capture_output=True, timeout=600)
+            done = subprocess.CompletedProcess(ran.args, ran.returncode, ran.stdout.decode(errors="replace"), ran.stderr.decode(errors="replace"))
             last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
             m = CLOSING.match(last)
-            if done.returncode != 0 or m is None or m.group(2) != "0" or int(m.group(1)) == 0:
-                failed[stem] = f"{where / t.stem} (built with {cc}) failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+            count = sum(1 for ln in vectors.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#"))
+            if done.returncode != 0 or m is None or m.group(2) != "0" or int(m.group(1)) != count:
+                failed[stem] = f"{where / t.stem} (built with {cc}, {count} vectors) failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
     return failed
 
 
 def _key(flags: list[str], test_c: Path) -> str:
-    """What a test build depends on: the flags, the compiler, the test and the header beside it."""
-    header = test_c.with_name(test_c.name.removeprefix("test_")).with_suffix(".h")
+    """What a test build depends on: the flags, the compiler, the test and the codec and header
+    it includes."""
+    schema = test_c.stem.removeprefix("test_")
     h = hashlib.sha256("\0".join([*flags, shutil.which(flags[0]) or flags[0]]).encode())
-    for p in (test_c, header):
+    for p in (test_c, test_c.with_name(f"codec_{schema}.c"), test_c.with_name(f"{schema}.h")):
         h.update(p.read_bytes() if p.exists() else b"")
     return h.hexdigest()
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from wiregen import codec
 from wiregen.model import Bitmap, Enum, Schema, Struct
-from wiregen.targets.vectors import _Maker
+from wiregen.targets.vectors import _Maker, magic_fields, wrong_magic
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,26 @@ class Target:
     argv: list[str]
     cwd: Path | None = None
 
-    def run(self, cases: list[Case]) -> list[dict[str, Any]]:
+    def run(self, cases: list[Case]) -> list[str]:
+        """The answer lines of the codec to `cases` (JSON text, compared as text: every codec prints
+        the same canonical JSON, as the vector tests prove)."""
         text = "".join(c.line + "\n" for c in cases)
         proc = subprocess.run(self.argv, input=text, capture_output=True, text=True, cwd=self.cwd, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"{self.name} codec failed ({proc.returncode}): {proc.stderr[-2000:]}")
-        out = [json.loads(line) for line in proc.stdout.splitlines()]
+        out = proc.stdout.splitlines()
         if len(out) != len(cases):
             raise RuntimeError(f"{self.name} codec answered {len(out)} lines for {len(cases)} cases")
         return out
+
+
+def run_all(targets: list[Target], cases: list[Case]) -> dict[str, list[str]]:
+    """Every target's answers to `cases`, the targets' processes running at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        runs = {t.name: pool.submit(t.run, cases) for t in targets}
+        return {name: run.result() for name, run in runs.items()}
 
 
 def python_target(out_dir: Path, schema: str) -> Target:
@@ -130,7 +141,7 @@ def value_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[tup
             n = max(per_layout // max(1, t.size // 256), 50)
             for lay in t.layouts:
                 for _ in range(n):
-                    mode = rng.choice(("random", "random", "random", "max", "min", "reserved", "unknown", "zero"))
+                    mode = rng.choice(("random", "random", "random", "max", "min", "reserved", "unknown", "edge", "zero"))
                     out.append((t, lay.version, _Maker(mode, random.Random(rng.getrandbits(64))).struct(t, lay.version)))
         elif isinstance(t, Bitmap):
             for _ in range(per_layout):
@@ -161,8 +172,20 @@ def raw_cases(schema: Schema, rng: random.Random, per_type: int) -> list[Case]:
                     known = [lay.version for lay in t.layouts]
                     v = rng.choice(known + [0, known[-1] + 1, scalar.max, rng.randint(max(scalar.min, 0), scalar.max)])
                     data[t.version_offset : end] = v.to_bytes(scalar.size, "little", signed=scalar.signed)
+            _set_magic(t, data, rng)
             cases.append(Case(t.name, "auto", bytes(data)))
     return cases
+
+
+def _set_magic(t: Any, data: bytearray, rng: random.Random) -> None:
+    """Mostly, the magic numbers of struct `t` written where `data` has room for them (random
+    bytes would almost never hold them, and refusing them is all a target would show)."""
+    if not isinstance(t, Struct) or rng.random() < 0.2:
+        return
+    for _, f, at in magic_fields(t, t.newest.version):
+        s = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
+        if at + s.size <= len(data) and rng.random() < 0.95:
+            data[at : at + s.size] = f.value.to_bytes(s.size, "little", signed=s.signed)
 
 
 def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[Case]:
@@ -176,7 +199,9 @@ def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[
         for lay in t.layouts:
             for _ in range(per_layout):
                 n = rng.choice((0, lay.size - 1, lay.size, lay.size, lay.size + rng.randint(1, 16), rng.randint(0, lay.size)))
-                cases.append(Case(t.name, str(lay.version), rng.randbytes(n)))
+                data = bytearray(rng.randbytes(n))
+                _set_magic(t, data, rng)
+                cases.append(Case(t.name, str(lay.version), bytes(data)))
     return cases
 
 
@@ -278,15 +303,23 @@ class Report:
         return not self.mismatches
 
 
-def compare(schema: Schema, cases: list[Case], answers: dict[str, list[dict[str, Any]]], limit: int = 20) -> Report:
-    """Every target's answer to every case must be the same."""
+def text(answer: dict[str, Any]) -> str:
+    """An answer as every codec prints it."""
+    return json.dumps(answer, separators=(",", ":"))
+
+
+def compare(schema: Schema, cases: list[Case], answers: dict[str, list[str]], limit: int = 20) -> Report:
+    """Every target's answer to every case must be the same (the same text)."""
     names = list(answers)
     bad: list[str] = []
     for i, case in enumerate(cases):
         first = answers[names[0]][i]
         for other in names[1:]:
             if answers[other][i] != first:
-                bad.append(describe(schema, case, names[0], first, other, answers[other][i]))
+                a, b = json.loads(first), json.loads(answers[other][i])
+                if a == b:
+                    continue
+                bad.append(describe(schema, case, names[0], a, other, b))
                 break
         if len(bad) >= limit:
             break
@@ -296,7 +329,7 @@ def compare(schema: Schema, cases: list[Case], answers: dict[str, list[dict[str,
 def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tuple[Any, int | None, Any]]) -> Report:
     """Values encoded by the generated Python module, decoded and re-encoded by every target."""
     cases: list[Case] = []
-    expected: list[dict[str, Any]] = []
+    expected: list[str] = []
     bad: list[str] = []
     for t, layout, value in values:
         reference = codec.encode(t, value, layout)
@@ -310,10 +343,8 @@ def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tup
             head = f"{t.name} (layout {layout}): the Python module and the layout engine encode the same values differently"
             bad.append("\n".join([head, *_byte_lines(t, layout, "bytes", "layout engine", reference, "python", data)]))
         cases.append(Case(t.name, str(layout) if layout is not None else "auto", data))
-        expected.append({"type": t.name, "layout": layout, "value": value, "hex": reference.hex(), "rest": 0})
-    answers = {"layout engine": expected}
-    for target in targets:
-        answers[target.name] = target.run(cases)
+        expected.append(text({"type": t.name, "layout": layout, "value": value, "hex": reference.hex(), "rest": 0}))
+    answers = {"layout engine": expected, **run_all(targets, cases)}
     report = compare(schema, cases, answers)
     report.mismatches = bad[:20] + report.mismatches
     return report
@@ -322,11 +353,16 @@ def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tup
 def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> Report:
     """Raw bytes: all targets decode to the same values and bytes, or all refuse; and every
     dispatch agrees with the layout engine."""
-    answers = {target.name: target.run(cases) for target in targets}
+    answers = run_all(targets, cases)
     report = compare(schema, cases, answers)
-    first = answers[targets[0].name]
+    first = [json.loads(a) for a in answers[targets[0].name]]
     for case, ans in zip(cases, first):
         t = schema.type(case.type)
+        if isinstance(t, Struct) and ans.get("error") != "short":
+            layout = t.layout_for(codec.read_version(t, case.data)).version if t.versioned else t.newest.version
+            wrong = wrong_magic(t, layout, case.data)
+            if wrong != ans.get("field"):
+                report.mismatches.append(f"{case.type}: the layout engine finds magic number {wrong} wrong, the targets answer {ans} for {case.line}")
         if not isinstance(t, Struct) or "error" in ans or not t.versioned:
             continue
         expected = t.layout_for(codec.read_version(t, case.data)).version
@@ -338,18 +374,20 @@ def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> R
 def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> Report:
     """VERSION K reads and writes exactly layout K whatever the version field holds: every target
     answers as the layout engine does."""
-    expected: list[dict[str, Any]] = []
+    expected: list[str] = []
     for case in cases:
         t = schema.type(case.type)
         layout = int(case.version)
         size = t.size_in(layout)
         if len(case.data) < size:
-            expected.append({"type": t.name, "error": "short", "needed": size, "given": len(case.data)})
+            expected.append(text({"type": t.name, "error": "short", "needed": size, "given": len(case.data)}))
+            continue
+        wrong = wrong_magic(t, layout, case.data)
+        if wrong is not None:
+            expected.append(text({"type": t.name, "error": "magic", "field": wrong}))
             continue
         value = codec._get_struct(case.data, 0, t, layout)
         hex_ = codec.encode(t, value, layout).hex()
-        expected.append({"type": t.name, "layout": layout, "value": value, "hex": hex_, "rest": len(case.data) - size})
-    answers = {"layout engine": expected}
-    for target in targets:
-        answers[target.name] = target.run(cases)
+        expected.append(text({"type": t.name, "layout": layout, "value": value, "hex": hex_, "rest": len(case.data) - size}))
+    answers = {"layout engine": expected, **run_all(targets, cases)}
     return compare(schema, cases, answers)

@@ -415,9 +415,12 @@ static inline IgvmSignal igvm_signal_set_corim_endorsement_requested(IgvmSignal 
  * `ATTESTATION_VERSION` and selects nothing.
  */
 typedef struct IgvmAttestRequestHeader {
-    /** Always `ATTESTATION_SIGNATURE` ('HCLA'). */
+    /** Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value. */
     uint32_t signature;
-    /** Always `ATTESTATION_VERSION` (2), whatever the request-data version. */
+    /**
+     * Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a reader tolerates
+     * another value.
+     */
     uint32_t version;
     /**
      * Length of the whole request blob: this header, the report, the request data, the capability
@@ -431,6 +434,20 @@ typedef struct IgvmAttestRequestHeader {
     /** Reserved; zero. */
     uint32_t reserved[3];
 } IgvmAttestRequestHeader;
+
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`signature`), as a dotted path; NULL if every one does. A reader refuses a message for which
+ * this is not NULL.
+ */
+static inline const char *igvm_attest_request_header_check_magic(const IgvmAttestRequestHeader *value)
+{
+    if (value->signature != ATTESTATION_SIGNATURE) {
+        return "signature";
+    }
+    return NULL;
+}
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestHeader) == 4);
@@ -511,6 +528,7 @@ static inline size_t igvm_attest_request_data_size_from_bytes(const void *data, 
     return len < size ? 0 : size;
 }
 
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestData) == 24);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestData) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, data_size) == 0);
@@ -587,6 +605,33 @@ static inline size_t igvm_attest_request_base_size_from_bytes(const void *data, 
     return len < size ? 0 : size;
 }
 
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`header.signature`), as a dotted path; NULL if every one does. A reader refuses a message for
+ * which this is not NULL.
+ */
+static inline const char *igvm_attest_request_base_check_magic(const IgvmAttestRequestBase *value)
+{
+    if (value->header.signature != ATTESTATION_SIGNATURE) {
+        return "header.signature";
+    }
+    return NULL;
+}
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`header.signature`), as a dotted path; NULL if every one does. A reader refuses a message for
+ * which this is not NULL.
+ */
+static inline const char *igvm_attest_request_base_v1_check_magic(const IgvmAttestRequestBase_V1 *value)
+{
+    if (value->header.signature != ATTESTATION_SIGNATURE) {
+        return "header.signature";
+    }
+    return NULL;
+}
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestBase) == 1240);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestBase) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase, header) == 0);
@@ -609,6 +654,7 @@ typedef struct IgvmErrorInfo {
     /** Reserved; zero. */
     uint32_t reserved[3];
 } IgvmErrorInfo;
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmErrorInfo) == 24);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmErrorInfo) == 4);
@@ -667,6 +713,7 @@ static inline size_t igvm_attest_key_release_response_header_size_from_bytes(con
     size = igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
     return len < size ? 0 : size;
 }
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestKeyReleaseResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestKeyReleaseResponseHeader) == 4);
@@ -729,6 +776,7 @@ static inline size_t igvm_attest_wrapped_key_response_header_size_from_bytes(con
     return len < size ? 0 : size;
 }
 
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestWrappedKeyResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestWrappedKeyResponseHeader) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestWrappedKeyResponseHeader, data_size) == 0);
@@ -789,6 +837,7 @@ static inline size_t igvm_attest_ak_cert_response_header_size_from_bytes(const v
     size = igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
     return len < size ? 0 : size;
 }
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestAkCertResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestAkCertResponseHeader) == 4);

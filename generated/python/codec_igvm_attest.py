@@ -115,52 +115,15 @@ CLASSES: dict[str, Any] = {
     "IgvmAttestWrappedKeyResponseHeader": m.IgvmAttestWrappedKeyResponseHeader,
     "IgvmAttestAkCertResponseHeader": m.IgvmAttestAkCertResponseHeader,
 }
-# Every layout of every struct: its struct.Struct and the decoder of that layout.
-LAYOUTS: dict[str, dict[int, tuple[struct.Struct, Any]]] = {
-    "IgvmAttestRequestHeader": {
-        1: (m._IgvmAttestRequestHeader, m.IgvmAttestRequestHeader._unflat_v1),
-    },
-    "IgvmAttestRequestData": {
-        1: (m._IgvmAttestRequestData_V1, m.IgvmAttestRequestData._unflat_v1),
-        2: (m._IgvmAttestRequestData_V2, m.IgvmAttestRequestData._unflat_v2),
-    },
-    "IgvmAttestRequestBase": {
-        1: (m._IgvmAttestRequestBase_V1, m.IgvmAttestRequestBase._unflat_v1),
-        2: (m._IgvmAttestRequestBase_V2, m.IgvmAttestRequestBase._unflat_v2),
-    },
-    "IgvmErrorInfo": {
-        1: (m._IgvmErrorInfo, m.IgvmErrorInfo._unflat_v1),
-    },
-    "IgvmAttestKeyReleaseResponseHeader": {
-        1: (
-            m._IgvmAttestKeyReleaseResponseHeader_V1,
-            m.IgvmAttestKeyReleaseResponseHeader._unflat_v1,
-        ),
-        2: (
-            m._IgvmAttestKeyReleaseResponseHeader_V2,
-            m.IgvmAttestKeyReleaseResponseHeader._unflat_v2,
-        ),
-    },
-    "IgvmAttestWrappedKeyResponseHeader": {
-        1: (
-            m._IgvmAttestWrappedKeyResponseHeader_V1,
-            m.IgvmAttestWrappedKeyResponseHeader._unflat_v1,
-        ),
-        2: (
-            m._IgvmAttestWrappedKeyResponseHeader_V2,
-            m.IgvmAttestWrappedKeyResponseHeader._unflat_v2,
-        ),
-    },
-    "IgvmAttestAkCertResponseHeader": {
-        1: (
-            m._IgvmAttestAkCertResponseHeader_V1,
-            m.IgvmAttestAkCertResponseHeader._unflat_v1,
-        ),
-        2: (
-            m._IgvmAttestAkCertResponseHeader_V2,
-            m.IgvmAttestAkCertResponseHeader._unflat_v2,
-        ),
-    },
+# The layouts of every struct (keys of SIZES).
+LAYOUTS: dict[str, tuple[int, ...]] = {
+    "IgvmAttestRequestHeader": (1,),
+    "IgvmAttestRequestData": (1, 2),
+    "IgvmAttestRequestBase": (1, 2),
+    "IgvmErrorInfo": (1,),
+    "IgvmAttestKeyReleaseResponseHeader": (1, 2),
+    "IgvmAttestWrappedKeyResponseHeader": (1, 2),
+    "IgvmAttestAkCertResponseHeader": (1, 2),
 }
 
 
@@ -235,29 +198,24 @@ def decode(type_name: str, version: str, data: bytes) -> dict[str, Any]:
             "rest": len(data) - fmt.size,
         }
     layouts = LAYOUTS.get(type_name)
+    layout = None
     try:
         if layouts is None:
             obj, rest = cls.from_prefix(data)
-            layout = None
-        elif version == "auto" or len(layouts) == 1:
+        elif len(layouts) == 1:
             obj, rest = cls.from_prefix(data)
-            layout = (
-                cls.layout_version(data) if len(layouts) > 1 else next(iter(layouts))
-            )
+            layout = layouts[0]
+        elif version == "auto":
+            obj, rest = cls.from_prefix(data)
+            layout = cls.layout_version(data)
         elif not version.isdigit() or int(version) not in layouts:
             return {"type": type_name, "error": "bad-input"}
         else:
             layout = int(version)
-            fmt, unflat = layouts[layout]
-            if len(data) < fmt.size:
-                return {
-                    "type": type_name,
-                    "error": "short",
-                    "needed": fmt.size,
-                    "given": len(data),
-                }
-            obj, rest = unflat(fmt.unpack_from(data), 0), data[fmt.size :]
+            obj, rest = cls.from_prefix(data, layout=layout)
     except m.DecodeError as e:
+        if e.field is not None:
+            return {"type": type_name, "error": "magic", "field": e.field}
         return {
             "type": type_name,
             "error": "short",
@@ -265,11 +223,8 @@ def decode(type_name: str, version: str, data: bytes) -> dict[str, Any]:
             "given": e.given,
         }
     # a versioned struct is written in the layout it was read as, whatever its version field holds
-    encoded = (
-        obj.to_bytes(layout)
-        if layouts is not None and len(layouts) > 1
-        else obj.to_bytes()
-    )
+    versioned = layouts is not None and len(layouts) > 1
+    encoded = obj.to_bytes(layout) if versioned else obj.to_bytes()
     return {
         "type": type_name,
         "layout": layout,

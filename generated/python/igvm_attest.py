@@ -24,9 +24,8 @@ All integers are little-endian; no struct has padding.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 __all__ = [
     "DecodeError",
@@ -66,7 +65,8 @@ class DecodeError(ValueError):
     """Bytes that cannot be decoded as the type asked for.
 
     `type_name` is the type, `needed` the number of bytes it needs and `given`
-    the number of bytes there were.
+    the number of bytes there were; `field` names the field whose fixed value
+    (a magic number) was wrong, or is None when the size was.
     """
 
     def __init__(
@@ -75,6 +75,7 @@ class DecodeError(ValueError):
         self.type_name = type_name
         self.needed = needed
         self.given = given
+        self.field: str | None = None
         detail = reason or f"needs {needed} bytes, got {given}"
         super().__init__(f"{type_name}: {detail}")
 
@@ -83,14 +84,210 @@ class EncodeError(ValueError):
     """A value that cannot be encoded: out of range, wrong length, or a field its version lacks."""
 
 
-def _sized(items: Any, count: int, label: str) -> Any:
-    if len(items) != count:
-        raise EncodeError(f"{label}: expected {count} items, got {len(items)}")
-    return items
+_new = object.__new__  # builds a decoded object without running its __init__
+_E = TypeVar("_E", bound=int)
 
 
-def _flat_all(items: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(v for item in items for v in item._flat())
+class _Values(dict[int, _E], Generic[_E]):
+    """An open enum's values: the singleton of each listed value; a value the schema does
+    not list becomes a new instance."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: type[_E], members: Iterable[_E]) -> None:
+        super().__init__((int(member), member) for member in members)
+        self._cls = cls
+
+    def __missing__(self, value: int) -> _E:
+        return self._cls(value)
+
+
+class _Value:
+    """Equality and repr by fields, as a dataclass has them (and so no hash)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{self.__class__.__qualname__}({fields})"
+
+    def verify(self) -> None:
+        """Raise DecodeError if a field with a fixed value holds another value."""
+        return None
+
+
+class _OpenEnum(int):
+    """What every open enum shares: the name of a listed value, a repr that shows the value."""
+
+    _NAMES: ClassVar[dict[int, str]] = {}
+
+    @property
+    def name(self) -> str | None:
+        """The name of this value, or None for a value this schema does not list."""
+        return self._NAMES.get(int(self))
+
+    def __repr__(self) -> str:
+        name = self._NAMES.get(int(self))
+        if name:
+            return f"{self.__class__.__name__}.{name}"
+        return f"{self.__class__.__name__}({int(self)})"
+
+    __str__ = __repr__
+
+
+class _Bitmap(_Value):
+    """What every bitmap shares: its bytes are its integer's."""
+
+    __slots__ = ()
+    SIZE: ClassVar[int]
+    RESERVED_MASK: ClassVar[int]
+    _FORMAT: ClassVar[struct.Struct]
+    _WIDTHS: ClassVar[dict[str, int]]  # the width of every field that is not a flag
+    reserved_bits: int
+
+    def __int__(self) -> int:
+        raise NotImplementedError
+
+    def _error(self) -> EncodeError:
+        """The error of a field that does not fit its bits."""
+        name = self.__class__.__name__
+        for field, width in self._WIDTHS.items():
+            value = getattr(self, field)
+            if value >> width:
+                return EncodeError(f"{name}.{field}: {value} does not fit {width} bits")
+        mask = self.RESERVED_MASK
+        return EncodeError(
+            f"{name}.reserved_bits: {self.reserved_bits:#x} is outside the reserved mask 0x{mask:X}"
+        )
+
+    @classmethod
+    def from_int(cls, raw: int) -> Self:
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        return self._FORMAT.pack(int(self))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode exactly SIZE bytes."""
+        if len(data) != cls.SIZE:
+            raise DecodeError(cls.__name__, cls.SIZE, len(data))
+        return cls.from_int(cls._FORMAT.unpack(data)[0])
+
+    @classmethod
+    def from_prefix(cls, data: bytes) -> tuple[Self, bytes]:
+        """Decode the first SIZE bytes; returns the value and the rest."""
+        if len(data) < cls.SIZE:
+            raise DecodeError(cls.__name__, cls.SIZE, len(data))
+        return cls.from_int(cls._FORMAT.unpack_from(data)[0]), data[cls.SIZE :]
+
+
+class _Struct(_Value):
+    """What every struct shares: reading a message at the start of a buffer."""
+
+    __slots__ = ()
+    SIZE: ClassVar[int]
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, strict: bool = False) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_prefix(cls, data: bytes, *, strict: bool = False) -> tuple[Self, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it."""
+        if len(data) >= cls.SIZE:
+            return cls.from_bytes(data[: cls.SIZE], strict=strict), data[cls.SIZE :]
+        raise _refused(cls.__name__, data, cls.SIZE, False)
+
+
+class _Versioned(_Struct):
+    """What every versioned struct shares: the layout a message uses, read from its version
+    field, and reading a message of any layout at the start of a buffer."""
+
+    __slots__ = ()
+    SIZES: ClassVar[dict[int, int]]
+    # the version field: its format and its offset
+    _VERSION: ClassVar[tuple[struct.Struct, int]]
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+    ) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def layout_version(cls, data: bytes) -> int:
+        """The layout (a key of SIZES) of the message in `data`, which its version field
+        selects: the newest at or below that version (the oldest below all of them), so a
+        version newer than any this schema knows uses the newest layout."""
+        oldest = min(cls.SIZES.values())
+        if len(data) < oldest:
+            raise DecodeError(cls.__name__, oldest, len(data))
+        value = cls._VERSION[0].unpack_from(data, cls._VERSION[1])[0]
+        return max((k for k in cls.SIZES if k <= value), default=min(cls.SIZES))
+
+    @classmethod
+    def from_prefix(
+        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+    ) -> tuple[Self, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it.
+
+        `layout` (a key of SIZES) reads that layout whatever the version field holds.
+        """
+        chosen = layout
+        if chosen is None and len(data) >= min(cls.SIZES.values()):
+            chosen = cls.layout_version(data)
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
+        raise _refused(cls.__name__, data, cls.SIZES, False, cls._VERSION, layout)
+
+
+def _refused(
+    name: str,
+    data: bytes,
+    sizes: int | dict[int, int],
+    exact: bool,
+    version: tuple[struct.Struct, int] | None = None,
+    layout: int | None = None,
+) -> DecodeError:
+    """Why `data` holds no message of type `name`: the slow path of decoding."""
+    n = len(data)
+    if isinstance(sizes, int):
+        sizes = {0: sizes}
+    if layout is not None:
+        if layout not in sizes:
+            raise ValueError(
+                f"{name} has no layout {layout}; its layouts are {list(sizes)}"
+            )
+        return DecodeError(name, sizes[layout], n)
+    oldest = min(sizes.values())
+    if n < oldest:
+        return DecodeError(name, oldest, n)
+    size = oldest
+    if version is not None:
+        value = version[0].unpack_from(data, version[1])[0]
+        size = sizes[max((k for k in sizes if k <= value), default=min(sizes))]
+        if n < size:
+            return DecodeError(
+                name, size, n, f"version {value} needs {size} bytes, got {n}"
+            )
+    return DecodeError(name, size, n, f"needs exactly {size} bytes, got {n}")
+
+
+def _wrong(
+    name: str, size: int, field: str, expected: str, got: int, n: int
+) -> DecodeError:
+    """The refusal of a field that does not hold its fixed value."""
+    error = DecodeError(name, size, n, f"{field} must be {expected}, got {got:#x}")
+    error.field = field
+    return error
 
 
 # Constants
@@ -143,7 +340,7 @@ IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE: int = 0xFFFFFFFF
 the agent. The only failure report a version 1 peer gets."""
 
 
-class IgvmAttestRequestVersion(int):
+class IgvmAttestRequestVersion(_OpenEnum):
     """Version of `IgvmAttestRequestData`, which selects the request format.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -155,30 +352,18 @@ class IgvmAttestRequestVersion(int):
     VERSION_2: ClassVar[IgvmAttestRequestVersion]
     """The 4-byte `capability_bitmap` follows the request data, then the runtime
     claims. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestRequestVersion.{name}"
-            if name
-            else f"IgvmAttestRequestVersion({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestRequestVersion.VERSION_1 = IgvmAttestRequestVersion(1)
 IgvmAttestRequestVersion.VERSION_2 = IgvmAttestRequestVersion(2)
 IgvmAttestRequestVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
+_IgvmAttestRequestVersion_of = _Values(
+    IgvmAttestRequestVersion,
+    [IgvmAttestRequestVersion.VERSION_1, IgvmAttestRequestVersion.VERSION_2],
+)
 
 
-class IgvmAttestResponseVersion(int):
+class IgvmAttestResponseVersion(_OpenEnum):
     """Version of the response header, which selects its layout.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -188,31 +373,20 @@ class IgvmAttestResponseVersion(int):
     VERSION_1: ClassVar[IgvmAttestResponseVersion]
     """8-byte header: `data_size` and `version`."""
     VERSION_2: ClassVar[IgvmAttestResponseVersion]
-    """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestResponseVersion.{name}"
-            if name
-            else f"IgvmAttestResponseVersion({int(self)})"
-        )
-
-    __str__ = __repr__
+    """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since
+    version 2.)"""
 
 
 IgvmAttestResponseVersion.VERSION_1 = IgvmAttestResponseVersion(1)
 IgvmAttestResponseVersion.VERSION_2 = IgvmAttestResponseVersion(2)
 IgvmAttestResponseVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
+_IgvmAttestResponseVersion_of = _Values(
+    IgvmAttestResponseVersion,
+    [IgvmAttestResponseVersion.VERSION_1, IgvmAttestResponseVersion.VERSION_2],
+)
 
 
-class IgvmAttestReportType(int):
+class IgvmAttestReportType(_OpenEnum):
     """Which TEE hardware report the request carries.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -232,22 +406,6 @@ class IgvmAttestReportType(int):
     CCA_VM_REPORT: ClassVar[IgvmAttestReportType]
     """Arm CCA realm report. Assigned after version 2 was introduced; its report size
     is not defined yet. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestReportType.{name}"
-            if name
-            else f"IgvmAttestReportType({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestReportType.INVALID_REPORT = IgvmAttestReportType(0)
@@ -264,9 +422,20 @@ IgvmAttestReportType._NAMES = {
     4: "TDX_VM_REPORT",
     5: "CCA_VM_REPORT",
 }
+_IgvmAttestReportType_of = _Values(
+    IgvmAttestReportType,
+    [
+        IgvmAttestReportType.INVALID_REPORT,
+        IgvmAttestReportType.VBS_VM_REPORT,
+        IgvmAttestReportType.SNP_VM_REPORT,
+        IgvmAttestReportType.TVM_REPORT,
+        IgvmAttestReportType.TDX_VM_REPORT,
+        IgvmAttestReportType.CCA_VM_REPORT,
+    ],
+)
 
 
-class IgvmAttestRequestType(int):
+class IgvmAttestRequestType(_OpenEnum):
     """What the request asks the agent for.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -283,22 +452,6 @@ class IgvmAttestRequestType(int):
     WRAPPED_KEY_REQUEST: ClassVar[IgvmAttestRequestType]
     """The VM metadata blob holding the wrapped disk-encryption key, from the CVM
     provisioning service."""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestRequestType.{name}"
-            if name
-            else f"IgvmAttestRequestType({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestRequestType.INVALID_REQUEST = IgvmAttestRequestType(0)
@@ -311,9 +464,18 @@ IgvmAttestRequestType._NAMES = {
     2: "AK_CERT_REQUEST",
     3: "WRAPPED_KEY_REQUEST",
 }
+_IgvmAttestRequestType_of = _Values(
+    IgvmAttestRequestType,
+    [
+        IgvmAttestRequestType.INVALID_REQUEST,
+        IgvmAttestRequestType.KEY_RELEASE_REQUEST,
+        IgvmAttestRequestType.AK_CERT_REQUEST,
+        IgvmAttestRequestType.WRAPPED_KEY_REQUEST,
+    ],
+)
 
 
-class IgvmAttestHashType(int):
+class IgvmAttestHashType(_OpenEnum):
     """Hash algorithm of the runtime-claims digest placed in the TEE report's report
     data.
 
@@ -329,20 +491,6 @@ class IgvmAttestHashType(int):
     """SHA-384."""
     SHA_512: ClassVar[IgvmAttestHashType]
     """SHA-512."""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestHashType.{name}" if name else f"IgvmAttestHashType({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestHashType.INVALID_HASH = IgvmAttestHashType(0)
@@ -355,12 +503,18 @@ IgvmAttestHashType._NAMES = {
     2: "SHA_384",
     3: "SHA_512",
 }
+_IgvmAttestHashType_of = _Values(
+    IgvmAttestHashType,
+    [
+        IgvmAttestHashType.INVALID_HASH,
+        IgvmAttestHashType.SHA_256,
+        IgvmAttestHashType.SHA_384,
+        IgvmAttestHashType.SHA_512,
+    ],
+)
 
-_IgvmCapabilityBitMap = struct.Struct("<I")
 
-
-@dataclass(slots=True)
-class IgvmCapabilityBitMap:
+class IgvmCapabilityBitMap(_Bitmap):
     """What the requester asks of the agent (request data version 2 and later). An
     agent ignores bits it does not know.
 
@@ -369,78 +523,81 @@ class IgvmCapabilityBitMap:
     decode followed by an encode returns the same bytes.
     """
 
-    error_code: bool = False
+    __slots__ = (
+        "error_code",
+        "retry",
+        "skip_hw_unsealing",
+        "use_rsa_aes_key_wrap_384",
+        "corim_endorsement",
+        "reserved_bits",
+    )
+
+    error_code: bool
     """Bit 0: Return an error code (`IgvmErrorInfo`) in a version 2 response header."""
-    retry: bool = False
+    retry: bool
     """Bit 1: Return a retry recommendation (`IgvmSignal.retry`)."""
-    skip_hw_unsealing: bool = False
-    """Bit 2: The requester understands the "skip hardware unsealing" signal when key release
-    fails. Assigned after version 2 was introduced. (Since version 2.)"""
-    use_rsa_aes_key_wrap_384: bool = False
-    """Bit 3: Ask Key Vault to wrap the released key with RSA_AES_KEY_WRAP_384 (RSA-OAEP with
-    SHA-384 plus AES key wrap) instead of the SHA-1 default. Assigned after version
-    2 was introduced. (Since version 2.)"""
-    corim_endorsement: bool = False
-    """Bit 4: Ask the agent to fetch the guest's CoRIM launch endorsement (the paravisor sets
-    it for TDX). Assigned after version 2 was introduced. (Since version 2.)"""
-    reserved_bits: int = 0
+    skip_hw_unsealing: bool
+    """Bit 2: The requester understands the "skip hardware unsealing" signal when key
+    release fails. Assigned after version 2 was introduced. (Since version 2.)"""
+    use_rsa_aes_key_wrap_384: bool
+    """Bit 3: Ask Key Vault to wrap the released key with RSA_AES_KEY_WRAP_384
+    (RSA-OAEP with SHA-384 plus AES key wrap) instead of the SHA-1 default. Assigned
+    after version 2 was introduced. (Since version 2.)"""
+    corim_endorsement: bool
+    """Bit 4: Ask the agent to fetch the guest's CoRIM launch endorsement (the
+    paravisor sets it for TDX). Assigned after version 2 was introduced. (Since
+    version 2.)"""
+    reserved_bits: int
     """The reserved bits, in place (only bits of 0xFFFFFFE0)."""
 
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFE0
+    _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
+    _WIDTHS: ClassVar[dict[str, int]] = {}
+
+    def __init__(
+        self,
+        error_code: bool = False,
+        retry: bool = False,
+        skip_hw_unsealing: bool = False,
+        use_rsa_aes_key_wrap_384: bool = False,
+        corim_endorsement: bool = False,
+        reserved_bits: int = 0,
+    ) -> None:
+        self.error_code = error_code
+        self.retry = retry
+        self.skip_hw_unsealing = skip_hw_unsealing
+        self.use_rsa_aes_key_wrap_384 = use_rsa_aes_key_wrap_384
+        self.corim_endorsement = corim_endorsement
+        self.reserved_bits = reserved_bits
 
     def __int__(self) -> int:
-        if self.reserved_bits & ~0xFFFFFFE0:
-            raise EncodeError(
-                f"IgvmCapabilityBitMap.reserved_bits: {self.reserved_bits:#x} is outside the reserved mask 0xFFFFFFE0"
-            )
-        return (
-            (0x1 if self.error_code else 0)
+        if self.reserved_bits & 0x1F:
+            raise self._error()
+        self_bits = (
+            self.reserved_bits
+            | (0x1 if self.error_code else 0)
             | (0x2 if self.retry else 0)
             | (0x4 if self.skip_hw_unsealing else 0)
             | (0x8 if self.use_rsa_aes_key_wrap_384 else 0)
             | (0x10 if self.corim_endorsement else 0)
-            | self.reserved_bits
         )
+        return self_bits
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmCapabilityBitMap:
         """Decode the raw u32; every bit is kept."""
-        return cls(
-            bool(raw & 0x1),
-            bool(raw & 0x2),
-            bool(raw & 0x4),
-            bool(raw & 0x8),
-            bool(raw & 0x10),
-            raw & 0xFFFFFFE0,
-        )
-
-    def to_bytes(self) -> bytes:
-        return _IgvmCapabilityBitMap.pack(int(self))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> IgvmCapabilityBitMap:
-        """Decode exactly 4 bytes."""
-        if len(data) != 4:
-            raise DecodeError("IgvmCapabilityBitMap", 4, len(data))
-        return cls.from_int(_IgvmCapabilityBitMap.unpack(data)[0])
-
-    @classmethod
-    def from_prefix(cls, data: bytes) -> tuple[IgvmCapabilityBitMap, bytes]:
-        """Decode the first 4 bytes; returns the value and the rest."""
-        if len(data) < 4:
-            raise DecodeError("IgvmCapabilityBitMap", 4, len(data))
-        return cls.from_int(_IgvmCapabilityBitMap.unpack_from(data)[0]), data[4:]
-
-    def _flat(self) -> tuple[int]:
-        return (int(self),)
+        o = _new(cls)
+        o.error_code = raw & 0x1 != 0
+        o.retry = raw & 0x2 != 0
+        o.skip_hw_unsealing = raw & 0x4 != 0
+        o.use_rsa_aes_key_wrap_384 = raw & 0x8 != 0
+        o.corim_endorsement = raw & 0x10 != 0
+        o.reserved_bits = raw & 0xFFFFFFE0
+        return o
 
 
-_IgvmSignal = struct.Struct("<I")
-
-
-@dataclass(slots=True)
-class IgvmSignal:
+class IgvmSignal(_Bitmap):
     """What the agent tells the requester, inside `IgvmErrorInfo` (response version 2).
 
     u32 bitmap, bit 0 least significant. Bits no field names
@@ -448,184 +605,203 @@ class IgvmSignal:
     decode followed by an encode returns the same bytes.
     """
 
-    retry: bool = False
+    __slots__ = (
+        "retry",
+        "skip_hw_unsealing",
+        "rsa_aes_key_wrap_384_used",
+        "corim_endorsement_requested",
+        "reserved_bits",
+    )
+
+    retry: bool
     """Bit 0: A retry is recommended."""
-    skip_hw_unsealing: bool = False
-    """Bit 1: Skip the hardware-sealed key unsealing fallback. Assigned after version 2 was
-    introduced. (Since version 2.)"""
-    rsa_aes_key_wrap_384_used: bool = False
-    """Bit 2: Key Vault used RSA_AES_KEY_WRAP_384 to wrap the released key; when clear, the
-    SHA-1 default was used. Assigned after version 2 was introduced. (Since version 2.)"""
-    corim_endorsement_requested: bool = False
+    skip_hw_unsealing: bool
+    """Bit 1: Skip the hardware-sealed key unsealing fallback. Assigned after version 2
+    was introduced. (Since version 2.)"""
+    rsa_aes_key_wrap_384_used: bool
+    """Bit 2: Key Vault used RSA_AES_KEY_WRAP_384 to wrap the released key; when clear,
+    the SHA-1 default was used. Assigned after version 2 was introduced. (Since
+    version 2.)"""
+    corim_endorsement_requested: bool
     """Bit 3: The agent requested the CoRIM endorsement (informational). Assigned after
     version 2 was introduced. (Since version 2.)"""
-    reserved_bits: int = 0
+    reserved_bits: int
     """The reserved bits, in place (only bits of 0xFFFFFFF0)."""
 
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFF0
+    _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
+    _WIDTHS: ClassVar[dict[str, int]] = {}
+
+    def __init__(
+        self,
+        retry: bool = False,
+        skip_hw_unsealing: bool = False,
+        rsa_aes_key_wrap_384_used: bool = False,
+        corim_endorsement_requested: bool = False,
+        reserved_bits: int = 0,
+    ) -> None:
+        self.retry = retry
+        self.skip_hw_unsealing = skip_hw_unsealing
+        self.rsa_aes_key_wrap_384_used = rsa_aes_key_wrap_384_used
+        self.corim_endorsement_requested = corim_endorsement_requested
+        self.reserved_bits = reserved_bits
 
     def __int__(self) -> int:
-        if self.reserved_bits & ~0xFFFFFFF0:
-            raise EncodeError(
-                f"IgvmSignal.reserved_bits: {self.reserved_bits:#x} is outside the reserved mask 0xFFFFFFF0"
-            )
-        return (
-            (0x1 if self.retry else 0)
+        if self.reserved_bits & 0xF:
+            raise self._error()
+        self_bits = (
+            self.reserved_bits
+            | (0x1 if self.retry else 0)
             | (0x2 if self.skip_hw_unsealing else 0)
             | (0x4 if self.rsa_aes_key_wrap_384_used else 0)
             | (0x8 if self.corim_endorsement_requested else 0)
-            | self.reserved_bits
         )
+        return self_bits
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmSignal:
         """Decode the raw u32; every bit is kept."""
-        return cls(
-            bool(raw & 0x1),
-            bool(raw & 0x2),
-            bool(raw & 0x4),
-            bool(raw & 0x8),
-            raw & 0xFFFFFFF0,
-        )
-
-    def to_bytes(self) -> bytes:
-        return _IgvmSignal.pack(int(self))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> IgvmSignal:
-        """Decode exactly 4 bytes."""
-        if len(data) != 4:
-            raise DecodeError("IgvmSignal", 4, len(data))
-        return cls.from_int(_IgvmSignal.unpack(data)[0])
-
-    @classmethod
-    def from_prefix(cls, data: bytes) -> tuple[IgvmSignal, bytes]:
-        """Decode the first 4 bytes; returns the value and the rest."""
-        if len(data) < 4:
-            raise DecodeError("IgvmSignal", 4, len(data))
-        return cls.from_int(_IgvmSignal.unpack_from(data)[0]), data[4:]
-
-    def _flat(self) -> tuple[int]:
-        return (int(self),)
+        o = _new(cls)
+        o.retry = raw & 0x1 != 0
+        o.skip_hw_unsealing = raw & 0x2 != 0
+        o.rsa_aes_key_wrap_384_used = raw & 0x4 != 0
+        o.corim_endorsement_requested = raw & 0x8 != 0
+        o.reserved_bits = raw & 0xFFFFFFF0
+        return o
 
 
 _IgvmAttestRequestHeader = struct.Struct("<8I")
 
 
-@dataclass(slots=True)
-class IgvmAttestRequestHeader:
+class IgvmAttestRequestHeader(_Struct):
     """Unmeasured header of an attestation request, for transport sanity checks. Its
     `version` is always `ATTESTATION_VERSION` and selects nothing.
 
     Size: 32 bytes.
     """
 
-    signature: int = 0x414C4348
-    """Always `ATTESTATION_SIGNATURE` ('HCLA')."""
-    version: int = 2
-    """Always `ATTESTATION_VERSION` (2), whatever the request-data version."""
-    report_size: int = 0
+    __slots__ = (
+        "signature",
+        "version",
+        "report_size",
+        "request_type",
+        "status",
+        "reserved",
+    )
+
+    signature: int
+    """Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value."""
+    version: int
+    """Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a
+    reader tolerates another value."""
+    report_size: int
     """Length of the whole request blob: this header, the report, the request data, the
     capability bitmap (version 2) and the runtime claims."""
-    request_type: IgvmAttestRequestType = IgvmAttestRequestType.INVALID_REQUEST
+    request_type: IgvmAttestRequestType
     """What the request asks for."""
-    status: int = 0
+    status: int
     """Always 0 from the paravisor."""
-    reserved: list[int] = field(default_factory=lambda: [0] * 3)
+    reserved: list[int]
     """Reserved; zero."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (
-            self.signature,
-            self.version,
-            self.report_size,
-            self.request_type,
-            self.status,
-            *_sized(self.reserved, 3, "IgvmAttestRequestHeader.reserved"),
-        )
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestRequestHeader.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestHeader, int]:
-        if len(data) < 32:
-            raise DecodeError("IgvmAttestRequestHeader", 32, len(data))
-        return cls._unflat_v1(_IgvmAttestRequestHeader.unpack_from(data), 0), 32
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestHeader:
-        return cls(
-            v[i],
-            v[i + 1],
-            v[i + 2],
-            IgvmAttestRequestType(v[i + 3]),
-            v[i + 4],
-            list(v[i + 5 : i + 5 + 3]),
-        )
+    def __init__(
+        self,
+        signature: int = 0x414C4348,
+        version: int = 2,
+        report_size: int = 0,
+        request_type: IgvmAttestRequestType = IgvmAttestRequestType.INVALID_REQUEST,
+        status: int = 0,
+        reserved: list[int] | None = None,
+    ) -> None:
+        self.signature = signature
+        self.version = version
+        self.report_size = report_size
+        self.request_type = request_type
+        self.status = status
+        self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
     ) -> IgvmAttestRequestHeader:
-        """Decode exactly one message.
+        """Decode exactly one message; with strict=True, every fixed value must hold.
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestRequestHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+        A wrong magic number is refused in any case."""
+        if len(data) == 32:
+            v0, v1, v2, v3, v4, v5, v6, v7 = _IgvmAttestRequestHeader.unpack(data)
+            if v0 != 0x414C4348:
+                raise _wrong(
+                    "IgvmAttestRequestHeader",
+                    32,
+                    "signature",
+                    "ATTESTATION_SIGNATURE (0x414C4348)",
+                    v0,
+                    len(data),
+                )
+            o = _new(cls)
+            o.signature = v0
+            o.version = v1
+            o.report_size = v2
+            o.request_type = _IgvmAttestRequestType_of[v3]
+            o.status = v4
+            o.reserved = [v5, v6, v7]
+            if strict:
+                o.verify()
+            return o
+        raise _refused("IgvmAttestRequestHeader", data, 32, True)
+
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            return _IgvmAttestRequestHeader.pack(
+                self.signature,
+                self.version,
+                self.report_size,
+                self.request_type,
+                self.status,
+                *self.reserved,
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestRequestHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
+        except struct.error as e:
+            if len(self.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(self.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
 
     def verify(self) -> None:
         """Raise DecodeError if a field with a fixed value holds another value."""
         if self.signature != 0x414C4348:
-            raise DecodeError(
+            raise _wrong(
                 "IgvmAttestRequestHeader",
                 32,
+                "signature",
+                "ATTESTATION_SIGNATURE (0x414C4348)",
+                self.signature,
                 32,
-                f"signature must be ATTESTATION_SIGNATURE (0x414C4348), got {self.signature:#x}",
             )
         if self.version != 2:
-            raise DecodeError(
+            raise _wrong(
                 "IgvmAttestRequestHeader",
                 32,
+                "version",
+                "ATTESTATION_VERSION (2)",
+                self.version,
                 32,
-                f"version must be ATTESTATION_VERSION (2), got {self.version:#x}",
             )
 
 
 _IgvmAttestRequestData_V1 = struct.Struct("<5I")
 _IgvmAttestRequestData_V2 = struct.Struct("<6I")
-_IgvmAttestRequestData_VERSION = struct.Struct("<I")
 
 
-@dataclass(slots=True)
-class IgvmAttestRequestData:
+class IgvmAttestRequestData(_Versioned):
     """Unmeasured request data that follows the TEE report. Its `version` selects the
     request format: version 2 appends the capability bitmap.
 
@@ -633,169 +809,153 @@ class IgvmAttestRequestData:
     `version` selects the layout; fields a version lacks are None.
     """
 
-    data_size: int = 0
+    __slots__ = (
+        "data_size",
+        "version",
+        "report_type",
+        "report_data_hash_type",
+        "variable_data_size",
+        "capability_bitmap",
+    )
+
+    data_size: int
     """Size of the request data (20 bytes, plus 4 for the capability bitmap in version 2) plus the runtime claims."""
-    version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_2
+    version: IgvmAttestRequestVersion
     """Request format version."""
-    report_type: IgvmAttestReportType = IgvmAttestReportType.INVALID_REPORT
+    report_type: IgvmAttestReportType
     """Which TEE report is in `attestation_report`."""
-    report_data_hash_type: IgvmAttestHashType = IgvmAttestHashType.INVALID_HASH
+    report_data_hash_type: IgvmAttestHashType
     """Hash algorithm of the runtime-claims digest in the report data."""
-    variable_data_size: int = 0
+    variable_data_size: int
     """Length of the runtime-claims JSON that follows."""
-    capability_bitmap: IgvmCapabilityBitMap | None = None
-    """What the requester asks of the agent. Present from version 2 on; None in older messages."""
+    capability_bitmap: IgvmCapabilityBitMap | None
+    """What the requester asks of the agent. Present from version 2 on; None in older
+    messages."""
 
     SIZE: ClassVar[int] = 24
     """Size in bytes of the newest version."""
     SIZES: ClassVar[dict[int, int]] = {1: 20, 2: 24}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 20:
-            raise DecodeError("IgvmAttestRequestData", 20, len(data))
-        return cls._layout(_IgvmAttestRequestData_VERSION.unpack_from(data, 4)[0])
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_2,
+        report_type: IgvmAttestReportType = IgvmAttestReportType.INVALID_REPORT,
+        report_data_hash_type: IgvmAttestHashType = IgvmAttestHashType.INVALID_HASH,
+        variable_data_size: int = 0,
+        capability_bitmap: IgvmCapabilityBitMap | None = None,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.report_type = report_type
+        self.report_data_hash_type = report_data_hash_type
+        self.variable_data_size = variable_data_size
+        self.capability_bitmap = capability_bitmap
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
+        return self.version > 2
 
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            capability_bitmap = (
-                self.capability_bitmap
-                if self.capability_bitmap is not None
-                else IgvmCapabilityBitMap()
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+        layout: int | None = None,
+    ) -> IgvmAttestRequestData:
+        """Decode exactly one message (its size depends on its version)."""
+        n = len(data)
+        if n == 24:
+            v0, v1, v2, v3, v4, v5 = _IgvmAttestRequestData_V2.unpack(data)
+            found = layout is None and v1 >= 2 or layout == 2
+        elif n == 20:
+            v0, v1, v2, v3, v4 = _IgvmAttestRequestData_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused("IgvmAttestRequestData", data, cls.SIZES, True, cls._VERSION)
+        o = _new(cls)
+        o.data_size = v0
+        o.version = _IgvmAttestRequestVersion_of[v1]
+        o.report_type = _IgvmAttestReportType_of[v2]
+        o.report_data_hash_type = _IgvmAttestHashType_of[v3]
+        o.variable_data_size = v4
+        if n == 24:
+            capability_bitmap = _new(IgvmCapabilityBitMap)
+            capability_bitmap.error_code = v5 & 0x1 != 0
+            capability_bitmap.retry = v5 & 0x2 != 0
+            capability_bitmap.skip_hw_unsealing = v5 & 0x4 != 0
+            capability_bitmap.use_rsa_aes_key_wrap_384 = v5 & 0x8 != 0
+            capability_bitmap.corim_endorsement = v5 & 0x10 != 0
+            capability_bitmap.reserved_bits = v5 & 0xFFFFFFE0
+            o.capability_bitmap = capability_bitmap
+        else:
+            o.capability_bitmap = None
+        return o
+
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout`
+        (a key of SIZES) whatever `version` holds."""
+        if layout is None:
+            version = self.version
+            if version >= 2:
+                layout = 2
+            else:
+                layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestRequestData has no layout {layout}; its layouts are 1, 2",
             )
-            return (
+        try:
+            if layout == 2:
+                capability_bitmap = (
+                    IgvmCapabilityBitMap()
+                    if self.capability_bitmap is None
+                    else self.capability_bitmap
+                )
+                if capability_bitmap.reserved_bits & 0x1F:
+                    raise capability_bitmap._error()
+                capability_bitmap_bits = (
+                    capability_bitmap.reserved_bits
+                    | (0x1 if capability_bitmap.error_code else 0)
+                    | (0x2 if capability_bitmap.retry else 0)
+                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
+                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
+                    | (0x10 if capability_bitmap.corim_endorsement else 0)
+                )
+                return _IgvmAttestRequestData_V2.pack(
+                    self.data_size,
+                    self.version,
+                    self.report_type,
+                    self.report_data_hash_type,
+                    self.variable_data_size,
+                    capability_bitmap_bits,
+                )
+            if self.capability_bitmap is not None:
+                raise EncodeError(
+                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
+                )
+            return _IgvmAttestRequestData_V1.pack(
                 self.data_size,
                 self.version,
                 self.report_type,
                 self.report_data_hash_type,
                 self.variable_data_size,
-                int(capability_bitmap),
             )
-        if self.capability_bitmap is not None:
-            raise EncodeError(
-                f"IgvmAttestRequestData.capability_bitmap is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
-        return (
-            self.data_size,
-            self.version,
-            self.report_type,
-            self.report_data_hash_type,
-            self.variable_data_size,
-        )
-
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
-        try:
-            if layout == 2:
-                return _IgvmAttestRequestData_V2.pack(*self._flat(layout))
-            return _IgvmAttestRequestData_V1.pack(*self._flat(layout))
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestData, int]:
-        if len(data) < 20:
-            raise DecodeError("IgvmAttestRequestData", 20, len(data))
-        version = _IgvmAttestRequestData_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 24:
-                raise DecodeError(
-                    "IgvmAttestRequestData",
-                    24,
-                    len(data),
-                    f"version {version} needs 24 bytes, got {len(data)}",
-                )
-            return cls._unflat_v2(_IgvmAttestRequestData_V2.unpack_from(data), 0), 24
-        if len(data) < 20:
-            raise DecodeError(
-                "IgvmAttestRequestData",
-                20,
-                len(data),
-                f"version {version} needs 20 bytes, got {len(data)}",
-            )
-        return cls._unflat_v1(_IgvmAttestRequestData_V1.unpack_from(data), 0), 20
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestData:
-        return cls(
-            v[i],
-            IgvmAttestRequestVersion(v[i + 1]),
-            IgvmAttestReportType(v[i + 2]),
-            IgvmAttestHashType(v[i + 3]),
-            v[i + 4],
-        )
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestData:
-        return cls(
-            v[i],
-            IgvmAttestRequestVersion(v[i + 1]),
-            IgvmAttestReportType(v[i + 2]),
-            IgvmAttestHashType(v[i + 3]),
-            v[i + 4],
-            IgvmCapabilityBitMap.from_int(v[i + 5]),
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
-        """Decode exactly one message (its size depends on its version).
-
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestRequestData",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
-            )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestRequestData, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
 
 
 _IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
 _IgvmAttestRequestBase_V2 = struct.Struct("<8I1184s6I")
-_IgvmAttestRequestBase_VERSION = struct.Struct("<I")
 
 
-@dataclass(slots=True)
-class IgvmAttestRequestBase:
+class IgvmAttestRequestBase(_Versioned):
     """Fixed part of an attestation request; the runtime-claims JSON follows it.
     Versioned by `request_data.version`, not by `header.version`.
 
@@ -803,12 +963,14 @@ class IgvmAttestRequestBase:
     `request_data.version` selects the layout; fields a version lacks are None.
     """
 
-    header: IgvmAttestRequestHeader = field(default_factory=IgvmAttestRequestHeader)
+    __slots__ = ("header", "attestation_report", "request_data")
+
+    header: IgvmAttestRequestHeader
     """Request header."""
-    attestation_report: bytes = bytes(1184)
+    attestation_report: bytes
     """The TEE hardware report, of the size its report type gives, then zero fill up to
     `ATTESTATION_REPORT_SIZE_MAX` bytes."""
-    request_data: IgvmAttestRequestData = field(default_factory=IgvmAttestRequestData)
+    request_data: IgvmAttestRequestData
     """Request data; its version selects the layout."""
 
     SIZE: ClassVar[int] = 1240
@@ -816,116 +978,173 @@ class IgvmAttestRequestBase:
     SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 1220)  # `request_data.version`
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `request_data.version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 1236:
-            raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
-        return cls._layout(_IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)[0])
+    def __init__(
+        self,
+        header: IgvmAttestRequestHeader | None = None,
+        attestation_report: bytes = bytes(1184),
+        request_data: IgvmAttestRequestData | None = None,
+    ) -> None:
+        self.header = IgvmAttestRequestHeader() if header is None else header
+        self.attestation_report = attestation_report
+        self.request_data = (
+            IgvmAttestRequestData() if request_data is None else request_data
+        )
 
     def is_newer_version(self) -> bool:
         """True if `request_data.version` is newer than every version this schema knows."""
-        return int(self.request_data.version) > 2
+        return self.request_data.version > 2
 
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        return (
-            *self.header._flat(),
-            _sized(
-                self.attestation_report,
-                1184,
-                "IgvmAttestRequestBase.attestation_report",
-            ),
-            *self.request_data._flat(layout),
-        )
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+        layout: int | None = None,
+    ) -> IgvmAttestRequestBase:
+        """Decode exactly one message (its size depends on its version); with strict=True, every fixed value must hold.
+
+        A wrong magic number is refused in any case."""
+        n = len(data)
+        if n == 1240:
+            v = _IgvmAttestRequestBase_V2.unpack(data)
+            found = layout is None and v[10] >= 2 or layout == 2
+        elif n == 1236:
+            v = _IgvmAttestRequestBase_V1.unpack(data)
+            found = layout is None and v[10] < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused("IgvmAttestRequestBase", data, cls.SIZES, True, cls._VERSION)
+        if v[0] != 0x414C4348:
+            raise _wrong(
+                "IgvmAttestRequestBase",
+                1240,
+                "header.signature",
+                "ATTESTATION_SIGNATURE (0x414C4348)",
+                v[0],
+                len(data),
+            )
+        o = _new(cls)
+        header = _new(IgvmAttestRequestHeader)
+        header.signature = v[0]
+        header.version = v[1]
+        header.report_size = v[2]
+        header.request_type = _IgvmAttestRequestType_of[v[3]]
+        header.status = v[4]
+        header.reserved = [v[5], v[6], v[7]]
+        o.header = header
+        o.attestation_report = v[8]
+        if n == 1240:
+            request_data = _new(IgvmAttestRequestData)
+            request_data.data_size = v[9]
+            request_data.version = _IgvmAttestRequestVersion_of[v[10]]
+            request_data.report_type = _IgvmAttestReportType_of[v[11]]
+            request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
+            request_data.variable_data_size = v[13]
+            bits = v[14]
+            capability_bitmap = _new(IgvmCapabilityBitMap)
+            capability_bitmap.error_code = bits & 0x1 != 0
+            capability_bitmap.retry = bits & 0x2 != 0
+            capability_bitmap.skip_hw_unsealing = bits & 0x4 != 0
+            capability_bitmap.use_rsa_aes_key_wrap_384 = bits & 0x8 != 0
+            capability_bitmap.corim_endorsement = bits & 0x10 != 0
+            capability_bitmap.reserved_bits = bits & 0xFFFFFFE0
+            request_data.capability_bitmap = capability_bitmap
+            o.request_data = request_data
+        else:
+            request_data2 = _new(IgvmAttestRequestData)
+            request_data2.data_size = v[9]
+            request_data2.version = _IgvmAttestRequestVersion_of[v[10]]
+            request_data2.report_type = _IgvmAttestReportType_of[v[11]]
+            request_data2.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
+            request_data2.variable_data_size = v[13]
+            request_data2.capability_bitmap = None
+            o.request_data = request_data2
+        if strict:
+            o.verify()
+        return o
 
     def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `request_data.version` selects, or in `layout` (a key of SIZES)
-        whatever `request_data.version` holds."""
+        """Encode in the layout that `request_data.version` selects, or in `layout`
+        (a key of SIZES) whatever `version` holds."""
         if layout is None:
-            layout = self._layout(int(self.request_data.version))
+            version = self.request_data.version
+            if version >= 2:
+                layout = 2
+            else:
+                layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestRequestBase has no layout {layout}; its layouts are 1, 2",
+            )
         try:
+            header = self.header
+            reserved = header.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                )
+            attestation_report = self.attestation_report
+            if len(attestation_report) != 1184:
+                raise EncodeError(
+                    f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
+                )
             if layout == 2:
-                return _IgvmAttestRequestBase_V2.pack(*self._flat(layout))
-            return _IgvmAttestRequestBase_V1.pack(*self._flat(layout))
+                request_data = self.request_data
+                capability_bitmap = (
+                    IgvmCapabilityBitMap()
+                    if request_data.capability_bitmap is None
+                    else request_data.capability_bitmap
+                )
+                if capability_bitmap.reserved_bits & 0x1F:
+                    raise capability_bitmap._error()
+                capability_bitmap_bits = (
+                    capability_bitmap.reserved_bits
+                    | (0x1 if capability_bitmap.error_code else 0)
+                    | (0x2 if capability_bitmap.retry else 0)
+                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
+                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
+                    | (0x10 if capability_bitmap.corim_endorsement else 0)
+                )
+                return _IgvmAttestRequestBase_V2.pack(
+                    header.signature,
+                    header.version,
+                    header.report_size,
+                    header.request_type,
+                    header.status,
+                    *reserved,
+                    attestation_report,
+                    request_data.data_size,
+                    request_data.version,
+                    request_data.report_type,
+                    request_data.report_data_hash_type,
+                    request_data.variable_data_size,
+                    capability_bitmap_bits,
+                )
+            request_data2 = self.request_data
+            if request_data2.capability_bitmap is not None:
+                raise EncodeError(
+                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
+                )
+            return _IgvmAttestRequestBase_V1.pack(
+                header.signature,
+                header.version,
+                header.report_size,
+                header.request_type,
+                header.status,
+                *reserved,
+                attestation_report,
+                request_data2.data_size,
+                request_data2.version,
+                request_data2.report_type,
+                request_data2.report_data_hash_type,
+                request_data2.variable_data_size,
+            )
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestBase, int]:
-        if len(data) < 1236:
-            raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
-        version = _IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)[0]
-        if version >= 2:
-            if len(data) < 1240:
-                raise DecodeError(
-                    "IgvmAttestRequestBase",
-                    1240,
-                    len(data),
-                    f"version {version} needs 1240 bytes, got {len(data)}",
-                )
-            return cls._unflat_v2(_IgvmAttestRequestBase_V2.unpack_from(data), 0), 1240
-        if len(data) < 1236:
-            raise DecodeError(
-                "IgvmAttestRequestBase",
-                1236,
-                len(data),
-                f"version {version} needs 1236 bytes, got {len(data)}",
-            )
-        return cls._unflat_v1(_IgvmAttestRequestBase_V1.unpack_from(data), 0), 1236
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestBase:
-        return cls(
-            IgvmAttestRequestHeader._unflat_v1(v, i),
-            v[i + 8],
-            IgvmAttestRequestData._unflat_v1(v, i + 9),
-        )
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestBase:
-        return cls(
-            IgvmAttestRequestHeader._unflat_v1(v, i),
-            v[i + 8],
-            IgvmAttestRequestData._unflat_v2(v, i + 9),
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
-        """Decode exactly one message (its size depends on its version).
-
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestRequestBase",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
-            )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestRequestBase, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
 
     def verify(self) -> None:
         """Raise DecodeError if a field with a fixed value holds another value."""
@@ -935,102 +1154,102 @@ class IgvmAttestRequestBase:
 _IgvmErrorInfo = struct.Struct("<6I")
 
 
-@dataclass(slots=True)
-class IgvmErrorInfo:
+class IgvmErrorInfo(_Struct):
     """Error details the agent returns in a version 2 response header.
 
     Size: 24 bytes.
     """
 
-    error_code: int = 0
+    __slots__ = ("error_code", "http_status_code", "igvm_signal", "reserved")
+
+    error_code: int
     """Agent error code; 0 means success."""
-    http_status_code: int = 0
+    http_status_code: int
     """HTTP status code that refines the error (for example 403 or 503)."""
-    igvm_signal: IgvmSignal = field(default_factory=IgvmSignal)
+    igvm_signal: IgvmSignal
     """Signals to the requester, such as a retry recommendation."""
-    reserved: list[int] = field(default_factory=lambda: [0] * 3)
+    reserved: list[int]
     """Reserved; zero."""
 
     SIZE: ClassVar[int] = 24
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (
-            self.error_code,
-            self.http_status_code,
-            int(self.igvm_signal),
-            *_sized(self.reserved, 3, "IgvmErrorInfo.reserved"),
-        )
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmErrorInfo.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmErrorInfo: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmErrorInfo, int]:
-        if len(data) < 24:
-            raise DecodeError("IgvmErrorInfo", 24, len(data))
-        return cls._unflat_v1(_IgvmErrorInfo.unpack_from(data), 0), 24
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmErrorInfo:
-        return cls(
-            v[i], v[i + 1], IgvmSignal.from_int(v[i + 2]), list(v[i + 3 : i + 3 + 3])
-        )
+    def __init__(
+        self,
+        error_code: int = 0,
+        http_status_code: int = 0,
+        igvm_signal: IgvmSignal | None = None,
+        reserved: list[int] | None = None,
+    ) -> None:
+        self.error_code = error_code
+        self.http_status_code = http_status_code
+        self.igvm_signal = IgvmSignal() if igvm_signal is None else igvm_signal
+        self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmErrorInfo:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 24:
+            v0, v1, v2, v3, v4, v5 = _IgvmErrorInfo.unpack(data)
+            o = _new(cls)
+            o.error_code = v0
+            o.http_status_code = v1
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v2 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v2 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v2 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v2 & 0x8 != 0
+            igvm_signal.reserved_bits = v2 & 0xFFFFFFF0
+            o.igvm_signal = igvm_signal
+            o.reserved = [v3, v4, v5]
+            return o
+        raise _refused("IgvmErrorInfo", data, 24, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmErrorInfo",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            igvm_signal = self.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmErrorInfo, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+            return _IgvmErrorInfo.pack(
+                self.error_code,
+                self.http_status_code,
+                igvm_signal_bits,
+                *self.reserved,
+            )
+        except struct.error as e:
+            if len(self.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(self.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
 
 _IgvmAttestKeyReleaseResponseHeader_V1 = struct.Struct("<2I")
 _IgvmAttestKeyReleaseResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestKeyReleaseResponseHeader_VERSION = struct.Struct("<I")
 
 
-@dataclass(slots=True)
-class IgvmAttestKeyReleaseResponseHeader:
+class IgvmAttestKeyReleaseResponseHeader(_Versioned):
     """Response header for `KEY_RELEASE_REQUEST`; the payload follows it.
 
     Size by version: 8 bytes (version 1), 32 bytes (version 2).
     `version` selects the layout; fields a version lacks are None.
     """
 
-    data_size: int = 0
+    __slots__ = ("data_size", "version", "error_info")
+
+    data_size: int
     """Length of the header and the payload."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2
+    version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo | None = None
+    error_info: IgvmErrorInfo | None
     """Error details. Present from version 2 on; None in older messages."""
 
     SIZE: ClassVar[int] = 32
@@ -1038,150 +1257,147 @@ class IgvmAttestKeyReleaseResponseHeader:
     SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 8, len(data))
-        return cls._layout(
-            _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(data, 4)[0]
-        )
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2,
+        error_info: IgvmErrorInfo | None = None,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.error_info = error_info
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            error_info = (
-                self.error_info if self.error_info is not None else IgvmErrorInfo()
-            )
-            return (self.data_size, self.version, *error_info._flat())
-        if self.error_info is not None:
-            raise EncodeError(
-                f"IgvmAttestKeyReleaseResponseHeader.error_info is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
-        return (self.data_size, self.version)
-
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
-        try:
-            if layout == 2:
-                return _IgvmAttestKeyReleaseResponseHeader_V2.pack(*self._flat(layout))
-            return _IgvmAttestKeyReleaseResponseHeader_V1.pack(*self._flat(layout))
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestKeyReleaseResponseHeader, int]:
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 8, len(data))
-        version = _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 32:
-                raise DecodeError(
-                    "IgvmAttestKeyReleaseResponseHeader",
-                    32,
-                    len(data),
-                    f"version {version} needs 32 bytes, got {len(data)}",
-                )
-            return (
-                cls._unflat_v2(
-                    _IgvmAttestKeyReleaseResponseHeader_V2.unpack_from(data), 0
-                ),
-                32,
-            )
-        if len(data) < 8:
-            raise DecodeError(
-                "IgvmAttestKeyReleaseResponseHeader",
-                8,
-                len(data),
-                f"version {version} needs 8 bytes, got {len(data)}",
-            )
-        return (
-            cls._unflat_v1(_IgvmAttestKeyReleaseResponseHeader_V1.unpack_from(data), 0),
-            8,
-        )
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestKeyReleaseResponseHeader:
-        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestKeyReleaseResponseHeader:
-        return cls(
-            v[i],
-            IgvmAttestResponseVersion(v[i + 1]),
-            IgvmErrorInfo._unflat_v1(v, i + 2),
-        )
+        return self.version > 2
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+        layout: int | None = None,
     ) -> IgvmAttestKeyReleaseResponseHeader:
-        """Decode exactly one message (its size depends on its version).
-
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
+        """Decode exactly one message (its size depends on its version)."""
+        n = len(data)
+        if n == 32:
+            (
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+            ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack(data)
+            found = layout is None and v1 >= 2 or layout == 2
+        elif n == 8:
+            v0, v1 = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
                 "IgvmAttestKeyReleaseResponseHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+                data,
+                cls.SIZES,
+                True,
+                cls._VERSION,
             )
-        if strict:
-            value.verify()
-        return value
+        o = _new(cls)
+        o.data_size = v0
+        o.version = _IgvmAttestResponseVersion_of[v1]
+        if n == 32:
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
+            o.error_info = error_info
+        else:
+            o.error_info = None
+        return o
 
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestKeyReleaseResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout`
+        (a key of SIZES) whatever `version` holds."""
+        if layout is None:
+            version = self.version
+            if version >= 2:
+                layout = 2
+            else:
+                layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestKeyReleaseResponseHeader has no layout {layout}; its layouts are 1, 2",
+            )
+        try:
+            if layout == 2:
+                error_info = (
+                    IgvmErrorInfo() if self.error_info is None else self.error_info
+                )
+                igvm_signal = error_info.igvm_signal
+                if igvm_signal.reserved_bits & 0xF:
+                    raise igvm_signal._error()
+                igvm_signal_bits = (
+                    igvm_signal.reserved_bits
+                    | (0x1 if igvm_signal.retry else 0)
+                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+                )
+                return _IgvmAttestKeyReleaseResponseHeader_V2.pack(
+                    self.data_size,
+                    self.version,
+                    error_info.error_code,
+                    error_info.http_status_code,
+                    igvm_signal_bits,
+                    *error_info.reserved,
+                )
+            if self.error_info is not None:
+                raise EncodeError(
+                    "IgvmAttestKeyReleaseResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
+                )
+            return _IgvmAttestKeyReleaseResponseHeader_V1.pack(
+                self.data_size,
+                self.version,
+            )
+        except struct.error as e:
+            if layout == 2 and len(error_info.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
 
 _IgvmAttestWrappedKeyResponseHeader_V1 = struct.Struct("<2I")
 _IgvmAttestWrappedKeyResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestWrappedKeyResponseHeader_VERSION = struct.Struct("<I")
 
 
-@dataclass(slots=True)
-class IgvmAttestWrappedKeyResponseHeader:
+class IgvmAttestWrappedKeyResponseHeader(_Versioned):
     """Response header for `WRAPPED_KEY_REQUEST`; the payload follows it.
 
     Size by version: 8 bytes (version 1), 32 bytes (version 2).
     `version` selects the layout; fields a version lacks are None.
     """
 
-    data_size: int = 0
+    __slots__ = ("data_size", "version", "error_info")
+
+    data_size: int
     """Length of the header and the payload."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2
+    version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo | None = None
+    error_info: IgvmErrorInfo | None
     """Error details. Present from version 2 on; None in older messages."""
 
     SIZE: ClassVar[int] = 32
@@ -1189,139 +1405,134 @@ class IgvmAttestWrappedKeyResponseHeader:
     SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 8, len(data))
-        return cls._layout(
-            _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(data, 4)[0]
-        )
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2,
+        error_info: IgvmErrorInfo | None = None,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.error_info = error_info
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            error_info = (
-                self.error_info if self.error_info is not None else IgvmErrorInfo()
-            )
-            return (self.data_size, self.version, *error_info._flat())
-        if self.error_info is not None:
-            raise EncodeError(
-                f"IgvmAttestWrappedKeyResponseHeader.error_info is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
-        return (self.data_size, self.version)
-
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
-        try:
-            if layout == 2:
-                return _IgvmAttestWrappedKeyResponseHeader_V2.pack(*self._flat(layout))
-            return _IgvmAttestWrappedKeyResponseHeader_V1.pack(*self._flat(layout))
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestWrappedKeyResponseHeader, int]:
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 8, len(data))
-        version = _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 32:
-                raise DecodeError(
-                    "IgvmAttestWrappedKeyResponseHeader",
-                    32,
-                    len(data),
-                    f"version {version} needs 32 bytes, got {len(data)}",
-                )
-            return (
-                cls._unflat_v2(
-                    _IgvmAttestWrappedKeyResponseHeader_V2.unpack_from(data), 0
-                ),
-                32,
-            )
-        if len(data) < 8:
-            raise DecodeError(
-                "IgvmAttestWrappedKeyResponseHeader",
-                8,
-                len(data),
-                f"version {version} needs 8 bytes, got {len(data)}",
-            )
-        return (
-            cls._unflat_v1(_IgvmAttestWrappedKeyResponseHeader_V1.unpack_from(data), 0),
-            8,
-        )
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestWrappedKeyResponseHeader:
-        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestWrappedKeyResponseHeader:
-        return cls(
-            v[i],
-            IgvmAttestResponseVersion(v[i + 1]),
-            IgvmErrorInfo._unflat_v1(v, i + 2),
-        )
+        return self.version > 2
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+        layout: int | None = None,
     ) -> IgvmAttestWrappedKeyResponseHeader:
-        """Decode exactly one message (its size depends on its version).
-
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
+        """Decode exactly one message (its size depends on its version)."""
+        n = len(data)
+        if n == 32:
+            (
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+            ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack(data)
+            found = layout is None and v1 >= 2 or layout == 2
+        elif n == 8:
+            v0, v1 = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
                 "IgvmAttestWrappedKeyResponseHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+                data,
+                cls.SIZES,
+                True,
+                cls._VERSION,
             )
-        if strict:
-            value.verify()
-        return value
+        o = _new(cls)
+        o.data_size = v0
+        o.version = _IgvmAttestResponseVersion_of[v1]
+        if n == 32:
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
+            o.error_info = error_info
+        else:
+            o.error_info = None
+        return o
 
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestWrappedKeyResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout`
+        (a key of SIZES) whatever `version` holds."""
+        if layout is None:
+            version = self.version
+            if version >= 2:
+                layout = 2
+            else:
+                layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestWrappedKeyResponseHeader has no layout {layout}; its layouts are 1, 2",
+            )
+        try:
+            if layout == 2:
+                error_info = (
+                    IgvmErrorInfo() if self.error_info is None else self.error_info
+                )
+                igvm_signal = error_info.igvm_signal
+                if igvm_signal.reserved_bits & 0xF:
+                    raise igvm_signal._error()
+                igvm_signal_bits = (
+                    igvm_signal.reserved_bits
+                    | (0x1 if igvm_signal.retry else 0)
+                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+                )
+                return _IgvmAttestWrappedKeyResponseHeader_V2.pack(
+                    self.data_size,
+                    self.version,
+                    error_info.error_code,
+                    error_info.http_status_code,
+                    igvm_signal_bits,
+                    *error_info.reserved,
+                )
+            if self.error_info is not None:
+                raise EncodeError(
+                    "IgvmAttestWrappedKeyResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
+                )
+            return _IgvmAttestWrappedKeyResponseHeader_V1.pack(
+                self.data_size,
+                self.version,
+            )
+        except struct.error as e:
+            if layout == 2 and len(error_info.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
 
 _IgvmAttestAkCertResponseHeader_V1 = struct.Struct("<2I")
 _IgvmAttestAkCertResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestAkCertResponseHeader_VERSION = struct.Struct("<I")
 
 
-@dataclass(slots=True)
-class IgvmAttestAkCertResponseHeader:
+class IgvmAttestAkCertResponseHeader(_Versioned):
     """Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate)
     follows it.
 
@@ -1329,11 +1540,13 @@ class IgvmAttestAkCertResponseHeader:
     `version` selects the layout; fields a version lacks are None.
     """
 
-    data_size: int = 0
+    __slots__ = ("data_size", "version", "error_info")
+
+    data_size: int
     """Length of the header and the payload."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2
+    version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo | None = None
+    error_info: IgvmErrorInfo | None
     """Error details. Present from version 2 on; None in older messages."""
 
     SIZE: ClassVar[int] = 32
@@ -1341,125 +1554,121 @@ class IgvmAttestAkCertResponseHeader:
     SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
     """Size in bytes of each layout, by the version that introduced it."""
     VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestAkCertResponseHeader", 8, len(data))
-        return cls._layout(
-            _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)[0]
-        )
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2,
+        error_info: IgvmErrorInfo | None = None,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.error_info = error_info
 
     def is_newer_version(self) -> bool:
         """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            error_info = (
-                self.error_info if self.error_info is not None else IgvmErrorInfo()
-            )
-            return (self.data_size, self.version, *error_info._flat())
-        if self.error_info is not None:
-            raise EncodeError(
-                f"IgvmAttestAkCertResponseHeader.error_info is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
-        return (self.data_size, self.version)
-
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
-        try:
-            if layout == 2:
-                return _IgvmAttestAkCertResponseHeader_V2.pack(*self._flat(layout))
-            return _IgvmAttestAkCertResponseHeader_V1.pack(*self._flat(layout))
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestAkCertResponseHeader, int]:
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestAkCertResponseHeader", 8, len(data))
-        version = _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 32:
-                raise DecodeError(
-                    "IgvmAttestAkCertResponseHeader",
-                    32,
-                    len(data),
-                    f"version {version} needs 32 bytes, got {len(data)}",
-                )
-            return (
-                cls._unflat_v2(_IgvmAttestAkCertResponseHeader_V2.unpack_from(data), 0),
-                32,
-            )
-        if len(data) < 8:
-            raise DecodeError(
-                "IgvmAttestAkCertResponseHeader",
-                8,
-                len(data),
-                f"version {version} needs 8 bytes, got {len(data)}",
-            )
-        return (
-            cls._unflat_v1(_IgvmAttestAkCertResponseHeader_V1.unpack_from(data), 0),
-            8,
-        )
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestAkCertResponseHeader:
-        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestAkCertResponseHeader:
-        return cls(
-            v[i],
-            IgvmAttestResponseVersion(v[i + 1]),
-            IgvmErrorInfo._unflat_v1(v, i + 2),
-        )
+        return self.version > 2
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+        layout: int | None = None,
     ) -> IgvmAttestAkCertResponseHeader:
-        """Decode exactly one message (its size depends on its version).
-
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
+        """Decode exactly one message (its size depends on its version)."""
+        n = len(data)
+        if n == 32:
+            (
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+            ) = _IgvmAttestAkCertResponseHeader_V2.unpack(data)
+            found = layout is None and v1 >= 2 or layout == 2
+        elif n == 8:
+            v0, v1 = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
+            found = layout is None and v1 < 2 or layout == 1
+        else:
+            found = False
+        if not found:
+            raise _refused(
                 "IgvmAttestAkCertResponseHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+                data,
+                cls.SIZES,
+                True,
+                cls._VERSION,
             )
-        if strict:
-            value.verify()
-        return value
+        o = _new(cls)
+        o.data_size = v0
+        o.version = _IgvmAttestResponseVersion_of[v1]
+        if n == 32:
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
+            o.error_info = error_info
+        else:
+            o.error_info = None
+        return o
 
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestAkCertResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that `version` selects, or in `layout`
+        (a key of SIZES) whatever `version` holds."""
+        if layout is None:
+            version = self.version
+            if version >= 2:
+                layout = 2
+            else:
+                layout = 1
+        elif layout not in self.SIZES:
+            raise EncodeError(
+                f"IgvmAttestAkCertResponseHeader has no layout {layout}; its layouts are 1, 2",
+            )
+        try:
+            if layout == 2:
+                error_info = (
+                    IgvmErrorInfo() if self.error_info is None else self.error_info
+                )
+                igvm_signal = error_info.igvm_signal
+                if igvm_signal.reserved_bits & 0xF:
+                    raise igvm_signal._error()
+                igvm_signal_bits = (
+                    igvm_signal.reserved_bits
+                    | (0x1 if igvm_signal.retry else 0)
+                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+                )
+                return _IgvmAttestAkCertResponseHeader_V2.pack(
+                    self.data_size,
+                    self.version,
+                    error_info.error_code,
+                    error_info.http_status_code,
+                    igvm_signal_bits,
+                    *error_info.reserved,
+                )
+            if self.error_info is not None:
+                raise EncodeError(
+                    "IgvmAttestAkCertResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
+                )
+            return _IgvmAttestAkCertResponseHeader_V1.pack(self.data_size, self.version)
+        except struct.error as e:
+            if layout == 2 and len(error_info.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None

@@ -3,15 +3,15 @@
     rust/Cargo.toml                  the workspace, one member per schema (render_project)
     rust/<schema>/Cargo.toml         the crate, named after the schema
     rust/<schema>/src/lib.rs         the definitions, with a compile-time layout proof per type
-    rust/<schema>/tests/vectors.rs   every test vector of the schema, as Rust values
+    rust/<schema>/tests/codec/mod.rs the codec: answers a line of the conformance protocol
+    rust/<schema>/tests/vectors.rs   a loop over the schema's vectors file through the codec
     rust/<schema>/examples/codec.rs  the codec entry point of the conformance harness
 
 The shapes follow what openvmm writes by hand: `#[repr(C)]` structs with zerocopy
 derives, open enums as `#[repr(transparent)]` newtypes with a `pub const` per value,
-bitmaps through bitfield-struct. The test vectors are printed as Rust literals from
-`vectors.build(schema)`, the list `generated/vectors/<schema>.json` is written from,
-so building each value from its fields is ordinary, type-checked Rust and the tests
-need no JSON parser; `make check` keeps the two in step.
+bitmaps through bitfield-struct. The vector test reads `generated/vectors/<schema>.txt`
+(include_str!), whose lines are codec inputs with the answer the layout engine gives,
+so the test is the same loop whatever the schema holds.
 
 Every `.rs` file is formatted by rustfmt before it is compared or written.
 `Cargo.lock` belongs to cargo, not to the generator.
@@ -89,14 +89,6 @@ class Names:
         else:
             elem = self(t)
         return f"[{elem}; {self.length(ref)}]" if ref.is_array else elem
-
-    def module(self, t: Any) -> str:
-        """The test module of a type: lower_snake of its schema name, or where two types share that
-        (`Ab`, `AB`), a `_` before each capital (`ab`, `a_b`), which no two type names share."""
-        snake = naming.lower_snake(t.name)
-        if sum(naming.lower_snake(u.name) == snake for u in self.schema.types) > 1:
-            snake = "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(t.name))
-        return naming.safe(snake, TARGET)
 
 
 def literal(value: int) -> str:
@@ -184,13 +176,28 @@ class Values:
         return f"{self.names(vt)}({literal(value)})" if isinstance(vt, Enum) else f"{literal(value)}{vt.name}"
 
 
-def restrict(st: Struct, value: dict[str, Any], version: int) -> dict[str, Any]:
-    """The part of a message's value that layout `version` of `st` holds (what an older peer reads)."""
-    out = {}
-    for f in st.layout_for(version).fields:
-        t = f.type.target
-        inner = isinstance(t, Struct) and t.versioned and not f.type.is_array
-        out[f.name] = restrict(t, value[f.name], version) if inner else value[f.name]
+def magic_checks(st: Struct, version: int, names: Names, values: "Values") -> list[dict[str, str]]:
+    """The condition under which each magic number of layout `version` of `st` is wrong, in the
+    order of the bytes, with its dotted path and how the docs name its value."""
+    out: list[dict[str, str]] = []
+
+    def walk(s: Struct, v: int, expr: str, path: str) -> None:
+        lay = s.layout_for(v)
+        for f in lay.fields:
+            t = f.type.target
+            if f.magic and f.value is not None:
+                spelled = f"`{f.name}` is {f.value_ref or literal(f.value)}"
+                out.append({"cond": f"{expr}.{names(f)} != {values.one(t, f.value, v)}", "path": path + f.name, "doc": spelled})
+            elif isinstance(t, Struct):
+                inner = t.layout_for(lay.version).version if t.versioned else t.newest.version
+                if f.type.is_array:
+                    for c in magic_checks(t, inner, names, values):
+                        cond = c["cond"].replace("self.", "x.", 1)
+                        out.append({"cond": f"{expr}.{names(f)}.iter().any(|x| {cond})", "path": f"{path}{f.name}[].{c['path']}", "doc": c["doc"]})
+                else:
+                    walk(t, inner, f"{expr}.{names(f)}", f"{path}{f.name}.")
+
+    walk(st, version, "self", "")
     return out
 
 
@@ -198,23 +205,6 @@ def rust_str(text: str) -> str:
     """A Rust string literal."""
     body = "".join(c if c.isprintable() and c not in '"\\' else f"\\u{{{ord(c):x}}}" for c in text)
     return f'"{body}"'
-
-
-def _version_probes(st: Struct, schema: Schema) -> list[tuple[int, int]]:
-    """Version-field values worth testing `layout_version` with, and the layout each selects."""
-    vt = st.version_type
-    scalar = vt.type if isinstance(vt, Enum) else vt
-    candidates = {*schema.versions, *(lay.version for lay in st.layouts), schema.newest_version + 1, st.layouts[0].version - 1, scalar.max, scalar.min}
-    return [(v, st.layout_for(v).version) for v in sorted(c for c in candidates if scalar.fits(c))]
-
-
-def _test_groups(schema: Schema) -> list[dict[str, Any]]:
-    """Vectors grouped by type, then by layout version, in the order vectors.build() gives them."""
-    types: dict[str, dict[str, Any]] = {}
-    for v in vectors.build(schema):
-        t = types.setdefault(v["type"], {"type": schema.type(v["type"]), "layouts": {}})
-        t["layouts"].setdefault(v["version"], []).append(v)
-    return list(types.values())
 
 
 def _bit_enums(schema: Schema) -> set[str]:
@@ -239,6 +229,7 @@ def _rust_version(schema: Schema) -> str:
 def render(schema: Schema) -> dict[str, str]:
     env = environment(TARGET)
     names = Names(schema)
+    values = Values(names)
     context = {
         "schema": schema,
         "banner": banner(schema).lines,
@@ -253,19 +244,16 @@ def render(schema: Schema) -> dict[str, str]:
         "bit_enums": _bit_enums(schema),
         "allow": case_lints(schema, names),
         "version_value": lambda st: "version.0" if isinstance(st.version_type, Enum) else "version",
-        "values": Values(names),
-        "groups": _test_groups(schema),
-        "version_probes": lambda st: _version_probes(st, schema),
-        "version_end": lambda st: st.version_offset + st.version_path[-1].size,
-        "restrict": restrict,
+        "values": values,
+        "magic_checks": lambda st, version: magic_checks(st, version, names, values),
+        "has_magic": any(f.magic for st in schema.structs for f in st.fields),
+        "unknown": vectors.unknown_enum_value,
         # The contract gives a struct one alignment in every version; an older layout whose
         # own fields align less gets it with `align(N)`.
         "raised_align": lambda st, lay: st.align if max((f.align for f in lay.fields), default=1) < st.align else None,
         "rstr": rust_str,
         "upper_snake": naming.upper_snake,
         "reserved_key": codec.RESERVED_KEY,
-        "debug_text": lambda e, value: next((names(v) for v in e.values if v.value == value), str(value)),
-        "zero_bits": lambda bm: codec.bitmap_value(bm, 0),
         "toml": lambda s: json.dumps(s, ensure_ascii=False),
         "zerocopy": ZEROCOPY,
         "bitfield_struct": BITFIELD_STRUCT,
@@ -280,6 +268,7 @@ def render(schema: Schema) -> dict[str, str]:
         f"{base}/Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
         f"{base}/src/lib.rs": rustfmt(env.get_template("lib.rs.j2").render(context)),
         f"{base}/tests/vectors.rs": rustfmt(env.get_template("vectors.rs.j2").render(context)),
+        f"{base}/tests/codec/mod.rs": rustfmt(env.get_template("codec_mod.rs.j2").render(context)),
         f"{base}/examples/codec.rs": rustfmt(env.get_template("codec.rs.j2").render(context)),
     }
 
@@ -294,12 +283,9 @@ def render_project(schemas: list[Schema]) -> dict[str, str]:
 
 # --- names ------------------------------------------------------------------------------------
 
-# What the crate root imports or defines itself, besides the schema's types and constants.
-CRATE_NAMES = "FromBytes IntoBytes Immutable KnownLayout BufferTooShort bitfield".split()
-# The items of tests/vectors.rs, which glob-imports the crate.
-TEST_NAMES = "bytes_of check prefix FromBytes Immutable IntoBytes".split()
-# The items of examples/codec.rs (it names the crate's types by their paths).
-EXAMPLE_NAMES = "Out main answer parse_hex nibble decode Refusal select reply short bad_input write_str Codec plain Object".split()
+# What the crate root imports or defines itself, besides the schema's types and constants. (The
+# tests and the codec example name the crate's items by their paths, `::crate::Type`.)
+CRATE_NAMES = "FromBytes IntoBytes Immutable KnownLayout BufferTooShort BadMagic bitfield zerocopy".split()
 # What a bitmap's bitfield-struct type has besides its fields' accessors, and an enum besides its values.
 BITMAP_METHODS = sorted(naming.RUST_RESERVED - {"Self", "self"})
 ENUM_ITEMS = ["from_bits", "into_bits"]
@@ -329,16 +315,11 @@ def declare(schema: Schema) -> list[Problem]:
     root = naming.Scope(TARGET, "the crate root", schema)
     root.reserve(CRATE_NAMES, "the generated crate's")
     root.reserve([schema.name], "the crate's own name")
-    tests = naming.Scope(TARGET, "tests/vectors.rs", schema)
-    tests.reserve(TEST_NAMES, "the vector test's")
-    example = naming.Scope(TARGET, "examples/codec.rs", schema)
-    example.reserve(EXAMPLE_NAMES, "the codec example's")
-    scopes = [root, tests, example]
+    scopes = [root]
     for c in schema.constants:
         root.claim(n(c), c, f"constant {c.name}")
     for t in schema.types:
         root.claim(n(t), t, f"{t.kind} {t.name}")
-        tests.claim(n.module(t), t, f"the test module of {t.kind} {t.name}")
         if isinstance(t, Struct):
             for lay in t.older:
                 root.claim(n.struct(t, lay.version), t, f"struct {t.name} as laid out in version {lay.version}")
@@ -358,6 +339,5 @@ def declare(schema: Schema) -> list[Problem]:
             for f in t.fields:
                 for role, name in zip(ACCESSOR_ROLES, accessors(n(f))):
                     methods.claim(name, f, f"field {t.name}.{f.name}" + ("" if role == "getter" else f"'s {role} `{name}`"))
-            example.claim(f"{naming.upper_snake(t.name)}_RESERVED", t, f"bitmap {t.name}'s reserved mask")
             scopes.append(methods)
     return [p for s in scopes for p in s.problems]

@@ -105,6 +105,23 @@ impl core::fmt::Display for BufferTooShort {
 
 impl core::error::Error for BufferTooShort {}
 
+/// A magic number that does not hold its value: the bytes are not a message of the type read,
+/// and a reader refuses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadMagic {
+    /// The field, as a dotted path from the struct read (`header.signature`; `items[].magic`
+    /// for an element of an array).
+    pub field: &'static str,
+}
+
+impl core::fmt::Display for BadMagic {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} does not hold its magic number", self.field)
+    }
+}
+
+impl core::error::Error for BadMagic {}
+
 /// Version of `IgvmAttestRequestData`, which selects the request format.
 #[repr(transparent)]
 #[derive(
@@ -389,9 +406,10 @@ const _: () = {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestRequestHeader {
-    /// Always `ATTESTATION_SIGNATURE` ('HCLA').
+    /// Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value.
     pub signature: u32,
-    /// Always `ATTESTATION_VERSION` (2), whatever the request-data version.
+    /// Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a reader tolerates
+    /// another value.
     pub version: u32,
     /// Length of the whole request blob: this header, the report, the request data, the capability
     /// bitmap (version 2) and the runtime claims.
@@ -414,6 +432,22 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestRequestHeader, status) == 16);
     assert!(core::mem::offset_of!(IgvmAttestRequestHeader, reserved) == 20);
 };
+
+impl IgvmAttestRequestHeader {
+    /// Checks every magic number: `signature` is ATTESTATION_SIGNATURE. A reader refuses a message
+    /// that fails this; the other fields with a fixed value are only what a writer sets.
+    ///
+    /// # Errors
+    ///
+    /// [`BadMagic`] naming the first field, in the order of the bytes, that does not hold its value.
+    #[inline]
+    pub fn check_magic(&self) -> Result<(), BadMagic> {
+        if self.signature != 0x414C4348 {
+            return Err(BadMagic { field: "signature" });
+        }
+        Ok(())
+    }
+}
 
 /// Unmeasured request data that follows the TEE report. Its `version` selects the request
 /// format: version 2 appends the capability bitmap.
@@ -468,6 +502,7 @@ impl IgvmAttestRequestData {
     /// # Errors
     ///
     /// [`BufferTooShort`] if `bytes` ends before the version field does.
+    #[inline]
     pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
         let too_short = BufferTooShort {
             needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestRequestVersion>(),
@@ -538,6 +573,24 @@ const _: () = {
 };
 
 impl IgvmAttestRequestBase {
+    /// Checks every magic number: `signature` is ATTESTATION_SIGNATURE. A reader refuses a message
+    /// that fails this; the other fields with a fixed value are only what a writer sets.
+    ///
+    /// # Errors
+    ///
+    /// [`BadMagic`] naming the first field, in the order of the bytes, that does not hold its value.
+    #[inline]
+    pub fn check_magic(&self) -> Result<(), BadMagic> {
+        if self.header.signature != 0x414C4348 {
+            return Err(BadMagic {
+                field: "header.signature",
+            });
+        }
+        Ok(())
+    }
+}
+
+impl IgvmAttestRequestBase {
     /// Size in bytes of the version 1 layout.
     pub const SIZE_V1: usize = 1236;
     /// Size in bytes of the version 2 layout.
@@ -553,6 +606,7 @@ impl IgvmAttestRequestBase {
     /// # Errors
     ///
     /// [`BufferTooShort`] if `bytes` ends before the version field does.
+    #[inline]
     pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
         let too_short = BufferTooShort {
             needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestRequestVersion>(),
@@ -589,6 +643,24 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestRequestBaseV1, attestation_report) == 32);
     assert!(core::mem::offset_of!(IgvmAttestRequestBaseV1, request_data) == 1216);
 };
+
+impl IgvmAttestRequestBaseV1 {
+    /// Checks every magic number: `signature` is ATTESTATION_SIGNATURE. A reader refuses a message
+    /// that fails this; the other fields with a fixed value are only what a writer sets.
+    ///
+    /// # Errors
+    ///
+    /// [`BadMagic`] naming the first field, in the order of the bytes, that does not hold its value.
+    #[inline]
+    pub fn check_magic(&self) -> Result<(), BadMagic> {
+        if self.header.signature != 0x414C4348 {
+            return Err(BadMagic {
+                field: "header.signature",
+            });
+        }
+        Ok(())
+    }
+}
 
 /// Error details the agent returns in a version 2 response header.
 ///
@@ -657,6 +729,7 @@ impl IgvmAttestKeyReleaseResponseHeader {
     /// # Errors
     ///
     /// [`BufferTooShort`] if `bytes` ends before the version field does.
+    #[inline]
     pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
         let too_short = BufferTooShort {
             needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestResponseVersion>(),
@@ -731,6 +804,7 @@ impl IgvmAttestWrappedKeyResponseHeader {
     /// # Errors
     ///
     /// [`BufferTooShort`] if `bytes` ends before the version field does.
+    #[inline]
     pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
         let too_short = BufferTooShort {
             needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestResponseVersion>(),
@@ -805,6 +879,7 @@ impl IgvmAttestAkCertResponseHeader {
     /// # Errors
     ///
     /// [`BufferTooShort`] if `bytes` ends before the version field does.
+    #[inline]
     pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
         let too_short = BufferTooShort {
             needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestResponseVersion>(),
