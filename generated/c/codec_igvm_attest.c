@@ -220,26 +220,32 @@ static IgvmSignal rebuild_IgvmSignal(IgvmSignal in)
 
 /* ---- Structs: fields read through the struct, re-encoded by assigning them one by one ---- */
 
-/* The items of an array, separated by commas, then the closing bracket. */
-static void print_u32_array(const uint32_t *items, size_t count)
+/* The items of an array, separated by commas, then the closing bracket. Each is copied out, as
+ * the array may be a member of a packed struct, and so not aligned for its type. */
+static void print_u32_array(const void *items, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
+        uint32_t item;
+        memcpy(&item, (const unsigned char *)items + i * sizeof item, sizeof item);
         if (i > 0) {
             put_char(',');
         }
-        print_u(items[i]);
+        print_u(item);
     }
     put_char(']');
 }
 
-/* The items of an array, separated by commas, then the closing bracket. */
-static void print_u8_array(const uint8_t *items, size_t count)
+/* The items of an array, separated by commas, then the closing bracket. Each is copied out, as
+ * the array may be a member of a packed struct, and so not aligned for its type. */
+static void print_u8_array(const void *items, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
+        uint8_t item;
+        memcpy(&item, (const unsigned char *)items + i * sizeof item, sizeof item);
         if (i > 0) {
             put_char(',');
         }
-        print_u(items[i]);
+        print_u(item);
     }
     put_char(']');
 }

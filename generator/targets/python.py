@@ -166,6 +166,12 @@ class Lines:
             return
         self.add(head + "(")
         self.depth += 1
+        inner = f" {op} ".join(items)
+        if len(INDENT * self.depth + inner) <= WIDTH:  # black keeps what fits inside the parentheses on one line
+            self.add(inner)
+            self.depth -= 1
+            self.add(")" + tail)
+            return
         self.add(items[0])
         for item in items[1:]:
             self.add(f"{op} {item}")
@@ -698,9 +704,9 @@ class _Module:
         out.depth += 1
         out.add('"""Raise DecodeError if a field with a fixed value holds another value."""')
         name, size = py(st), str(st.newest.size)
-        optional = {f.name for f in view["fields"] if f.optional}  # None in the versions that lack it
+        may_be_none = {f.name for f in view["fields"] if f.optional}  # in the versions that lack it
         for attr, value, spelled in view["fixed"]:
-            present = f"self.{attr} is not None and " if attr in optional else ""
+            present = f"self.{attr} is not None and " if attr in may_be_none else ""
             out.block(f"if {present}self.{attr} != {_scalar_literal(value)}:")
             out.call("raise _wrong(", [_string(name), size, _string(attr), _string(spelled), f"self.{attr}", size])
             out.end()
@@ -711,8 +717,12 @@ class _Module:
             else:
                 out.add(f"self.{attr}.verify()")
         for attr in view["nested_verify_arrays"]:
+            if attr in may_be_none:
+                out.block(f"if self.{attr} is not None:")
             out.block(f"for item in self.{attr}:").add("item.verify()")
             out.end()
+            if attr in may_be_none:
+                out.end()
         if not view["fixed"] and not view["nested_verify"] and not view["nested_verify_arrays"]:
             out.add("return None")
         return out.text()
