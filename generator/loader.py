@@ -355,6 +355,8 @@ def _build(root: Y, file: str, problems: Problems, source: str = "") -> Schema |
             if vm is None:
                 continue
             vname = r.name(vm["name"], f"{vpath}.name", "constant")
+            if vname is None and isinstance(vm["name"].value, str):
+                r.refused_names.add(f"{ename}.{vm['name'].value}")
             val = r.integer(vm["value"], f"{vpath}.value")
             if vname is not None:
                 if vname in seen_names:
@@ -619,6 +621,8 @@ def _resolve_value(r: _Reader, schema: Schema, f: Field, vy: Y, vpath: str) -> N
         val = vy.value
     elif isinstance(vy.value, str) and not vy.is_map and not vy.is_seq:
         text = vy.value
+        if text in r.refused_names:
+            return  # the constant's (or enum value's) definition was refused and reported
         if "." in text and isinstance(t.target, Enum):
             ename, _, vname = text.partition(".")
             ev = next((v for v in t.target.values if v.name == vname), None)

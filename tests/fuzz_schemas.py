@@ -79,20 +79,28 @@ OVERRIDES = sorted(set(TYPE_NAMES) | set(FIELD_NAMES) | set(CONST_NAMES) | {"_",
 SCHEMA_NAMES = sorted({w for w in _WORDS if re.fullmatch(r"[a-z][a-z0-9_]*", w)} | {"con", "nul", "aux", "com1", "lpt1", "msg", "codec_msg", "test_msg"})
 
 
+UNESCAPABLE = ["Self", "None", "True", "False"]  # refused: drawn now and then only
+
+
 def _fresh(prefix: str) -> st.SearchStrategy[str]:
     return st.integers(0, 999).map(lambda i: f"{prefix}{i}")
 
 
+def _names(pool: list[str], prefix: str) -> st.SearchStrategy[str]:
+    hostile = [n for n in pool if n not in UNESCAPABLE]
+    return st.integers(0, 999).flatmap(lambda k: st.sampled_from(UNESCAPABLE) if k == 517 and prefix != "f" else st.sampled_from(hostile) if k < 600 else _fresh(prefix))
+
+
 def type_name() -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(TYPE_NAMES), _fresh("T"))
+    return _names(TYPE_NAMES, "T")
 
 
 def field_name() -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(FIELD_NAMES), _fresh("f"))
+    return _names(FIELD_NAMES, "f")
 
 
 def const_name() -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(CONST_NAMES), _fresh("C"))
+    return _names(CONST_NAMES, "C")
 
 
 def overrides() -> st.SearchStrategy[dict[str, str]]:
@@ -122,8 +130,8 @@ _SAFE_FRAGMENTS = [f for f in FRAGMENTS if not _REFUSED.search(f)]
 def doc() -> st.SearchStrategy[str]:
     """Hostile text: mostly fragments that every target must carry (a few that the loader refuses)."""
     text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12)
-    piece = st.integers(0, 79).flatmap(
-        lambda k: st.sampled_from(FRAGMENTS) if k == 0 else text.filter(lambda s: not _REFUSED.search(s)) if k < 10 else st.sampled_from(_SAFE_FRAGMENTS)
+    piece = st.integers(0, 399).flatmap(
+        lambda k: st.sampled_from(FRAGMENTS) if k == 217 else text.filter(lambda s: not _REFUSED.search(s)) if k < 50 else st.sampled_from(_SAFE_FRAGMENTS)
     )
     weights = st.sampled_from([" ", "\n", "\n\n", "", " ", " "])
     return st.lists(st.tuples(piece, weights), min_size=1, max_size=5).map(lambda parts: "".join(p + s for p, s in parts).strip(" "))
@@ -189,7 +197,7 @@ def _unique(draw: Any, names: st.SearchStrategy[str], taken: set[str], fallback:
 @st.composite
 def schema(draw: Any, name: str | None = None) -> dict[str, Any]:
     """One schema as plain data."""
-    out: dict[str, Any] = {"schema": name or draw(st.one_of(st.sampled_from(SCHEMA_NAMES), _fresh("s")))}
+    out: dict[str, Any] = {"schema": name or draw(st.one_of(st.sampled_from(SCHEMA_NAMES), _fresh("s"), _fresh("s")))}
     if draw(st.booleans()):
         out["title"] = draw(doc())
     d = draw(maybe_doc())
@@ -300,7 +308,7 @@ def _struct(draw: Any, name: str, types: list[_Type], constants: list[tuple[str,
             count: int | str | None = None
             if draw(st.integers(0, 4)) == 0:
                 counts = [n for n, _, v in constants if 1 <= v <= 16]
-                count = draw(st.one_of(st.integers(1, 5), st.sampled_from(counts or [2]), st.sampled_from([64, 300])))
+                count = draw(st.integers(0, 9).flatmap(lambda k: st.sampled_from([64, 300]) if k == 7 else st.sampled_from(counts or [2]) if k < 3 else st.integers(1, 5)))
             extra: dict[str, Any] = {}
             tt = next((x for x in types if x.name == t), None)
             if count is None and (t in SCALARS or (tt and tt.kind == "enum")) and draw(st.integers(0, 5)) == 0:
