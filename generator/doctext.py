@@ -199,14 +199,13 @@ def markdown(doc: list[str], keep_links: bool = False) -> list[str]:
             or (para == "item" and item[0] == kind)  # the next item of the same list
         )
         if starts_item:
-            assert m is not None
-            marker = m.group(1)
-            out.append(f"{marker} {_line(m.group(4), keep_links)}")
-            para, item = "item", (kind, len(marker) + 1)
+            line, col = _line(text, keep_links)
+            out.append(line)
+            para, item = "item", (kind, col)
         elif para == "item":
-            out.append(" " * item[1] + _line(text, keep_links))
+            out.append(" " * item[1] + _line(text, keep_links)[0])
         else:
-            out.append(_line(text, keep_links))
+            out.append(_line(text, keep_links)[0])
             para = None if _HEADING.match(text) else "plain"
         i += 1
     return out
@@ -224,16 +223,17 @@ def _text_block(body: list[str]) -> list[str]:
     return [fence + "text", *body, fence]
 
 
-def _line(text: str, keep_links: bool) -> str:
-    """One line of paragraph text, at the start of a block: list markers are kept (one space
-    after each), a `>` that would quote and a fence that would open are escaped."""
+def _line(text: str, keep_links: bool) -> tuple[str, int]:
+    """One line of paragraph text, at the start of a block, and the column its text starts at
+    (after the list markers, nested ones too, each kept with one space after it); a `>` that
+    would quote and a fence that would open are escaped."""
     prefix = ""
     while (m := _ITEM.fullmatch(text)) and m.group(4):
         prefix += m.group(1) + " "
         text = m.group(4).lstrip(" ")
     if text.startswith((">", "```", "~~~")):
         text = "\\" + text
-    return prefix + inline(text, keep_links)
+    return prefix + inline(text, keep_links), len(prefix)
 
 
 def inline(text: str, keep_links: bool = False, pipes: bool = False) -> str:

@@ -25,6 +25,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror"]
@@ -156,9 +158,27 @@ def _batch(cmd: list[str], stems: list[str], cwd: Path | None = None) -> dict[st
     return _blame(output, stems) or {stem: f"{' '.join(cmd)}:\n{output[-4000:]}" for stem in stems}
 
 
+def _clean(work: Path, cmd: list[str], files: list[Path]) -> tuple[list[Path], Callable[[list[Path]], None]]:
+    """The files a compiler run `cmd` still has to check (those it has not passed with these
+    flags, this compiler and these contents), and the function that records the ones that passed."""
+    def key(f: Path) -> Path:
+        h = hashlib.sha256("\0".join([*cmd, shutil.which(cmd[0]) or cmd[0]]).encode())
+        for p in (f, f.with_name(f.name.removeprefix("codec_")).with_suffix(".h")):
+            h.update(p.read_bytes() if p.exists() else b"")
+        return work / "passed" / h.hexdigest()
+
+    def record(passed: list[Path]) -> None:
+        (work / "passed").mkdir(parents=True, exist_ok=True)
+        for f in passed:
+            key(f).touch()
+
+    return [f for f in files if not key(f).exists()], record
+
+
 def check_headers_batch(headers: list[Path], compilers: list[str], work: Path, cross: bool = False) -> dict[str, str]:
     """`check_header` for many headers: one translation unit each, one compiler run per
-    compiler and target. Returns the failures by header stem."""
+    compiler and target (of the headers it has not passed as they are). Returns the failures by
+    header stem."""
     work.mkdir(parents=True, exist_ok=True)
     tus = []
     for h in headers:
@@ -174,22 +194,32 @@ def check_headers_batch(headers: list[Path], compilers: list[str], work: Path, c
         lang = CXX17 if cc.endswith("++") else C11
         targets = [[]] + ([[f"--target={t}", "-ffreestanding"] for t in CROSS_TARGETS] if cross and cc.startswith("clang") else [])
         for target in targets:
-            cmd = [cc, *target, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only", *tus]
-            for stem, err in _batch(cmd, stems).items():
+            cmd = [cc, *target, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only"]
+            todo, record = _clean(work, cmd, headers)
+            if not todo:
+                continue
+            broken = _batch([*cmd, *(str(work / f"tu_{h.stem}.c") for h in todo)], [h.stem for h in todo])
+            for stem, err in broken.items():
                 failed.setdefault(stem, f"{cc} {' '.join(target)}: {err}")
+            record([h for h in todo if h.stem not in broken])
     return failed
 
 
-def check_codecs_batch(codecs: list[Path], compilers: list[str]) -> dict[str, str]:
-    """`check_codec` for many codec programs: one compiler run per compiler. Failures by schema."""
-    stems = [c.stem.removeprefix("codec_") for c in codecs]
+def check_codecs_batch(codecs: list[Path], compilers: list[str], work: Path) -> dict[str, str]:
+    """`check_codec` for many codec programs: one compiler run per compiler (of the codecs it has
+    not passed as they are). Failures by schema."""
     inc = sorted({str(c.parent) for c in codecs})
     failed: dict[str, str] = {}
     for cc in compilers:
         lang = CXX17 if cc.endswith("++") else C11
-        cmd = [cc, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only", *map(str, codecs)]
-        for stem, err in _batch(cmd, stems).items():
+        cmd = [cc, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only"]
+        todo, record = _clean(work, cmd, codecs)
+        if not todo:
+            continue
+        broken = _batch([*cmd, *map(str, todo)], [c.stem.removeprefix("codec_") for c in todo])
+        for stem, err in broken.items():
             failed.setdefault(stem, f"{cc}: {err}")
+        record([c for c in todo if c.stem.removeprefix("codec_") not in broken])
     return failed
 
 
@@ -221,20 +251,27 @@ def build_and_run_batch(tests: list[Path], out_dir: Path, builds: list[tuple[str
                 failed[stem] = f"{cc} (link): {link.stdout}{link.stderr}"
                 continue
             (where / f"{t.stem}.key").write_text(_key(flags, t))
-        for t in tests:
-            stem = t.stem.removeprefix("test_")
-            if stem in failed:
-                continue
-            vectors = t.parent.parent / "vectors" / f"{stem}.txt"
-            with vectors.open("rb") as feed:
-                ran = subprocess.run([str(where / t.stem)], stdin=feed, capture_output=True, timeout=600)
-            done = subprocess.CompletedProcess(ran.args, ran.returncode, ran.stdout.decode(errors="replace"), ran.stderr.decode(errors="replace"))
-            last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-            m = CLOSING.match(last)
-            count = sum(1 for ln in vectors.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#"))
-            if done.returncode != 0 or m is None or m.group(2) != "0" or int(m.group(1)) != count:
-                failed[stem] = f"{where / t.stem} (built with {cc}, {count} vectors) failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+        runnable = [t for t in tests if t.stem.removeprefix("test_") not in failed]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # the programs run side by side
+            for stem, error in pool.map(lambda t: _run_test(where / t.stem, t, cc), runnable):
+                if error:
+                    failed[stem] = error
     return failed
+
+
+def _run_test(exe: Path, test_c: Path, cc: str) -> tuple[str, str | None]:
+    """Run a generated test on its vectors file: (schema, what went wrong or None)."""
+    stem = test_c.stem.removeprefix("test_")
+    vectors = test_c.parent.parent / "vectors" / f"{stem}.txt"
+    with vectors.open("rb") as feed:
+        ran = subprocess.run([str(exe)], stdin=feed, capture_output=True, timeout=600)
+    stdout, stderr = ran.stdout.decode(errors="replace"), ran.stderr.decode(errors="replace")
+    last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    m = CLOSING.match(last)
+    count = sum(1 for ln in vectors.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#"))
+    if ran.returncode != 0 or m is None or m.group(2) != "0" or int(m.group(1)) != count:
+        return stem, f"{exe} (built with {cc}, {count} vectors) failed ({ran.returncode}):\n{stdout[-2000:]}{stderr[-4000:]}"
+    return stem, None
 
 
 def _key(flags: list[str], test_c: Path) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
@@ -28,10 +29,12 @@ from pathlib import Path
 
 import c_toolchain
 
+from wiregen import cache
 from wiregen.cli import main as wiregen
 from wiregen.doctext import display
+from wiregen.errors import SchemaError
 from wiregen.loader import _display_path, load_file
-from wiregen.output import write
+from wiregen.output import stale_digests, write
 from wiregen.targets import rust
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +103,7 @@ class Build:
         self.py = out / "python"
         self.ws = out / "rust"
         self.target_dir = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target"))
+        self.members: tuple[str, ...] = ()  # of the workspace last written
 
     # Each check takes schema names and returns the failures by name; a failure the output
     # pins on no schema is returned under None.
@@ -138,7 +142,7 @@ class Build:
         return dict(c_toolchain.check_headers_batch([self.out / "c" / f"{n}.h" for n in names], self.compilers, self.out / "c-build", cross=self.cross))
 
     def c_codec(self, names: list[str]) -> dict[str | None, str]:
-        return dict(c_toolchain.check_codecs_batch([self.out / "c" / f"codec_{n}.c" for n in names], self.compilers))
+        return dict(c_toolchain.check_codecs_batch([self.out / "c" / f"codec_{n}.c" for n in names], self.compilers, self.out / "c-build"))
 
     def c_test(self, names: list[str]) -> dict[str | None, str]:
         return dict(c_toolchain.build_and_run_batch([self.out / "c" / f"test_{n}.c" for n in names], self.out / "c-build", self.builds))
@@ -166,7 +170,11 @@ class Build:
 
     def workspace(self, names: list[str]) -> None:
         """The Cargo workspace of `names`, with the project's locked dependency versions."""
-        schemas = [load_file(self.out.parent / "schemas" / f"{n}.yaml") for n in sorted(names)]
+        members = tuple(sorted(names))
+        if members == self.members:
+            return
+        self.members = members
+        schemas = [load_file(self.out.parent / "schemas" / f"{n}.yaml") for n in members]
         write(rust.render_project(schemas), self.out)
         lock = self.ws / "Cargo.lock"
         if not lock.exists():  # cargo adds the members; the dependencies keep their versions
@@ -200,6 +208,77 @@ def blame(check: Callable[[list[str]], dict[str | None, str]], names: list[str])
     return {**blame(check, names[:half]), **blame(check, names[half:])}
 
 
+@contextlib.contextmanager
+def _cache_in(directory: Path):
+    """The generator's render cache (generator/cache.py) kept with the batch, not the user's."""
+    before = os.environ.get("WIREGEN_CACHE_DIR")
+    os.environ["WIREGEN_CACHE_DIR"] = str(directory)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["WIREGEN_CACHE_DIR"]
+        else:
+            os.environ["WIREGEN_CACHE_DIR"] = before
+
+
+def generate_all(paths: dict[str, Path], root: Path) -> dict[str, Outcome]:
+    """Every schema through `generate`: a schema the loader refuses alone (the contract of a
+    refusal); the rest together, into one tree (so its Cargo workspace stays as it is from run to
+    run); one at a time only if that fails, to find which. An unchanged batch (same schemas,
+    same generator, same files on disk: generator/cache.py's key) is not generated again."""
+    out = root / "out"
+    key = cache.key(list(paths.values()), out)
+    stamp = root / "generated.json"
+    try:  # this batch was generated before, by this generator, and its files are as it wrote them
+        seen = json.loads(stamp.read_text(encoding="utf-8"))
+        if seen["key"] == key and not stale_digests(cache.recall(seen["files"]) or {"": ""}, out):
+            return {n: Outcome(n, *o) for n, o in seen["outcomes"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    outcomes = _generate_all(paths, root)
+    accepted = [paths[n] for n, o in outcomes.items() if o.status == "passed"]
+    stamp.write_text(json.dumps({"key": key, "files": cache.key(accepted, out), "outcomes": {n: [o.status, o.stage, o.detail] for n, o in outcomes.items()}}), encoding="utf-8")
+    return outcomes
+
+
+def _generate_all(paths: dict[str, Path], root: Path) -> dict[str, Outcome]:
+    out = root / "out"
+    outcomes: dict[str, Outcome] = {}
+    accepted: dict[str, Path] = {}
+    for name, path in paths.items():
+        try:
+            load_file(path)
+            accepted[name] = path
+        except SchemaError:
+            outcomes[name] = generate(path, out)
+            if outcomes[name].status == "passed":
+                outcomes[name] = Outcome(name, "failed", "generate", "the loader refuses it, yet generate succeeds")
+    if not accepted:
+        return outcomes
+    together = generate_many(list(accepted.values()), out)
+    if together is None:
+        return {**outcomes, **{n: Outcome(n, "passed") for n in accepted}}
+    for name, path in accepted.items():  # find which: each alone, into a scratch tree
+        alone = generate(path, root / "alone" / name)
+        outcomes[name] = alone if alone.status == "failed" else Outcome(name, "passed")
+    rest = [accepted[n] for n in accepted if outcomes[n].status == "passed"]
+    if rest and generate_many(rest, out) is not None:
+        raise RuntimeError(f"the batch fails to generate together, though each of its schemas generates alone:\n{together}")
+    return outcomes
+
+
+def generate_many(paths: list[Path], out: Path) -> str | None:
+    """`generate` of several schemas into one tree: None, or what went wrong."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            rc = wiregen(["generate", *map(str, paths), "--out", str(out)])
+    except BaseException as e:  # noqa: BLE001
+        return f"raised {type(e).__name__}: {e}"
+    return None if rc == 0 else f"exit {rc}:\n{stderr.getvalue()}"
+
+
 def run(texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log: Callable[[str], None] = lambda _: None, keep_going: bool = False) -> dict[str, Outcome]:
     """Every schema (name -> YAML text) through `generate`, then the accepted ones through every
     target. `root` keeps the schemas and the output tree; an unchanged file is not rewritten, so
@@ -207,15 +286,16 @@ def run(texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log
     root = root.resolve()
     schemas = root / "schemas"
     schemas.mkdir(parents=True, exist_ok=True)
-    out = root / "out"
-    outcomes: dict[str, Outcome] = {}
+    paths = {}
     for name, text in texts.items():
         path = schemas / f"{name}.yaml"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-        outcomes[name] = generate(path, out)
+        paths[name] = path
+    with _cache_in(root / "cache"):
+        outcomes = generate_all(paths, root)
     accepted = sorted(n for n, o in outcomes.items() if o.status == "passed")
-    build = Build(out)
+    build = Build(root / "out")
     for stage, check in build.stages():
         if stage not in stages:
             continue

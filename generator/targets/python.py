@@ -312,7 +312,8 @@ def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str, str] |
             word = re.compile(rf"(?<![\w.]){re.escape(var)}(?!\w)")
             others = [ln for k, ln in enumerate(out.lines) if k != assign and word.search(ln)] + [ln for ln in lines[i + 1 :] if word.search(ln)]
             local = var
-            if assign is not None and " if " not in out.lines[assign] and not others:
+            one_line = assign is not None and not out.lines[assign].endswith(("(", "[", "{"))  # not split over lines
+            if one_line and " if " not in out.lines[assign] and not others:
                 var = out.lines.pop(assign).lstrip()[len(f"{var} = ") :]
             skipped = (var, count, label, local)
             continue

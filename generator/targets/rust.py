@@ -226,6 +226,41 @@ def _rust_version(schema: Schema) -> str:
     return wanted
 
 
+STACK_COPIES = 64  # stack the codec may need, in copies of the largest type (debug builds copy freely)
+DEFAULT_STACK = 2 << 20  # a Rust test thread's stack
+
+
+def largest(schema: Schema) -> int:
+    return max((t.size for t in schema.structs), default=0)
+
+
+def nesting(schema: Schema) -> int:
+    """How many structs deep the deepest struct nests (1: no struct inside)."""
+    depth: dict[str, int] = {}
+
+    def of(st: Struct) -> int:
+        if st.name not in depth:
+            inner = [f.type.target for f in st.fields if isinstance(f.type.target, Struct)]
+            depth[st.name] = 1 + max((of(t) for t in inner), default=0)
+        return depth[st.name]
+
+    return max((of(st) for st in schema.structs), default=0)
+
+
+def recursion_limit(schema: Schema) -> int | None:
+    """rustc's recursion limit the crate needs: zerocopy's derives recurse through every level
+    of nested structs a few times each (rustc's default of 128 takes about 16 levels)."""
+    need = 8 * nesting(schema) + 64
+    return need if need > 128 else None
+
+
+def stack_size(schema: Schema) -> int | None:
+    """The stack the codec needs to read and rebuild the largest type, in whole MiB, when a
+    thread's default (the test's, or a Windows main thread's 1 MiB) may not do."""
+    need = largest(schema) * STACK_COPIES
+    return None if need <= DEFAULT_STACK // 2 else -(-need // (1 << 20)) << 20
+
+
 def render(schema: Schema) -> dict[str, str]:
     env = environment(TARGET)
     names = Names(schema)
@@ -248,6 +283,10 @@ def render(schema: Schema) -> dict[str, str]:
         "magic_checks": lambda st, version: magic_checks(st, version, names, values),
         "has_magic": any(f.magic for st in schema.structs for f in st.fields),
         "unknown": vectors.unknown_enum_value,
+        "largest": largest(schema),
+        "recursion_limit": recursion_limit(schema),
+        "nesting": nesting(schema),
+        "stack": stack_size(schema),
         # The contract gives a struct one alignment in every version; an older layout whose
         # own fields align less gets it with `align(N)`.
         "raised_align": lambda st, lay: st.align if max((f.align for f in lay.fields), default=1) < st.align else None,
