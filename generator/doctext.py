@@ -134,6 +134,7 @@ def with_note(doc: str, note: str) -> str:
 _FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
 _ITEM = re.compile(r"([-*+]|(\d{1,9})([.)]))(?: +(.*))?")
 _HEADING = re.compile(r"#{1,6}(?: |$)")
+_BREAK = re.compile(r"([-*_])(?: *\1){2,} *")
 _PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 # Autolinks that stay links: web and mail addresses (no `javascript:` or `data:` link).
 _AUTOLINK = re.compile(
@@ -189,6 +190,11 @@ def markdown(doc: list[str], keep_links: bool = False) -> list[str]:
             block = doc[start:i]
             cut = min(len(b) - len(b.lstrip(" ")) for b in block if b.strip())
             out += _text_block([b[cut:] for b in block])
+            continue
+        if _BREAK.fullmatch(text):  # a thematic break (or a heading's underline): it ends any paragraph
+            out.append(text)
+            para = None
+            i += 1
             continue
         m = _ITEM.fullmatch(text)
         kind = (m.group(3) or m.group(1)) if m else ""

@@ -75,7 +75,9 @@ RUST_RESERVED = frozenset(
     """ Copy Send Sized Sync Unpin Drop Fn FnMut FnOnce drop Box ToOwned Clone PartialEq PartialOrd Eq Ord
     AsRef AsMut Into From Default Iterator Extend IntoIterator DoubleEndedIterator ExactSizeIterator
     ToString TryFrom TryInto FromIterator Debug Hash u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128
-    isize f32 f64 bool char str core std alloc zerocopy bitfield_struct bitfield""".split()
+    isize f32 f64 bool char str core std alloc zerocopy bitfield_struct bitfield"""
+    # types named like a bitmap's constructors (clippy: a constructor named like its type)
+    """ New FromBits""".split()
 )
 
 C_RESERVED = frozenset(
@@ -191,6 +193,18 @@ def rust_camel(name: str) -> bool:
 def rust_upper(name: str) -> bool:
     """rustc's non_upper_case_globals check: no small letter."""
     return not any(c.islower() for c in name)
+
+
+def rust_getter_lints(name: str) -> list[str]:
+    """The clippy lints a bit field's getter (`fn name(&self) -> T`, made by bitfield-struct)
+    trips by its name alone: methods named `into_*`, `to_*` (of a Copy type), `from_*` or `*_mut`
+    are expected to take `self` otherwise, and a public `len` to come with `is_empty`."""
+    lints = []
+    if name.startswith(("into_", "to_", "from_")) or name.endswith("_mut"):
+        lints.append("clippy::wrong_self_convention")
+    if name == "len":
+        lints.append("clippy::len_without_is_empty")
+    return lints
 
 
 def upper_snake(name: str) -> str:

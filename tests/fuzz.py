@@ -7,7 +7,7 @@ Each round draws a batch of schemas with Hypothesis (a new seed each round), run
 through `wiregen generate` and builds and tests the accepted ones together in every target. A
 schema that fails (a generate that neither refuses properly nor succeeds, or a target whose
 build or tests fail) is shrunk (items, keys and text removed while it still fails the same way)
-and kept under tests/schemas/fuzz/, where `make test` runs it from then on. Prints the count.
+and kept under tests/fuzz_cases/, where `make test` runs it from then on. Prints the count.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import argparse
 import copy
 import hashlib
 import random
+import re
 import shutil
 import sys
 import time
@@ -27,7 +28,7 @@ import fuzz_schemas
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 ROOT = Path(__file__).resolve().parent.parent
-KEPT = ROOT / "tests" / "schemas" / "fuzz"
+KEPT = ROOT / "tests" / "fuzz_cases"
 
 
 def draw(count: int, at: int) -> list[dict[str, Any]]:
@@ -119,14 +120,20 @@ def shrink(schema: dict[str, Any], stage: str, root: Path, budget: float) -> dic
 
 
 def keep(schema: dict[str, Any], stage: str, detail: str, at: int) -> Path:
-    """Save a failing schema as a regression case of `make test`."""
-    text = fuzz_schemas.to_yaml(schema)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    """Save a failing schema as a regression case of `make test` (once: a case already kept under
+    another name is not kept again)."""
+    body = fuzz_schemas.to_yaml({**schema, "schema": "-"})
+    digest = hashlib.sha256(body.encode()).hexdigest()[:10]
     name = f"fuzz_{stage.replace('-', '_')}_{digest}"
-    text = fuzz_schemas.to_yaml({**schema, "schema": name})
-    why = "\n".join(f"#   {line}" for line in detail.strip().splitlines()[:12])
-    KEPT.mkdir(parents=True, exist_ok=True)
     path = KEPT / f"{name}.yaml"
+    for old in KEPT.glob("*.yaml"):
+        if re.sub(r"(?m)^#.*\n|^schema: .*$", "", old.read_text(encoding="utf-8")).strip() == re.sub(r"(?m)^schema: .*$", "", body).strip():
+            return old
+    noise = re.compile(r"^\s*(Checking|Compiling|Documenting|Running|warning: build failed)")
+    why = "\n".join(f"#   {line}" for line in detail.strip().splitlines() if not noise.match(line))
+    why = "\n".join(why.splitlines()[:12])
+    KEPT.mkdir(parents=True, exist_ok=True)
+    text = fuzz_schemas.to_yaml({**schema, "schema": name})
     path.write_text(f"# Found by `make fuzz` (seed {at}), shrunk: failed at {stage}.\n# expect: built\n{why}\n{text}", encoding="utf-8")
     return path
 

@@ -92,6 +92,8 @@ def test_markdown_keeps_plain_text_as_written() -> None:
         (["Vec<u8> and [Type] at https://example.com/a_(b)."], ["Vec\\<u8> and \\[Type] at <https://example.com/a_(b)>."]),
         (["````", "```", "````"], ["````text", "```", "````"]),
         (["a \\ b"], ["a \\\\ b"]),
+        (["* * *", "    not code"], ["* * *", "```text", "not code", "```"]),
+        (["- item", "- - -", "after"], ["- item", "- - -", "after"]),
     ],
 )
 def test_markdown_cases(doc: list[str], out: list[str]) -> None:

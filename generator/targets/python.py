@@ -39,7 +39,7 @@ INLINE_ITEMS = 8  # an array of at most this many items is written out item by i
 INDENT = "    "
 
 # Names a method body uses besides the locals named after fields.
-_FIXED_LOCALS = frozenset({"self", "cls", "data", "v", "o", "n", "layout", "strict", "e", "bits", "raw"})
+_FIXED_LOCALS = frozenset({"self", "cls", "data", "v", "o", "n", "layout", "version", "item", "strict", "e", "bits", "raw"})
 _TAKEN = _FIXED_LOCALS | frozenset(dir(builtins)) | frozenset(keyword.kwlist + keyword.softkwlist)
 
 

@@ -130,7 +130,7 @@ def bit_members(bm: Bitmap, names: Names) -> list[dict[str, Any]]:
     members: list[dict[str, Any]] = []
     for f in bm.fields:
         kind = "bool" if f.is_bool else "int" if isinstance(f.type, Scalar) else "enum"
-        members.append({"lo": f.lo, "field": f, "name": names(f), "width": f.width, "kind": kind, "type": "bool" if f.is_bool else f.type.name if kind == "int" else names(f.type)})
+        members.append({"lo": f.lo, "field": f, "name": names(f), "width": f.width, "kind": kind, "type": "bool" if f.is_bool else f.type.name if kind == "int" else names(f.type), "allow": naming.rust_getter_lints(names(f))})
     for r in bm.reserved:
         members.append({"lo": r.lo, "field": None, "name": reserved_name or f"_reserved_{r.lo}", "width": r.width, "kind": "reserved", "type": bm.type.name})
     return sorted(members, key=lambda m: m["lo"])
