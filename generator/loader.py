@@ -555,6 +555,9 @@ def _resolve_bit_type(r: _Reader, schema: Schema, bf: BitField, ty: Y | None, tp
         if target.type.signed:
             r.err(ty, tpath, f"enum {target.name} has a signed type ({target.type.name}); signed bit fields are refused")
             return
+        if target.type.bits < width:
+            r.err(ty, tpath, f"enum {target.name} is {target.type.name}, too narrow for a {width}-bit field (bits [{bf.lo}, {bf.hi}]): it could not hold every value the bits do; narrow the field or widen the enum")
+            return
         too_big = [v for v in target.values if v.value >= (1 << width) or v.value < 0]
         if too_big:
             v = too_big[0]

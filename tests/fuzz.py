@@ -72,6 +72,9 @@ def _candidates(data: Any) -> list[Any]:
 
     def walk(node: Any, rebuild) -> None:  # rebuild(new_node) -> the whole document with node replaced
         if isinstance(node, list):
+            for size in (len(node) // 2, len(node) // 4):  # big cuts first, then one item at a time
+                if size > 1:
+                    out.extend(rebuild(node[:i] + node[i + size :]) for i in range(0, len(node), size))
             for i in reversed(range(len(node))):
                 out.append(rebuild(node[:i] + node[i + 1 :]))
             for i, item in enumerate(node):

@@ -76,6 +76,7 @@ SEMANTIC = {
     "too-large": "layout",
     "package-rust-version-too-old": "what the Rust target needs",
     "version-field-too-narrow": "a field's type against the versions",
+    "bitmap-enum-narrower-than-field": "a field's width against its enum's type",
     "names-clash-after-renaming": "names after each target's renaming rule, across a list",
     "names-clash-version-suffix": "names a target derives from others",
     "names-clash-accessor": "names a target derives from others",

@@ -243,6 +243,11 @@ CASES = [
         "schema: t\nendian: little\nversions: [1, 256]\nstructs:\n  - name: S\n    version_field: kind\n    fields:\n      - {name: kind, type: u8}\n      - {name: x, type: u8, since: 256}\n",
         [(6, "kind", "structs[0].version_field", "version_field 'kind' is u8, which cannot hold version 256 of S")],
     ),
+    (
+        "bitmap-enum-narrower-than-field",
+        s("enums:\n  - name: Small\n    type: u8\n    values:\n      - {name: A, value: 255}\nbitmaps:\n  - name: B\n    type: u32\n    fields:\n      - {name: e, bits: [0, 15], type: Small}\n"),
+        [(13, "Small}", "bitmaps[0].fields[0].type", "enum Small is u8, too narrow for a 16-bit field")],
+    ),
     # A schema's name names its Python module, Rust crate and C header.
     ("schema-name-python-module", "schema: typing\nendian: little\n", [(1, "typing", "schema", "a module of Python's standard library")]),
     ("schema-name-rust-keyword", "schema: fn\nendian: little\n", [(1, "fn", "schema", "is a Rust keyword")]),

@@ -717,10 +717,12 @@ class _Module:
                 out.end()
             else:
                 out.add(f"self.{attr}.verify()")
+        loops = _Locals()  # one loop variable a type: mypy holds a variable to one type
         for attr in view["nested_verify_arrays"]:
             if attr in may_be_none:
                 out.block(f"if self.{attr} is not None:")
-            out.block(f"for item in self.{attr}:").add("item.verify()")
+            item = loops("each")
+            out.block(f"for {item} in self.{attr}:").add(f"{item}.verify()")
             out.end()
             if attr in may_be_none:
                 out.end()
