@@ -1,4 +1,4 @@
-"""Command line: generate, check, layout."""
+"""Command line: generate, check, layout, decode, diff."""
 
 from __future__ import annotations
 
@@ -130,6 +130,12 @@ def _cmd_layout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_decode(args: argparse.Namespace) -> int:
+    from .decode import run
+
+    return run(args, load_all([Path(args.schema)])[0])
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .diff import run
 
@@ -151,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     lay.add_argument("schema")
     lay.add_argument("--json", action="store_true", help="machine-readable report")
     lay.set_defaults(func=_cmd_layout)
+    from .decode import add_arguments as decode_arguments
+
+    dec = sub.add_parser("decode", help="what a captured buffer holds: every part and field, length checks, payload")
+    decode_arguments(dec)
+    dec.set_defaults(func=_cmd_decode)
     from .diff import add_arguments
 
     d = sub.add_parser("diff", help="compare two schemas: what moves on the wire, and whether it breaks peers")
