@@ -145,15 +145,17 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="wiregen", description="Schema-driven code generator for binary wire protocols.")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    g = sub.add_parser("generate", help="render every target and write what changed")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show a traceback when the generator itself fails")
+    g = sub.add_parser("generate", parents=[common], help="render every target and write what changed")
     g.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
     g.add_argument("--out", default="generated", help="output directory (default: generated)")
     g.set_defaults(func=_cmd_generate)
-    c = sub.add_parser("check", help="render in memory; exit 1 and list files that are stale")
+    c = sub.add_parser("check", parents=[common], help="render in memory; exit 1 and list files that are stale")
     c.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
     c.add_argument("--out", default="generated", help="output directory (default: generated)")
     c.set_defaults(func=_cmd_check)
-    lay = sub.add_parser("layout", help="print sizes, offsets and bits of every type")
+    lay = sub.add_parser("layout", parents=[common], help="print sizes, offsets and bits of every type")
     lay.add_argument("schema")
     lay.add_argument("--json", action="store_true", help="machine-readable report")
     lay.set_defaults(func=_cmd_layout)
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     dec.set_defaults(func=_cmd_decode)
     from .diff import add_arguments
 
-    d = sub.add_parser("diff", help="compare two schemas: what moves on the wire, and whether it breaks peers")
+    d = sub.add_parser("diff", parents=[common], help="compare two schemas: what moves on the wire, and whether it breaks peers")
     add_arguments(d)
     d.set_defaults(func=_cmd_diff)
     args = ap.parse_args(argv)
@@ -180,3 +182,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         print("nothing was written", file=sys.stderr)
         return EXIT_TOOL
+    except OSError as e:  # the machine, not the schema: a file that cannot be read or written
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_TOOL
+    except Exception as e:  # a bug of the generator: one line, not a traceback (unless --debug)
+        if args.debug:
+            raise
+        schemas = " ".join(getattr(args, "schemas", None) or [getattr(args, "schema", "")]) or "schema/*.yaml"
+        print(
+            f"wiregen: internal error ({type(e).__name__}: {e}); nothing was written. This is a bug in wiregen {_version()}: "
+            f"please report it with the schema ({schemas}) and this line; rerun with --debug for the traceback",
+            file=sys.stderr,
+        )
+        return EXIT_TOOL
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wiregen")
+    except PackageNotFoundError:
+        return "(not installed)"

@@ -28,6 +28,9 @@ from .model import (
 )
 
 MAX_TYPE_SIZE = 1 << 20
+# Structs inside structs: at most this many levels, the outermost included. Deeper is refused at
+# load, before any recursion (the generator's, or a target compiler's) could overflow.
+MAX_NESTING = 64
 
 
 def compute(schema: Schema, problems: Problems) -> None:
@@ -47,11 +50,11 @@ def _bitmap(bm: Bitmap, problems: Problems) -> None:
     used = 0
     for f in bm.fields:
         if f.hi >= width or f.lo < 0:
-            problems.add(f.mark, f.path, f"bits [{f.lo}, {f.hi}] fall outside {bm.name}'s {width} bits (0..{width - 1})")
+            problems.add(f.at("bits") if "bits" in f.marks else f.at("bit"), f.path, f"bits [{f.lo}, {f.hi}] fall outside {bm.name}'s {width} bits (0..{width - 1})")
             continue
         clash = sorted({owner[b] for b in range(f.lo, f.hi + 1) if b in owner})
         if clash:
-            problems.add(f.mark, f.path, f"bits [{f.lo}, {f.hi}] overlap field {', '.join(clash)} of {bm.name}")
+            problems.add(f.at("bits") if "bits" in f.marks else f.at("bit"), f.path, f"bits [{f.lo}, {f.hi}] overlap field {', '.join(clash)} of {bm.name}")
             continue
         for b in range(f.lo, f.hi + 1):
             owner[b] = f.name
@@ -78,15 +81,21 @@ def _struct_in_order(schema: Schema, st: Struct, problems: Problems, done: set[s
     if st.name in broken:
         return False
     stack.append(st)
-    ok = True
+    # A field the loader refused leaves the fields after it unplaceable: checking them (or the
+    # struct's size) would only report what follows from the first problem.
+    ok = st.refused_at is None
     prefix: list[Field] = []  # the fields before the first one that cannot be laid out
-    for f in st.fields:
-        field_ok = f.type is not None
+    for i, f in enumerate(st.fields):
+        field_ok = f.type is not None and (st.refused_at is None or i < st.refused_at)
         inner = f.type.target if field_ok else None
         if isinstance(inner, Struct):
             if inner in stack:
                 chain = " -> ".join(s.name for s in stack[stack.index(inner):]) + f" -> {inner.name}"
-                problems.add(f.mark, f"{f.path}.type", f"struct {inner.name} contains itself ({chain}); a struct may not contain itself, directly or through others")
+                problems.add(f.at("type"), f"{f.path}.type", f"struct {inner.name} contains itself ({chain}); a struct may not contain itself, directly or through others")
+                field_ok = False
+            elif len(stack) >= MAX_NESTING:
+                chain = f"{stack[0].name} -> ... -> {st.name} -> {inner.name}"
+                problems.add(f.at("type"), f"{f.path}.type", f"structs nest more than {MAX_NESTING} levels deep here ({chain}); the limit is {MAX_NESTING} levels")
                 field_ok = False
             elif not _struct_in_order(schema, inner, problems, done, broken, stack):
                 field_ok = False
@@ -134,11 +143,11 @@ def _place(schema: Schema, st: Struct, fields: list[Field], problems: Problems) 
         inner = f.type.target
         if isinstance(inner, Struct) and inner.versioned:
             if f.type.is_array:
-                problems.add(f.mark, f"{f.path}.type", f"{inner.name} has versions, and a versioned struct may not be an array element")
+                problems.add(f.at("type"), f"{f.path}.type", f"{inner.name} has versions, and a versioned struct may not be an array element")
             elif i != len(st.fields) - 1:
                 problems.add(f.mark, f.path, f"{inner.name} has versions, so it may only be embedded as the last field of {st.name}")
         if f.first_version < last_since:
-            problems.add(f.mark, f"{f.path}.since" if f.since is not None else f.path, f"field '{f.name}' (version {f.first_version}) follows a field added in version {last_since}; a version may only append fields, in non-decreasing `since` order")
+            problems.add(f.at("since"), f"{f.path}.since" if f.since is not None else f.path, f"field '{f.name}' (version {f.first_version}) follows a field added in version {last_since}; a version may only append fields, in non-decreasing `since` order")
         last_since = max(last_since, f.first_version)
         placed = _round_up(off, falign)
         if placed != off:
@@ -151,7 +160,7 @@ def _place(schema: Schema, st: Struct, fields: list[Field], problems: Problems) 
             )
         f.offset = placed
         if f.offset_assert is not None and f.offset_assert != placed:
-            problems.add(f.mark, f"{f.path}.offset", f"offset assertion failed: '{f.name}' is at byte {placed}, not {f.offset_assert}")
+            problems.add(f.at("offset"), f"{f.path}.offset", f"offset assertion failed: '{f.name}' is at byte {placed}, not {f.offset_assert}")
         off = placed + size
         align = max(align, falign)
     return off, align
@@ -184,7 +193,12 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
     st.size = st.layouts[-1].size
 
     if st.size > MAX_TYPE_SIZE:
-        problems.add(st.mark, st.path, f"{st.name} is {st.size} bytes; no type may exceed 1 MiB ({MAX_TYPE_SIZE} bytes)")
+        over = next(f for f in st.fields if f.offset + f.size > MAX_TYPE_SIZE)
+        problems.add(
+            over.at("type"),
+            f"{over.path}.type",
+            f"{st.name} is {st.size} bytes; no type may exceed 1 MiB ({MAX_TYPE_SIZE} bytes), and field '{over.name}' ({over.type}) ends at byte {over.offset + over.size}",
+        )
     full = _round_up(off, align)
     if full != off:
         problems.add(st.mark, st.path, f"implicit tail padding in {st.name}: bytes {off}..{full - 1} ({full - off} bytes) to reach its alignment of {align}; add a reserved field at the end")
@@ -198,7 +212,7 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
                     f"pad version {lay.version} with a reserved field or reorder",
                 )
     if st.size_assert is not None and st.size_assert != st.size:
-        problems.add(st.mark, f"{st.path}.size", f"size assertion failed: {st.name} is {st.size} bytes (newest version), not {st.size_assert}")
+        problems.add(st.at("size"), f"{st.path}.size", f"size assertion failed: {st.name} is {st.size} bytes (newest version), not {st.size_assert}")
 
     _version_field(schema, st, problems, nested)
     return len(problems.items) == errors_before
@@ -216,6 +230,7 @@ def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struc
     if spec is None:
         return
     path_err = f"{st.path}.version_field"
+    where = st.at("version_field")
     cur: Struct = st
     offset = 0
     chain: list[Field] = []
@@ -223,29 +238,29 @@ def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struc
     for depth, part in enumerate(parts):
         f = next((x for x in cur.fields if x.name == part), None)
         if f is None:
-            problems.add(st.mark, path_err, f"version_field '{spec}': {cur.name} has no field '{part}'; its fields are {', '.join(x.name for x in cur.fields)}")
+            problems.add(where, path_err, f"version_field '{spec}': {cur.name} has no field '{part}'; its fields are {', '.join(x.name for x in cur.fields)}")
             return
         chain.append(f)
         offset += f.offset
         is_last = depth == len(parts) - 1
         if is_last:
             if f.type.is_array or not isinstance(f.type.target, (Scalar, Enum)):
-                problems.add(st.mark, path_err, f"version_field '{spec}' must be an integer or enum field; it is {f.type}")
+                problems.add(where, path_err, f"version_field '{spec}' must be an integer or enum field; it is {f.type}")
                 return
             if f.first_version != cur.layouts[0].version:
-                problems.add(st.mark, path_err, f"version_field '{spec}' must be present in every version; it was added in version {f.first_version}")
+                problems.add(where, path_err, f"version_field '{spec}' must be present in every version; it was added in version {f.first_version}")
                 return
             first_added = next((x for x in cur.fields if x.first_version > cur.layouts[0].version), None)
             if first_added is not None and cur.fields.index(f) > cur.fields.index(first_added):
-                problems.add(st.mark, path_err, f"version_field '{spec}' must come before the first versioned field ('{first_added.name}')")
+                problems.add(where, path_err, f"version_field '{spec}' must come before the first versioned field ('{first_added.name}')")
                 return
         else:
             inner = f.type.target
             if f.type.is_array or not isinstance(inner, Struct):
-                problems.add(st.mark, path_err, f"version_field '{spec}': '{part}' is not an embedded struct")
+                problems.add(where, path_err, f"version_field '{spec}': '{part}' is not an embedded struct")
                 return
             if f.first_version != cur.layouts[0].version:
-                problems.add(st.mark, path_err, f"version_field '{spec}': '{part}' must be present in every version")
+                problems.add(where, path_err, f"version_field '{spec}': '{part}' must be present in every version")
                 return
             cur = inner
     st.version_path = chain
@@ -275,18 +290,18 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
         assert st is not None
         if st.versioned:
             sizes = ", ".join(f"{lay.size} bytes in version {lay.version}" for lay in st.layouts)
-            problems.add(p.mark, f"{p.path}.type", f"part '{p.name}' is {st.name}, which has versions ({sizes}); a part has one size: put the fields added later in a struct of their own, as a part with `since:`")
+            problems.add(p.at("type"), f"{p.path}.type", f"part '{p.name}' is {st.name}, which has versions ({sizes}); a part has one size: put the fields added later in a struct of their own, as a part with `since:`")
             ok = False
         if p.first_version < first:
-            problems.add(p.mark, f"{p.path}.since", f"part '{p.name}' cannot be added in version {p.first_version}, before message {msg.name} exists (version {first})")
+            problems.add(p.at("since"), f"{p.path}.since", f"part '{p.name}' cannot be added in version {p.first_version}, before message {msg.name} exists (version {first})")
             ok = False
         elif p.first_version < last:
-            problems.add(p.mark, f"{p.path}.since" if p.since is not None else p.path, f"part '{p.name}' (version {p.first_version}) follows a part added in version {last}; a version may only append parts, in non-decreasing `since` order")
+            problems.add(p.at("since"), f"{p.path}.since" if p.since is not None else p.path, f"part '{p.name}' (version {p.first_version}) follows a part added in version {last}; a version may only append parts, in non-decreasing `since` order")
             ok = False
         last = max(last, p.first_version)
     if ok and msg.struct_parts[0].first_version != first:
         p = msg.struct_parts[0]
-        problems.add(p.mark, f"{p.path}.since", f"the first part of {msg.name}, '{p.name}', must be in every version of it (from version {first}); it holds what every peer reads first")
+        problems.add(p.at("since"), f"{p.path}.since", f"the first part of {msg.name}, '{p.name}', must be in every version of it (from version {first}); it holds what every peer reads first")
         ok = False
     if not ok:
         return
@@ -294,7 +309,7 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
     versions = [v for v in schema.versions if v >= first]
     added = sorted({p.first_version for p in msg.struct_parts} - {first})
     if msg.version_field is not None:
-        found = _part_path(msg, msg.version_field, msg.version_field_mark or msg.mark, f"{msg.path}.version_field", "version_field", problems)
+        found = _part_path(msg, msg.version_field, msg.at("version_field"), f"{msg.path}.version_field", "version_field", problems)
         if found is None:
             return
         part, chain, _ = found
@@ -302,7 +317,7 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
         scalar = t.type if isinstance(t, Enum) else t
         if not chain or chain[-1].type.is_array or not isinstance(scalar, Scalar) or scalar.signed:
             what = f"{chain[-1].type}" if chain else f"the whole part '{part.name}'"
-            problems.add(msg.version_field_mark or msg.mark, f"{msg.path}.version_field", f"version_field '{msg.version_field}' must be an unsigned integer or an enum of one; it is {what}")
+            problems.add(msg.at("version_field"), f"{msg.path}.version_field", f"version_field '{msg.version_field}' must be an unsigned integer or an enum of one; it is {what}")
             return
         msg.version_part, msg.version_path = part, chain
     elif added:
@@ -369,7 +384,7 @@ def _part_path(msg: Message, text: str, mark: Mark, path: str, what: str, proble
 
 
 def _length(msg: Message, length: LengthField, problems: Problems) -> None:
-    mark = length.field_mark or length.mark
+    mark = length.at("field")
     path = f"{length.path}.field"
     found = _part_path(msg, length.name, mark, path, "length field", problems)
     if found is None:
@@ -391,7 +406,7 @@ def _length(msg: Message, length: LengthField, problems: Problems) -> None:
     if length.counts == "message":
         length.start = 0
     elif length.counts == "from":
-        where = _part_path(msg, length.from_path or "", length.from_mark or mark, f"{length.path}.counts.from", "counts from", problems)
+        where = _part_path(msg, length.from_path or "", length.at("from"), f"{length.path}.counts.from", "counts from", problems)
         if where is None:
             return
         length.start = _offset(msg, where[0]) + where[2]

@@ -46,6 +46,10 @@ _KIND_RULES = {
 }
 
 
+def _marks(m: dict[str, Y]) -> dict[str, Mark]:
+    return {k: v.mark for k, v in m.items()}
+
+
 def _describe(y: Y) -> str:
     if y.is_map:
         return "a mapping"
@@ -62,6 +66,14 @@ class _Reader:
     def __init__(self, file: str, problems: Problems):
         self.file = file
         self.p = problems
+        # Names of types and constants the loader refused: a use of one is not reported again as unknown.
+        self.refused_names: set[str] = set()
+
+    def refused(self, m: dict[str, Y] | None, y: Y) -> None:
+        """Remember the name of a type definition that was refused, so its uses raise no follow-on problems."""
+        name_y = m.get("name") if m is not None else (y.value.get("name") if y.is_map else None)
+        if name_y is not None and isinstance(name_y.value, str):
+            self.refused_names.add(name_y.value)
 
     def err(self, y: Y | Mark, path: str, msg: str) -> None:
         self.p.add(y if isinstance(y, Mark) else y.mark, path, msg)
@@ -255,8 +267,11 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"constants[{i}]"
         m = r.mapping(cy, path, ("name", "type", "value", "doc", "names"), ("name", "type", "value"))
         if m is None:
+            r.refused(None, cy)
             continue
         cname = r.name(m["name"], f"{path}.name", "constant")
+        if cname is None:
+            r.refused(m, cy)
         claim(cname, m["name"], f"{path}.name", "constant")
         tname = m["type"].value if isinstance(m["type"].value, str) and not m["type"].is_map and not m["type"].is_seq else None
         ctype: Scalar | None = None
@@ -270,7 +285,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             r.err(m["type"], f"{path}.type", f"expected an integer type ({', '.join(SCALARS)}), `size` (a byte count in memory) or an enum of this schema; got {_describe(m['type'])}")
             tname = None
         if cname:
-            const = Constant(cname, cy.mark, path, r.text(m.get("doc"), f"{path}.doc"), None, r.names(m.get("names"), f"{path}.names"), ctype or SCALARS["u32"], value or 0)
+            const = Constant(cname, cy.mark, path, r.text(m.get("doc"), f"{path}.doc"), None, r.names(m.get("names"), f"{path}.names"), ctype or SCALARS["u32"], value or 0, marks=_marks(m))
             schema.constants.append(const)
             if ctype is None and tname is not None:
                 pending_consts.append((const, m["type"], m["value"], path))
@@ -280,11 +295,14 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"enums[{i}]"
         m = r.mapping(ey, path, ("name", "type", "doc", "since", "names", "values"), ("name", "type", "values"))
         if m is None:
+            r.refused(None, ey)
             continue
         ename = r.name(m["name"], f"{path}.name", "type")
+        if ename is None:
+            r.refused(m, ey)
         claim(ename, m["name"], f"{path}.name", "type")
         etype = r.scalar_type(m["type"], f"{path}.type")
-        enum = Enum(ename or "", ey.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), etype or SCALARS["u32"])
+        enum = Enum(ename or "", ey.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), etype or SCALARS["u32"], marks=_marks(m))
         seen_names: dict[str, int] = {}
         seen_values: dict[int, str] = {}
         values = r.seq(m["values"], f"{path}.values")
@@ -308,7 +326,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                     r.err(vm["value"], f"{vpath}.value", f"duplicate value {val} in enum {ename} (already {seen_values[val]})")
                 seen_values.setdefault(val, vname or "?")
             if vname is not None and val is not None:
-                enum.values.append(EnumValue(vname, vy.mark, vpath, r.text(vm.get("doc"), f"{vpath}.doc"), r.since(vm.get("since"), f"{vpath}.since", schema), r.names(vm.get("names"), f"{vpath}.names"), val))
+                enum.values.append(EnumValue(vname, vy.mark, vpath, r.text(vm.get("doc"), f"{vpath}.doc"), r.since(vm.get("since"), f"{vpath}.since", schema), r.names(vm.get("names"), f"{vpath}.names"), val, marks=_marks(vm)))
         if ename:
             schema.enums.append(enum)
 
@@ -319,11 +337,14 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"bitmaps[{i}]"
         m = r.mapping(by, path, ("name", "type", "doc", "since", "names", "fields"), ("name", "type", "fields"))
         if m is None:
+            r.refused(None, by)
             continue
         bname = r.name(m["name"], f"{path}.name", "type")
+        if bname is None:
+            r.refused(m, by)
         claim(bname, m["name"], f"{path}.name", "type")
         btype = r.scalar_type(m["type"], f"{path}.type", ("u8", "u16", "u32", "u64"))
-        bm = Bitmap(bname or "", by.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), btype or SCALARS["u32"])
+        bm = Bitmap(bname or "", by.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), btype or SCALARS["u32"], marks=_marks(m))
         seen: dict[str, int] = {}
         for j, fy in enumerate(r.seq(m["fields"], f"{path}.fields")):
             fpath = f"{path}.fields[{j}]"
@@ -354,7 +375,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                         r.err(pair, f"{fpath}.bits", f"bit range [{lo}, {hi}] is backwards; expected [LO, HI] with LO <= HI")
                         lo = hi = None
             if fname and lo is not None and hi is not None:
-                bf = BitField(fname, fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"), lo, hi)
+                bf = BitField(fname, fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"), lo, hi, marks=_marks(fm))
                 bm.fields.append(bf)
                 if "bits" in fm:
                     pending_bits.append((bf, fm.get("type"), f"{fpath}.type"))
@@ -367,10 +388,13 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         path = f"structs[{i}]"
         m = r.mapping(sy, path, ("name", "doc", "since", "names", "version_field", "size", "packed", "constructor", "fields"), ("name", "fields"))
         if m is None:
+            r.refused(None, sy)
             continue
         sname = r.name(m["name"], f"{path}.name", "type")
+        if sname is None:
+            r.refused(m, sy)
         claim(sname, m["name"], f"{path}.name", "type")
-        st = Struct(sname or "", sy.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"))
+        st = Struct(sname or "", sy.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), marks=_marks(m))
         if "version_field" in m:
             st.version_field = r.text(m["version_field"], f"{path}.version_field")
         if "size" in m:
@@ -385,6 +409,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             fpath = f"{path}.fields[{j}]"
             fm = r.mapping(fy, fpath, ("name", "type", "doc", "since", "names", "reserved", "value", "offset"), ("name", "type"))
             if fm is None:
+                st.refused_at = len(st.fields) if st.refused_at is None else st.refused_at
                 continue
             fname = r.name(fm["name"], f"{fpath}.name", "field")
             if fname in seen:
@@ -392,7 +417,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                 fname = None
             elif fname:
                 seen[fname] = j
-            f = Field(fname or "", fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"))
+            f = Field(fname or "", fy.mark, fpath, r.text(fm.get("doc"), f"{fpath}.doc"), r.since(fm.get("since"), f"{fpath}.since", schema), r.names(fm.get("names"), f"{fpath}.names"), marks=_marks(fm))
             if "reserved" in fm:
                 f.reserved = r.boolean(fm["reserved"], f"{fpath}.reserved")
             if "offset" in fm:
@@ -400,6 +425,8 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             if fname:
                 st.fields.append(f)
                 pending_fields.append((f, fm["type"], f"{fpath}.type", fm.get("value")))
+            elif st.refused_at is None:
+                st.refused_at = len(st.fields)
         if "constructor" in m:
             pending_constructors.append((st, m["constructor"], f"{path}.constructor"))
         if sname:
@@ -484,10 +511,9 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
             continue
         mname = r.name(m["name"], f"{path}.name", "type")
         claim(mname, m["name"], f"{path}.name", "message")
-        msg = Message(mname or "", my.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"))
+        msg = Message(mname or "", my.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), marks=_marks(m))
         if "version_field" in m:
             msg.version_field = r.text(m["version_field"], f"{path}.version_field")
-            msg.version_field_mark = m["version_field"].mark
         parts = r.seq(m["parts"], f"{path}.parts")
         if not parts and m["parts"].is_seq:
             r.err(m["parts"], f"{path}.parts", "a message needs at least one part")
@@ -504,7 +530,7 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
                 pname = None
             elif pname:
                 seen[pname] = j
-            part = Part(pname or "", py.mark, ppath, r.text(pm.get("doc"), f"{ppath}.doc"), r.since(pm.get("since"), f"{ppath}.since", schema), r.names(pm.get("names"), f"{ppath}.names"))
+            part = Part(pname or "", py.mark, ppath, r.text(pm.get("doc"), f"{ppath}.doc"), r.since(pm.get("since"), f"{ppath}.since", schema), r.names(pm.get("names"), f"{ppath}.names"), marks=_marks(pm))
             if payload_at is not None and "payload" not in pm:
                 r.err(py, ppath, f"the payload (parts[{payload_at}]) must be the last part of {mname}; nothing may follow it")
             if ("type" in pm) == ("payload" in pm):
@@ -544,7 +570,7 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
                 r.err(lm["field"], f"{lpath}.field", f"'{fpath}' is already a length field of {mname} (lengths[{seen_lengths[fpath]}])")
                 continue
             seen_lengths[fpath] = j
-            length = LengthField(fpath, ly.mark, lpath, r.text(lm.get("doc"), f"{lpath}.doc"), field_mark=lm["field"].mark)
+            length = LengthField(fpath, ly.mark, lpath, r.text(lm.get("doc"), f"{lpath}.doc"), marks=_marks(lm))
             cy = lm["counts"]
             if cy.is_map:
                 cm = r.mapping(cy, f"{lpath}.counts", ("from",), ("from",))
@@ -552,7 +578,7 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
                     continue
                 length.counts = "from"
                 length.from_path = r.text(cm["from"], f"{lpath}.counts.from")
-                length.from_mark = cm["from"].mark
+                length.marks["from"] = cm["from"].mark
             elif cy.value in ("message", "payload"):
                 length.counts = cy.value
                 if cy.value == "payload" and payload_at is None:
@@ -576,7 +602,7 @@ def _resolve_parts(r: _Reader, schema: Schema, pending: list[tuple[Part, Y]]) ->
                 other = schema.type(part.blob) or schema.constant(part.blob) or schema.message(part.blob)
                 if other is not None:
                     what = "a constant" if isinstance(other, Constant) else f"a{'n' if other.kind == 'enum' else ''} {other.kind}"
-                    r.err(part.mark, f"{part.path}.payload", f"'{part.blob}' is {what} of this schema; a payload is opaque bytes: name it otherwise, or make it a struct part with `type:`")
+                    r.err(part.at("payload"), f"{part.path}.payload", f"'{part.blob}' is {what} of this schema; a payload is opaque bytes: name it otherwise, or make it a struct part with `type:`")
     for part, ty in pending:
         name = ty.value if isinstance(ty.value, str) and not ty.is_map and not ty.is_seq else None
         target = schema.type(name) if name else None
@@ -626,6 +652,8 @@ def _resolve_bit_type(r: _Reader, schema: Schema, bf: BitField, ty: Y | None, tp
     target = SCALARS.get(tname) if tname else None
     if target is None and tname:
         target = schema.type(tname)
+    if target is None and tname in r.refused_names:
+        return  # its definition was refused and reported
     if isinstance(target, Scalar):
         if target.signed:
             r.err(ty, tpath, f"signed bit fields are refused; use an unsigned type (u8, u16, u32, u64) for bits [{bf.lo}, {bf.hi}]")
@@ -657,12 +685,18 @@ def _resolve_field_type(r: _Reader, schema: Schema, f: Field, ty: Y, tpath: str)
         return
     base, count_text = mt.group(1), mt.group(2)
     target = SCALARS.get(base) or schema.type(base)
+    if target is None and base in r.refused_names:
+        f.type = None  # type: ignore[assignment]  # its definition was refused and reported
+        return
     if target is None:
         known = ", ".join(t.name for t in schema.types) or "none defined"
         r.err(ty, tpath, f"unknown type '{base}'; expected a scalar ({', '.join(SCALARS)}) or a type of this schema ({known})")
         f.type = None  # type: ignore[assignment]
         return
     ref = TypeRef(target)
+    if count_text is not None and count_text in r.refused_names:
+        f.type = None  # type: ignore[assignment]  # the constant's definition was refused and reported
+        return
     if count_text is not None:
         if re.fullmatch(r"[0-9][0-9_]*|0[xX][0-9a-fA-F_]+|0[bB][01_]+", count_text):
             if is_leading_zero(count_text):

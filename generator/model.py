@@ -54,6 +54,11 @@ class Item:
     doc: str = ""
     since: int | None = None  # as written; None = the first version
     names: dict[str, str] = field(default_factory=dict)  # per-target overrides
+    marks: dict[str, Mark] = field(default_factory=dict, kw_only=True)  # where each key's value stands
+
+    def at(self, key: str) -> Mark:
+        """Where the value of `key` stands in the source (the item's own mark if it was not given)."""
+        return self.marks.get(key, self.mark)
 
 
 # The type of a constant that counts bytes in memory (a size or a length, never a wire field):
@@ -211,6 +216,7 @@ class Struct(Item):
     layouts: list[VersionLayout] = field(default_factory=list)  # oldest first; one if not versioned
     version_path: list[Field] = field(default_factory=list)  # resolved version field (outer to inner)
     version_offset: int = 0  # absolute offset of the version field
+    refused_at: int | None = None  # index in `fields` where the loader refused a field (layout stops there)
 
     kind = "struct"
 
@@ -268,8 +274,6 @@ class LengthField(Item):
 
     counts: str = "message"  # message | payload | from
     from_path: str | None = None
-    field_mark: Mark | None = None  # where the path and the `from:` path are written
-    from_mark: Mark | None = None
     # layout
     chain: list[Field] = field(default_factory=list)  # the field, outermost first (chain[0] is in the part)
     part: Part | None = None
@@ -314,7 +318,6 @@ class Message(Item):
 
     parts: list[Part] = field(default_factory=list)
     version_field: str | None = None  # as written: a part name, then field names
-    version_field_mark: Mark | None = None
     lengths: list[LengthField] = field(default_factory=list)
     # layout
     layouts: list[MessageLayout] = field(default_factory=list)  # one per protocol version it exists in; one if not versioned

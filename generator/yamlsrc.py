@@ -23,8 +23,10 @@ _BIN = re.compile(r"[-+]?0[bB][01_]+")
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _OCTAL_STYLE = re.compile(r"[-+]?0[oO][0-7_]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*\.[0-9_]*)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
-_BOOL_WORDS = {w.lower() for w in "y n yes no true false on off".split()}
-_NULL_WORDS = {"null", "~", ""}
+# PyYAML's own resolver says which plain scalars it would turn into a boolean or null
+# (`ON`, `no`, `Null`, but not `y`, `n` or `oN`): exactly those are flagged.
+_RESOLVER = yaml.resolver.Resolver()
+_WORDS = {"tag:yaml.org,2002:bool": "boolean", "tag:yaml.org,2002:null": "null"}
 
 
 @dataclass
@@ -89,11 +91,10 @@ def _scalar(node: yaml.ScalarNode, file: str) -> Y:
     t = text.strip()
     if _HEX.fullmatch(t) or _BIN.fullmatch(t) or _DEC.fullmatch(t):
         y.value = int(t.replace("_", ""), 0)
-    elif t.lower() in _BOOL_WORDS:
-        y.yaml_word = "boolean"
-    elif t.lower() in _NULL_WORDS:
-        y.yaml_word = "null"
-        y.value = None
+    else:
+        y.yaml_word = _WORDS.get(_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)))
+        if y.yaml_word == "null":
+            y.value = None
     return y
 
 
@@ -126,17 +127,20 @@ def load(text: str, file: str, problems: Problems) -> Y | None:
     loader = _Loader(text, file, problems)
     try:
         node = loader.get_single_node()
+        if node is None:
+            problems.add(Mark(file, 1, 1), "", "the file is empty; expected a mapping with `schema:`")
+            return None
+        return _convert(node, file, problems)
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
         where = _mark(file, m) if m else Mark(file, 1, 1)
         problems.add(where, "", f"not valid YAML: {e.problem or e.context}")
         return None
+    except RecursionError:
+        problems.add(Mark(file, 1, 1), "", "the YAML is nested too deeply to be a schema (lists or mappings inside each other hundreds of levels deep)")
+        return None
     finally:
         loader.dispose()
-    if node is None:
-        problems.add(Mark(file, 1, 1), "", "the file is empty; expected a mapping with `schema:`")
-        return None
-    return _convert(node, file, problems)
 
 
 def is_float_text(text: str) -> bool:

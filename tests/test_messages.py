@@ -70,7 +70,7 @@ CASES = [
         [(29, "2}", "messages[0].parts[1].since", "only a struct part can be added")],
     ),
     ("payload-bad-name", "messages:\n  - name: M\n    parts:\n      - {name: a, type: H}\n      - {name: p, payload: blob}\n", [(29, "blob", "messages[0].parts[1].payload", "expected `bytes`")]),
-    ("payload-names-type", "messages:\n  - name: M\n    parts:\n      - {name: a, type: H}\n      - {name: p, payload: X}\n", [(29, "{", "messages[0].parts[1].payload", "'X' is a struct")]),
+    ("payload-names-type", "messages:\n  - name: M\n    parts:\n      - {name: a, type: H}\n      - {name: p, payload: X}\n", [(29, "X}", "messages[0].parts[1].payload", "'X' is a struct")]),
     ("payload-format", "messages:\n  - name: M\n    parts:\n      - {name: a, type: H}\n      - {name: p, payload: bytes, format: xml}\n", [(29, "xml", "messages[0].parts[1].format", "binary, text, json")]),
     ("format-on-struct", "messages:\n  - name: M\n    parts:\n      - {name: a, type: H, format: json}\n", [(28, "json", "messages[0].parts[0].format", "a struct part has none")]),
     ("duplicate-part", "messages:\n  - name: M\n    parts:\n      - {name: a, type: H}\n      - {name: a, type: X}\n", [(29, "a,", "messages[0].parts[1].name", "duplicate part name 'a'")]),
@@ -78,7 +78,7 @@ CASES = [
     (
         "versioned-struct-part",
         "messages:\n  - name: M\n    parts:\n      - {name: a, type: V}\n",
-        [(28, "{", "messages[0].parts[0].type", "has versions (4 bytes in version 1, 8 bytes in version 2)")],
+        [(28, "V}", "messages[0].parts[0].type", "has versions (4 bytes in version 1, 8 bytes in version 2)")],
     ),
     (
         "needs-version-field",
@@ -93,7 +93,7 @@ CASES = [
     (
         "first-part-since",
         "messages:\n  - name: M\n    version_field: a.version\n    parts:\n      - {name: a, type: H, since: 2}\n",
-        [(29, "{", "messages[0].parts[0].since", "must be in every version")],
+        [(29, "2}", "messages[0].parts[0].since", "must be in every version")],
     ),
     (
         "version-field-problems",

@@ -77,8 +77,8 @@ CASES = [
               - {name: e, bits: [4, 6], type: u8, bit: 1}
         """),
         [
-            (9, "{", "bitmaps[0].fields[1]", "overlap field a"),
-            (10, "{", "bitmaps[0].fields[2]", "outside B's 8 bits"),
+            (9, "2}", "bitmaps[0].fields[1]", "overlap field a"),
+            (10, "8}", "bitmaps[0].fields[2]", "outside B's 8 bits"),
             (11, "i8", "bitmaps[0].fields[3].type", "signed bit fields are refused"),
             (12, "{", "bitmaps[0].fields[4]", "exactly one of"),
         ],
@@ -120,9 +120,9 @@ CASES = [
     (
         "version-field-after-since",
         s("structs:\n  - name: S\n    version_field: b\n    fields:\n      - {name: a, type: u32, since: 1}\n      - {name: b, type: u32, since: 2}\n"),
-        [(5, "name", "structs[0].version_field", "must be present in every version")],
+        [(6, "b", "structs[0].version_field", "must be present in every version")],
     ),
-    ("version-field-unknown", s("structs:\n  - name: S\n    version_field: nope\n    fields:\n      - {name: a, type: u32}\n"), [(5, "name", "structs[0].version_field", "S has no field 'nope'")]),
+    ("version-field-unknown", s("structs:\n  - name: S\n    version_field: nope\n    fields:\n      - {name: a, type: u32}\n"), [(6, "nope", "structs[0].version_field", "S has no field 'nope'")]),
     (
         "versioned-not-last",
         s("""
@@ -140,17 +140,17 @@ CASES = [
             fields:
               - {name: many, type: 'V[2]'}
         """),
-        [(12, "{", "structs[1].fields[0]", "may only be embedded as the last field"), (16, "{", "structs[2].fields[0].type", "may not be an array element")],
+        [(12, "{", "structs[1].fields[0]", "may only be embedded as the last field"), (16, "'V[2]'", "structs[2].fields[0].type", "may not be an array element")],
     ),
     (
         "cycle",
         s("structs:\n  - name: A\n    fields:\n      - {name: b, type: B}\n  - name: B\n    fields:\n      - {name: a, type: A}\n"),
-        [(10, "{", "structs[1].fields[0].type", "contains itself (A -> B -> A)")],
+        [(10, "A}", "structs[1].fields[0].type", "contains itself (A -> B -> A)")],
     ),
     (
         "assertions",
         s("structs:\n  - name: S\n    size: 8\n    fields:\n      - {name: a, type: u32, offset: 4}\n"),
-        [(5, "name", "structs[0].size", "S is 4 bytes (newest version), not 8"), (8, "{", "structs[0].fields[0].offset", "'a' is at byte 0, not 4")],
+        [(6, "8", "structs[0].size", "S is 4 bytes (newest version), not 8"), (8, "4}", "structs[0].fields[0].offset", "'a' is at byte 0, not 4")],
     ),
     (
         "fixed-values",
@@ -173,7 +173,7 @@ CASES = [
             (14, "1}", "structs[0].fields[2].value", "for scalar and enum fields"),
         ],
     ),
-    ("too-large", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[1048577]'}\n"), [(5, "name", "structs[0]", "no type may exceed 1 MiB")]),
+    ("too-large", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[1048577]'}\n"), [(7, "'u8[1048577]'", "structs[0].fields[0].type", "no type may exceed 1 MiB")]),
 ]
 
 
@@ -224,3 +224,93 @@ def test_refused_schema_leaves_existing_output_untouched(in_tmp: Path) -> None:
     good.write_text(good.read_text().replace("size: 24\n", "size: 28\n", 1))
     assert run_cli("generate", str(good), "--out", "out") == 2
     assert tree(in_tmp / "out") == before
+
+
+def _nested(depth: int) -> str:
+    """A schema whose struct S1 holds S2, which holds S3 ... down to S<depth> (one u32)."""
+    body = "structs:\n"
+    for i in range(1, depth):
+        body += f"  - name: S{i}\n    fields:\n      - {{name: inner, type: S{i + 1}}}\n"
+    body += f"  - name: S{depth}\n    fields:\n      - {{name: x, type: u32}}\n"
+    return s(body)
+
+
+def test_nesting_up_to_the_limit_loads(in_tmp: Path) -> None:
+    from wiregen import load_text
+    from wiregen.layout import MAX_NESTING
+
+    schema = load_text(_nested(MAX_NESTING), "deep.yaml")
+    assert schema.type("S1").size == 4
+
+
+def test_nesting_beyond_the_limit_is_refused_at_the_field(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from wiregen.layout import MAX_NESTING
+
+    text = _nested(MAX_NESTING + 1)
+    (in_tmp / "bad.yaml").write_text(text)
+    assert run_cli("generate", "bad.yaml", "--out", "out") == 2
+    err = capsys.readouterr().err
+    line = text.splitlines().index(f"      - {{name: inner, type: S{MAX_NESTING + 1}}}") + 1
+    assert f"bad.yaml:{line}:" in err and f"structs nest more than {MAX_NESTING} levels deep" in err
+    assert "refused: 1 problem;" in err
+    assert not (in_tmp / "out").exists()
+
+
+def test_nesting_far_beyond_the_limit_is_refused_without_a_traceback(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "bad.yaml").write_text(_nested(1000))
+    assert run_cli("generate", "bad.yaml", "--out", "out") == 2
+    err = capsys.readouterr().err
+    assert "levels deep" in err and "Traceback" not in err
+
+
+def test_deeply_nested_yaml_is_refused_clearly(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "bad.yaml").write_text(HEAD + "doc: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert run_cli("generate", "bad.yaml", "--out", "out") == 2
+    assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_names_yaml_reads_as_text_are_accepted(in_tmp: Path) -> None:
+    """PyYAML reads y, n and oN as text, so they are ordinary names (ON, no and Null are not)."""
+    from wiregen import load_text
+
+    schema = load_text(s("structs:\n  - name: Point\n    fields:\n      - {name: x, type: u32}\n      - {name: y, type: u32}\n      - {name: n, type: u32}\n"), "p.yaml")
+    assert [f.name for f in schema.type("Point").fields] == ["x", "y", "n"]
+
+
+@pytest.mark.parametrize(
+    "body, line, fragment",
+    [
+        # a refused field: the size assertion that only fails because it is missing is not reported
+        ("structs:\n  - name: S\n    size: 8\n    fields:\n      - {name: a, type: u32}\n      - {name: Bad, type: u32}\n", 9, "lower_snake"),
+        # a refused struct: its uses are not reported again as unknown types
+        ("structs:\n  - name: bad_name\n    fields:\n      - {name: a, type: u32}\n  - name: T\n    fields:\n      - {name: b, type: bad_name}\n", 5, "UpperCamel"),
+        # a refused constant: an array length naming it is not reported again
+        ("constants:\n  - {name: lower, type: u32, value: 2}\nstructs:\n  - name: T\n    fields:\n      - {name: b, type: 'u8[lower]'}\n", 5, "UPPER_SNAKE"),
+        # a refused enum: a bit field typed by it is not reported again
+        ("enums:\n  - name: e\n    type: u8\n    values: [{name: A, value: 0}]\nbitmaps:\n  - name: B\n    type: u8\n    fields:\n      - {name: m, bits: [0, 1], type: e}\n", 5, "UpperCamel"),
+    ],
+    ids=["refused-field", "refused-struct", "refused-constant", "refused-enum"],
+)
+def test_a_refused_item_causes_no_follow_on_problems(in_tmp: Path, capsys: pytest.CaptureFixture[str], body: str, line: int, fragment: str) -> None:
+    (in_tmp / "bad.yaml").write_text(s(body))
+    assert run_cli("generate", "bad.yaml", "--out", "out") == 2
+    err = capsys.readouterr().err
+    assert f"bad.yaml:{line}:" in err and fragment in err
+    assert "refused: 1 problem;" in err, err
+
+
+def test_an_internal_error_exits_3_with_one_line_and_no_traceback(in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from wiregen import output
+
+    def broken(schemas):  # type: ignore[no-untyped-def]
+        raise KeyError("boom")
+
+    monkeypatch.setattr(output, "render_all", broken)
+    (in_tmp / "ok.yaml").write_text(s("structs:\n  - name: S\n    fields:\n      - {name: a, type: u32}\n"))
+    assert run_cli("generate", "ok.yaml", "--out", "out") == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "internal error (KeyError: 'boom')" in err and "report it with the schema (ok.yaml)" in err and "--debug" in err
+    with pytest.raises(KeyError):
+        run_cli("generate", "ok.yaml", "--out", "out", "--debug")
+    assert not (in_tmp / "out").exists()
