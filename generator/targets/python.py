@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import black
 
 from .. import naming
-from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct, VersionLayout
+from .. import codec
+from ..model import Bitmap, Enum, Field, Message, Scalar, Schema, Struct, VersionLayout
 from ..render import banner, doc_lines, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
@@ -323,13 +324,89 @@ def _has_fixed(st: Struct, seen: frozenset[str] = frozenset()) -> bool:
     return False
 
 
+def _constant(c) -> dict:
+    """A constant as the module writes it: an int, or (typed by an enum) the enum's member."""
+    view = {"name": naming.ident(c, "python"), "value": _scalar_literal(c.value), "doc": c.doc, "type": c.type.name, "hint": "int"}
+    if isinstance(c.type, Enum):
+        member = next((v for v in c.type.values if v.value == c.value), None)
+        view["hint"] = py(c.type)
+        view["value"] = f"{py(c.type)}.{naming.ident(member, 'python')}" if member else f"{py(c.type)}({_scalar_literal(c.value)})"
+    return view
+
+
+def _pack_code(s: Scalar) -> str:
+    return "<" + CODES[s.name]
+
+
+def message_view(msg: Message) -> dict:
+    """What the message template prints: parts with their offsets, the checks of parse in the
+    reference codec's order, and how build fills each length field."""
+    payload = msg.payload
+    parts = []
+    for p in msg.struct_parts:
+        placed = next(lay.placed(p) for lay in msg.layouts if lay.placed(p) is not None)
+        assert p.struct is not None
+        parts.append(
+            {
+                "name": py(p),
+                "schema_name": p.name,
+                "cls": py(p.struct),
+                "offset": placed.offset,
+                "end": placed.offset + placed.size,
+                "optional": p.first_version > msg.layouts[0].version,
+                "since": p.first_version,
+                "doc": p.doc,
+            }
+        )
+    lengths = []
+    for ln in msg.lengths:
+        lengths.append(
+            {
+                "path": ln.name,
+                "offset": ln.offset,
+                "code": _pack_code(ln.scalar),
+                "start": ln.start,  # None: the payload's start, the fixed size
+                "max": ln.scalar.max,
+                "width": ln.scalar.name,
+                "counts": ln.counts,
+                "from": ln.from_path,
+            }
+        )
+    version = None
+    if msg.versioned:
+        assert msg.version_part is not None and msg.version_scalar is not None
+        version = {
+            "path": codec.version_path(msg),
+            "attr": "self." + ".".join(py(x) for x in [msg.version_part, *msg.version_path]),
+            "offset": msg.version_offset,
+            "end": msg.version_offset + msg.version_scalar.size,
+            "code": _pack_code(msg.version_scalar),
+        }
+    return {
+        "name": py(msg),
+        "schema_name": msg.name,
+        "doc": docstring(msg.doc, "    "),
+        "parts": parts,
+        "payload": {"name": py(payload), "schema_name": payload.name, "blob": payload.blob, "format": payload.format, "doc": payload.doc} if payload else None,
+        "lengths": lengths,
+        "version": version,
+        "layouts": [(lay.version, lay.fixed_size, [pl.part.name for pl in lay.parts]) for lay in msg.layouts],
+        "versions": ", ".join(map(str, msg.versions)),
+        "codes": sorted({ln["code"] for ln in lengths} | ({version["code"]} if version else set())),
+    }
+
+
 def context(schema: Schema) -> dict:
     m = _Module(schema)
+    constants = [_constant(c) for c in schema.constants]
     return {
         "schema": schema,
         "banner": banner(schema).lines,
         "module_doc": docstring((schema.title + "\n\n" if schema.title else "") + schema.doc),
-        "constants": [{"name": naming.ident(c, "python"), "value": _scalar_literal(c.value), "doc": c.doc, "type": c.type.name} for c in schema.constants],
+        "constants": [c for c in constants if c["hint"] == "int"],
+        "enum_constants": [c for c in constants if c["hint"] != "int"],
+        "messages": [message_view(msg) for msg in schema.messages],
+        "code_names": {"<B": "_U8", "<H": "_U16", "<I": "_U32", "<Q": "_U64"},
         "enums": [m.enum_view(e) for e in schema.enums],
         "bitmaps": [m.bitmap_view(b) for b in schema.bitmaps],
         "structs": [m.struct_view(s) for s in schema.structs],
