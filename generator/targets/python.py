@@ -351,6 +351,7 @@ def message_view(msg: Message) -> dict:
                 "name": py(p),
                 "schema_name": p.name,
                 "cls": py(p.struct),
+                "struct_schema_name": p.struct.name,
                 "offset": placed.offset,
                 "end": placed.offset + placed.size,
                 "optional": p.first_version > msg.layouts[0].version,
