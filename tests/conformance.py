@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wiregen import codec
-from wiregen.model import Bitmap, Enum, Schema, Struct
+from wiregen.model import Bitmap, Enum, Message, Schema, Struct
 from wiregen.targets.vectors import _Maker
 
 
@@ -252,6 +252,12 @@ def describe(schema: Schema, case: Case, name_a: str, a: dict, name_b: str, b: d
         lines.append(f"  {name_b}: {b}")
         return "\n".join(lines)
     t = schema.type(case.type)
+    if t is None:  # a message: its answers side by side, then the parts that differ
+        lines.append(f"  {name_a}: {json.dumps(a)}")
+        lines.append(f"  {name_b}: {json.dumps(b)}")
+        for d in _value_diffs(a.get("parts"), b.get("parts")):
+            lines.append(f"  part {d}")
+        return "\n".join(lines)
     if a.get("layout") != b.get("layout"):
         lines.append(f"  layout: {name_a} {a.get('layout')} vs {name_b} {b.get('layout')}")
     layout = a.get("layout") or b.get("layout")
@@ -353,3 +359,128 @@ def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case])
     for target in targets:
         answers[target.name] = target.run(cases)
     return compare(schema, cases, answers)
+
+
+# --- messages -----------------------------------------------------------------------------
+#
+# Message lines: `MESSAGE parse HEX` and `MESSAGE build:FLAGS HEX` (FLAGS: 1 or 0 per struct
+# part, HEX: the given parts' bytes, then the payload). The expected answers come from the
+# reference codec (codec.parse_message, codec.build_message).
+
+
+def expected_parse(msg: Message, data: bytes) -> dict[str, Any]:
+    """What every target answers to `MESSAGE parse HEX`, by the reference codec."""
+    try:
+        parsed = codec.parse_message(msg, data)
+    except codec.MessageFault as fault:
+        return {"message": msg.name, **fault.as_dict()}
+    rebuilt = codec.build_message(msg, parsed["parts"], parsed["payload"])
+    return {"message": msg.name, "parts": parsed["parts"], "payload": parsed["payload"].hex(), "hex": rebuilt.hex()}
+
+
+def expected_build(msg: Message, parts: dict[str, Any], payload: bytes) -> dict[str, Any]:
+    try:
+        return {"message": msg.name, "hex": codec.build_message(msg, parts, payload).hex()}
+    except codec.MessageFault as fault:
+        return {"message": msg.name, **fault.as_dict()}
+
+
+def build_case(msg: Message, parts: dict[str, Any], payload: bytes) -> Case:
+    """The line that builds a message from `parts` (None: not given) and `payload`."""
+    flags = "".join("0" if parts.get(p.name) is None else "1" for p in msg.struct_parts)
+    data = b"".join(codec.encode(p.struct, parts[p.name]) for p in msg.struct_parts if parts.get(p.name) is not None)
+    return Case(msg.name, f"build:{flags}", data + payload)
+
+
+def random_parts(msg: Message, version: int, rng: random.Random, lie: bool = False) -> dict[str, Any]:
+    """Random values of the parts a message of `version` has (with `lie`, a random part given or
+    left out whatever the version says)."""
+    parts: dict[str, Any] = {}
+    for p in msg.struct_parts:
+        present = p.first_version <= version
+        if lie and p.first_version > msg.layouts[0].version and rng.random() < 0.5:
+            present = not present
+        mode = rng.choice(("random", "random", "max", "zero", "reserved", "unknown"))
+        parts[p.name] = _Maker(mode, random.Random(rng.getrandbits(64))).struct(p.struct, p.struct.newest.version) if present else None  # type: ignore[union-attr]
+    if msg.versioned:
+        node = parts[msg.version_part.name]  # type: ignore[union-attr]
+        for f in msg.version_path[:-1]:
+            node = node[f.name]
+        node[msg.version_path[-1].name] = version
+    return parts
+
+
+def _payload(rng: random.Random) -> bytes:
+    return rng.randbytes(rng.choice((0, 1, rng.randint(2, 40), rng.randint(41, 300))))
+
+
+def message_cases(schema: Schema, rng: random.Random, per_message: int) -> tuple[list[Case], list[dict[str, Any]]]:
+    """Messages of every version from random parts and payloads, the same bytes cut short, with
+    a length field or the version field set to a lie, and parts that do not match their version;
+    each with the answer the reference codec gives."""
+    cases: list[Case] = []
+    expected: list[dict[str, Any]] = []
+    for msg in schema.messages:
+        versions = msg.versions
+        for _ in range(per_message):
+            version = rng.choice(versions)
+            payload = _payload(rng) if msg.payload is not None else b""
+            lie = rng.random() < 0.2
+            parts = random_parts(msg, version, rng, lie)
+            cases.append(build_case(msg, parts, payload))
+            expected.append(expected_build(msg, parts, payload))
+            if "error" in expected[-1]:
+                continue
+            data = bytearray(bytes.fromhex(expected[-1]["hex"]))
+            pick = rng.random()
+            if pick < 0.3 and msg.lengths:
+                ln = rng.choice(msg.lengths)
+                true = int.from_bytes(data[ln.offset : ln.offset + ln.scalar.size], "little")
+                lie_value = rng.choice((0, true - 1, true + 1, true + rng.randint(2, 64), ln.scalar.max, rng.randint(0, ln.scalar.max)))
+                data[ln.offset : ln.offset + ln.scalar.size] = (lie_value % (ln.scalar.max + 1)).to_bytes(ln.scalar.size, "little")
+            elif pick < 0.4 and msg.versioned:
+                scalar = msg.version_scalar
+                other = rng.choice((0, versions[-1] + 1, scalar.max, rng.choice(versions)))  # type: ignore[union-attr]
+                data[msg.version_offset : msg.version_offset + scalar.size] = other.to_bytes(scalar.size, "little")  # type: ignore[union-attr]
+            elif pick < 0.55:
+                data = data[: rng.randint(0, len(data))]
+            elif pick < 0.65:
+                data += rng.randbytes(rng.randint(1, 16))  # bytes after the message are not part of it
+            cases.append(Case(msg.name, "parse", bytes(data)))
+            expected.append(expected_parse(msg, bytes(data)))
+        for _ in range(per_message // 4):
+            data = rng.randbytes(rng.randint(0, msg.layouts[-1].fixed_size + 16))
+            cases.append(Case(msg.name, "parse", data))
+            expected.append(expected_parse(msg, data))
+    return cases, expected
+
+
+def message_agreement(schema: Schema, targets: list[Target], cases: list[Case], expected: list[dict[str, Any]]) -> Report:
+    """Every target parses and builds each message line as the reference codec does."""
+    answers = {"layout engine": expected}
+    for target in targets:
+        answers[target.name] = target.run(cases)
+    return compare(schema, cases, answers)
+
+
+def python_message_builds(schema: Schema, py_codec, rng: random.Random, per_message: int) -> list[str]:
+    """The generated Python module builds, from random parts and payloads, the bytes the
+    reference codec builds: the encoding side of the harness."""
+    bad = []
+    for msg in schema.messages:
+        cls, parts_spec, payload_attr = py_codec.MESSAGES[msg.name]
+        for _ in range(per_message):
+            version = rng.choice(msg.versions)
+            parts = random_parts(msg, version, rng)
+            payload = _payload(rng) if msg.payload is not None else b""
+            kwargs = {attr: (py_codec.build(tname, parts[name]) if parts[name] is not None else None) for name, attr, tname, _ in parts_spec}
+            if payload_attr:
+                kwargs[payload_attr] = payload
+            want = expected_build(msg, parts, payload)
+            try:
+                got = {"message": msg.name, "hex": cls(**kwargs).build().hex()}
+            except py_codec.m.MessageEncodeError as e:
+                got = py_codec.message_error(msg.name, e, None)
+            if got != want:
+                bad.append(f"{msg.name} version {version}: the Python module builds {got}, the layout engine {want}")
+    return bad

@@ -84,6 +84,24 @@ def test_random_bytes_read_as_each_explicit_layout_alike(world: tuple, seed: int
     assert report, "\n\n".join(report.mismatches)
 
 
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1))
+def test_messages_parse_and_build_alike(world: tuple, seed: int) -> None:
+    """Messages from random parts and payloads, cut short, with lying length and version fields,
+    and parts that do not match their version: every target answers as the reference codec."""
+    schema, _, targets, py = world
+    assert schema.messages, f"{schema.name} has no message to test"
+    rng = random.Random(seed)
+    bad = cf.python_message_builds(schema, py, rng, PER_LAYOUT // 10)
+    cases, expected = cf.message_cases(schema, rng, PER_LAYOUT)
+    start = time.perf_counter()
+    report = cf.message_agreement(schema, targets, cases, expected)
+    _tally("messages", report.cases, time.perf_counter() - start)
+    kinds = {e.get("error", "ok") for e in expected}
+    assert {"ok", "short", "length-too-small", "length-too-large", "length-mismatch"} <= kinds, kinds
+    assert not bad and report, "\n\n".join(bad[:10] + report.mismatches)
+
+
 def test_malformed_lines_are_refused_alike(world: tuple) -> None:
     schema, _, targets, _ = world
     struct_name = next(t.name for t in schema.structs if t.versioned)
