@@ -5,7 +5,10 @@ Expected bytes are packed by hand with `struct`, from the fixture's own declarat
 
 from __future__ import annotations
 
+import json
 import struct
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -390,3 +393,49 @@ def test_length_overflow_on_build(schema) -> None:
     resp = schema.message("Response")
     parts = {"header": {"size": 0, "version": 1}, "status": None}
     assert codec.build_message(resp, parts, b"abc") == struct.pack("<II", 11, 1) + b"abc"
+
+
+# --- the generated message tests of every target (the zoo's messages) ---------------------
+
+
+@pytest.fixture(scope="module")
+def zoo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from wiregen import output
+
+    out = tmp_path_factory.mktemp("zoo-messages")
+    output.write(output.render_all([load_file(ROOT / "tests" / "schemas" / "zoo.yaml")]), out)
+    return out
+
+
+def _pytest(where: Path, test: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=where, capture_output=True, text=True, timeout=600)
+
+
+def test_python_message_tests_pass_and_can_fail(zoo_out: Path) -> None:
+    done = _pytest(zoo_out / "python", "test_messages_zoo.py")
+    assert done.returncode == 0 and " passed" in done.stdout, done.stdout + done.stderr
+    vectors = zoo_out / "vectors" / "zoo.messages.json"
+    text = vectors.read_text()
+    data = json.loads(text)
+    refused = next(v for v in data["messages"] if v.get("error", {}).get("error") == "length-too-large")
+    refused["error"]["limit"] += 1
+    vectors.write_text(json.dumps(data))
+    try:
+        done = _pytest(zoo_out / "python", "test_messages_zoo.py")
+        assert done.returncode == 1 and "1 failed" in done.stdout, done.stdout
+    finally:
+        vectors.write_text(text)
+
+
+def test_c_message_tests_pass_and_can_fail(zoo_out: Path, tmp_path: Path) -> None:
+    from c_toolchain import C11, CXX17, BuildError, build_and_run
+
+    test_c = zoo_out / "c" / "test_messages_zoo.c"
+    lines = build_and_run(test_c, tmp_path, [("gcc", C11), ("g++", CXX17)], quiet=True)
+    assert lines[0] == lines[1] and lines[0].endswith(" passed, 0 failed")
+    text = test_c.read_text()
+    broken = zoo_out / "c" / "test_messages_broken.c"
+    row = next(ln for ln in text.splitlines() if "_LENGTH_TOO_LARGE, " in ln and ln.strip().startswith("{"))
+    broken.write_text(text.replace(row, row.replace(" }", "1 }"), 1))  # one refusal's buffer length, wrong
+    with pytest.raises(BuildError, match="1 failed"):
+        build_and_run(broken, tmp_path / "broken", [("gcc", C11)], quiet=True)

@@ -77,6 +77,7 @@ def test_workspace_lists_one_crate_per_schema(files: dict[str, str]) -> None:
         "rust/zoo/Cargo.toml",
         "rust/zoo/examples/codec.rs",
         "rust/zoo/src/lib.rs",
+        "rust/zoo/tests/messages.rs",
         "rust/zoo/tests/vectors.rs",
     ]
     assert re.search(r'members = \[\s*"rust_names",\s*"zoo",\s*\]', files["rust/Cargo.toml"])

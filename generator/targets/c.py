@@ -911,16 +911,79 @@ def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]], message_view
     }
 
 
+def _message_tests(c: _C, views: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cases of the generated message test, from the message vectors: part bytes encoded by
+    the layout engine, refusals with the kind and numbers the reference codec gives (0 for a
+    number a kind does not use, as the header's error struct holds)."""
+    macro = {kind: c.message_names()["kind_prefix"] + kind.upper().replace("-", "_") for kind in codec.FAULTS}
+    all_vectors = vectors.message_vectors(c.schema)
+
+    def parts_of(msg: Message, parts: dict[str, Any]) -> list[str]:
+        out = []
+        for p in msg.struct_parts:
+            v = parts[p.name]
+            out.append(c_string(codec.encode(p.struct, v).hex()) if v is not None else "NULL")  # type: ignore[arg-type]
+        return out
+
+    def number(x: int | None) -> str:
+        return f"UINT64_C({x})" if x is not None else "0"
+
+    tests = []
+    for view in views:
+        msg: Message = view["message"]
+        mine = [v for v in all_vectors if v["message"] == msg.name]
+        prefix = c.reg.claim(f"{c_function_prefix(msg)}_vectors", msg, f"the message test of {msg.name}")
+        for suffix in ("good", "refused", "not_built", "from"):
+            c.reg.claim(f"{prefix}_{suffix}", msg, f"the message test of {msg.name}")
+        c.reg.claim(f"test_{prefix}", msg, f"the message test of {msg.name}")
+        good = [
+            {"case": c_string(v["case"]), "hex": c_string(v["hex"]), "end": v.get("end", len(v["hex"]) // 2), "parts": parts_of(msg, v["parts"]), "payload": c_string(v["payload"])}
+            for v in mine
+            if "error" not in v
+        ]
+        refused = []
+        not_built = []
+        for v in mine:
+            if "error" not in v:
+                continue
+            e = v["error"]
+            common = {"case": c_string(v["case"]), "kind": macro[e["error"]], "field": c_string(e["field"]) if e["field"] else "NULL", "value": number(e["value"]), "limit": number(e["limit"])}
+            if "parts" in v:
+                not_built.append({**common, "parts": parts_of(msg, v["parts"]), "payload": c_string(v["payload"])})
+            else:
+                refused.append({**common, "hex": c_string(v["hex"]), "given": e["given"]})
+        tests.append(
+            {
+                "name": view["name"],
+                "string": c_string(msg.name),
+                "prefix": prefix,
+                "parse": view["parse"],
+                "build": view["build"],
+                "parts": view["parts"],
+                "payload": view["payload"],
+                "nparts": len(view["parts"]),
+                "good": good,
+                "refused": refused,
+                "not_built": not_built,
+            }
+        )
+    return {"banner": plain_comment(banner(c.schema).lines), "header": f"{c.schema.name}.h", "schema": c.schema.name, "tests": tests, "msg": c.message_names(), "kinds": macro}
+
+
 def render(schema: Schema) -> dict[str, str]:
     c = _C(schema)
     header_ctx = c.header()
     header_names = dict(c.reg.owner)  # the test and the codec are separate programs over the header
     test_ctx = _test(c)
     codec_ctx = _codec(c, header_names, header_ctx["messages"])
+    message_test_ctx = _message_tests(c, header_ctx["messages"]) if schema.messages else None
     c.reg.raise_if_any()
     env = environment(TARGET)
-    return {
+    files = {
         f"c/{schema.name}.h": env.get_template("header.h.j2").render(**header_ctx),
         f"c/test_{schema.name}.c": env.get_template("test.c.j2").render(**test_ctx),
         f"c/codec_{schema.name}.c": env.get_template("codec.c.j2").render(**codec_ctx),
     }
+    if message_test_ctx is not None:
+        files[f"c/test_messages_{schema.name}.c"] = env.get_template("test_messages.c.j2").render(**message_test_ctx)
+    return files

@@ -427,4 +427,7 @@ def render(schema: Schema) -> dict[str, str]:
     module = _format(env.get_template("module.py.j2").render(ctx))
     tests = _format(env.get_template("test_module.py.j2").render(ctx))
     codec = _format(env.get_template("codec.py.j2").render(ctx))
-    return {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests, f"python/codec_{schema.name}.py": codec}
+    files = {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests, f"python/codec_{schema.name}.py": codec}
+    if schema.messages:
+        files[f"python/test_messages_{schema.name}.py"] = _format(env.get_template("test_messages.py.j2").render(ctx))
+    return files

@@ -316,6 +316,64 @@ def message_view(names: Names, msg: Message) -> dict[str, Any]:
     }
 
 
+def _problem(names: Names, msg: Message, error: dict[str, Any]) -> str:
+    """The `MessageProblem` a reference codec refusal is in Rust."""
+    kind, field, value, limit, given = error["error"], error["field"], error["value"], error["limit"], error["given"]
+    opt = lambda x, f=str: f"Some({f(x)})" if x is not None else "None"  # noqa: E731
+    if kind == "short":
+        return f"MessageProblem::Short {{ field: {opt(field, rust_str)}, version: {opt(value)}, needed: {limit}, given: {given} }}"
+    if kind == "version":
+        return f"MessageProblem::UnknownVersion {{ field: {rust_str(field)}, version: {value}, known: &{names(msg)}::VERSIONS }}"
+    if kind == "length-too-small":
+        return f"MessageProblem::LengthTooSmall {{ field: {rust_str(field)}, value: {value}, min: {limit} }}"
+    if kind == "length-too-large":
+        return f"MessageProblem::LengthTooLarge {{ field: {rust_str(field)}, value: {value}, max: {limit}, given: {given} }}"
+    if kind == "length-mismatch":
+        return f"MessageProblem::LengthMismatch {{ field: {rust_str(field)}, value: {value}, expected: {limit} }}"
+    if kind in ("part-excluded", "part-missing"):
+        variant = "PartExcluded" if kind == "part-excluded" else "PartMissing"
+        return f"MessageProblem::{variant} {{ part: {rust_str(field)}, version: {value}, since: {limit} }}"
+    if kind == "length-overflow":
+        width = next(ln.scalar.name for ln in msg.lengths if ln.name == field)
+        return f"MessageProblem::LengthOverflow {{ field: {rust_str(field)}, value: {value}, max: {literal(limit)}, width: {rust_str(width)} }}"
+    raise ValueError(kind)
+
+
+def _message_value(names: Names, msg: Message, parts: dict[str, Any], payload_hex: str) -> str:
+    """A message literal from a vector's parts and payload."""
+    values = Values(names)
+    inits = []
+    for p in msg.struct_parts:
+        assert p.struct is not None
+        v = parts[p.name]
+        expr = values.one(p.struct, v, p.struct.newest.version) if v is not None else None
+        if p.first_version > msg.layouts[0].version:
+            expr = f"Some({expr})" if expr is not None else "None"
+        inits.append(f"{names(p)}: {expr}")
+    if msg.payload is not None:
+        payload = bytes.fromhex(payload_hex)
+        inits.append(f"{names(msg.payload)}: &[{', '.join(str(b) for b in payload)}]")
+    return f"{names(msg)} {{ {', '.join(inits)} }}"
+
+
+def _message_tests(names: Names, schema: Schema) -> list[dict[str, Any]]:
+    tests = []
+    all_vectors = vectors.message_vectors(schema)
+    for msg in schema.messages:
+        mine = [v for v in all_vectors if v["message"] == msg.name]
+        good = [
+            {"case": v["case"], "hex": v["hex"], "end": v.get("end", len(v["hex"]) // 2), "value": _message_value(names, msg, v["parts"], v["payload"])}
+            for v in mine
+            if "error" not in v
+        ]
+        refused = [{"case": v["case"], "hex": v["hex"], "problem": _problem(names, msg, v["error"])} for v in mine if "error" in v and "parts" not in v]
+        not_built = [
+            {"case": v["case"], "value": _message_value(names, msg, v["parts"], v["payload"]), "problem": _problem(names, msg, v["error"])} for v in mine if "error" in v and "parts" in v
+        ]
+        tests.append({"name": names(msg), "schema_name": msg.name, "module": names.module(msg), "good": good, "refused": refused, "not_built": not_built})
+    return tests
+
+
 def render(schema: Schema) -> dict[str, str]:
     env = environment(TARGET)
     names = Names(schema)
@@ -355,12 +413,16 @@ def render(schema: Schema) -> dict[str, str]:
         "messages": [message_view(names, m) for m in schema.messages],
     }
     base = f"rust/{schema.name}"
-    return {
+    files = {
         f"{base}/Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
         f"{base}/src/lib.rs": rustfmt(env.get_template("lib.rs.j2").render(context)),
         f"{base}/tests/vectors.rs": rustfmt(env.get_template("vectors.rs.j2").render(context)),
         f"{base}/examples/codec.rs": rustfmt(env.get_template("codec.rs.j2").render(context)),
     }
+    if schema.messages:
+        context["tests"] = _message_tests(names, schema)
+        files[f"{base}/tests/messages.rs"] = rustfmt(env.get_template("messages_test.rs.j2").render(context))
+    return files
 
 
 def render_project(schemas: list[Schema]) -> dict[str, str]:

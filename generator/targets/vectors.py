@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 from .. import codec
-from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct
+from ..model import Bitmap, Enum, Field, Message, Scalar, Schema, Struct
 
 RANDOM_CASES = 4
 
@@ -177,4 +177,117 @@ def render(schema: Schema) -> dict[str, str]:
     ]
     lines += [f"    {json.dumps(v, sort_keys=False)}{',' if i < len(vectors) - 1 else ''}" for i, v in enumerate(vectors)]
     lines += ["  ]", "}"]
-    return {f"vectors/{schema.name}.json": "\n".join(lines) + "\n"}
+    files = {f"vectors/{schema.name}.json": "\n".join(lines) + "\n"}
+    if schema.messages:
+        files.update(render_messages(schema))
+    return files
+
+
+# --- messages -------------------------------------------------------------------------------
+#
+# File: vectors/<schema>.messages.json (only for a schema with messages)
+#   {"schema": NAME, "messages": [
+#      {"message": M, "version": V|null, "case": C, "parts": {part: value|null}, "payload": HEX, "hex": HEX[, "end": N]}
+#      {"message": M, "case": C, "hex": HEX, "error": {"error": KIND, "field", "value", "limit", "given"}}
+#      {"message": M, "case": C, "parts": {...}, "payload": HEX, "error": {...}}   (refused by build)
+#   ]}
+# The first: `parse` of HEX gives the parts and payload, and `build` of those gives HEX (or,
+# with "end", its first END bytes: the rest is not part of the message). The second: HEX
+# `parse` refuses. The third: parts `build` refuses. Everything comes from the reference codec.
+
+
+def _message_parts(msg: Message, version: int, mode: str, rng: random.Random) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    for p in msg.struct_parts:
+        assert p.struct is not None
+        parts[p.name] = _Maker(mode, rng).struct(p.struct, p.struct.newest.version) if p.first_version <= version else None
+    if msg.versioned:
+        assert msg.version_part is not None
+        node = parts[msg.version_part.name]
+        for f in msg.version_path[:-1]:
+            node = node[f.name]
+        node[msg.version_path[-1].name] = version
+    return parts
+
+
+def _parsed(msg: Message, case: str, data: bytes) -> dict[str, Any]:
+    """What `parse` makes of `data`: a refusal, or (a shorter length field, bytes after the end)
+    the message it holds, whose bytes are the first ones of `data`."""
+    try:
+        parsed = codec.parse_message(msg, data)
+    except codec.MessageFault as fault:
+        return {"message": msg.name, "case": case, "hex": data.hex(), "error": fault.as_dict()}
+    return {"message": msg.name, "version": parsed["version"], "case": case, "parts": parsed["parts"], "payload": parsed["payload"].hex(), "hex": data.hex(), "end": parsed["end"]}
+
+
+def message_vectors(schema: Schema) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for msg in schema.messages:
+        for lay in msg.layouts:
+            version = lay.version if msg.versioned else None
+            good: list[tuple[dict[str, Any], bytes, bytes]] = []
+            for case in ("zero", "max", "random-1", "random-2"):
+                rng = _rng(schema.name, msg.name, lay.version, case)
+                parts = _message_parts(msg, lay.version, case.split("-")[0], rng)
+                payload = rng.randbytes(rng.randint(1, 48)) if msg.payload is not None and case != "zero" else b""
+                try:
+                    data = codec.build_message(msg, parts, payload)
+                except codec.MessageFault:
+                    continue  # a payload longer than a narrow length field holds
+                parts = codec.parse_message(msg, data)["parts"]  # as on the wire: length fields filled in
+                good.append((parts, payload, data))
+                out.append({"message": msg.name, "version": version, "case": case, "parts": parts, "payload": payload.hex(), "hex": data.hex()})
+            parts, payload, data = good[-1]
+            tag = f"v{lay.version}-" if msg.versioned else ""
+            out.append(_parsed(msg, f"{tag}short-fixed", data[: lay.fixed_size - 1]))
+            if msg.versioned:
+                out.append(_parsed(msg, f"{tag}short-version", data[: msg.version_offset + msg.version_scalar.size - 1]))  # type: ignore[union-attr]
+            for ln in msg.lengths:
+                value = int.from_bytes(data[ln.offset : ln.offset + ln.scalar.size], "little")
+                for what, lie in (("plus-one", value + 1), ("minus-one", value - 1), ("zero", 0), ("max", ln.scalar.max)):
+                    if 0 <= lie <= ln.scalar.max and lie != value:
+                        bad = bytearray(data)
+                        bad[ln.offset : ln.offset + ln.scalar.size] = lie.to_bytes(ln.scalar.size, "little")
+                        out.append(_parsed(msg, f"{tag}{ln.name}-{what}", bytes(bad)))
+            if msg.payload is not None and payload:
+                out.append(_parsed(msg, f"{tag}payload-cut", data[:-1]))
+            out.append(_parsed(msg, f"{tag}bytes-after", data + b"\xa5after"))
+            for p in msg.struct_parts:
+                if p.first_version > msg.layouts[0].version:
+                    lie_parts = dict(parts)
+                    if p.first_version <= lay.version:
+                        lie_parts[p.name] = None
+                    else:
+                        lie_parts[p.name] = _Maker("zero", random.Random(0)).struct(p.struct, p.struct.newest.version)  # type: ignore[union-attr]
+                    try:
+                        codec.build_message(msg, lie_parts, payload)
+                    except codec.MessageFault as fault:
+                        out.append({"message": msg.name, "case": f"{tag}build-{fault.kind}-{p.name}", "parts": lie_parts, "payload": payload.hex(), "error": fault.as_dict()})
+        for ln in msg.lengths:
+            if ln.scalar.size == 1 and msg.payload is not None:
+                lay = msg.layouts[-1]
+                parts = _message_parts(msg, lay.version, "zero", random.Random(0))
+                payload = bytes(ln.scalar.max + 1)
+                try:
+                    codec.build_message(msg, parts, payload)
+                except codec.MessageFault as fault:
+                    out.append({"message": msg.name, "case": f"build-{fault.kind}-{ln.name}", "parts": parts, "payload": payload.hex(), "error": fault.as_dict()})
+        if msg.versioned:
+            parts, payload, data = good[-1]
+            bad = bytearray(data)
+            scalar = msg.version_scalar
+            assert scalar is not None
+            unknown = msg.versions[-1] + 1
+            if scalar.fits(unknown):
+                bad[msg.version_offset : msg.version_offset + scalar.size] = unknown.to_bytes(scalar.size, "little")
+                out.append(_parsed(msg, "unknown-version", bytes(bad)))
+    return out
+
+
+
+def render_messages(schema: Schema) -> dict[str, str]:
+    vectors = message_vectors(schema)
+    lines = ["{", f'  "schema": {json.dumps(schema.name)},', f'  "generated_from": {json.dumps(schema.file)},', '  "messages": [']
+    lines += [f"    {json.dumps(v)}{',' if i < len(vectors) - 1 else ''}" for i, v in enumerate(vectors)]
+    lines += ["  ]", "}"]
+    return {f"vectors/{schema.name}.messages.json": "\n".join(lines) + "\n"}

@@ -29,7 +29,7 @@
 #![forbid(unsafe_code)]
 
 use bitfield_struct::bitfield;
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
 #[cfg(target_endian = "big")]
 compile_error!("the wire format is little-endian and these types use the machine's byte order");
@@ -105,7 +105,18 @@ impl core::error::Error for BufferTooShort {}
 /// Version of `IgvmAttestRequestData`, which selects the request format.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestRequestVersion(pub u32);
 
@@ -138,7 +149,18 @@ const _: () = {
 /// Version of the response header, which selects its layout.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestResponseVersion(pub u32);
 
@@ -171,7 +193,18 @@ const _: () = {
 /// Which TEE hardware report the request carries.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestReportType(pub u32);
 
@@ -217,7 +250,18 @@ const _: () = {
 /// What the request asks the agent for.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestRequestType(pub u32);
 
@@ -255,7 +299,18 @@ const _: () = {
 /// Hash algorithm of the runtime-claims digest placed in the TEE report's report data.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestHashType(pub u32);
 
@@ -401,6 +456,13 @@ pub struct IgvmAttestRequestHeader {
     pub reserved: [u32; 3],
 }
 
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
 const _: () = {
     assert!(core::mem::size_of::<IgvmAttestRequestHeader>() == 32);
     assert!(core::mem::align_of::<IgvmAttestRequestHeader>() == 4);
@@ -436,6 +498,13 @@ pub struct IgvmAttestRequestData {
     ///
     /// Since version 2.
     pub capability_bitmap: IgvmCapabilityBitMap,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestData {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -498,6 +567,13 @@ pub struct IgvmAttestRequestDataV1 {
     pub variable_data_size: u32,
 }
 
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestDataV1 {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
 const _: () = {
     assert!(core::mem::size_of::<IgvmAttestRequestDataV1>() == 20);
     assert!(core::mem::align_of::<IgvmAttestRequestDataV1>() == 4);
@@ -524,6 +600,13 @@ pub struct IgvmAttestRequestBase {
     pub attestation_report: [u8; ATTESTATION_REPORT_SIZE_MAX as usize],
     /// Request data; its version selects the layout.
     pub request_data: IgvmAttestRequestData,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestBase {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -579,6 +662,13 @@ pub struct IgvmAttestRequestBaseV1 {
     pub request_data: IgvmAttestRequestDataV1,
 }
 
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestBaseV1 {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
 const _: () = {
     assert!(core::mem::size_of::<IgvmAttestRequestBaseV1>() == 1236);
     assert!(core::mem::align_of::<IgvmAttestRequestBaseV1>() == 4);
@@ -601,6 +691,13 @@ pub struct IgvmErrorInfo {
     pub igvm_signal: IgvmSignal,
     /// Reserved; zero.
     pub reserved: [u32; 3],
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmErrorInfo {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -628,6 +725,13 @@ pub struct IgvmAttestKeyReleaseResponseHeader {
     ///
     /// Since version 2.
     pub error_info: IgvmErrorInfo,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestKeyReleaseResponseHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -679,6 +783,13 @@ pub struct IgvmAttestKeyReleaseResponseHeaderV1 {
     pub version: IgvmAttestResponseVersion,
 }
 
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestKeyReleaseResponseHeaderV1 {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
 const _: () = {
     assert!(core::mem::size_of::<IgvmAttestKeyReleaseResponseHeaderV1>() == 8);
     assert!(core::mem::align_of::<IgvmAttestKeyReleaseResponseHeaderV1>() == 4);
@@ -702,6 +813,13 @@ pub struct IgvmAttestWrappedKeyResponseHeader {
     ///
     /// Since version 2.
     pub error_info: IgvmErrorInfo,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestWrappedKeyResponseHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -753,6 +871,13 @@ pub struct IgvmAttestWrappedKeyResponseHeaderV1 {
     pub version: IgvmAttestResponseVersion,
 }
 
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestWrappedKeyResponseHeaderV1 {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
 const _: () = {
     assert!(core::mem::size_of::<IgvmAttestWrappedKeyResponseHeaderV1>() == 8);
     assert!(core::mem::align_of::<IgvmAttestWrappedKeyResponseHeaderV1>() == 4);
@@ -776,6 +901,13 @@ pub struct IgvmAttestAkCertResponseHeader {
     ///
     /// Since version 2.
     pub error_info: IgvmErrorInfo,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestAkCertResponseHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -825,6 +957,13 @@ pub struct IgvmAttestAkCertResponseHeaderV1 {
     pub data_size: u32,
     /// Response header version.
     pub version: IgvmAttestResponseVersion,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestAkCertResponseHeaderV1 {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
