@@ -16,6 +16,11 @@
  * each member are what is tested. Its re-encoding is a fresh struct, filled with a pattern, whose
  * fields are assigned one by one from the decoded ones (bitmaps through their setters, starting
  * from the reserved bits). Valid C11 and C++17.
+ *
+ * A message line is `MESSAGE parse HEX` (the header's parse function, then each part printed
+ * through its struct and the message rebuilt by the header's build function), or
+ * `MESSAGE build:FLAGS HEX`: FLAGS has a 1 or 0 per struct part (given or not), HEX holds the
+ * given parts' bytes, then the payload.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -194,33 +199,6 @@ static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequest
     return out;
 }
 
-static void print_IgvmAttestRequestData_V1(IgvmAttestRequestData_V1 v)
-{
-    fputs("{\"data_size\":", stdout);
-    print_u(v.data_size);
-    fputs(",\"version\":", stdout);
-    print_u(v.version);
-    fputs(",\"report_type\":", stdout);
-    print_u(v.report_type);
-    fputs(",\"report_data_hash_type\":", stdout);
-    print_u(v.report_data_hash_type);
-    fputs(",\"variable_data_size\":", stdout);
-    print_u(v.variable_data_size);
-    putchar('}');
-}
-
-static IgvmAttestRequestData_V1 rebuild_IgvmAttestRequestData_V1(IgvmAttestRequestData_V1 in)
-{
-    IgvmAttestRequestData_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    out.report_type = in.report_type;
-    out.report_data_hash_type = in.report_data_hash_type;
-    out.variable_data_size = in.variable_data_size;
-    return out;
-}
-
 static void print_IgvmAttestRequestData(IgvmAttestRequestData v)
 {
     fputs("{\"data_size\":", stdout);
@@ -233,8 +211,6 @@ static void print_IgvmAttestRequestData(IgvmAttestRequestData v)
     print_u(v.report_data_hash_type);
     fputs(",\"variable_data_size\":", stdout);
     print_u(v.variable_data_size);
-    fputs(",\"capability_bitmap\":", stdout);
-    print_IgvmCapabilityBitMap(v.capability_bitmap);
     putchar('}');
 }
 
@@ -247,36 +223,21 @@ static IgvmAttestRequestData rebuild_IgvmAttestRequestData(IgvmAttestRequestData
     out.report_type = in.report_type;
     out.report_data_hash_type = in.report_data_hash_type;
     out.variable_data_size = in.variable_data_size;
-    out.capability_bitmap = rebuild_IgvmCapabilityBitMap(in.capability_bitmap);
     return out;
 }
 
-static void print_IgvmAttestRequestBase_V1(IgvmAttestRequestBase_V1 v)
+static void print_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt v)
 {
-    fputs("{\"header\":", stdout);
-    print_IgvmAttestRequestHeader(v.header);
-    fputs(",\"attestation_report\":[", stdout);
-    for (size_t i = 0; i < 1184; i++) {
-        if (i > 0) {
-            putchar(',');
-        }
-        print_u(v.attestation_report[i]);
-    }
-    putchar(']');
-    fputs(",\"request_data\":", stdout);
-    print_IgvmAttestRequestData_V1(v.request_data);
+    fputs("{\"capability_bitmap\":", stdout);
+    print_IgvmCapabilityBitMap(v.capability_bitmap);
     putchar('}');
 }
 
-static IgvmAttestRequestBase_V1 rebuild_IgvmAttestRequestBase_V1(IgvmAttestRequestBase_V1 in)
+static IgvmAttestRequestDataExt rebuild_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt in)
 {
-    IgvmAttestRequestBase_V1 out;
+    IgvmAttestRequestDataExt out;
     memset(&out, fill_pattern, sizeof out);
-    out.header = rebuild_IgvmAttestRequestHeader(in.header);
-    for (size_t i = 0; i < 1184; i++) {
-        out.attestation_report[i] = in.attestation_report[i];
-    }
-    out.request_data = rebuild_IgvmAttestRequestData_V1(in.request_data);
+    out.capability_bitmap = rebuild_IgvmCapabilityBitMap(in.capability_bitmap);
     return out;
 }
 
@@ -306,6 +267,24 @@ static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase
         out.attestation_report[i] = in.attestation_report[i];
     }
     out.request_data = rebuild_IgvmAttestRequestData(in.request_data);
+    return out;
+}
+
+static void print_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader v)
+{
+    fputs("{\"data_size\":", stdout);
+    print_u(v.data_size);
+    fputs(",\"version\":", stdout);
+    print_u(v.version);
+    putchar('}');
+}
+
+static IgvmAttestCommonResponseHeader rebuild_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader in)
+{
+    IgvmAttestCommonResponseHeader out;
+    memset(&out, fill_pattern, sizeof out);
+    out.data_size = in.data_size;
+    out.version = in.version;
     return out;
 }
 
@@ -341,24 +320,6 @@ static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
     return out;
 }
 
-static void print_IgvmAttestKeyReleaseResponseHeader_V1(IgvmAttestKeyReleaseResponseHeader_V1 v)
-{
-    fputs("{\"data_size\":", stdout);
-    print_u(v.data_size);
-    fputs(",\"version\":", stdout);
-    print_u(v.version);
-    putchar('}');
-}
-
-static IgvmAttestKeyReleaseResponseHeader_V1 rebuild_IgvmAttestKeyReleaseResponseHeader_V1(IgvmAttestKeyReleaseResponseHeader_V1 in)
-{
-    IgvmAttestKeyReleaseResponseHeader_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    return out;
-}
-
 static void print_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader v)
 {
     fputs("{\"data_size\":", stdout);
@@ -380,24 +341,6 @@ static IgvmAttestKeyReleaseResponseHeader rebuild_IgvmAttestKeyReleaseResponseHe
     return out;
 }
 
-static void print_IgvmAttestWrappedKeyResponseHeader_V1(IgvmAttestWrappedKeyResponseHeader_V1 v)
-{
-    fputs("{\"data_size\":", stdout);
-    print_u(v.data_size);
-    fputs(",\"version\":", stdout);
-    print_u(v.version);
-    putchar('}');
-}
-
-static IgvmAttestWrappedKeyResponseHeader_V1 rebuild_IgvmAttestWrappedKeyResponseHeader_V1(IgvmAttestWrappedKeyResponseHeader_V1 in)
-{
-    IgvmAttestWrappedKeyResponseHeader_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    return out;
-}
-
 static void print_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader v)
 {
     fputs("{\"data_size\":", stdout);
@@ -416,24 +359,6 @@ static IgvmAttestWrappedKeyResponseHeader rebuild_IgvmAttestWrappedKeyResponseHe
     out.data_size = in.data_size;
     out.version = in.version;
     out.error_info = rebuild_IgvmErrorInfo(in.error_info);
-    return out;
-}
-
-static void print_IgvmAttestAkCertResponseHeader_V1(IgvmAttestAkCertResponseHeader_V1 v)
-{
-    fputs("{\"data_size\":", stdout);
-    print_u(v.data_size);
-    fputs(",\"version\":", stdout);
-    print_u(v.version);
-    putchar('}');
-}
-
-static IgvmAttestAkCertResponseHeader_V1 rebuild_IgvmAttestAkCertResponseHeader_V1(IgvmAttestAkCertResponseHeader_V1 in)
-{
-    IgvmAttestAkCertResponseHeader_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
     return out;
 }
 
@@ -580,122 +505,64 @@ static void answer_IgvmAttestRequestHeader(const char *version, const unsigned c
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void answer_IgvmAttestRequestData_V1(const unsigned char *data, size_t size)
+static void answer_IgvmAttestRequestData(const char *version, const unsigned char *data, size_t size)
 {
-    IgvmAttestRequestData_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestData", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestData", "1");
-    print_IgvmAttestRequestData_V1(v);
-    const IgvmAttestRequestData_V1 out = rebuild_IgvmAttestRequestData_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestData(const unsigned char *data, size_t size)
-{
+    (void)version; /* one layout */
     IgvmAttestRequestData v;
     if (size < sizeof v) {
         print_short("IgvmAttestRequestData", sizeof v, size);
         return;
     }
     memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestData", "2");
+    print_head("IgvmAttestRequestData", "1");
     print_IgvmAttestRequestData(v);
     const IgvmAttestRequestData out = rebuild_IgvmAttestRequestData(v);
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void decode_IgvmAttestRequestData(const char *version, const unsigned char *data, size_t size)
+static void answer_IgvmAttestRequestDataExt(const char *version, const unsigned char *data, size_t size)
 {
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestRequestData_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestRequestData", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_request_data_size_for_version(probe.version)) {
-        case IGVM_ATTEST_REQUEST_DATA_SIZE_V1:
-            answer_IgvmAttestRequestData_V1(data, size);
-            return;
-        case IGVM_ATTEST_REQUEST_DATA_SIZE_V2:
-            answer_IgvmAttestRequestData(data, size);
-            return;
-        default:
-            fail("igvm_attest_request_data_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestRequestData_V1(data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestRequestData(data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestRequestData");
-}
-
-static void answer_IgvmAttestRequestBase_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestRequestBase_V1 v;
+    (void)version; /* one layout */
+    IgvmAttestRequestDataExt v;
     if (size < sizeof v) {
-        print_short("IgvmAttestRequestBase", sizeof v, size);
+        print_short("IgvmAttestRequestDataExt", sizeof v, size);
         return;
     }
     memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestBase", "1");
-    print_IgvmAttestRequestBase_V1(v);
-    const IgvmAttestRequestBase_V1 out = rebuild_IgvmAttestRequestBase_V1(v);
+    print_head("IgvmAttestRequestDataExt", "1");
+    print_IgvmAttestRequestDataExt(v);
+    const IgvmAttestRequestDataExt out = rebuild_IgvmAttestRequestDataExt(v);
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void answer_IgvmAttestRequestBase(const unsigned char *data, size_t size)
+static void answer_IgvmAttestRequestBase(const char *version, const unsigned char *data, size_t size)
 {
+    (void)version; /* one layout */
     IgvmAttestRequestBase v;
     if (size < sizeof v) {
         print_short("IgvmAttestRequestBase", sizeof v, size);
         return;
     }
     memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestBase", "2");
+    print_head("IgvmAttestRequestBase", "1");
     print_IgvmAttestRequestBase(v);
     const IgvmAttestRequestBase out = rebuild_IgvmAttestRequestBase(v);
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void decode_IgvmAttestRequestBase(const char *version, const unsigned char *data, size_t size)
+static void answer_IgvmAttestCommonResponseHeader(const char *version, const unsigned char *data, size_t size)
 {
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestRequestBase_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestRequestBase", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_request_base_size_for_version(probe.request_data.version)) {
-        case IGVM_ATTEST_REQUEST_BASE_SIZE_V1:
-            answer_IgvmAttestRequestBase_V1(data, size);
-            return;
-        case IGVM_ATTEST_REQUEST_BASE_SIZE_V2:
-            answer_IgvmAttestRequestBase(data, size);
-            return;
-        default:
-            fail("igvm_attest_request_base_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestRequestBase_V1(data, size);
+    (void)version; /* one layout */
+    IgvmAttestCommonResponseHeader v;
+    if (size < sizeof v) {
+        print_short("IgvmAttestCommonResponseHeader", sizeof v, size);
         return;
     }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestRequestBase(data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestRequestBase");
+    memcpy(&v, data, sizeof v);
+    print_head("IgvmAttestCommonResponseHeader", "1");
+    print_IgvmAttestCommonResponseHeader(v);
+    const IgvmAttestCommonResponseHeader out = rebuild_IgvmAttestCommonResponseHeader(v);
+    print_tail(&out, sizeof out, size - sizeof v);
 }
 
 static void answer_IgvmErrorInfo(const char *version, const unsigned char *data, size_t size)
@@ -713,182 +580,420 @@ static void answer_IgvmErrorInfo(const char *version, const unsigned char *data,
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void answer_IgvmAttestKeyReleaseResponseHeader_V1(const unsigned char *data, size_t size)
+static void answer_IgvmAttestKeyReleaseResponseHeader(const char *version, const unsigned char *data, size_t size)
 {
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestKeyReleaseResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestKeyReleaseResponseHeader", "1");
-    print_IgvmAttestKeyReleaseResponseHeader_V1(v);
-    const IgvmAttestKeyReleaseResponseHeader_V1 out = rebuild_IgvmAttestKeyReleaseResponseHeader_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestKeyReleaseResponseHeader(const unsigned char *data, size_t size)
-{
+    (void)version; /* one layout */
     IgvmAttestKeyReleaseResponseHeader v;
     if (size < sizeof v) {
         print_short("IgvmAttestKeyReleaseResponseHeader", sizeof v, size);
         return;
     }
     memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestKeyReleaseResponseHeader", "2");
+    print_head("IgvmAttestKeyReleaseResponseHeader", "1");
     print_IgvmAttestKeyReleaseResponseHeader(v);
     const IgvmAttestKeyReleaseResponseHeader out = rebuild_IgvmAttestKeyReleaseResponseHeader(v);
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void decode_IgvmAttestKeyReleaseResponseHeader(const char *version, const unsigned char *data, size_t size)
+static void answer_IgvmAttestWrappedKeyResponseHeader(const char *version, const unsigned char *data, size_t size)
 {
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestKeyReleaseResponseHeader_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestKeyReleaseResponseHeader", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_key_release_response_header_size_for_version(probe.version)) {
-        case IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestKeyReleaseResponseHeader_V1(data, size);
-            return;
-        case IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestKeyReleaseResponseHeader(data, size);
-            return;
-        default:
-            fail("igvm_attest_key_release_response_header_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestKeyReleaseResponseHeader_V1(data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestKeyReleaseResponseHeader(data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestKeyReleaseResponseHeader");
-}
-
-static void answer_IgvmAttestWrappedKeyResponseHeader_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestWrappedKeyResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestWrappedKeyResponseHeader", "1");
-    print_IgvmAttestWrappedKeyResponseHeader_V1(v);
-    const IgvmAttestWrappedKeyResponseHeader_V1 out = rebuild_IgvmAttestWrappedKeyResponseHeader_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestWrappedKeyResponseHeader(const unsigned char *data, size_t size)
-{
+    (void)version; /* one layout */
     IgvmAttestWrappedKeyResponseHeader v;
     if (size < sizeof v) {
         print_short("IgvmAttestWrappedKeyResponseHeader", sizeof v, size);
         return;
     }
     memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestWrappedKeyResponseHeader", "2");
+    print_head("IgvmAttestWrappedKeyResponseHeader", "1");
     print_IgvmAttestWrappedKeyResponseHeader(v);
     const IgvmAttestWrappedKeyResponseHeader out = rebuild_IgvmAttestWrappedKeyResponseHeader(v);
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void decode_IgvmAttestWrappedKeyResponseHeader(const char *version, const unsigned char *data, size_t size)
+static void answer_IgvmAttestAkCertResponseHeader(const char *version, const unsigned char *data, size_t size)
 {
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestWrappedKeyResponseHeader_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestWrappedKeyResponseHeader", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_wrapped_key_response_header_size_for_version(probe.version)) {
-        case IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestWrappedKeyResponseHeader_V1(data, size);
-            return;
-        case IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestWrappedKeyResponseHeader(data, size);
-            return;
-        default:
-            fail("igvm_attest_wrapped_key_response_header_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestWrappedKeyResponseHeader_V1(data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestWrappedKeyResponseHeader(data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestWrappedKeyResponseHeader");
-}
-
-static void answer_IgvmAttestAkCertResponseHeader_V1(const unsigned char *data, size_t size)
-{
-    IgvmAttestAkCertResponseHeader_V1 v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestAkCertResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestAkCertResponseHeader", "1");
-    print_IgvmAttestAkCertResponseHeader_V1(v);
-    const IgvmAttestAkCertResponseHeader_V1 out = rebuild_IgvmAttestAkCertResponseHeader_V1(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestAkCertResponseHeader(const unsigned char *data, size_t size)
-{
+    (void)version; /* one layout */
     IgvmAttestAkCertResponseHeader v;
     if (size < sizeof v) {
         print_short("IgvmAttestAkCertResponseHeader", sizeof v, size);
         return;
     }
     memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestAkCertResponseHeader", "2");
+    print_head("IgvmAttestAkCertResponseHeader", "1");
     print_IgvmAttestAkCertResponseHeader(v);
     const IgvmAttestAkCertResponseHeader out = rebuild_IgvmAttestAkCertResponseHeader(v);
     print_tail(&out, sizeof out, size - sizeof v);
 }
 
-static void decode_IgvmAttestAkCertResponseHeader(const char *version, const unsigned char *data, size_t size)
+/* ---- Messages: parsed and built by the header's functions ---- */
+
+static const char *const message_kinds[] = {"", "short", "version", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow", "buffer-too-small"};
+
+static void print_null_or(int present, uint64_t value)
 {
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestAkCertResponseHeader_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestAkCertResponseHeader", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_ak_cert_response_header_size_for_version(probe.version)) {
-        case IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestAkCertResponseHeader_V1(data, size);
-            return;
-        case IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestAkCertResponseHeader(data, size);
-            return;
-        default:
-            fail("igvm_attest_ak_cert_response_header_size_for_version returned the size of no layout");
-        }
+    if (present) {
+        print_u(value);
+    } else {
+        fputs("null", stdout);
     }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestAkCertResponseHeader_V1(data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestAkCertResponseHeader(data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestAkCertResponseHeader");
 }
+
+/* A refusal: the numbers a kind does not use are null, as in every target. */
+static void print_message_error(const char *name, const IgvmAttestMessageError *error, int versioned, int parsing)
+{
+    const char *kind = message_kinds[error->kind];
+    printf("{\"message\":\"%s\",\"error\":\"%s\",\"field\":", name, kind);
+    if (error->field != NULL) {
+        printf("\"%s\"", error->field);
+    } else {
+        fputs("null", stdout);
+    }
+    fputs(",\"value\":", stdout);
+    print_null_or(strcmp(kind, "short") != 0 || (error->field == NULL && versioned), error->value);
+    fputs(",\"limit\":", stdout);
+    print_null_or(strcmp(kind, "version") != 0, error->limit);
+    fputs(",\"given\":", stdout);
+    print_null_or(parsing, error->given);
+    puts("}");
+}
+
+static void message_IgvmAttestRequest(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestRequest msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_request_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestRequest", &error, 1, 1);
+            return;
+        }
+        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestRequest");
+        fputs("{\"base\":", stdout);
+        print_IgvmAttestRequestBase(msg.base);
+        fputs(",\"ext\":", stdout);
+        if (msg.has_ext) {
+            print_IgvmAttestRequestDataExt(msg.ext);
+        } else {
+            fputs("null", stdout);
+        }
+        fputs("},\"payload\":\"", stdout);
+        print_hex(msg.runtime_claims, msg.runtime_claims_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_request_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_request_build refused a message igvm_attest_request_parse read");
+        }
+        fputs("\",\"hex\":\"", stdout);
+        print_hex(out, built);
+        puts("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestRequest");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.base) {
+            print_bad_input("IgvmAttestRequest");
+            return;
+        }
+        memcpy(&msg.base, data + at, sizeof msg.base);
+        at += sizeof msg.base;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestRequest");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.ext) {
+            print_bad_input("IgvmAttestRequest");
+            return;
+        }
+        memcpy(&msg.ext, data + at, sizeof msg.ext);
+        at += sizeof msg.ext;
+        msg.has_ext = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestRequest");
+        return;
+    }
+    msg.runtime_claims = data + at;
+    msg.runtime_claims_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_request_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestRequest", &error, 1, 0);
+    } else {
+        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestRequest");
+        print_hex(out, built);
+        puts("\"}");
+    }
+    free(out);
+}
+
+static void message_IgvmAttestKeyReleaseResponse(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestKeyReleaseResponse msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_key_release_response_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestKeyReleaseResponse", &error, 1, 1);
+            return;
+        }
+        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestKeyReleaseResponse");
+        fputs("{\"header\":", stdout);
+        print_IgvmAttestCommonResponseHeader(msg.header);
+        fputs(",\"error_info\":", stdout);
+        if (msg.has_error_info) {
+            print_IgvmErrorInfo(msg.error_info);
+        } else {
+            fputs("null", stdout);
+        }
+        fputs("},\"payload\":\"", stdout);
+        print_hex(msg.payload, msg.payload_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_key_release_response_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_key_release_response_build refused a message igvm_attest_key_release_response_parse read");
+        }
+        fputs("\",\"hex\":\"", stdout);
+        print_hex(out, built);
+        puts("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestKeyReleaseResponse");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.header) {
+            print_bad_input("IgvmAttestKeyReleaseResponse");
+            return;
+        }
+        memcpy(&msg.header, data + at, sizeof msg.header);
+        at += sizeof msg.header;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestKeyReleaseResponse");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.error_info) {
+            print_bad_input("IgvmAttestKeyReleaseResponse");
+            return;
+        }
+        memcpy(&msg.error_info, data + at, sizeof msg.error_info);
+        at += sizeof msg.error_info;
+        msg.has_error_info = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestKeyReleaseResponse");
+        return;
+    }
+    msg.payload = data + at;
+    msg.payload_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_key_release_response_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestKeyReleaseResponse", &error, 1, 0);
+    } else {
+        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestKeyReleaseResponse");
+        print_hex(out, built);
+        puts("\"}");
+    }
+    free(out);
+}
+
+static void message_IgvmAttestWrappedKeyResponse(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestWrappedKeyResponse msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_wrapped_key_response_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestWrappedKeyResponse", &error, 1, 1);
+            return;
+        }
+        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestWrappedKeyResponse");
+        fputs("{\"header\":", stdout);
+        print_IgvmAttestCommonResponseHeader(msg.header);
+        fputs(",\"error_info\":", stdout);
+        if (msg.has_error_info) {
+            print_IgvmErrorInfo(msg.error_info);
+        } else {
+            fputs("null", stdout);
+        }
+        fputs("},\"payload\":\"", stdout);
+        print_hex(msg.payload, msg.payload_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_wrapped_key_response_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_wrapped_key_response_build refused a message igvm_attest_wrapped_key_response_parse read");
+        }
+        fputs("\",\"hex\":\"", stdout);
+        print_hex(out, built);
+        puts("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestWrappedKeyResponse");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.header) {
+            print_bad_input("IgvmAttestWrappedKeyResponse");
+            return;
+        }
+        memcpy(&msg.header, data + at, sizeof msg.header);
+        at += sizeof msg.header;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestWrappedKeyResponse");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.error_info) {
+            print_bad_input("IgvmAttestWrappedKeyResponse");
+            return;
+        }
+        memcpy(&msg.error_info, data + at, sizeof msg.error_info);
+        at += sizeof msg.error_info;
+        msg.has_error_info = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestWrappedKeyResponse");
+        return;
+    }
+    msg.payload = data + at;
+    msg.payload_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_wrapped_key_response_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestWrappedKeyResponse", &error, 1, 0);
+    } else {
+        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestWrappedKeyResponse");
+        print_hex(out, built);
+        puts("\"}");
+    }
+    free(out);
+}
+
+static void message_IgvmAttestAkCertResponse(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestAkCertResponse msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_ak_cert_response_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestAkCertResponse", &error, 1, 1);
+            return;
+        }
+        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestAkCertResponse");
+        fputs("{\"header\":", stdout);
+        print_IgvmAttestCommonResponseHeader(msg.header);
+        fputs(",\"error_info\":", stdout);
+        if (msg.has_error_info) {
+            print_IgvmErrorInfo(msg.error_info);
+        } else {
+            fputs("null", stdout);
+        }
+        fputs("},\"payload\":\"", stdout);
+        print_hex(msg.payload, msg.payload_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_ak_cert_response_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_ak_cert_response_build refused a message igvm_attest_ak_cert_response_parse read");
+        }
+        fputs("\",\"hex\":\"", stdout);
+        print_hex(out, built);
+        puts("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestAkCertResponse");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.header) {
+            print_bad_input("IgvmAttestAkCertResponse");
+            return;
+        }
+        memcpy(&msg.header, data + at, sizeof msg.header);
+        at += sizeof msg.header;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestAkCertResponse");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.error_info) {
+            print_bad_input("IgvmAttestAkCertResponse");
+            return;
+        }
+        memcpy(&msg.error_info, data + at, sizeof msg.error_info);
+        at += sizeof msg.error_info;
+        msg.has_error_info = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestAkCertResponse");
+        return;
+    }
+    msg.payload = data + at;
+    msg.payload_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_ak_cert_response_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestAkCertResponse", &error, 1, 0);
+    } else {
+        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestAkCertResponse");
+        print_hex(out, built);
+        puts("\"}");
+    }
+    free(out);
+}
+
+static const struct {
+    const char *name;
+    void (*answer)(const char *how, const unsigned char *data, size_t size);
+} messages[] = {
+    { "IgvmAttestRequest", message_IgvmAttestRequest },
+    { "IgvmAttestKeyReleaseResponse", message_IgvmAttestKeyReleaseResponse },
+    { "IgvmAttestWrappedKeyResponse", message_IgvmAttestWrappedKeyResponse },
+    { "IgvmAttestAkCertResponse", message_IgvmAttestAkCertResponse },
+};
 
 typedef void (*decoder)(const char *version, const unsigned char *data, size_t size);
 
@@ -904,12 +1009,14 @@ static const struct {
     { "IgvmCapabilityBitMap", answer_IgvmCapabilityBitMap },
     { "IgvmSignal", answer_IgvmSignal },
     { "IgvmAttestRequestHeader", answer_IgvmAttestRequestHeader },
-    { "IgvmAttestRequestData", decode_IgvmAttestRequestData },
-    { "IgvmAttestRequestBase", decode_IgvmAttestRequestBase },
+    { "IgvmAttestRequestData", answer_IgvmAttestRequestData },
+    { "IgvmAttestRequestDataExt", answer_IgvmAttestRequestDataExt },
+    { "IgvmAttestRequestBase", answer_IgvmAttestRequestBase },
+    { "IgvmAttestCommonResponseHeader", answer_IgvmAttestCommonResponseHeader },
     { "IgvmErrorInfo", answer_IgvmErrorInfo },
-    { "IgvmAttestKeyReleaseResponseHeader", decode_IgvmAttestKeyReleaseResponseHeader },
-    { "IgvmAttestWrappedKeyResponseHeader", decode_IgvmAttestWrappedKeyResponseHeader },
-    { "IgvmAttestAkCertResponseHeader", decode_IgvmAttestAkCertResponseHeader },
+    { "IgvmAttestKeyReleaseResponseHeader", answer_IgvmAttestKeyReleaseResponseHeader },
+    { "IgvmAttestWrappedKeyResponseHeader", answer_IgvmAttestWrappedKeyResponseHeader },
+    { "IgvmAttestAkCertResponseHeader", answer_IgvmAttestAkCertResponseHeader },
 };
 
 /* ---- Input ---- */
@@ -1023,6 +1130,17 @@ static void handle(char *line, unsigned char **data, size_t *cap)
     if (hex == NULL || next_token(&cursor) != NULL) {
         print_bad_input(type);
         return;
+    }
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++) {
+        if (strcmp(type, messages[i].name) == 0) {
+            size_t size;
+            if (!parse_hex(hex, data, cap, &size)) {
+                print_bad_input(type);
+                return;
+            }
+            messages[i].answer(version, *data, size);
+            return;
+        }
     }
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (strcmp(type, types[i].name) == 0) {

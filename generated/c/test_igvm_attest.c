@@ -1749,16 +1749,16 @@ static void test_igvm_attest_request_header_random_4(void)
     end();
 }
 
-/* IgvmAttestRequestData v1 zero */
-static void test_igvm_attest_request_data_v1_zero(void)
+/* IgvmAttestRequestData zero */
+static void test_igvm_attest_request_data_zero(void)
 {
     static const uint8_t data[20] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
-    IgvmAttestRequestData_V1 v;
+    IgvmAttestRequestData v;
 
-    begin("IgvmAttestRequestData v1 zero");
+    begin("IgvmAttestRequestData zero");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -1766,14 +1766,13 @@ static void test_igvm_attest_request_data_v1_zero(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.version, (IgvmAttestRequestVersion)UINT32_C(0));
     CHECK_U(v.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
     CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
     CHECK_U(v.variable_data_size, UINT32_C(0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.version = (IgvmAttestRequestVersion)UINT32_C(0);
     v.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
     v.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
     v.variable_data_size = UINT32_C(0);
@@ -1781,16 +1780,16 @@ static void test_igvm_attest_request_data_v1_zero(void)
     end();
 }
 
-/* IgvmAttestRequestData v1 max */
-static void test_igvm_attest_request_data_v1_max(void)
+/* IgvmAttestRequestData max */
+static void test_igvm_attest_request_data_max(void)
 {
     static const uint8_t data[20] = {
-        0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
-    IgvmAttestRequestData_V1 v;
+    IgvmAttestRequestData v;
 
-    begin("IgvmAttestRequestData v1 max");
+    begin("IgvmAttestRequestData max");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -1798,14 +1797,13 @@ static void test_igvm_attest_request_data_v1_max(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.version, (IgvmAttestRequestVersion)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.variable_data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.version = (IgvmAttestRequestVersion)UINT32_C(0xFFFFFFFF);
     v.report_type = (IgvmAttestReportType)UINT32_C(0xFFFFFFFF);
     v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0xFFFFFFFF);
     v.variable_data_size = UINT32_C(0xFFFFFFFF);
@@ -1813,48 +1811,16 @@ static void test_igvm_attest_request_data_v1_max(void)
     end();
 }
 
-/* IgvmAttestRequestData v1 reserved */
-static void test_igvm_attest_request_data_v1_reserved(void)
+/* IgvmAttestRequestData unknown */
+static void test_igvm_attest_request_data_unknown(void)
 {
     static const uint8_t data[20] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestRequestData_V1 v;
-
-    begin("IgvmAttestRequestData v1 reserved");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
-    CHECK_U(v.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
-    CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
-    CHECK_U(v.variable_data_size, UINT32_C(0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
-    v.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
-    v.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
-    v.variable_data_size = UINT32_C(0);
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestRequestData v1 unknown */
-static void test_igvm_attest_request_data_v1_unknown(void)
-{
-    static const uint8_t data[20] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,
         0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
-    IgvmAttestRequestData_V1 v;
+    IgvmAttestRequestData v;
 
-    begin("IgvmAttestRequestData v1 unknown");
+    begin("IgvmAttestRequestData unknown");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -1862,14 +1828,13 @@ static void test_igvm_attest_request_data_v1_unknown(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.version, (IgvmAttestRequestVersion)UINT32_C(3));
     CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(6));
     CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(4));
     CHECK_U(v.variable_data_size, UINT32_C(0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.version = (IgvmAttestRequestVersion)UINT32_C(3);
     v.report_type = (IgvmAttestReportType)UINT32_C(6);
     v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(4);
     v.variable_data_size = UINT32_C(0);
@@ -1877,16 +1842,16 @@ static void test_igvm_attest_request_data_v1_unknown(void)
     end();
 }
 
-/* IgvmAttestRequestData v1 random-1 */
-static void test_igvm_attest_request_data_v1_random_1(void)
+/* IgvmAttestRequestData random-1 */
+static void test_igvm_attest_request_data_random_1(void)
 {
     static const uint8_t data[20] = {
         0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x82, 0x4f, 0xfa, 0xee,
     };
-    IgvmAttestRequestData_V1 v;
+    IgvmAttestRequestData v;
 
-    begin("IgvmAttestRequestData v1 random-1");
+    begin("IgvmAttestRequestData random-1");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -1898,7 +1863,6 @@ static void test_igvm_attest_request_data_v1_random_1(void)
     CHECK_U(v.report_type, IGVM_ATTEST_REPORT_TYPE_TDX_VM_REPORT);
     CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
     CHECK_U(v.variable_data_size, UINT32_C(0xEEFA4F82));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
     v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
@@ -1909,16 +1873,16 @@ static void test_igvm_attest_request_data_v1_random_1(void)
     end();
 }
 
-/* IgvmAttestRequestData v1 random-2 */
-static void test_igvm_attest_request_data_v1_random_2(void)
+/* IgvmAttestRequestData random-2 */
+static void test_igvm_attest_request_data_random_2(void)
 {
     static const uint8_t data[20] = {
-        0x12, 0xec, 0x66, 0x64, 0x01, 0x00, 0x00, 0x00, 0xc9, 0xf4, 0x7b, 0xb7,
+        0x12, 0xec, 0x66, 0x64, 0xfb, 0xed, 0xa1, 0x79, 0xc9, 0xf4, 0x7b, 0xb7,
         0x95, 0x84, 0x5b, 0xb0, 0xa5, 0x2b, 0x42, 0xe7,
     };
-    IgvmAttestRequestData_V1 v;
+    IgvmAttestRequestData v;
 
-    begin("IgvmAttestRequestData v1 random-2");
+    begin("IgvmAttestRequestData random-2");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -1926,14 +1890,13 @@ static void test_igvm_attest_request_data_v1_random_2(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0x6466EC12));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.version, (IgvmAttestRequestVersion)UINT32_C(0x79A1EDFB));
     CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0xB77BF4C9));
     CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0xB05B8495));
     CHECK_U(v.variable_data_size, UINT32_C(0xE7422BA5));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0x6466EC12);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.version = (IgvmAttestRequestVersion)UINT32_C(0x79A1EDFB);
     v.report_type = (IgvmAttestReportType)UINT32_C(0xB77BF4C9);
     v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0xB05B8495);
     v.variable_data_size = UINT32_C(0xE7422BA5);
@@ -1941,16 +1904,16 @@ static void test_igvm_attest_request_data_v1_random_2(void)
     end();
 }
 
-/* IgvmAttestRequestData v1 random-3 */
-static void test_igvm_attest_request_data_v1_random_3(void)
+/* IgvmAttestRequestData random-3 */
+static void test_igvm_attest_request_data_random_3(void)
 {
     static const uint8_t data[20] = {
-        0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,
+        0xff, 0xff, 0xff, 0xff, 0x79, 0xc3, 0xb8, 0xce, 0x05, 0x00, 0x00, 0x00,
         0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
-    IgvmAttestRequestData_V1 v;
+    IgvmAttestRequestData v;
 
-    begin("IgvmAttestRequestData v1 random-3");
+    begin("IgvmAttestRequestData random-3");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -1958,14 +1921,13 @@ static void test_igvm_attest_request_data_v1_random_3(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.version, (IgvmAttestRequestVersion)UINT32_C(0xCEB8C379));
     CHECK_U(v.report_type, IGVM_ATTEST_REPORT_TYPE_CCA_VM_REPORT);
     CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_SHA_384);
     CHECK_U(v.variable_data_size, UINT32_C(0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.version = (IgvmAttestRequestVersion)UINT32_C(0xCEB8C379);
     v.report_type = IGVM_ATTEST_REPORT_TYPE_CCA_VM_REPORT;
     v.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_SHA_384;
     v.variable_data_size = UINT32_C(0);
@@ -1973,16 +1935,16 @@ static void test_igvm_attest_request_data_v1_random_3(void)
     end();
 }
 
-/* IgvmAttestRequestData v1 random-4 */
-static void test_igvm_attest_request_data_v1_random_4(void)
+/* IgvmAttestRequestData random-4 */
+static void test_igvm_attest_request_data_random_4(void)
 {
     static const uint8_t data[20] = {
-        0xc3, 0x63, 0x4b, 0xcb, 0x01, 0x00, 0x00, 0x00, 0xe7, 0x16, 0x4f, 0xe2,
+        0xc3, 0x63, 0x4b, 0xcb, 0x6c, 0x26, 0x3a, 0xc3, 0xe7, 0x16, 0x4f, 0xe2,
         0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
     };
-    IgvmAttestRequestData_V1 v;
+    IgvmAttestRequestData v;
 
-    begin("IgvmAttestRequestData v1 random-4");
+    begin("IgvmAttestRequestData random-4");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -1990,14 +1952,13 @@ static void test_igvm_attest_request_data_v1_random_4(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xCB4B63C3));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.version, (IgvmAttestRequestVersion)UINT32_C(0xC33A266C));
     CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0xE24F16E7));
     CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_SHA_256);
     CHECK_U(v.variable_data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xCB4B63C3);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.version = (IgvmAttestRequestVersion)UINT32_C(0xC33A266C);
     v.report_type = (IgvmAttestReportType)UINT32_C(0xE24F16E7);
     v.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_SHA_256;
     v.variable_data_size = UINT32_C(0xFFFFFFFF);
@@ -2005,40 +1966,28 @@ static void test_igvm_attest_request_data_v1_random_4(void)
     end();
 }
 
-/* IgvmAttestRequestData v2 zero */
-static void test_igvm_attest_request_data_v2_zero(void)
+/* IgvmAttestRequestDataExt zero */
+static void test_igvm_attest_request_data_ext_zero(void)
 {
-    static const uint8_t data[24] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    static const uint8_t data[4] = {
+        0x00, 0x00, 0x00, 0x00,
     };
-    IgvmAttestRequestData v;
+    IgvmAttestRequestDataExt v;
 
-    begin("IgvmAttestRequestData v2 zero");
+    begin("IgvmAttestRequestDataExt zero");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
-    CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
-    CHECK_U(v.variable_data_size, UINT32_C(0));
     CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 0);
     CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
-    v.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
-    v.variable_data_size = UINT32_C(0);
     v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
     v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 0);
     v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 0);
@@ -2049,40 +1998,28 @@ static void test_igvm_attest_request_data_v2_zero(void)
     end();
 }
 
-/* IgvmAttestRequestData v2 max */
-static void test_igvm_attest_request_data_v2_max(void)
+/* IgvmAttestRequestDataExt max */
+static void test_igvm_attest_request_data_ext_max(void)
 {
-    static const uint8_t data[24] = {
-        0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    static const uint8_t data[4] = {
+        0xff, 0xff, 0xff, 0xff,
     };
-    IgvmAttestRequestData v;
+    IgvmAttestRequestDataExt v;
 
-    begin("IgvmAttestRequestData v2 max");
+    begin("IgvmAttestRequestDataExt max");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.variable_data_size, UINT32_C(0xFFFFFFFF));
     CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 1);
     CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 1);
     CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 1);
     CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 1);
     CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 1);
     CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0xFFFFFFE0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = (IgvmAttestReportType)UINT32_C(0xFFFFFFFF);
-    v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0xFFFFFFFF);
-    v.variable_data_size = UINT32_C(0xFFFFFFFF);
     v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0xFFFFFFE0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
     v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 1);
     v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 1);
@@ -2093,40 +2030,28 @@ static void test_igvm_attest_request_data_v2_max(void)
     end();
 }
 
-/* IgvmAttestRequestData v2 reserved */
-static void test_igvm_attest_request_data_v2_reserved(void)
+/* IgvmAttestRequestDataExt reserved */
+static void test_igvm_attest_request_data_ext_reserved(void)
 {
-    static const uint8_t data[24] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0xff, 0xff, 0xff,
+    static const uint8_t data[4] = {
+        0xe0, 0xff, 0xff, 0xff,
     };
-    IgvmAttestRequestData v;
+    IgvmAttestRequestDataExt v;
 
-    begin("IgvmAttestRequestData v2 reserved");
+    begin("IgvmAttestRequestDataExt reserved");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
-    CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
-    CHECK_U(v.variable_data_size, UINT32_C(0));
     CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 0);
     CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0xFFFFFFE0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
-    v.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
-    v.variable_data_size = UINT32_C(0);
     v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0xFFFFFFE0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
     v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 0);
     v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 0);
@@ -2137,175 +2062,31 @@ static void test_igvm_attest_request_data_v2_reserved(void)
     end();
 }
 
-/* IgvmAttestRequestData v2 unknown */
-static void test_igvm_attest_request_data_v2_unknown(void)
+/* IgvmAttestRequestDataExt random-1 */
+static void test_igvm_attest_request_data_ext_random_1(void)
 {
-    static const uint8_t data[24] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,
-        0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    static const uint8_t data[4] = {
+        0x59, 0x13, 0x02, 0x97,
     };
-    IgvmAttestRequestData v;
+    IgvmAttestRequestDataExt v;
 
-    begin("IgvmAttestRequestData v2 unknown");
+    begin("IgvmAttestRequestDataExt random-1");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(6));
-    CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(4));
-    CHECK_U(v.variable_data_size, UINT32_C(0));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 0);
-    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = (IgvmAttestReportType)UINT32_C(6);
-    v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(4);
-    v.variable_data_size = UINT32_C(0);
-    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.capability_bitmap, 0);
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestRequestData v2 random-1 */
-static void test_igvm_attest_request_data_v2_random_1(void)
-{
-    static const uint8_t data[24] = {
-        0xae, 0xfc, 0x6f, 0xe0, 0x02, 0x00, 0x00, 0x00, 0x64, 0xf0, 0x2c, 0x06,
-        0x03, 0x00, 0x00, 0x00, 0x39, 0x45, 0xa5, 0x5c, 0xd4, 0x42, 0x6b, 0x29,
-    };
-    IgvmAttestRequestData v;
-
-    begin("IgvmAttestRequestData v2 random-1");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xE06FFCAE));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0x62CF064));
-    CHECK_U(v.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_SHA_512);
-    CHECK_U(v.variable_data_size, UINT32_C(0x5CA54539));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 1);
-    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x296B42C0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xE06FFCAE);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = (IgvmAttestReportType)UINT32_C(0x62CF064);
-    v.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_SHA_512;
-    v.variable_data_size = UINT32_C(0x5CA54539);
-    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x296B42C0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 1);
-    v.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.capability_bitmap, 1);
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestRequestData v2 random-2 */
-static void test_igvm_attest_request_data_v2_random_2(void)
-{
-    static const uint8_t data[24] = {
-        0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0xb6, 0xdf, 0xf4, 0xc8,
-        0x6f, 0x9f, 0x6a, 0x43, 0x00, 0x00, 0x00, 0x00, 0xf3, 0x21, 0x89, 0x91,
-    };
-    IgvmAttestRequestData v;
-
-    begin("IgvmAttestRequestData v2 random-2");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0xC8F4DFB6));
-    CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0x436A9F6F));
-    CHECK_U(v.variable_data_size, UINT32_C(0));
     CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 1);
-    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x918921E0));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = (IgvmAttestReportType)UINT32_C(0xC8F4DFB6);
-    v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0x436A9F6F);
-    v.variable_data_size = UINT32_C(0);
-    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x918921E0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 1);
-    v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 1);
-    v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.capability_bitmap, 0);
-    v.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.capability_bitmap, 1);
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestRequestData v2 random-3 */
-static void test_igvm_attest_request_data_v2_random_3(void)
-{
-    static const uint8_t data[24] = {
-        0x7c, 0x94, 0x0f, 0x48, 0x02, 0x00, 0x00, 0x00, 0xd3, 0xfe, 0x0c, 0x12,
-        0xb4, 0xef, 0xd0, 0x67, 0xff, 0xff, 0xff, 0xff, 0x1b, 0xe0, 0xa2, 0x84,
-    };
-    IgvmAttestRequestData v;
-
-    begin("IgvmAttestRequestData v2 random-3");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0x480F947C));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0x120CFED3));
-    CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0x67D0EFB4));
-    CHECK_U(v.variable_data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 1);
+    CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 1);
     CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 1);
-    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x84A2E000));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
+    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x97021340));
     memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0x480F947C);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = (IgvmAttestReportType)UINT32_C(0x120CFED3);
-    v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0x67D0EFB4);
-    v.variable_data_size = UINT32_C(0xFFFFFFFF);
-    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x84A2E000) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
+    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x97021340) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
     v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 1);
-    v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 1);
+    v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 0);
     v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 0);
     v.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.capability_bitmap, 1);
     v.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.capability_bitmap, 1);
@@ -2313,52 +2094,104 @@ static void test_igvm_attest_request_data_v2_random_3(void)
     end();
 }
 
-/* IgvmAttestRequestData v2 random-4 */
-static void test_igvm_attest_request_data_v2_random_4(void)
+/* IgvmAttestRequestDataExt random-2 */
+static void test_igvm_attest_request_data_ext_random_2(void)
 {
-    static const uint8_t data[24] = {
-        0x47, 0xdd, 0x4c, 0x4f, 0x02, 0x00, 0x00, 0x00, 0x7e, 0xfe, 0xac, 0xaf,
-        0x83, 0x7b, 0x52, 0xdb, 0xff, 0xff, 0xff, 0xff, 0x32, 0x55, 0xc4, 0x6b,
+    static const uint8_t data[4] = {
+        0x64, 0xe0, 0xa1, 0x4b,
     };
-    IgvmAttestRequestData v;
+    IgvmAttestRequestDataExt v;
 
-    begin("IgvmAttestRequestData v2 random-4");
+    begin("IgvmAttestRequestDataExt random-2");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0x4F4CDD47));
-    CHECK_U(v.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.report_type, (IgvmAttestReportType)UINT32_C(0xAFACFE7E));
-    CHECK_U(v.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0xDB527B83));
-    CHECK_U(v.variable_data_size, UINT32_C(0xFFFFFFFF));
+    CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 0);
+    CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 0);
+    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 1);
+    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 0);
+    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 0);
+    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x4BA1E060));
+    memset(&v, 0xA5, sizeof v);
+    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x4BA1E060) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
+    v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 0);
+    v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 0);
+    v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 1);
+    v.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.capability_bitmap, 0);
+    v.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.capability_bitmap, 0);
+    check_bytes(&v, data, sizeof data);
+    end();
+}
+
+/* IgvmAttestRequestDataExt random-3 */
+static void test_igvm_attest_request_data_ext_random_3(void)
+{
+    static const uint8_t data[4] = {
+        0xff, 0x0e, 0xa3, 0x3b,
+    };
+    IgvmAttestRequestDataExt v;
+
+    begin("IgvmAttestRequestDataExt random-3");
+    if (sizeof v != sizeof data) {
+        CHECK_U(sizeof v, sizeof data);
+        end();
+        return;
+    }
+    memcpy(&v, data, sizeof v);
+    CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 1);
+    CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 1);
+    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 1);
+    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 1);
+    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 1);
+    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x3BA30EE0));
+    memset(&v, 0xA5, sizeof v);
+    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x3BA30EE0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
+    v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 1);
+    v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 1);
+    v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 1);
+    v.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.capability_bitmap, 1);
+    v.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.capability_bitmap, 1);
+    check_bytes(&v, data, sizeof data);
+    end();
+}
+
+/* IgvmAttestRequestDataExt random-4 */
+static void test_igvm_attest_request_data_ext_random_4(void)
+{
+    static const uint8_t data[4] = {
+        0x76, 0x91, 0xe5, 0xed,
+    };
+    IgvmAttestRequestDataExt v;
+
+    begin("IgvmAttestRequestDataExt random-4");
+    if (sizeof v != sizeof data) {
+        CHECK_U(sizeof v, sizeof data);
+        end();
+        return;
+    }
+    memcpy(&v, data, sizeof v);
     CHECK_S(igvm_capability_bit_map_get_error_code(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_retry(v.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 0);
+    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.capability_bitmap), 1);
     CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.capability_bitmap), 0);
     CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.capability_bitmap), 1);
-    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x6BC45520));
-    CHECK_U(igvm_attest_request_data_size_for_version(v.version), sizeof data);
+    CHECK_U(v.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0xEDE59160));
     memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0x4F4CDD47);
-    v.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.report_type = (IgvmAttestReportType)UINT32_C(0xAFACFE7E);
-    v.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0xDB527B83);
-    v.variable_data_size = UINT32_C(0xFFFFFFFF);
-    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x6BC45520) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
+    v.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0xEDE59160) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
     v.capability_bitmap = igvm_capability_bit_map_set_error_code(v.capability_bitmap, 0);
     v.capability_bitmap = igvm_capability_bit_map_set_retry(v.capability_bitmap, 1);
-    v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 0);
+    v.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.capability_bitmap, 1);
     v.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.capability_bitmap, 0);
     v.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.capability_bitmap, 1);
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestRequestBase v1 zero */
-static void test_igvm_attest_request_base_v1_zero(void)
+/* IgvmAttestRequestBase zero */
+static void test_igvm_attest_request_base_zero(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -2462,7 +2295,7 @@ static void test_igvm_attest_request_base_v1_zero(void)
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
@@ -2569,9 +2402,9 @@ static void test_igvm_attest_request_base_v1_zero(void)
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 zero");
+    begin("IgvmAttestRequestBase zero");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -2590,11 +2423,10 @@ static void test_igvm_attest_request_base_v1_zero(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, (IgvmAttestRequestVersion)UINT32_C(0));
     CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
     CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -2608,7 +2440,7 @@ static void test_igvm_attest_request_base_v1_zero(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = (IgvmAttestRequestVersion)UINT32_C(0);
     v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
     v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
     v.request_data.variable_data_size = UINT32_C(0);
@@ -2616,8 +2448,8 @@ static void test_igvm_attest_request_base_v1_zero(void)
     end();
 }
 
-/* IgvmAttestRequestBase v1 max */
-static void test_igvm_attest_request_base_v1_max(void)
+/* IgvmAttestRequestBase max */
+static void test_igvm_attest_request_base_max(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
@@ -2721,7 +2553,7 @@ static void test_igvm_attest_request_base_v1_max(void)
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
     static const uint32_t want_0[3] = {
@@ -2828,9 +2660,9 @@ static void test_igvm_attest_request_base_v1_max(void)
         255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
         255, 255, 255, 255, 255, 255, 255, 255,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 max");
+    begin("IgvmAttestRequestBase max");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -2849,11 +2681,10 @@ static void test_igvm_attest_request_base_v1_max(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, (IgvmAttestRequestVersion)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.request_data.report_type, (IgvmAttestReportType)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.request_data.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -2867,7 +2698,7 @@ static void test_igvm_attest_request_base_v1_max(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0xFFFFFFFF);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = (IgvmAttestRequestVersion)UINT32_C(0xFFFFFFFF);
     v.request_data.report_type = (IgvmAttestReportType)UINT32_C(0xFFFFFFFF);
     v.request_data.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0xFFFFFFFF);
     v.request_data.variable_data_size = UINT32_C(0xFFFFFFFF);
@@ -2875,8 +2706,8 @@ static void test_igvm_attest_request_base_v1_max(void)
     end();
 }
 
-/* IgvmAttestRequestBase v1 reserved */
-static void test_igvm_attest_request_base_v1_reserved(void)
+/* IgvmAttestRequestBase reserved */
+static void test_igvm_attest_request_base_reserved(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -2980,7 +2811,7 @@ static void test_igvm_attest_request_base_v1_reserved(void)
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
@@ -3087,9 +2918,9 @@ static void test_igvm_attest_request_base_v1_reserved(void)
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 reserved");
+    begin("IgvmAttestRequestBase reserved");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -3108,11 +2939,10 @@ static void test_igvm_attest_request_base_v1_reserved(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, (IgvmAttestRequestVersion)UINT32_C(0));
     CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
     CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -3126,7 +2956,7 @@ static void test_igvm_attest_request_base_v1_reserved(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = (IgvmAttestRequestVersion)UINT32_C(0);
     v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
     v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
     v.request_data.variable_data_size = UINT32_C(0);
@@ -3134,8 +2964,8 @@ static void test_igvm_attest_request_base_v1_reserved(void)
     end();
 }
 
-/* IgvmAttestRequestBase v1 unknown */
-static void test_igvm_attest_request_base_v1_unknown(void)
+/* IgvmAttestRequestBase unknown */
+static void test_igvm_attest_request_base_unknown(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -3239,7 +3069,7 @@ static void test_igvm_attest_request_base_v1_unknown(void)
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
         0x06, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
@@ -3346,9 +3176,9 @@ static void test_igvm_attest_request_base_v1_unknown(void)
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 unknown");
+    begin("IgvmAttestRequestBase unknown");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -3367,11 +3197,10 @@ static void test_igvm_attest_request_base_v1_unknown(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, (IgvmAttestRequestVersion)UINT32_C(3));
     CHECK_U(v.request_data.report_type, (IgvmAttestReportType)UINT32_C(6));
     CHECK_U(v.request_data.report_data_hash_type, (IgvmAttestHashType)UINT32_C(4));
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -3385,7 +3214,7 @@ static void test_igvm_attest_request_base_v1_unknown(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = (IgvmAttestRequestVersion)UINT32_C(3);
     v.request_data.report_type = (IgvmAttestReportType)UINT32_C(6);
     v.request_data.report_data_hash_type = (IgvmAttestHashType)UINT32_C(4);
     v.request_data.variable_data_size = UINT32_C(0);
@@ -3393,8 +3222,8 @@ static void test_igvm_attest_request_base_v1_unknown(void)
     end();
 }
 
-/* IgvmAttestRequestBase v1 random-1 */
-static void test_igvm_attest_request_base_v1_random_1(void)
+/* IgvmAttestRequestBase random-1 */
+static void test_igvm_attest_request_base_random_1(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -3498,7 +3327,7 @@ static void test_igvm_attest_request_base_v1_random_1(void)
         0x00, 0x16, 0x00, 0xad, 0xff, 0x00, 0xfb, 0x00, 0x00, 0x3d, 0x00, 0x00,
         0xff, 0xff, 0x00, 0xff, 0x00, 0xad, 0x00, 0xd8, 0x23, 0x66, 0xff, 0xff,
         0x7e, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x28, 0xff, 0xbc, 0x00, 0x24,
-        0xff, 0x39, 0xff, 0x42, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00,
+        0xff, 0x39, 0xff, 0x42, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00,
         0x01, 0x00, 0x00, 0x00, 0x03, 0x30, 0x45, 0x7d, 0xff, 0xff, 0xff, 0xff,
     };
     static const uint32_t want_0[3] = {
@@ -3605,9 +3434,9 @@ static void test_igvm_attest_request_base_v1_random_1(void)
         35, 102, 255, 255, 126, 255, 255, 0, 0, 0, 0, 40,
         255, 188, 0, 36, 255, 57, 255, 66,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 random-1");
+    begin("IgvmAttestRequestBase random-1");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -3626,11 +3455,10 @@ static void test_igvm_attest_request_base_v1_random_1(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
     CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_VBS_VM_REPORT);
     CHECK_U(v.request_data.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0x7D453003));
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -3644,7 +3472,7 @@ static void test_igvm_attest_request_base_v1_random_1(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0xFFFFFFFF);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
     v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_VBS_VM_REPORT;
     v.request_data.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0x7D453003);
     v.request_data.variable_data_size = UINT32_C(0xFFFFFFFF);
@@ -3652,8 +3480,8 @@ static void test_igvm_attest_request_base_v1_random_1(void)
     end();
 }
 
-/* IgvmAttestRequestBase v1 random-2 */
-static void test_igvm_attest_request_base_v1_random_2(void)
+/* IgvmAttestRequestBase random-2 */
+static void test_igvm_attest_request_base_random_2(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -3757,7 +3585,7 @@ static void test_igvm_attest_request_base_v1_random_2(void)
         0xff, 0xff, 0xf0, 0xff, 0x00, 0x6b, 0xff, 0xff, 0xc7, 0x25, 0xef, 0xff,
         0x5a, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x00, 0xff, 0xfa, 0xc1, 0x00, 0x00,
         0x7e, 0x00, 0xff, 0xff, 0x00, 0xc3, 0x00, 0xff, 0x00, 0x81, 0x00, 0x00,
-        0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
         0xa8, 0xe5, 0xec, 0x3e, 0x01, 0x00, 0x00, 0x00, 0x50, 0x2d, 0x0d, 0xdd,
     };
     static const uint32_t want_0[3] = {
@@ -3864,9 +3692,9 @@ static void test_igvm_attest_request_base_v1_random_2(void)
         250, 193, 0, 0, 126, 0, 255, 255, 0, 195, 0, 255,
         0, 129, 0, 0, 0, 255, 0, 0,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 random-2");
+    begin("IgvmAttestRequestBase random-2");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -3885,11 +3713,10 @@ static void test_igvm_attest_request_base_v1_random_2(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
     CHECK_U(v.request_data.report_type, (IgvmAttestReportType)UINT32_C(0x3EECE5A8));
     CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_SHA_256);
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0xDD0D2D50));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -3903,7 +3730,7 @@ static void test_igvm_attest_request_base_v1_random_2(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
     v.request_data.report_type = (IgvmAttestReportType)UINT32_C(0x3EECE5A8);
     v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_SHA_256;
     v.request_data.variable_data_size = UINT32_C(0xDD0D2D50);
@@ -3911,8 +3738,8 @@ static void test_igvm_attest_request_base_v1_random_2(void)
     end();
 }
 
-/* IgvmAttestRequestBase v1 random-3 */
-static void test_igvm_attest_request_base_v1_random_3(void)
+/* IgvmAttestRequestBase random-3 */
+static void test_igvm_attest_request_base_random_3(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x74, 0xd7, 0xbc, 0x30,
@@ -4016,7 +3843,7 @@ static void test_igvm_attest_request_base_v1_random_3(void)
         0x00, 0x00, 0x6e, 0x00, 0xbd, 0x00, 0x00, 0xff, 0x6e, 0xa7, 0x00, 0x00,
         0x00, 0xc4, 0x03, 0x0d, 0x88, 0x00, 0x15, 0xe9, 0x47, 0xfc, 0x00, 0x41,
         0x0b, 0xff, 0x00, 0xb8, 0x01, 0xff, 0x98, 0x00, 0x61, 0xac, 0x00, 0x1f,
-        0x15, 0xad, 0xff, 0x00, 0xd0, 0x54, 0x07, 0xd8, 0x01, 0x00, 0x00, 0x00,
+        0x15, 0xad, 0xff, 0x00, 0xd0, 0x54, 0x07, 0xd8, 0x02, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x81, 0xb5, 0x48, 0x7d,
     };
     static const uint32_t want_0[3] = {
@@ -4123,9 +3950,9 @@ static void test_igvm_attest_request_base_v1_random_3(void)
         71, 252, 0, 65, 11, 255, 0, 184, 1, 255, 152, 0,
         97, 172, 0, 31, 21, 173, 255, 0,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 random-3");
+    begin("IgvmAttestRequestBase random-3");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -4144,11 +3971,10 @@ static void test_igvm_attest_request_base_v1_random_3(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0xD80754D0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
     CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
     CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0x7D48B581));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -4162,7 +3988,7 @@ static void test_igvm_attest_request_base_v1_random_3(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0xD80754D0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
     v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
     v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
     v.request_data.variable_data_size = UINT32_C(0x7D48B581);
@@ -4170,8 +3996,8 @@ static void test_igvm_attest_request_base_v1_random_3(void)
     end();
 }
 
-/* IgvmAttestRequestBase v1 random-4 */
-static void test_igvm_attest_request_base_v1_random_4(void)
+/* IgvmAttestRequestBase random-4 */
+static void test_igvm_attest_request_base_random_4(void)
 {
     static const uint8_t data[1236] = {
         0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x9a, 0x6e, 0x87, 0x81,
@@ -4275,7 +4101,7 @@ static void test_igvm_attest_request_base_v1_random_4(void)
         0xff, 0x00, 0xfb, 0x58, 0x20, 0xff, 0x00, 0x00, 0x0b, 0x00, 0x27, 0xbd,
         0xff, 0xd3, 0xff, 0xff, 0xad, 0x00, 0xb8, 0x74, 0x3a, 0xbb, 0xff, 0xf6,
         0x00, 0x00, 0x8e, 0xff, 0xff, 0xff, 0x5e, 0x00, 0xff, 0x00, 0xff, 0x00,
-        0x68, 0x00, 0xd3, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x68, 0x00, 0xd3, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
         0x03, 0x00, 0x00, 0x00, 0x0a, 0x90, 0x1c, 0x10, 0xff, 0xff, 0xff, 0xff,
     };
     static const uint32_t want_0[3] = {
@@ -4382,9 +4208,9 @@ static void test_igvm_attest_request_base_v1_random_4(void)
         58, 187, 255, 246, 0, 0, 142, 255, 255, 255, 94, 0,
         255, 0, 255, 0, 104, 0, 211, 0,
     };
-    IgvmAttestRequestBase_V1 v;
+    IgvmAttestRequestBase v;
 
-    begin("IgvmAttestRequestBase v1 random-4");
+    begin("IgvmAttestRequestBase random-4");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -4403,11 +4229,10 @@ static void test_igvm_attest_request_base_v1_random_4(void)
         CHECK_U_AT(v.attestation_report[i], want_1[i], i);
     }
     CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_1);
+    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
     CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_TVM_REPORT);
     CHECK_U(v.request_data.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0x101C900A));
     CHECK_U(v.request_data.variable_data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.header.signature = ATTESTATION_SIGNATURE;
     v.header.version = ATTESTATION_VERSION;
@@ -4421,7 +4246,7 @@ static void test_igvm_attest_request_base_v1_random_4(void)
         v.attestation_report[i] = want_1[i];
     }
     v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_1;
+    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
     v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_TVM_REPORT;
     v.request_data.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0x101C900A);
     v.request_data.variable_data_size = UINT32_C(0xFFFFFFFF);
@@ -4429,2178 +4254,170 @@ static void test_igvm_attest_request_base_v1_random_4(void)
     end();
 }
 
-/* IgvmAttestRequestBase v2 zero */
-static void test_igvm_attest_request_base_v2_zero(void)
+/* IgvmAttestCommonResponseHeader zero */
+static void test_igvm_attest_common_response_header_zero(void)
 {
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00,
+    static const uint8_t data[8] = {
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
-    static const uint32_t want_0[3] = {
-        0, 0, 0,
-    };
-    static const uint8_t want_1[1184] = {
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0,
-    };
-    IgvmAttestRequestBase v;
+    IgvmAttestCommonResponseHeader v;
 
-    begin("IgvmAttestRequestBase v2 zero");
+    begin("IgvmAttestCommonResponseHeader zero");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0));
-    CHECK_U(v.header.request_type, IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST);
-    CHECK_U(v.header.status, UINT32_C(0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
-    CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 0);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0));
     memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0);
-    v.header.request_type = IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST;
-    v.header.status = UINT32_C(0);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
-    v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
-    v.request_data.variable_data_size = UINT32_C(0);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 0);
+    v.data_size = UINT32_C(0);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0);
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestRequestBase v2 max */
-static void test_igvm_attest_request_base_v2_max(void)
+/* IgvmAttestCommonResponseHeader max */
+static void test_igvm_attest_common_response_header_max(void)
 {
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff,
+    static const uint8_t data[8] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
-    static const uint32_t want_0[3] = {
-        4294967295, 4294967295, 4294967295,
-    };
-    static const uint8_t want_1[1184] = {
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255,
-    };
-    IgvmAttestRequestBase v;
+    IgvmAttestCommonResponseHeader v;
 
-    begin("IgvmAttestRequestBase v2 max");
+    begin("IgvmAttestCommonResponseHeader max");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.header.request_type, (IgvmAttestRequestType)UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.header.status, UINT32_C(0xFFFFFFFF));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, (IgvmAttestReportType)UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.request_data.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 1);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0xFFFFFFE0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
+    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF));
     memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0xFFFFFFFF);
-    v.header.request_type = (IgvmAttestRequestType)UINT32_C(0xFFFFFFFF);
-    v.header.status = UINT32_C(0xFFFFFFFF);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0xFFFFFFFF);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = (IgvmAttestReportType)UINT32_C(0xFFFFFFFF);
-    v.request_data.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0xFFFFFFFF);
-    v.request_data.variable_data_size = UINT32_C(0xFFFFFFFF);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0xFFFFFFE0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 1);
+    v.data_size = UINT32_C(0xFFFFFFFF);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF);
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestRequestBase v2 reserved */
-static void test_igvm_attest_request_base_v2_reserved(void)
+/* IgvmAttestCommonResponseHeader unknown */
+static void test_igvm_attest_common_response_header_unknown(void)
 {
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0xe0, 0xff, 0xff, 0xff,
+    static const uint8_t data[8] = {
+        0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
     };
-    static const uint32_t want_0[3] = {
-        4294967295, 4294967295, 4294967295,
-    };
-    static const uint8_t want_1[1184] = {
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0,
-    };
-    IgvmAttestRequestBase v;
+    IgvmAttestCommonResponseHeader v;
 
-    begin("IgvmAttestRequestBase v2 reserved");
+    begin("IgvmAttestCommonResponseHeader unknown");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0));
-    CHECK_U(v.header.request_type, IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST);
-    CHECK_U(v.header.status, UINT32_C(0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
-    CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 0);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0xFFFFFFE0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(3));
     memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0);
-    v.header.request_type = IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST;
-    v.header.status = UINT32_C(0);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
-    v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
-    v.request_data.variable_data_size = UINT32_C(0);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0xFFFFFFE0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 0);
+    v.data_size = UINT32_C(0);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(3);
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestRequestBase v2 unknown */
-static void test_igvm_attest_request_base_v2_unknown(void)
+/* IgvmAttestCommonResponseHeader random-1 */
+static void test_igvm_attest_common_response_header_random_1(void)
 {
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
-        0x06, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00,
+    static const uint8_t data[8] = {
+        0x03, 0xab, 0x65, 0x26, 0xc8, 0xda, 0x7d, 0x5a,
     };
-    static const uint32_t want_0[3] = {
-        0, 0, 0,
-    };
-    static const uint8_t want_1[1184] = {
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0,
-    };
-    IgvmAttestRequestBase v;
+    IgvmAttestCommonResponseHeader v;
 
-    begin("IgvmAttestRequestBase v2 unknown");
+    begin("IgvmAttestCommonResponseHeader random-1");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0));
-    CHECK_U(v.header.request_type, (IgvmAttestRequestType)UINT32_C(4));
-    CHECK_U(v.header.status, UINT32_C(0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, (IgvmAttestReportType)UINT32_C(6));
-    CHECK_U(v.request_data.report_data_hash_type, (IgvmAttestHashType)UINT32_C(4));
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 0);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
+    CHECK_U(v.data_size, UINT32_C(0x2665AB03));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0x5A7DDAC8));
     memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0);
-    v.header.request_type = (IgvmAttestRequestType)UINT32_C(4);
-    v.header.status = UINT32_C(0);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = (IgvmAttestReportType)UINT32_C(6);
-    v.request_data.report_data_hash_type = (IgvmAttestHashType)UINT32_C(4);
-    v.request_data.variable_data_size = UINT32_C(0);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 0);
+    v.data_size = UINT32_C(0x2665AB03);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0x5A7DDAC8);
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestRequestBase v2 random-1 */
-static void test_igvm_attest_request_base_v2_random_1(void)
+/* IgvmAttestCommonResponseHeader random-2 */
+static void test_igvm_attest_common_response_header_random_2(void)
 {
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x55, 0x05, 0xb1, 0x79, 0x8d, 0x70, 0x0c, 0x43, 0x6a, 0x94, 0x0b, 0xf9,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xad, 0x76, 0x18,
-        0x26, 0x00, 0xc5, 0x00, 0x68, 0x3c, 0x00, 0x46, 0x00, 0x9f, 0x5f, 0x87,
-        0x00, 0xf5, 0xff, 0xa1, 0x0b, 0x00, 0x00, 0xff, 0xb9, 0xba, 0x00, 0x81,
-        0x00, 0x00, 0x00, 0x76, 0xd9, 0x00, 0xff, 0xff, 0x00, 0xff, 0x35, 0xe0,
-        0x00, 0xe8, 0x00, 0xa9, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x31,
-        0xff, 0xba, 0xff, 0xfa, 0x4c, 0x00, 0x00, 0xdb, 0x68, 0xd6, 0x00, 0x94,
-        0x00, 0xff, 0xff, 0x00, 0x74, 0xe0, 0x29, 0xff, 0xa9, 0x9f, 0x00, 0x00,
-        0x00, 0x69, 0xa9, 0x00, 0x6c, 0xff, 0x00, 0xff, 0xff, 0x96, 0xa4, 0x24,
-        0xac, 0x00, 0xff, 0xa6, 0x09, 0x63, 0xcd, 0xff, 0x28, 0x00, 0x00, 0x00,
-        0xff, 0x50, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0xed, 0x00,
-        0x7e, 0x00, 0xff, 0xff, 0x58, 0xd5, 0x90, 0x00, 0x00, 0x00, 0x91, 0xff,
-        0xa7, 0x00, 0x4c, 0xff, 0x48, 0xad, 0x00, 0x06, 0x00, 0xff, 0x00, 0x4c,
-        0xff, 0xff, 0xff, 0x00, 0x23, 0xff, 0xc0, 0xa9, 0x00, 0x00, 0xff, 0xe2,
-        0xd5, 0x00, 0xde, 0x00, 0xff, 0xf6, 0xff, 0x00, 0x53, 0x51, 0x00, 0x90,
-        0xcd, 0x00, 0xff, 0x00, 0xac, 0xb8, 0x00, 0x00, 0x32, 0xd2, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0x00, 0x00, 0xc6, 0xff, 0x00, 0x00, 0x00, 0xff, 0xfc,
-        0x7e, 0xff, 0x00, 0x00, 0x61, 0x66, 0x00, 0x00, 0x91, 0x16, 0x67, 0x00,
-        0x05, 0xc3, 0x00, 0x00, 0x00, 0xff, 0xff, 0x5f, 0x00, 0x3e, 0x00, 0x00,
-        0x37, 0x34, 0x00, 0x00, 0xff, 0x00, 0xff, 0x00, 0xf9, 0x00, 0xff, 0x00,
-        0xff, 0xff, 0xd3, 0x00, 0xff, 0xc4, 0xff, 0x00, 0x00, 0x65, 0xff, 0x56,
-        0x00, 0xab, 0x24, 0x00, 0xff, 0x00, 0xff, 0xff, 0xeb, 0x00, 0xff, 0x0f,
-        0xff, 0x00, 0xf2, 0xd2, 0x97, 0x00, 0xa4, 0x00, 0x00, 0x00, 0x00, 0xff,
-        0xf6, 0x3a, 0xd3, 0xa1, 0xba, 0xe3, 0xff, 0x00, 0x7d, 0xff, 0x03, 0xf2,
-        0xff, 0xb5, 0xff, 0x15, 0x00, 0x88, 0xff, 0x00, 0x00, 0x00, 0xff, 0xbf,
-        0xff, 0x00, 0x24, 0x51, 0xda, 0xff, 0x00, 0x00, 0x58, 0xff, 0x9a, 0x5c,
-        0xff, 0x00, 0xff, 0x00, 0x00, 0x00, 0x5e, 0xff, 0xd9, 0x00, 0xff, 0xf5,
-        0x73, 0x12, 0xff, 0xc0, 0xfb, 0x00, 0x59, 0x79, 0x00, 0xff, 0xff, 0xb3,
-        0xb3, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x5a, 0x00, 0x20, 0xb0,
-        0x55, 0x14, 0x00, 0x5e, 0xff, 0x95, 0x00, 0x00, 0x00, 0xff, 0x0a, 0x00,
-        0xac, 0xff, 0x7c, 0xff, 0x00, 0xe3, 0x87, 0x00, 0x0c, 0x00, 0xff, 0x00,
-        0x29, 0x00, 0x00, 0xff, 0x00, 0xff, 0x00, 0xa8, 0xb8, 0x00, 0xd5, 0xff,
-        0xff, 0xbf, 0x8c, 0xff, 0xf4, 0x00, 0xff, 0xff, 0x37, 0x51, 0x00, 0x00,
-        0xce, 0x37, 0x00, 0x00, 0x00, 0x00, 0x8f, 0xff, 0x76, 0x4e, 0x19, 0x00,
-        0xe8, 0x00, 0x79, 0x14, 0x71, 0xff, 0x00, 0xff, 0x00, 0x00, 0x00, 0x86,
-        0x79, 0x00, 0x6c, 0xae, 0xdb, 0xb5, 0xff, 0xb0, 0x00, 0x00, 0xff, 0x00,
-        0x6e, 0x7e, 0x00, 0x00, 0x5e, 0x00, 0xa1, 0x00, 0x00, 0x00, 0x16, 0xcc,
-        0xff, 0x00, 0xdb, 0x00, 0x00, 0x00, 0x00, 0x0f, 0xff, 0x9c, 0x00, 0x00,
-        0xb5, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x00, 0xed, 0x18, 0xff, 0x00, 0xff,
-        0x4d, 0xe9, 0xcd, 0xff, 0x00, 0xc0, 0x30, 0xff, 0x00, 0xff, 0x00, 0x6c,
-        0x3f, 0x00, 0x08, 0xff, 0x22, 0x00, 0x52, 0xff, 0x40, 0x00, 0x00, 0x00,
-        0x00, 0xd6, 0x00, 0x00, 0x00, 0x00, 0x91, 0x12, 0x00, 0x00, 0x07, 0xcb,
-        0x00, 0xc3, 0x00, 0x48, 0xff, 0x08, 0xff, 0xff, 0x45, 0x00, 0x4e, 0xa6,
-        0xda, 0x00, 0x54, 0x36, 0x1e, 0x00, 0x49, 0x00, 0xb5, 0xb9, 0x00, 0x00,
-        0x00, 0xff, 0xb0, 0x00, 0x00, 0x00, 0x91, 0xff, 0x00, 0x07, 0xb9, 0xff,
-        0xf2, 0xff, 0xff, 0x00, 0xff, 0x56, 0x00, 0x76, 0xff, 0x67, 0xff, 0x20,
-        0xc1, 0xff, 0x4e, 0x00, 0x00, 0x00, 0xa2, 0x00, 0x18, 0x42, 0x00, 0x41,
-        0x0e, 0xd1, 0xd7, 0xff, 0xf2, 0x00, 0xff, 0xfc, 0xff, 0x00, 0xda, 0xff,
-        0x00, 0x00, 0x2f, 0x9f, 0xe6, 0xff, 0x14, 0x00, 0xa3, 0x00, 0x00, 0x00,
-        0x4b, 0x00, 0xff, 0x00, 0x00, 0x0f, 0xff, 0x95, 0x00, 0xb2, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0xff, 0x4e, 0x8a, 0x85, 0xff, 0xff, 0xff, 0x21, 0xba,
-        0x45, 0x00, 0x00, 0x96, 0x15, 0x00, 0xff, 0x00, 0xf0, 0x00, 0x84, 0x00,
-        0x90, 0x00, 0xd6, 0x28, 0x00, 0x03, 0x00, 0xff, 0xff, 0x11, 0xb0, 0x00,
-        0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x48, 0xff, 0xff,
-        0x24, 0xaa, 0x00, 0x39, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0xff,
-        0x00, 0x4f, 0x00, 0x52, 0x5d, 0xff, 0x00, 0xff, 0x00, 0xb2, 0x30, 0x00,
-        0x36, 0xf9, 0xff, 0xf3, 0x00, 0x35, 0xbd, 0x00, 0x00, 0x53, 0x00, 0x00,
-        0xff, 0x00, 0x8e, 0x00, 0xb8, 0x00, 0xff, 0x00, 0x68, 0xa2, 0x00, 0x6f,
-        0xff, 0x73, 0xff, 0x00, 0xc4, 0x00, 0x00, 0x00, 0x76, 0x2c, 0xdf, 0x00,
-        0x00, 0x0d, 0x00, 0x00, 0x94, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0xff, 0x00, 0xff, 0x3b, 0xde, 0x44, 0x57, 0x15, 0xff, 0x00, 0x5a, 0xc7,
-        0xff, 0x00, 0x4f, 0x82, 0xe7, 0x5b, 0xff, 0x65, 0xff, 0x47, 0x00, 0xff,
-        0xff, 0xac, 0xff, 0x2b, 0xff, 0x00, 0x00, 0x00, 0x00, 0x32, 0x30, 0x96,
-        0x00, 0x00, 0xc0, 0x74, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0xff, 0x64,
-        0x70, 0x00, 0xff, 0xff, 0x00, 0x74, 0x00, 0x00, 0xff, 0xff, 0x00, 0xff,
-        0xff, 0x00, 0xff, 0xff, 0x00, 0x00, 0x86, 0x00, 0xff, 0xff, 0x00, 0x00,
-        0x00, 0xeb, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3f, 0xff, 0xfa, 0x00, 0xff,
-        0x00, 0xff, 0xc0, 0xff, 0xff, 0x8e, 0x00, 0xff, 0x00, 0xff, 0x00, 0x00,
-        0x7a, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0xcf, 0x00, 0x00, 0x60, 0xff,
-        0x00, 0x00, 0x30, 0x00, 0x5d, 0xff, 0x00, 0xdf, 0xff, 0x00, 0x62, 0x56,
-        0x00, 0x11, 0x71, 0x63, 0xf7, 0x94, 0xff, 0x00, 0x11, 0x00, 0x00, 0x79,
-        0xff, 0x34, 0x1d, 0x00, 0x00, 0x97, 0xff, 0x77, 0x00, 0x00, 0xff, 0xce,
-        0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0x10, 0xae, 0x00, 0x1d, 0x00,
-        0x00, 0x00, 0xff, 0xff, 0x00, 0x53, 0xf9, 0x4e, 0x07, 0x76, 0xc4, 0x44,
-        0xff, 0xff, 0x00, 0x00, 0xff, 0xff, 0x54, 0x37, 0x58, 0x00, 0x00, 0x89,
-        0x10, 0x00, 0x00, 0x09, 0xff, 0x80, 0xd3, 0x00, 0x00, 0x24, 0xd6, 0x59,
-        0x8c, 0xff, 0xff, 0x13, 0xff, 0x00, 0x32, 0x00, 0x65, 0x00, 0xe7, 0xff,
-        0x13, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x52, 0x00,
-        0x00, 0x00, 0x7d, 0x00, 0xff, 0x00, 0xf4, 0x5e, 0x00, 0x01, 0x00, 0x0d,
-        0x76, 0xff, 0x00, 0x00, 0x91, 0x00, 0x22, 0xff, 0xff, 0xff, 0xdf, 0x00,
-        0x6a, 0xff, 0x74, 0xff, 0x00, 0xff, 0xc3, 0x3f, 0x00, 0x00, 0x00, 0x00,
-        0x2b, 0x00, 0x00, 0xff, 0x00, 0x00, 0x73, 0x00, 0x00, 0x00, 0x00, 0xe1,
-        0x00, 0x57, 0xff, 0x00, 0xee, 0x36, 0xa5, 0x27, 0x00, 0x00, 0xbb, 0x00,
-        0xec, 0xc8, 0xff, 0x00, 0xff, 0xa7, 0xff, 0xff, 0x00, 0xff, 0x2a, 0xdf,
-        0xd9, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0xff, 0x00, 0x26, 0x00, 0x68,
-        0x97, 0x00, 0x00, 0xff, 0xad, 0x00, 0xff, 0x00, 0xff, 0xff, 0xd5, 0xe7,
-        0xff, 0xd2, 0x00, 0xde, 0x92, 0x00, 0xac, 0x6f, 0x5b, 0xff, 0xf0, 0xff,
-        0x35, 0x00, 0xff, 0x00, 0x14, 0x43, 0xff, 0x33, 0x6c, 0x0b, 0xff, 0x97,
-        0xff, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x04, 0x00,
-        0x3e, 0x06, 0x00, 0xff, 0xe2, 0x89, 0xd1, 0xd8, 0x37, 0x00, 0x00, 0xff,
-        0x00, 0x93, 0x00, 0xff, 0x23, 0x00, 0x00, 0x71, 0x00, 0x00, 0xff, 0x00,
-        0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xe1, 0x00, 0x46, 0xff, 0xff, 0xff,
-        0x42, 0x00, 0xff, 0xff, 0xff, 0x00, 0x07, 0x00, 0x00, 0x00, 0x81, 0xff,
-        0x76, 0x00, 0x00, 0xff, 0x2d, 0x44, 0x00, 0x00, 0x00, 0xdb, 0xc1, 0xff,
-        0xff, 0x41, 0x0d, 0x00, 0x00, 0x00, 0x81, 0x4c, 0xb1, 0x91, 0xff, 0xff,
-        0x00, 0xff, 0x00, 0xe1, 0xa4, 0x61, 0xff, 0x00, 0xff, 0x00, 0x00, 0xff,
-        0x00, 0x00, 0x15, 0x00, 0x6b, 0xff, 0x00, 0x00, 0xe7, 0x00, 0xff, 0xcd,
-        0xee, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0xe7, 0xff, 0xff, 0x00,
-        0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0x00, 0x00, 0xed,
-        0x00, 0x00, 0x00, 0xba, 0xff, 0x00, 0x63, 0xff, 0x03, 0xd0, 0x00, 0x00,
-        0x07, 0x00, 0x39, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00,
-        0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x3e, 0x64, 0xd7, 0xb9,
+    static const uint8_t data[8] = {
+        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
     };
-    static const uint32_t want_0[3] = {
-        4178285674, 0, 4294967295,
-    };
-    static const uint8_t want_1[1184] = {
-        255, 173, 118, 24, 38, 0, 197, 0, 104, 60, 0, 70,
-        0, 159, 95, 135, 0, 245, 255, 161, 11, 0, 0, 255,
-        185, 186, 0, 129, 0, 0, 0, 118, 217, 0, 255, 255,
-        0, 255, 53, 224, 0, 232, 0, 169, 255, 0, 0, 0,
-        0, 255, 0, 49, 255, 186, 255, 250, 76, 0, 0, 219,
-        104, 214, 0, 148, 0, 255, 255, 0, 116, 224, 41, 255,
-        169, 159, 0, 0, 0, 105, 169, 0, 108, 255, 0, 255,
-        255, 150, 164, 36, 172, 0, 255, 166, 9, 99, 205, 255,
-        40, 0, 0, 0, 255, 80, 0, 0, 0, 255, 255, 0,
-        255, 0, 237, 0, 126, 0, 255, 255, 88, 213, 144, 0,
-        0, 0, 145, 255, 167, 0, 76, 255, 72, 173, 0, 6,
-        0, 255, 0, 76, 255, 255, 255, 0, 35, 255, 192, 169,
-        0, 0, 255, 226, 213, 0, 222, 0, 255, 246, 255, 0,
-        83, 81, 0, 144, 205, 0, 255, 0, 172, 184, 0, 0,
-        50, 210, 255, 255, 255, 255, 255, 0, 0, 198, 255, 0,
-        0, 0, 255, 252, 126, 255, 0, 0, 97, 102, 0, 0,
-        145, 22, 103, 0, 5, 195, 0, 0, 0, 255, 255, 95,
-        0, 62, 0, 0, 55, 52, 0, 0, 255, 0, 255, 0,
-        249, 0, 255, 0, 255, 255, 211, 0, 255, 196, 255, 0,
-        0, 101, 255, 86, 0, 171, 36, 0, 255, 0, 255, 255,
-        235, 0, 255, 15, 255, 0, 242, 210, 151, 0, 164, 0,
-        0, 0, 0, 255, 246, 58, 211, 161, 186, 227, 255, 0,
-        125, 255, 3, 242, 255, 181, 255, 21, 0, 136, 255, 0,
-        0, 0, 255, 191, 255, 0, 36, 81, 218, 255, 0, 0,
-        88, 255, 154, 92, 255, 0, 255, 0, 0, 0, 94, 255,
-        217, 0, 255, 245, 115, 18, 255, 192, 251, 0, 89, 121,
-        0, 255, 255, 179, 179, 0, 0, 0, 0, 0, 0, 6,
-        90, 0, 32, 176, 85, 20, 0, 94, 255, 149, 0, 0,
-        0, 255, 10, 0, 172, 255, 124, 255, 0, 227, 135, 0,
-        12, 0, 255, 0, 41, 0, 0, 255, 0, 255, 0, 168,
-        184, 0, 213, 255, 255, 191, 140, 255, 244, 0, 255, 255,
-        55, 81, 0, 0, 206, 55, 0, 0, 0, 0, 143, 255,
-        118, 78, 25, 0, 232, 0, 121, 20, 113, 255, 0, 255,
-        0, 0, 0, 134, 121, 0, 108, 174, 219, 181, 255, 176,
-        0, 0, 255, 0, 110, 126, 0, 0, 94, 0, 161, 0,
-        0, 0, 22, 204, 255, 0, 219, 0, 0, 0, 0, 15,
-        255, 156, 0, 0, 181, 0, 29, 0, 0, 0, 0, 237,
-        24, 255, 0, 255, 77, 233, 205, 255, 0, 192, 48, 255,
-        0, 255, 0, 108, 63, 0, 8, 255, 34, 0, 82, 255,
-        64, 0, 0, 0, 0, 214, 0, 0, 0, 0, 145, 18,
-        0, 0, 7, 203, 0, 195, 0, 72, 255, 8, 255, 255,
-        69, 0, 78, 166, 218, 0, 84, 54, 30, 0, 73, 0,
-        181, 185, 0, 0, 0, 255, 176, 0, 0, 0, 145, 255,
-        0, 7, 185, 255, 242, 255, 255, 0, 255, 86, 0, 118,
-        255, 103, 255, 32, 193, 255, 78, 0, 0, 0, 162, 0,
-        24, 66, 0, 65, 14, 209, 215, 255, 242, 0, 255, 252,
-        255, 0, 218, 255, 0, 0, 47, 159, 230, 255, 20, 0,
-        163, 0, 0, 0, 75, 0, 255, 0, 0, 15, 255, 149,
-        0, 178, 0, 0, 0, 0, 0, 255, 78, 138, 133, 255,
-        255, 255, 33, 186, 69, 0, 0, 150, 21, 0, 255, 0,
-        240, 0, 132, 0, 144, 0, 214, 40, 0, 3, 0, 255,
-        255, 17, 176, 0, 0, 255, 255, 255, 0, 0, 0, 0,
-        0, 72, 255, 255, 36, 170, 0, 57, 0, 0, 0, 255,
-        255, 255, 0, 255, 0, 79, 0, 82, 93, 255, 0, 255,
-        0, 178, 48, 0, 54, 249, 255, 243, 0, 53, 189, 0,
-        0, 83, 0, 0, 255, 0, 142, 0, 184, 0, 255, 0,
-        104, 162, 0, 111, 255, 115, 255, 0, 196, 0, 0, 0,
-        118, 44, 223, 0, 0, 13, 0, 0, 148, 48, 0, 0,
-        0, 0, 0, 0, 255, 0, 255, 59, 222, 68, 87, 21,
-        255, 0, 90, 199, 255, 0, 79, 130, 231, 91, 255, 101,
-        255, 71, 0, 255, 255, 172, 255, 43, 255, 0, 0, 0,
-        0, 50, 48, 150, 0, 0, 192, 116, 0, 0, 0, 255,
-        1, 0, 255, 100, 112, 0, 255, 255, 0, 116, 0, 0,
-        255, 255, 0, 255, 255, 0, 255, 255, 0, 0, 134, 0,
-        255, 255, 0, 0, 0, 235, 0, 0, 0, 0, 0, 63,
-        255, 250, 0, 255, 0, 255, 192, 255, 255, 142, 0, 255,
-        0, 255, 0, 0, 122, 0, 0, 0, 0, 255, 0, 207,
-        0, 0, 96, 255, 0, 0, 48, 0, 93, 255, 0, 223,
-        255, 0, 98, 86, 0, 17, 113, 99, 247, 148, 255, 0,
-        17, 0, 0, 121, 255, 52, 29, 0, 0, 151, 255, 119,
-        0, 0, 255, 206, 255, 0, 0, 255, 255, 255, 0, 16,
-        174, 0, 29, 0, 0, 0, 255, 255, 0, 83, 249, 78,
-        7, 118, 196, 68, 255, 255, 0, 0, 255, 255, 84, 55,
-        88, 0, 0, 137, 16, 0, 0, 9, 255, 128, 211, 0,
-        0, 36, 214, 89, 140, 255, 255, 19, 255, 0, 50, 0,
-        101, 0, 231, 255, 19, 0, 0, 0, 0, 0, 14, 0,
-        0, 0, 82, 0, 0, 0, 125, 0, 255, 0, 244, 94,
-        0, 1, 0, 13, 118, 255, 0, 0, 145, 0, 34, 255,
-        255, 255, 223, 0, 106, 255, 116, 255, 0, 255, 195, 63,
-        0, 0, 0, 0, 43, 0, 0, 255, 0, 0, 115, 0,
-        0, 0, 0, 225, 0, 87, 255, 0, 238, 54, 165, 39,
-        0, 0, 187, 0, 236, 200, 255, 0, 255, 167, 255, 255,
-        0, 255, 42, 223, 217, 0, 0, 0, 0, 255, 0, 255,
-        0, 38, 0, 104, 151, 0, 0, 255, 173, 0, 255, 0,
-        255, 255, 213, 231, 255, 210, 0, 222, 146, 0, 172, 111,
-        91, 255, 240, 255, 53, 0, 255, 0, 20, 67, 255, 51,
-        108, 11, 255, 151, 255, 0, 255, 0, 0, 0, 0, 0,
-        0, 255, 4, 0, 62, 6, 0, 255, 226, 137, 209, 216,
-        55, 0, 0, 255, 0, 147, 0, 255, 35, 0, 0, 113,
-        0, 0, 255, 0, 255, 255, 0, 0, 0, 0, 225, 0,
-        70, 255, 255, 255, 66, 0, 255, 255, 255, 0, 7, 0,
-        0, 0, 129, 255, 118, 0, 0, 255, 45, 68, 0, 0,
-        0, 219, 193, 255, 255, 65, 13, 0, 0, 0, 129, 76,
-        177, 145, 255, 255, 0, 255, 0, 225, 164, 97, 255, 0,
-        255, 0, 0, 255, 0, 0, 21, 0, 107, 255, 0, 0,
-        231, 0, 255, 205, 238, 0, 0, 255, 0, 0, 0, 0,
-        231, 255, 255, 0, 0, 255, 255, 255, 255, 255, 0, 0,
-        255, 0, 0, 237, 0, 0, 0, 186, 255, 0, 99, 255,
-        3, 208, 0, 0, 7, 0, 57, 255,
-    };
-    IgvmAttestRequestBase v;
+    IgvmAttestCommonResponseHeader v;
 
-    begin("IgvmAttestRequestBase v2 random-1");
+    begin("IgvmAttestCommonResponseHeader random-2");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0));
-    CHECK_U(v.header.request_type, (IgvmAttestRequestType)UINT32_C(0x79B10555));
-    CHECK_U(v.header.status, UINT32_C(0x430C708D));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_SNP_VM_REPORT);
-    CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_INVALID_HASH);
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 1);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0xB9D76420));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
     memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0);
-    v.header.request_type = (IgvmAttestRequestType)UINT32_C(0x79B10555);
-    v.header.status = UINT32_C(0x430C708D);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0xFFFFFFFF);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_SNP_VM_REPORT;
-    v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_INVALID_HASH;
-    v.request_data.variable_data_size = UINT32_C(0);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0xB9D76420) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 1);
+    v.data_size = UINT32_C(0);
+    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestRequestBase v2 random-2 */
-static void test_igvm_attest_request_base_v2_random_2(void)
+/* IgvmAttestCommonResponseHeader random-3 */
+static void test_igvm_attest_common_response_header_random_3(void)
 {
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0xc0, 0x9c, 0xe5, 0x7f,
-        0x00, 0x00, 0x00, 0x00, 0xb9, 0x06, 0x08, 0x76, 0x38, 0xbf, 0x9e, 0x35,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0xa9, 0xff,
-        0x00, 0x00, 0x88, 0x37, 0x7b, 0x97, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00,
-        0x98, 0x77, 0x8d, 0x00, 0x00, 0x00, 0x00, 0xc9, 0xd3, 0x01, 0x00, 0x00,
-        0x78, 0x00, 0x00, 0x1c, 0xff, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0xb2, 0x00, 0x00, 0x00, 0x00,
-        0xf9, 0x00, 0x91, 0xff, 0x89, 0x00, 0x00, 0xe8, 0x1b, 0x00, 0xff, 0x00,
-        0x00, 0x00, 0xf8, 0x00, 0x10, 0x00, 0xff, 0x00, 0xff, 0x39, 0x2a, 0xff,
-        0x6a, 0x8b, 0x5f, 0x00, 0xff, 0xff, 0xab, 0x65, 0xff, 0xff, 0x6b, 0xae,
-        0xd4, 0x0a, 0x8a, 0x00, 0x2f, 0x3f, 0xff, 0x39, 0xf2, 0x00, 0xce, 0x1d,
-        0xb0, 0xff, 0x00, 0x00, 0x93, 0x00, 0x22, 0x00, 0x4a, 0xba, 0xff, 0xab,
-        0x00, 0xff, 0xd9, 0x00, 0x00, 0x6f, 0x00, 0x01, 0x00, 0x00, 0xd4, 0x4b,
-        0x79, 0x00, 0x2b, 0x00, 0xd7, 0x53, 0xff, 0x91, 0x0a, 0xff, 0xff, 0x62,
-        0xff, 0xe3, 0x20, 0x36, 0x00, 0xff, 0x00, 0xfd, 0x9d, 0x5c, 0xff, 0x9f,
-        0x5e, 0x79, 0x74, 0x18, 0xff, 0x00, 0x00, 0x00, 0x00, 0xf4, 0x00, 0xff,
-        0x00, 0x00, 0xff, 0x00, 0x0e, 0xff, 0x00, 0x00, 0xff, 0xe7, 0x9c, 0x00,
-        0xb8, 0x00, 0xe2, 0x00, 0x21, 0x62, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x73, 0x00, 0x00, 0x00, 0x78, 0xff, 0x8d, 0xeb, 0x00, 0x24, 0xd7,
-        0x00, 0xff, 0x32, 0x00, 0xff, 0x00, 0xff, 0xff, 0x00, 0x3d, 0x5e, 0x00,
-        0x07, 0x00, 0x00, 0xe0, 0x61, 0x00, 0x00, 0x38, 0x62, 0x00, 0x00, 0xc5,
-        0xe1, 0xff, 0x00, 0x00, 0xf3, 0xb0, 0xff, 0x00, 0x00, 0x8a, 0x00, 0x00,
-        0x00, 0xff, 0x9e, 0xff, 0xb2, 0xff, 0xff, 0x00, 0x96, 0x39, 0x2a, 0x00,
-        0x00, 0xff, 0x1d, 0x00, 0xe7, 0xf6, 0x00, 0xff, 0xff, 0x1b, 0x00, 0xae,
-        0x80, 0x00, 0x00, 0x00, 0xe7, 0x02, 0x08, 0x00, 0x2d, 0x00, 0x00, 0x91,
-        0x8f, 0x00, 0x00, 0x06, 0x00, 0xa8, 0x00, 0x09, 0x00, 0x82, 0x00, 0x3a,
-        0xff, 0x97, 0x16, 0xff, 0x00, 0x20, 0xff, 0x00, 0x00, 0xe7, 0x6b, 0x76,
-        0x2c, 0xdc, 0xff, 0x00, 0x00, 0x65, 0x06, 0x00, 0x00, 0xd5, 0x1d, 0x7b,
-        0x00, 0xff, 0x00, 0x4a, 0xff, 0xfa, 0xdb, 0x00, 0x00, 0x91, 0xdd, 0x13,
-        0x00, 0x00, 0x00, 0xff, 0x6e, 0x00, 0x7e, 0xcf, 0x00, 0x45, 0xff, 0xff,
-        0xff, 0x00, 0x89, 0x00, 0x00, 0x86, 0xff, 0x32, 0x00, 0x00, 0x5c, 0x00,
-        0x00, 0xff, 0xff, 0x00, 0xff, 0xf2, 0x00, 0x9c, 0x35, 0x00, 0x00, 0x95,
-        0xff, 0x07, 0x71, 0xa1, 0x76, 0xff, 0xe5, 0x03, 0xad, 0x0c, 0x00, 0x00,
-        0xe5, 0x00, 0x22, 0x00, 0x00, 0x78, 0x10, 0x36, 0x00, 0x00, 0x00, 0x00,
-        0x0e, 0x00, 0xc6, 0xfb, 0x84, 0x29, 0xee, 0x00, 0xff, 0xff, 0x00, 0x4d,
-        0x00, 0x00, 0x00, 0xff, 0x00, 0x42, 0x00, 0x8f, 0x00, 0x00, 0xa1, 0x84,
-        0x00, 0x00, 0x8a, 0x17, 0x38, 0xff, 0x00, 0xff, 0x6d, 0x99, 0xff, 0x00,
-        0x1a, 0x4a, 0x1a, 0x87, 0xab, 0xff, 0x00, 0x29, 0x00, 0x59, 0xdd, 0x07,
-        0xd9, 0x00, 0x00, 0xb1, 0x00, 0xed, 0x00, 0x28, 0xff, 0xd4, 0x00, 0x00,
-        0xff, 0xd5, 0x00, 0x00, 0x0f, 0xfa, 0xa6, 0x00, 0x00, 0x00, 0xe6, 0x00,
-        0x00, 0x00, 0x73, 0xca, 0x00, 0xc7, 0x00, 0x29, 0x00, 0x14, 0xff, 0x00,
-        0x00, 0x00, 0xff, 0x00, 0x00, 0x50, 0x6c, 0x32, 0x00, 0xff, 0xff, 0x34,
-        0xff, 0x00, 0x4c, 0x00, 0x2e, 0x4f, 0x43, 0xe0, 0xff, 0x49, 0x0d, 0xff,
-        0x45, 0x00, 0xe2, 0xa3, 0x00, 0x30, 0xff, 0xff, 0x00, 0x00, 0x00, 0x95,
-        0x2e, 0x98, 0x00, 0x71, 0x00, 0x00, 0x8a, 0x00, 0x00, 0xd2, 0xff, 0xab,
-        0x00, 0xd0, 0x00, 0xe4, 0xc7, 0xff, 0xbd, 0x97, 0x00, 0xff, 0x00, 0xff,
-        0xab, 0xff, 0x00, 0xff, 0x83, 0x00, 0x00, 0xe2, 0x79, 0x00, 0x00, 0x22,
-        0x00, 0xe6, 0x5e, 0xff, 0x00, 0x28, 0xc5, 0xff, 0x93, 0xcc, 0x20, 0x26,
-        0xff, 0xd4, 0x9c, 0x00, 0x3d, 0x01, 0x00, 0x00, 0xff, 0xff, 0x00, 0xda,
-        0x00, 0xff, 0x00, 0xff, 0x00, 0x00, 0xa2, 0xff, 0x00, 0x49, 0xb8, 0x98,
-        0x00, 0x00, 0xf5, 0x52, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x30,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0xce, 0x00, 0x00, 0x00, 0x00, 0x00, 0x83,
-        0x00, 0xf5, 0x7a, 0x6a, 0x00, 0x00, 0xf1, 0x3d, 0xff, 0x0f, 0xff, 0x00,
-        0xff, 0xff, 0xfb, 0x00, 0xcc, 0xff, 0xff, 0xff, 0xfb, 0x00, 0x38, 0xe0,
-        0x00, 0xfc, 0x49, 0x25, 0x00, 0x00, 0x91, 0x00, 0x89, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x29, 0x00, 0xe2, 0x00, 0x9a, 0x00, 0xff, 0x00,
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x90, 0xff, 0x30, 0x1b, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x2f, 0xff, 0x00, 0x00, 0x22, 0x15, 0x62, 0x00,
-        0x80, 0x00, 0x00, 0x4b, 0xba, 0x00, 0xff, 0x00, 0x86, 0x47, 0x00, 0x7e,
-        0x77, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0x96, 0xd2, 0x00, 0x00, 0x47,
-        0x95, 0x04, 0xff, 0xff, 0x00, 0x00, 0x6d, 0x1f, 0xe7, 0xe5, 0x10, 0x64,
-        0x00, 0xcc, 0xc9, 0x00, 0xff, 0xff, 0x5e, 0xbc, 0x00, 0x00, 0x29, 0xff,
-        0x00, 0x60, 0x00, 0xff, 0x00, 0xff, 0xd7, 0x00, 0x00, 0x00, 0x00, 0xbf,
-        0x36, 0xe4, 0xdb, 0xc3, 0x85, 0x00, 0x8c, 0x7e, 0x00, 0x00, 0x89, 0xff,
-        0x00, 0x00, 0xe3, 0x00, 0xe8, 0xb3, 0xff, 0xb7, 0xba, 0x00, 0xff, 0x00,
-        0x00, 0xc1, 0xff, 0xb3, 0x00, 0x00, 0x00, 0x3b, 0x00, 0x13, 0x00, 0x93,
-        0xb1, 0xff, 0x00, 0x00, 0x00, 0x00, 0x48, 0x00, 0xff, 0x9a, 0x00, 0x57,
-        0x2a, 0x00, 0xff, 0xba, 0x5d, 0x00, 0x60, 0x00, 0xff, 0xff, 0x00, 0x79,
-        0x00, 0x6f, 0x6f, 0x4f, 0x00, 0x00, 0xff, 0x00, 0x38, 0x0f, 0x7b, 0xf4,
-        0xff, 0x79, 0x00, 0x00, 0x00, 0x00, 0x99, 0x00, 0x74, 0x7a, 0x00, 0x90,
-        0x00, 0x29, 0xca, 0xe8, 0xa2, 0x99, 0x1d, 0xa8, 0x00, 0xff, 0x00, 0x00,
-        0x00, 0xff, 0xda, 0xff, 0xff, 0x00, 0xff, 0xff, 0x97, 0x00, 0xff, 0x16,
-        0xff, 0x00, 0x1a, 0x2e, 0x3f, 0x00, 0xad, 0x00, 0x00, 0x00, 0x00, 0x80,
-        0x00, 0x9c, 0xe9, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0xad, 0xfd, 0x00,
-        0x00, 0x00, 0x00, 0x94, 0x00, 0xc0, 0x00, 0x00, 0x8c, 0xab, 0x7b, 0x00,
-        0x00, 0xff, 0x6b, 0x00, 0x00, 0x29, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff,
-        0x00, 0x00, 0x79, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0xe1, 0xd0, 0xff,
-        0x00, 0x2a, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x76,
-        0x00, 0x88, 0xff, 0x93, 0x00, 0x00, 0x66, 0x65, 0x9d, 0x00, 0x00, 0x00,
-        0x2b, 0x38, 0x2b, 0x00, 0xff, 0x00, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0x31, 0x38, 0x00, 0xdb, 0x00, 0x00, 0x00, 0xff, 0x90,
-        0xff, 0x34, 0x00, 0x59, 0xfc, 0xff, 0xff, 0x00, 0x00, 0x91, 0x9f, 0x00,
-        0x64, 0x78, 0x00, 0x00, 0xff, 0x00, 0x00, 0x69, 0x00, 0xb5, 0x00, 0x00,
-        0x00, 0x66, 0xff, 0x41, 0xff, 0x00, 0x64, 0x00, 0x00, 0x00, 0x2e, 0x00,
-        0xb6, 0x31, 0x00, 0x9d, 0x00, 0x00, 0x00, 0x00, 0x85, 0x3d, 0xff, 0x00,
-        0xfc, 0xa8, 0x00, 0x00, 0x97, 0x00, 0x00, 0xff, 0x00, 0xff, 0x00, 0x00,
-        0x00, 0x00, 0x19, 0x55, 0xa9, 0xa6, 0xa0, 0x00, 0x00, 0x00, 0xf0, 0x00,
-        0xff, 0xa7, 0xff, 0x00, 0x00, 0xd5, 0xf6, 0x90, 0xc9, 0x00, 0x00, 0xff,
-        0xff, 0x00, 0x00, 0xfe, 0x00, 0xf9, 0x00, 0xff, 0x56, 0x00, 0xff, 0x2f,
-        0x8b, 0xac, 0xfa, 0xdb, 0x00, 0x05, 0x00, 0x00, 0x1e, 0x00, 0xff, 0x00,
-        0x48, 0x3a, 0x00, 0x00, 0xff, 0x8e, 0xd1, 0xff, 0x00, 0xdb, 0x03, 0x00,
-        0xc7, 0x48, 0x00, 0x00, 0xff, 0x00, 0x00, 0xff, 0xe3, 0xff, 0xdb, 0x00,
-        0xfa, 0x00, 0x00, 0x2c, 0xff, 0x22, 0x00, 0xff, 0x00, 0xff, 0x62, 0x79,
-        0x00, 0x00, 0xd7, 0xc9, 0x35, 0xff, 0x00, 0x00, 0x00, 0xff, 0x85, 0x06,
-        0xa7, 0x00, 0xa4, 0xff, 0x15, 0x00, 0x00, 0x00, 0x54, 0xff, 0xb7, 0xb5,
-        0x6d, 0x2e, 0xb9, 0xff, 0xff, 0xff, 0x00, 0xb0, 0xff, 0x00, 0x20, 0x00,
-        0xf6, 0x52, 0xff, 0xff, 0x00, 0x00, 0xff, 0x3b, 0x8b, 0xb5, 0x00, 0x00,
-        0x00, 0x00, 0x4c, 0xfe, 0x00, 0xff, 0xef, 0x4b, 0x1b, 0xff, 0x43, 0x00,
-        0x00, 0x36, 0x00, 0x80, 0x36, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00,
-        0xbc, 0x2f, 0xd2, 0x00, 0x53, 0x00, 0x86, 0x65, 0x00, 0x00, 0xd6, 0xff,
-        0xff, 0xff, 0x00, 0xff, 0x00, 0x70, 0x07, 0x00, 0xff, 0xff, 0x00, 0xfc,
-        0xff, 0x00, 0xff, 0x00, 0x8e, 0x2c, 0xa4, 0x58, 0x02, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0xb7, 0x4e, 0x84, 0x47,
-        0xd0, 0x08, 0xef, 0x52,
+    static const uint8_t data[8] = {
+        0x97, 0xba, 0xcb, 0x35, 0xbc, 0x4c, 0x97, 0x33,
     };
-    static const uint32_t want_0[3] = {
-        899596088, 4294967295, 4294967295,
-    };
-    static const uint8_t want_1[1184] = {
-        0, 0, 169, 255, 0, 0, 136, 55, 123, 151, 0, 255,
-        0, 0, 0, 0, 152, 119, 141, 0, 0, 0, 0, 201,
-        211, 1, 0, 0, 120, 0, 0, 28, 255, 0, 255, 255,
-        0, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0, 178,
-        0, 0, 0, 0, 249, 0, 145, 255, 137, 0, 0, 232,
-        27, 0, 255, 0, 0, 0, 248, 0, 16, 0, 255, 0,
-        255, 57, 42, 255, 106, 139, 95, 0, 255, 255, 171, 101,
-        255, 255, 107, 174, 212, 10, 138, 0, 47, 63, 255, 57,
-        242, 0, 206, 29, 176, 255, 0, 0, 147, 0, 34, 0,
-        74, 186, 255, 171, 0, 255, 217, 0, 0, 111, 0, 1,
-        0, 0, 212, 75, 121, 0, 43, 0, 215, 83, 255, 145,
-        10, 255, 255, 98, 255, 227, 32, 54, 0, 255, 0, 253,
-        157, 92, 255, 159, 94, 121, 116, 24, 255, 0, 0, 0,
-        0, 244, 0, 255, 0, 0, 255, 0, 14, 255, 0, 0,
-        255, 231, 156, 0, 184, 0, 226, 0, 33, 98, 0, 0,
-        0, 0, 0, 0, 0, 115, 0, 0, 0, 120, 255, 141,
-        235, 0, 36, 215, 0, 255, 50, 0, 255, 0, 255, 255,
-        0, 61, 94, 0, 7, 0, 0, 224, 97, 0, 0, 56,
-        98, 0, 0, 197, 225, 255, 0, 0, 243, 176, 255, 0,
-        0, 138, 0, 0, 0, 255, 158, 255, 178, 255, 255, 0,
-        150, 57, 42, 0, 0, 255, 29, 0, 231, 246, 0, 255,
-        255, 27, 0, 174, 128, 0, 0, 0, 231, 2, 8, 0,
-        45, 0, 0, 145, 143, 0, 0, 6, 0, 168, 0, 9,
-        0, 130, 0, 58, 255, 151, 22, 255, 0, 32, 255, 0,
-        0, 231, 107, 118, 44, 220, 255, 0, 0, 101, 6, 0,
-        0, 213, 29, 123, 0, 255, 0, 74, 255, 250, 219, 0,
-        0, 145, 221, 19, 0, 0, 0, 255, 110, 0, 126, 207,
-        0, 69, 255, 255, 255, 0, 137, 0, 0, 134, 255, 50,
-        0, 0, 92, 0, 0, 255, 255, 0, 255, 242, 0, 156,
-        53, 0, 0, 149, 255, 7, 113, 161, 118, 255, 229, 3,
-        173, 12, 0, 0, 229, 0, 34, 0, 0, 120, 16, 54,
-        0, 0, 0, 0, 14, 0, 198, 251, 132, 41, 238, 0,
-        255, 255, 0, 77, 0, 0, 0, 255, 0, 66, 0, 143,
-        0, 0, 161, 132, 0, 0, 138, 23, 56, 255, 0, 255,
-        109, 153, 255, 0, 26, 74, 26, 135, 171, 255, 0, 41,
-        0, 89, 221, 7, 217, 0, 0, 177, 0, 237, 0, 40,
-        255, 212, 0, 0, 255, 213, 0, 0, 15, 250, 166, 0,
-        0, 0, 230, 0, 0, 0, 115, 202, 0, 199, 0, 41,
-        0, 20, 255, 0, 0, 0, 255, 0, 0, 80, 108, 50,
-        0, 255, 255, 52, 255, 0, 76, 0, 46, 79, 67, 224,
-        255, 73, 13, 255, 69, 0, 226, 163, 0, 48, 255, 255,
-        0, 0, 0, 149, 46, 152, 0, 113, 0, 0, 138, 0,
-        0, 210, 255, 171, 0, 208, 0, 228, 199, 255, 189, 151,
-        0, 255, 0, 255, 171, 255, 0, 255, 131, 0, 0, 226,
-        121, 0, 0, 34, 0, 230, 94, 255, 0, 40, 197, 255,
-        147, 204, 32, 38, 255, 212, 156, 0, 61, 1, 0, 0,
-        255, 255, 0, 218, 0, 255, 0, 255, 0, 0, 162, 255,
-        0, 73, 184, 152, 0, 0, 245, 82, 255, 0, 0, 0,
-        255, 0, 0, 48, 0, 0, 0, 0, 0, 206, 0, 0,
-        0, 0, 0, 131, 0, 245, 122, 106, 0, 0, 241, 61,
-        255, 15, 255, 0, 255, 255, 251, 0, 204, 255, 255, 255,
-        251, 0, 56, 224, 0, 252, 73, 37, 0, 0, 145, 0,
-        137, 0, 0, 0, 0, 0, 0, 0, 41, 0, 226, 0,
-        154, 0, 255, 0, 255, 255, 255, 255, 0, 0, 0, 144,
-        255, 48, 27, 0, 0, 0, 0, 0, 47, 255, 0, 0,
-        34, 21, 98, 0, 128, 0, 0, 75, 186, 0, 255, 0,
-        134, 71, 0, 126, 119, 0, 255, 255, 0, 255, 0, 150,
-        210, 0, 0, 71, 149, 4, 255, 255, 0, 0, 109, 31,
-        231, 229, 16, 100, 0, 204, 201, 0, 255, 255, 94, 188,
-        0, 0, 41, 255, 0, 96, 0, 255, 0, 255, 215, 0,
-        0, 0, 0, 191, 54, 228, 219, 195, 133, 0, 140, 126,
-        0, 0, 137, 255, 0, 0, 227, 0, 232, 179, 255, 183,
-        186, 0, 255, 0, 0, 193, 255, 179, 0, 0, 0, 59,
-        0, 19, 0, 147, 177, 255, 0, 0, 0, 0, 72, 0,
-        255, 154, 0, 87, 42, 0, 255, 186, 93, 0, 96, 0,
-        255, 255, 0, 121, 0, 111, 111, 79, 0, 0, 255, 0,
-        56, 15, 123, 244, 255, 121, 0, 0, 0, 0, 153, 0,
-        116, 122, 0, 144, 0, 41, 202, 232, 162, 153, 29, 168,
-        0, 255, 0, 0, 0, 255, 218, 255, 255, 0, 255, 255,
-        151, 0, 255, 22, 255, 0, 26, 46, 63, 0, 173, 0,
-        0, 0, 0, 128, 0, 156, 233, 0, 0, 0, 0, 255,
-        0, 173, 253, 0, 0, 0, 0, 148, 0, 192, 0, 0,
-        140, 171, 123, 0, 0, 255, 107, 0, 0, 41, 255, 0,
-        0, 0, 0, 255, 0, 0, 121, 0, 0, 0, 0, 255,
-        0, 225, 208, 255, 0, 42, 0, 44, 0, 0, 0, 0,
-        255, 0, 0, 118, 0, 136, 255, 147, 0, 0, 102, 101,
-        157, 0, 0, 0, 43, 56, 43, 0, 255, 0, 135, 255,
-        255, 255, 255, 255, 0, 0, 0, 49, 56, 0, 219, 0,
-        0, 0, 255, 144, 255, 52, 0, 89, 252, 255, 255, 0,
-        0, 145, 159, 0, 100, 120, 0, 0, 255, 0, 0, 105,
-        0, 181, 0, 0, 0, 102, 255, 65, 255, 0, 100, 0,
-        0, 0, 46, 0, 182, 49, 0, 157, 0, 0, 0, 0,
-        133, 61, 255, 0, 252, 168, 0, 0, 151, 0, 0, 255,
-        0, 255, 0, 0, 0, 0, 25, 85, 169, 166, 160, 0,
-        0, 0, 240, 0, 255, 167, 255, 0, 0, 213, 246, 144,
-        201, 0, 0, 255, 255, 0, 0, 254, 0, 249, 0, 255,
-        86, 0, 255, 47, 139, 172, 250, 219, 0, 5, 0, 0,
-        30, 0, 255, 0, 72, 58, 0, 0, 255, 142, 209, 255,
-        0, 219, 3, 0, 199, 72, 0, 0, 255, 0, 0, 255,
-        227, 255, 219, 0, 250, 0, 0, 44, 255, 34, 0, 255,
-        0, 255, 98, 121, 0, 0, 215, 201, 53, 255, 0, 0,
-        0, 255, 133, 6, 167, 0, 164, 255, 21, 0, 0, 0,
-        84, 255, 183, 181, 109, 46, 185, 255, 255, 255, 0, 176,
-        255, 0, 32, 0, 246, 82, 255, 255, 0, 0, 255, 59,
-        139, 181, 0, 0, 0, 0, 76, 254, 0, 255, 239, 75,
-        27, 255, 67, 0, 0, 54, 0, 128, 54, 0, 0, 0,
-        0, 255, 255, 0, 188, 47, 210, 0, 83, 0, 134, 101,
-        0, 0, 214, 255, 255, 255, 0, 255, 0, 112, 7, 0,
-        255, 255, 0, 252, 255, 0, 255, 0,
-    };
-    IgvmAttestRequestBase v;
+    IgvmAttestCommonResponseHeader v;
 
-    begin("IgvmAttestRequestBase v2 random-2");
+    begin("IgvmAttestCommonResponseHeader random-3");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0x7FE59CC0));
-    CHECK_U(v.header.request_type, IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST);
-    CHECK_U(v.header.status, UINT32_C(0x760806B9));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0x58A42C8E));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
-    CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_SHA_256);
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0x47844EB7));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 1);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x52EF08C0));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
+    CHECK_U(v.data_size, UINT32_C(0x35CBBA97));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0x33974CBC));
     memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0x7FE59CC0);
-    v.header.request_type = IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST;
-    v.header.status = UINT32_C(0x760806B9);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0x58A42C8E);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
-    v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_SHA_256;
-    v.request_data.variable_data_size = UINT32_C(0x47844EB7);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x52EF08C0) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 1);
+    v.data_size = UINT32_C(0x35CBBA97);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0x33974CBC);
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestRequestBase v2 random-3 */
-static void test_igvm_attest_request_base_v2_random_3(void)
+/* IgvmAttestCommonResponseHeader random-4 */
+static void test_igvm_attest_common_response_header_random_4(void)
 {
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0xb5, 0xe4, 0x4d, 0x79,
-        0xfa, 0x7e, 0x33, 0x76, 0xc4, 0x8d, 0x9a, 0x63, 0x69, 0x44, 0xda, 0x11,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x5f, 0x00, 0x00, 0x9f,
-        0xff, 0xff, 0x9a, 0x00, 0xa3, 0x27, 0xf3, 0x00, 0x1e, 0x00, 0x00, 0x00,
-        0xff, 0xff, 0x5c, 0x3a, 0x00, 0x5f, 0xa6, 0xd8, 0x00, 0x00, 0x00, 0x28,
-        0xd1, 0x00, 0x93, 0xd0, 0x95, 0x5e, 0x52, 0xff, 0x56, 0x00, 0x00, 0xff,
-        0x60, 0x00, 0x00, 0x00, 0xff, 0x00, 0x6f, 0xff, 0x00, 0xff, 0xd5, 0xc4,
-        0xde, 0x00, 0x00, 0x00, 0xff, 0x00, 0x90, 0xc6, 0xff, 0x1e, 0xff, 0xc7,
-        0x00, 0x75, 0x00, 0xcf, 0xb3, 0x00, 0xff, 0x56, 0x49, 0xcb, 0x8a, 0x00,
-        0xe0, 0x90, 0x00, 0x00, 0x00, 0xff, 0xd6, 0xff, 0x00, 0x6f, 0x00, 0xf3,
-        0x10, 0x00, 0xca, 0xb4, 0x23, 0xa6, 0x00, 0x00, 0xc3, 0xf0, 0xab, 0xff,
-        0xff, 0xc7, 0xff, 0x00, 0x1a, 0x00, 0xfb, 0x53, 0x87, 0xff, 0x00, 0x7f,
-        0x00, 0x00, 0x00, 0xff, 0xb8, 0xb3, 0xff, 0x00, 0x85, 0x00, 0xcf, 0x00,
-        0xff, 0x00, 0x00, 0xc3, 0x00, 0x1e, 0x01, 0xf4, 0x00, 0x00, 0x00, 0x00,
-        0xff, 0xff, 0xff, 0x94, 0x00, 0x00, 0xf4, 0xb2, 0x29, 0xff, 0x00, 0x39,
-        0x00, 0xd2, 0xff, 0x00, 0xb0, 0x00, 0x00, 0xff, 0xff, 0x00, 0xad, 0x26,
-        0xff, 0xcf, 0xff, 0x00, 0x00, 0x97, 0x00, 0xb4, 0xff, 0x00, 0x00, 0xff,
-        0x00, 0x00, 0xca, 0xa3, 0xc7, 0x10, 0x9a, 0x00, 0xab, 0x00, 0x00, 0x00,
-        0xeb, 0x00, 0x1b, 0x00, 0x35, 0x27, 0xf7, 0xae, 0x5b, 0x21, 0xeb, 0xce,
-        0x00, 0x00, 0xff, 0x73, 0x8f, 0xf7, 0x39, 0xff, 0x00, 0xff, 0xdb, 0xce,
-        0x00, 0x55, 0x00, 0x00, 0x00, 0xe2, 0x00, 0x00, 0x21, 0xff, 0x00, 0x00,
-        0x58, 0x00, 0x00, 0x3b, 0x00, 0xc7, 0x00, 0xff, 0x00, 0xff, 0x00, 0x3e,
-        0x00, 0x00, 0x00, 0x94, 0xf7, 0x23, 0x00, 0xff, 0xea, 0xf5, 0x7b, 0x0f,
-        0xff, 0xff, 0x6f, 0x03, 0xff, 0x02, 0x00, 0x0c, 0x00, 0xff, 0x51, 0xff,
-        0xff, 0x00, 0xff, 0x00, 0xed, 0xff, 0x00, 0xcf, 0xff, 0xc9, 0x00, 0x00,
-        0x00, 0x00, 0xff, 0x00, 0xff, 0x00, 0x00, 0x32, 0x3d, 0x00, 0xff, 0xef,
-        0x00, 0x00, 0x2d, 0xa8, 0x00, 0x2c, 0xb2, 0x00, 0x00, 0xff, 0xff, 0x00,
-        0x00, 0xad, 0x00, 0x43, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0xff,
-        0x00, 0x00, 0x0b, 0xff, 0xff, 0x00, 0x68, 0x00, 0x3c, 0xff, 0x00, 0x3b,
-        0xff, 0x87, 0x00, 0xff, 0x00, 0xf2, 0x00, 0x00, 0x00, 0x00, 0x1a, 0x00,
-        0x00, 0x00, 0x00, 0xff, 0x00, 0xff, 0xbc, 0xff, 0x87, 0xed, 0x00, 0xd5,
-        0x00, 0xff, 0x00, 0xff, 0xb9, 0xff, 0x00, 0xb9, 0x00, 0x00, 0x00, 0x00,
-        0xfc, 0xff, 0x00, 0xff, 0x99, 0xff, 0xf6, 0xf4, 0x00, 0x00, 0x22, 0xb2,
-        0x00, 0xc5, 0x00, 0x18, 0x4c, 0xff, 0xb8, 0x00, 0x00, 0xff, 0xc8, 0x4d,
-        0xff, 0x76, 0x00, 0x1c, 0x00, 0x00, 0x57, 0x60, 0xff, 0x00, 0xff, 0x2a,
-        0x64, 0x00, 0x00, 0x00, 0xd9, 0xc5, 0x00, 0x3c, 0x00, 0x00, 0x00, 0xff,
-        0xff, 0xe9, 0x00, 0x00, 0xac, 0xff, 0xff, 0x00, 0x33, 0x42, 0xff, 0x15,
-        0x6f, 0x00, 0x9e, 0x13, 0x00, 0x6c, 0xff, 0x00, 0x56, 0xff, 0xff, 0x00,
-        0x22, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0xe1, 0x00, 0x00, 0xff, 0x00,
-        0xff, 0x00, 0xec, 0x6c, 0x00, 0x00, 0x00, 0x4f, 0x4b, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x57, 0xff, 0xff, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x5d,
-        0x00, 0x00, 0x08, 0xff, 0x45, 0x74, 0xff, 0x00, 0x98, 0xff, 0x06, 0x00,
-        0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xb8, 0x25, 0xff, 0x00, 0xff, 0x00,
-        0x3d, 0x61, 0xff, 0x00, 0x54, 0x00, 0x00, 0xc0, 0x34, 0x00, 0x00, 0xff,
-        0x49, 0xff, 0x00, 0x33, 0x62, 0x00, 0xff, 0xf9, 0xff, 0x00, 0x00, 0x49,
-        0xff, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x00, 0xff, 0x30, 0x00, 0xdf, 0xdf,
-        0xff, 0xff, 0xff, 0xee, 0x00, 0xff, 0x36, 0xff, 0x93, 0xff, 0xcb, 0x00,
-        0xff, 0xc2, 0x00, 0xdd, 0x00, 0xff, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00,
-        0x00, 0xec, 0xff, 0x00, 0x74, 0x00, 0xc2, 0xd5, 0xff, 0x4c, 0xff, 0x00,
-        0xff, 0x00, 0xe6, 0xff, 0xff, 0xda, 0x26, 0xa7, 0x00, 0x00, 0x5e, 0xff,
-        0x00, 0xff, 0x2a, 0xd3, 0x00, 0x00, 0xff, 0xee, 0xff, 0x00, 0x00, 0x59,
-        0xc3, 0x20, 0xff, 0xd4, 0x00, 0xff, 0xc7, 0xd5, 0x00, 0xff, 0x00, 0x2b,
-        0x00, 0x00, 0x00, 0x00, 0x5c, 0x66, 0x00, 0xf0, 0x12, 0x35, 0x00, 0xff,
-        0x75, 0xff, 0x00, 0xff, 0xff, 0x00, 0xff, 0x1c, 0x00, 0x90, 0xff, 0x00,
-        0xe8, 0x97, 0x4c, 0x00, 0x5a, 0x00, 0x6d, 0xff, 0x00, 0xc7, 0x00, 0x00,
-        0xd3, 0xf2, 0x00, 0x4b, 0x00, 0xc4, 0x00, 0x00, 0xff, 0x7a, 0x00, 0x00,
-        0xef, 0xe1, 0x00, 0xf0, 0x00, 0x00, 0xff, 0x32, 0x00, 0xc8, 0x00, 0x00,
-        0x3c, 0x00, 0x00, 0xe2, 0xff, 0x00, 0x00, 0x00, 0x00, 0x34, 0x00, 0x00,
-        0x00, 0x00, 0x6f, 0xff, 0x00, 0x00, 0x6c, 0xff, 0xe4, 0x00, 0x00, 0x00,
-        0x70, 0x00, 0x5e, 0x00, 0x00, 0x6a, 0xc9, 0xff, 0xff, 0x8c, 0x50, 0xff,
-        0x00, 0x00, 0x00, 0x97, 0x5b, 0x00, 0x27, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0xd9, 0xe4, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x5a, 0x05, 0x00,
-        0xff, 0x00, 0xff, 0x00, 0x6e, 0x00, 0xff, 0x43, 0xff, 0x00, 0xd2, 0xff,
-        0x00, 0xff, 0xff, 0xff, 0x95, 0x9d, 0xff, 0x01, 0xd4, 0x00, 0x00, 0x53,
-        0xb8, 0x93, 0x9c, 0xff, 0x00, 0xff, 0xff, 0xdd, 0x00, 0x00, 0x00, 0x00,
-        0xff, 0x00, 0x00, 0x00, 0xe7, 0x00, 0x00, 0xff, 0xc8, 0x00, 0x00, 0x00,
-        0x21, 0x00, 0x50, 0x00, 0x00, 0xff, 0xb6, 0x00, 0x00, 0x00, 0x6a, 0x00,
-        0x00, 0x9c, 0x00, 0x00, 0xff, 0x00, 0xff, 0x12, 0xff, 0xff, 0x00, 0x00,
-        0x00, 0x00, 0x50, 0xb9, 0xff, 0x00, 0x00, 0xa4, 0x07, 0xff, 0x00, 0x00,
-        0xc9, 0xa3, 0x00, 0xe2, 0x00, 0x21, 0x92, 0xff, 0xff, 0xee, 0xff, 0x00,
-        0xb2, 0x81, 0xff, 0x00, 0x00, 0x00, 0x00, 0x94, 0xff, 0x20, 0xff, 0x00,
-        0x00, 0xf3, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff,
-        0x8b, 0xff, 0x00, 0xff, 0x6c, 0x00, 0xff, 0x00, 0x69, 0xff, 0xdb, 0x00,
-        0xff, 0x00, 0x88, 0xff, 0x2b, 0x00, 0x00, 0x3b, 0x00, 0x56, 0x00, 0xd0,
-        0x00, 0xed, 0x00, 0xad, 0x00, 0xff, 0x5f, 0xc6, 0xff, 0xff, 0xec, 0x55,
-        0x57, 0x00, 0xbf, 0x00, 0xee, 0xff, 0x8e, 0x66, 0x00, 0x5a, 0x6b, 0xd5,
-        0x48, 0xc1, 0x56, 0xff, 0x00, 0xf2, 0x00, 0x00, 0x00, 0x8c, 0xff, 0x00,
-        0xff, 0xff, 0x00, 0x00, 0xff, 0xee, 0xe8, 0x00, 0x00, 0x00, 0x26, 0x00,
-        0x00, 0x85, 0x00, 0x5b, 0x00, 0x00, 0xff, 0x00, 0x78, 0x6e, 0x00, 0xff,
-        0x00, 0x00, 0x39, 0x2f, 0x00, 0xff, 0xda, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0xff, 0xe3, 0x00, 0x00, 0xff, 0x00, 0x13, 0xff, 0x00, 0xae, 0x00,
-        0x00, 0xfb, 0x00, 0x00, 0xb5, 0xff, 0xea, 0x00, 0xff, 0x00, 0x3a, 0x00,
-        0xdd, 0x00, 0xdb, 0x32, 0x00, 0xf3, 0xc7, 0xff, 0xff, 0x00, 0x00, 0xab,
-        0x00, 0x21, 0x00, 0x00, 0x00, 0x61, 0xff, 0xdd, 0xf4, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0xa8, 0xa0, 0x66, 0xff, 0xde, 0x00, 0xff, 0x1b, 0xa4,
-        0x11, 0xf2, 0x00, 0xff, 0xeb, 0xff, 0xff, 0x00, 0x20, 0xff, 0xb4, 0xff,
-        0x00, 0x00, 0x33, 0xff, 0xff, 0x55, 0x00, 0xb7, 0x00, 0xff, 0x00, 0x00,
-        0xff, 0x25, 0x00, 0x00, 0x00, 0x67, 0x9c, 0x7a, 0x16, 0x00, 0x00, 0xff,
-        0xd0, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x4e, 0x00, 0x00, 0xff,
-        0xff, 0x00, 0x00, 0xd5, 0xff, 0x7c, 0x00, 0x9f, 0xb5, 0x00, 0x00, 0xff,
-        0x00, 0xe0, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xbb, 0xad, 0x00, 0x00,
-        0x85, 0x1a, 0xf0, 0xd5, 0x00, 0xbf, 0x00, 0x00, 0xff, 0x00, 0x00, 0xff,
-        0xff, 0xdb, 0x00, 0x33, 0x00, 0xff, 0x00, 0x7f, 0xc5, 0x00, 0x84, 0xda,
-        0x7c, 0x6f, 0xe0, 0x26, 0xfb, 0xab, 0xff, 0xff, 0x00, 0x00, 0xff, 0x8a,
-        0xff, 0xe2, 0xff, 0xff, 0x00, 0xb3, 0xab, 0xc9, 0x27, 0xff, 0x00, 0x64,
-        0x90, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x1a, 0x00, 0xf0, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0x00, 0x88, 0x00, 0x72, 0xff, 0xff, 0x2d, 0xeb, 0x60,
-        0xff, 0x00, 0x38, 0x00, 0x56, 0x00, 0x00, 0x99, 0x00, 0xff, 0x00, 0xff,
-        0x91, 0x00, 0xa5, 0xa7, 0x8e, 0x00, 0x09, 0x00, 0x00, 0xff, 0xa0, 0x00,
-        0xc0, 0xff, 0xeb, 0x41, 0x9b, 0x55, 0x8f, 0x00, 0x67, 0x00, 0x2a, 0x00,
-        0x00, 0xff, 0xff, 0x00, 0x00, 0x71, 0xff, 0x00, 0x39, 0xff, 0x00, 0x46,
-        0xff, 0x7f, 0x00, 0x00, 0x1f, 0x2f, 0x67, 0xd8, 0x02, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x4b, 0x99, 0x51, 0xc9,
-        0x77, 0x75, 0x9e, 0x49,
+    static const uint8_t data[8] = {
+        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
     };
-    static const uint32_t want_0[3] = {
-        299517033, 0, 4294967295,
-    };
-    static const uint8_t want_1[1184] = {
-        95, 0, 0, 159, 255, 255, 154, 0, 163, 39, 243, 0,
-        30, 0, 0, 0, 255, 255, 92, 58, 0, 95, 166, 216,
-        0, 0, 0, 40, 209, 0, 147, 208, 149, 94, 82, 255,
-        86, 0, 0, 255, 96, 0, 0, 0, 255, 0, 111, 255,
-        0, 255, 213, 196, 222, 0, 0, 0, 255, 0, 144, 198,
-        255, 30, 255, 199, 0, 117, 0, 207, 179, 0, 255, 86,
-        73, 203, 138, 0, 224, 144, 0, 0, 0, 255, 214, 255,
-        0, 111, 0, 243, 16, 0, 202, 180, 35, 166, 0, 0,
-        195, 240, 171, 255, 255, 199, 255, 0, 26, 0, 251, 83,
-        135, 255, 0, 127, 0, 0, 0, 255, 184, 179, 255, 0,
-        133, 0, 207, 0, 255, 0, 0, 195, 0, 30, 1, 244,
-        0, 0, 0, 0, 255, 255, 255, 148, 0, 0, 244, 178,
-        41, 255, 0, 57, 0, 210, 255, 0, 176, 0, 0, 255,
-        255, 0, 173, 38, 255, 207, 255, 0, 0, 151, 0, 180,
-        255, 0, 0, 255, 0, 0, 202, 163, 199, 16, 154, 0,
-        171, 0, 0, 0, 235, 0, 27, 0, 53, 39, 247, 174,
-        91, 33, 235, 206, 0, 0, 255, 115, 143, 247, 57, 255,
-        0, 255, 219, 206, 0, 85, 0, 0, 0, 226, 0, 0,
-        33, 255, 0, 0, 88, 0, 0, 59, 0, 199, 0, 255,
-        0, 255, 0, 62, 0, 0, 0, 148, 247, 35, 0, 255,
-        234, 245, 123, 15, 255, 255, 111, 3, 255, 2, 0, 12,
-        0, 255, 81, 255, 255, 0, 255, 0, 237, 255, 0, 207,
-        255, 201, 0, 0, 0, 0, 255, 0, 255, 0, 0, 50,
-        61, 0, 255, 239, 0, 0, 45, 168, 0, 44, 178, 0,
-        0, 255, 255, 0, 0, 173, 0, 67, 0, 255, 0, 0,
-        0, 255, 0, 255, 0, 0, 11, 255, 255, 0, 104, 0,
-        60, 255, 0, 59, 255, 135, 0, 255, 0, 242, 0, 0,
-        0, 0, 26, 0, 0, 0, 0, 255, 0, 255, 188, 255,
-        135, 237, 0, 213, 0, 255, 0, 255, 185, 255, 0, 185,
-        0, 0, 0, 0, 252, 255, 0, 255, 153, 255, 246, 244,
-        0, 0, 34, 178, 0, 197, 0, 24, 76, 255, 184, 0,
-        0, 255, 200, 77, 255, 118, 0, 28, 0, 0, 87, 96,
-        255, 0, 255, 42, 100, 0, 0, 0, 217, 197, 0, 60,
-        0, 0, 0, 255, 255, 233, 0, 0, 172, 255, 255, 0,
-        51, 66, 255, 21, 111, 0, 158, 19, 0, 108, 255, 0,
-        86, 255, 255, 0, 34, 0, 0, 28, 0, 0, 0, 225,
-        0, 0, 255, 0, 255, 0, 236, 108, 0, 0, 0, 79,
-        75, 0, 0, 0, 0, 0, 87, 255, 255, 0, 0, 255,
-        0, 0, 0, 93, 0, 0, 8, 255, 69, 116, 255, 0,
-        152, 255, 6, 0, 255, 255, 0, 0, 0, 0, 184, 37,
-        255, 0, 255, 0, 61, 97, 255, 0, 84, 0, 0, 192,
-        52, 0, 0, 255, 73, 255, 0, 51, 98, 0, 255, 249,
-        255, 0, 0, 73, 255, 0, 0, 63, 0, 0, 0, 255,
-        48, 0, 223, 223, 255, 255, 255, 238, 0, 255, 54, 255,
-        147, 255, 203, 0, 255, 194, 0, 221, 0, 255, 0, 0,
-        255, 255, 0, 0, 0, 236, 255, 0, 116, 0, 194, 213,
-        255, 76, 255, 0, 255, 0, 230, 255, 255, 218, 38, 167,
-        0, 0, 94, 255, 0, 255, 42, 211, 0, 0, 255, 238,
-        255, 0, 0, 89, 195, 32, 255, 212, 0, 255, 199, 213,
-        0, 255, 0, 43, 0, 0, 0, 0, 92, 102, 0, 240,
-        18, 53, 0, 255, 117, 255, 0, 255, 255, 0, 255, 28,
-        0, 144, 255, 0, 232, 151, 76, 0, 90, 0, 109, 255,
-        0, 199, 0, 0, 211, 242, 0, 75, 0, 196, 0, 0,
-        255, 122, 0, 0, 239, 225, 0, 240, 0, 0, 255, 50,
-        0, 200, 0, 0, 60, 0, 0, 226, 255, 0, 0, 0,
-        0, 52, 0, 0, 0, 0, 111, 255, 0, 0, 108, 255,
-        228, 0, 0, 0, 112, 0, 94, 0, 0, 106, 201, 255,
-        255, 140, 80, 255, 0, 0, 0, 151, 91, 0, 39, 0,
-        0, 0, 0, 0, 0, 217, 228, 0, 0, 0, 0, 192,
-        0, 90, 5, 0, 255, 0, 255, 0, 110, 0, 255, 67,
-        255, 0, 210, 255, 0, 255, 255, 255, 149, 157, 255, 1,
-        212, 0, 0, 83, 184, 147, 156, 255, 0, 255, 255, 221,
-        0, 0, 0, 0, 255, 0, 0, 0, 231, 0, 0, 255,
-        200, 0, 0, 0, 33, 0, 80, 0, 0, 255, 182, 0,
-        0, 0, 106, 0, 0, 156, 0, 0, 255, 0, 255, 18,
-        255, 255, 0, 0, 0, 0, 80, 185, 255, 0, 0, 164,
-        7, 255, 0, 0, 201, 163, 0, 226, 0, 33, 146, 255,
-        255, 238, 255, 0, 178, 129, 255, 0, 0, 0, 0, 148,
-        255, 32, 255, 0, 0, 243, 0, 0, 44, 0, 0, 0,
-        0, 0, 0, 255, 139, 255, 0, 255, 108, 0, 255, 0,
-        105, 255, 219, 0, 255, 0, 136, 255, 43, 0, 0, 59,
-        0, 86, 0, 208, 0, 237, 0, 173, 0, 255, 95, 198,
-        255, 255, 236, 85, 87, 0, 191, 0, 238, 255, 142, 102,
-        0, 90, 107, 213, 72, 193, 86, 255, 0, 242, 0, 0,
-        0, 140, 255, 0, 255, 255, 0, 0, 255, 238, 232, 0,
-        0, 0, 38, 0, 0, 133, 0, 91, 0, 0, 255, 0,
-        120, 110, 0, 255, 0, 0, 57, 47, 0, 255, 218, 0,
-        0, 0, 0, 0, 0, 255, 227, 0, 0, 255, 0, 19,
-        255, 0, 174, 0, 0, 251, 0, 0, 181, 255, 234, 0,
-        255, 0, 58, 0, 221, 0, 219, 50, 0, 243, 199, 255,
-        255, 0, 0, 171, 0, 33, 0, 0, 0, 97, 255, 221,
-        244, 0, 0, 0, 0, 0, 0, 168, 160, 102, 255, 222,
-        0, 255, 27, 164, 17, 242, 0, 255, 235, 255, 255, 0,
-        32, 255, 180, 255, 0, 0, 51, 255, 255, 85, 0, 183,
-        0, 255, 0, 0, 255, 37, 0, 0, 0, 103, 156, 122,
-        22, 0, 0, 255, 208, 0, 255, 255, 0, 0, 0, 0,
-        78, 0, 0, 255, 255, 0, 0, 213, 255, 124, 0, 159,
-        181, 0, 0, 255, 0, 224, 1, 0, 0, 0, 0, 0,
-        187, 173, 0, 0, 133, 26, 240, 213, 0, 191, 0, 0,
-        255, 0, 0, 255, 255, 219, 0, 51, 0, 255, 0, 127,
-        197, 0, 132, 218, 124, 111, 224, 38, 251, 171, 255, 255,
-        0, 0, 255, 138, 255, 226, 255, 255, 0, 179, 171, 201,
-        39, 255, 0, 100, 144, 0, 0, 0, 0, 0, 255, 26,
-        0, 240, 255, 255, 0, 0, 0, 0, 136, 0, 114, 255,
-        255, 45, 235, 96, 255, 0, 56, 0, 86, 0, 0, 153,
-        0, 255, 0, 255, 145, 0, 165, 167, 142, 0, 9, 0,
-        0, 255, 160, 0, 192, 255, 235, 65, 155, 85, 143, 0,
-        103, 0, 42, 0, 0, 255, 255, 0, 0, 113, 255, 0,
-        57, 255, 0, 70, 255, 127, 0, 0,
-    };
-    IgvmAttestRequestBase v;
+    IgvmAttestCommonResponseHeader v;
 
-    begin("IgvmAttestRequestBase v2 random-3");
+    begin("IgvmAttestCommonResponseHeader random-4");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
         return;
     }
     memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0x794DE4B5));
-    CHECK_U(v.header.request_type, (IgvmAttestRequestType)UINT32_C(0x76337EFA));
-    CHECK_U(v.header.status, UINT32_C(0x639A8DC4));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0xD8672F1F));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT);
-    CHECK_U(v.request_data.report_data_hash_type, IGVM_ATTEST_HASH_TYPE_SHA_256);
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0xC951994B));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 1);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x499E7560));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
     memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0x794DE4B5);
-    v.header.request_type = (IgvmAttestRequestType)UINT32_C(0x76337EFA);
-    v.header.status = UINT32_C(0x639A8DC4);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0xD8672F1F);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT;
-    v.request_data.report_data_hash_type = IGVM_ATTEST_HASH_TYPE_SHA_256;
-    v.request_data.variable_data_size = UINT32_C(0xC951994B);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x499E7560) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 1);
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestRequestBase v2 random-4 */
-static void test_igvm_attest_request_base_v2_random_4(void)
-{
-    static const uint8_t data[1240] = {
-        0x48, 0x43, 0x4c, 0x41, 0x02, 0x00, 0x00, 0x00, 0x93, 0x8b, 0xfe, 0x93,
-        0x39, 0x81, 0x61, 0x34, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0xf5, 0x7d, 0x92, 0xe3, 0xcf, 0xa7, 0xa1, 0x34, 0x93, 0x00, 0x00, 0xe3,
-        0x00, 0xba, 0xff, 0x00, 0x2c, 0x84, 0x16, 0x00, 0x75, 0x00, 0xaa, 0xff,
-        0xa5, 0x00, 0x00, 0x00, 0x00, 0xff, 0xeb, 0x7b, 0x83, 0x00, 0x00, 0xc2,
-        0x67, 0x24, 0x07, 0x00, 0x00, 0x74, 0x00, 0xff, 0x00, 0x8c, 0xff, 0x00,
-        0x00, 0xff, 0x52, 0xff, 0xfa, 0xd7, 0xff, 0xb8, 0x48, 0xff, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0xf5, 0xcd, 0xc9, 0xff, 0xff, 0x00,
-        0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0xa5, 0x00, 0xbc, 0x95,
-        0x7b, 0xff, 0x00, 0x1d, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0xcc,
-        0xdd, 0x00, 0x56, 0x00, 0x00, 0xf0, 0x00, 0x00, 0x69, 0xff, 0x00, 0x48,
-        0xd2, 0x00, 0x00, 0x0a, 0x77, 0xff, 0x3e, 0xff, 0xef, 0x8b, 0x00, 0x00,
-        0x00, 0x27, 0x00, 0xff, 0x00, 0xff, 0x00, 0x00, 0xff, 0xca, 0x8c, 0x00,
-        0xff, 0x00, 0x80, 0x96, 0x1c, 0xc4, 0x98, 0x72, 0x00, 0x00, 0x28, 0x00,
-        0xeb, 0xff, 0xff, 0x00, 0x00, 0xdf, 0x00, 0xff, 0x00, 0xbd, 0x72, 0xff,
-        0x00, 0xb5, 0x00, 0x00, 0x00, 0x6f, 0x00, 0x00, 0x00, 0xff, 0x00, 0xf8,
-        0x83, 0xff, 0xff, 0xff, 0xff, 0xa3, 0xff, 0x00, 0x00, 0xbb, 0x00, 0x57,
-        0x00, 0x5c, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x5a, 0x00, 0x00, 0x1f,
-        0x7a, 0x00, 0x00, 0x00, 0x2d, 0xff, 0x00, 0x83, 0x00, 0x00, 0xde, 0x00,
-        0x3f, 0xff, 0xff, 0xff, 0xff, 0xff, 0x89, 0x92, 0xa5, 0x00, 0xe2, 0xd2,
-        0xff, 0x0d, 0xe3, 0xff, 0x00, 0x5f, 0xff, 0x00, 0x00, 0x00, 0x5c, 0xff,
-        0x00, 0x26, 0x00, 0xff, 0xff, 0x77, 0xff, 0x6a, 0x00, 0x00, 0xc0, 0x00,
-        0x73, 0x8f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x48, 0x92, 0xff, 0x00,
-        0x00, 0x46, 0x00, 0xa5, 0x66, 0x00, 0xd8, 0xff, 0x00, 0x45, 0xff, 0xf9,
-        0x00, 0xff, 0x11, 0x9e, 0xff, 0x18, 0x78, 0x2b, 0x00, 0x0c, 0x72, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0x32, 0x60, 0x16, 0x00, 0x00, 0x8c, 0x00,
-        0x26, 0xe5, 0xff, 0xdc, 0x30, 0x00, 0xff, 0xac, 0x00, 0x00, 0xff, 0xff,
-        0x35, 0xff, 0x18, 0x9f, 0x00, 0x4a, 0x00, 0x73, 0xd9, 0x00, 0xff, 0x23,
-        0xff, 0xff, 0x00, 0x00, 0xa4, 0xf5, 0x00, 0x00, 0x2b, 0xff, 0xce, 0x00,
-        0xff, 0xa4, 0x00, 0x41, 0x00, 0x00, 0xff, 0x41, 0x3f, 0xd9, 0x00, 0xfb,
-        0x00, 0xff, 0xff, 0x00, 0x00, 0xc7, 0x00, 0x00, 0x6e, 0xf3, 0x00, 0x00,
-        0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0xff, 0x5f, 0x00, 0x00, 0x00, 0x9d,
-        0xcc, 0xff, 0x00, 0xdc, 0x00, 0x9d, 0x33, 0x2f, 0xc9, 0xd4, 0x00, 0x00,
-        0x3e, 0xd2, 0xf8, 0xb0, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0x48, 0x4e,
-        0x00, 0xe9, 0xde, 0x82, 0xff, 0x00, 0x00, 0x7d, 0xfe, 0x31, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x1c, 0xe4, 0xd7, 0x00, 0xff, 0x00, 0xff, 0x00,
-        0x91, 0x00, 0x00, 0xff, 0xff, 0xc8, 0x07, 0x2d, 0xff, 0xff, 0x40, 0x71,
-        0xd2, 0xaa, 0xeb, 0xa5, 0xcc, 0x00, 0x21, 0x00, 0xff, 0x00, 0x00, 0xe8,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0x00,
-        0x41, 0x00, 0x00, 0x00, 0xce, 0x00, 0x00, 0x00, 0x00, 0x00, 0x38, 0xff,
-        0x3b, 0x00, 0xd9, 0x82, 0xff, 0xac, 0x00, 0x00, 0x00, 0xde, 0x00, 0xff,
-        0x19, 0x9a, 0x00, 0x00, 0x00, 0x18, 0x2e, 0x41, 0x00, 0xff, 0x68, 0x00,
-        0xa3, 0xff, 0xf4, 0x47, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff,
-        0xff, 0x8b, 0x3d, 0x00, 0xda, 0x00, 0x17, 0x00, 0x00, 0xff, 0xff, 0xf8,
-        0xff, 0x00, 0x00, 0xff, 0x00, 0x55, 0x00, 0x59, 0xff, 0x2e, 0x12, 0xd6,
-        0x00, 0x00, 0xff, 0xff, 0x72, 0xfd, 0x80, 0xff, 0x00, 0xff, 0x83, 0x00,
-        0xff, 0x00, 0x00, 0x00, 0x54, 0x07, 0xff, 0x00, 0x40, 0x00, 0xff, 0x88,
-        0x00, 0xff, 0xff, 0x00, 0x00, 0x83, 0xff, 0x1b, 0x00, 0x3f, 0x27, 0xfc,
-        0x00, 0x35, 0xff, 0x3f, 0x00, 0x93, 0x00, 0x00, 0x00, 0x00, 0x60, 0xf1,
-        0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x07, 0xff, 0xff,
-        0x0d, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0x09, 0xff, 0x00, 0x3d,
-        0x60, 0x00, 0xae, 0x00, 0x6a, 0xf1, 0x00, 0x87, 0x2b, 0x00, 0xff, 0x00,
-        0xff, 0x93, 0x26, 0xeb, 0x00, 0x4c, 0xb0, 0xb2, 0x06, 0xff, 0x00, 0xff,
-        0x00, 0x00, 0x00, 0x00, 0xf4, 0xff, 0xff, 0x00, 0xb8, 0x75, 0x54, 0x00,
-        0x00, 0x00, 0x8c, 0x00, 0x00, 0xff, 0x65, 0x3f, 0x00, 0xff, 0xff, 0xff,
-        0xe5, 0x9d, 0x24, 0xbb, 0x00, 0x78, 0xff, 0x00, 0x00, 0x00, 0xff, 0xf2,
-        0x00, 0x87, 0x4e, 0x8a, 0xff, 0x3e, 0x97, 0x00, 0x00, 0xb4, 0x00, 0x05,
-        0xff, 0x00, 0xff, 0x00, 0xff, 0xff, 0xd7, 0x00, 0x29, 0x00, 0x00, 0x00,
-        0xbf, 0x00, 0x00, 0x00, 0xff, 0xfd, 0xff, 0x35, 0x00, 0x00, 0x00, 0x00,
-        0x1b, 0x29, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x0a, 0x00, 0x58, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0xe6, 0x00, 0xc5, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x89, 0xff, 0x9d, 0xff, 0x00, 0x9c, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0xff, 0x00, 0x77, 0x00, 0xad, 0x35, 0x00, 0x00, 0x68, 0xb7,
-        0x1a, 0x00, 0x52, 0xcb, 0x00, 0x00, 0xd0, 0x00, 0x9c, 0x3b, 0x00, 0x00,
-        0xee, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0xed, 0xff, 0x00,
-        0xe6, 0xd1, 0x00, 0xff, 0xca, 0x2b, 0x00, 0xee, 0xff, 0xff, 0x00, 0x00,
-        0xbc, 0x76, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x98, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x87, 0x04, 0x43, 0xff, 0xfa, 0xd0, 0xff, 0x00, 0x00,
-        0x62, 0x00, 0x12, 0xff, 0xc9, 0x7e, 0xff, 0xff, 0x00, 0x00, 0x13, 0xc2,
-        0x00, 0x87, 0xff, 0x53, 0xea, 0xff, 0x00, 0xff, 0x0f, 0xff, 0xff, 0x00,
-        0x00, 0xff, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0xff, 0xff, 0xe2, 0x34,
-        0xff, 0x00, 0xb3, 0xff, 0xef, 0x7a, 0xb2, 0x57, 0x00, 0x00, 0x00, 0x00,
-        0xff, 0x88, 0x42, 0xff, 0x49, 0x00, 0x00, 0xff, 0xe5, 0x00, 0xef, 0x78,
-        0x00, 0x91, 0x91, 0x00, 0x72, 0xff, 0xff, 0x00, 0x1f, 0xff, 0x70, 0x7c,
-        0x00, 0xa2, 0xae, 0x00, 0x2c, 0xff, 0x00, 0xef, 0xff, 0x00, 0xff, 0x60,
-        0xff, 0x80, 0xff, 0xca, 0xff, 0x00, 0x69, 0x00, 0x00, 0xff, 0x00, 0x00,
-        0xff, 0xff, 0xff, 0x08, 0x4a, 0xfb, 0x00, 0x2c, 0x00, 0x00, 0x64, 0x9d,
-        0x2e, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0xff, 0x14, 0xae, 0xff, 0x00,
-        0x00, 0x00, 0x00, 0xff, 0x99, 0x00, 0x00, 0x00, 0x2e, 0xcf, 0x92, 0x00,
-        0x00, 0x29, 0x00, 0x3d, 0xf5, 0x00, 0x21, 0x0f, 0xff, 0xf0, 0x00, 0x00,
-        0xff, 0x00, 0x2e, 0x9e, 0xf7, 0x6f, 0xe8, 0x1d, 0xfe, 0x84, 0x00, 0xff,
-        0x00, 0x00, 0x82, 0x45, 0xd8, 0xf6, 0x21, 0x6e, 0x00, 0x00, 0x01, 0xff,
-        0x93, 0xff, 0xc3, 0x00, 0x6a, 0x9d, 0xff, 0x3e, 0x00, 0x00, 0x28, 0x00,
-        0x17, 0xf3, 0x00, 0x00, 0x00, 0x00, 0x00, 0xaf, 0x00, 0x1c, 0x5e, 0x00,
-        0x4b, 0xff, 0xff, 0x00, 0xff, 0x00, 0xb7, 0xff, 0x1f, 0x00, 0x00, 0xff,
-        0x70, 0x00, 0xf3, 0xff, 0x49, 0x00, 0x53, 0x00, 0xff, 0x00, 0x00, 0x00,
-        0x00, 0xff, 0x00, 0x1a, 0x0e, 0x6e, 0x00, 0xff, 0xa6, 0xff, 0x97, 0x00,
-        0xb6, 0x00, 0xff, 0x83, 0x00, 0xff, 0xf9, 0x00, 0x00, 0xff, 0x70, 0x00,
-        0x00, 0x00, 0xff, 0x55, 0x00, 0x57, 0x02, 0x00, 0x00, 0x00, 0x09, 0xbf,
-        0x0a, 0x00, 0x00, 0xff, 0x00, 0xff, 0x00, 0x21, 0x00, 0x00, 0x00, 0x00,
-        0xff, 0x08, 0xe8, 0x00, 0xff, 0x00, 0xff, 0x6b, 0x30, 0x40, 0xdd, 0xff,
-        0x00, 0x00, 0x7f, 0xff, 0x9c, 0x90, 0x00, 0xa7, 0xff, 0x00, 0x94, 0xff,
-        0x00, 0xff, 0xbe, 0x00, 0xff, 0x64, 0x5f, 0x00, 0xd0, 0xff, 0x00, 0x9a,
-        0xdd, 0x00, 0x00, 0xff, 0xe5, 0x9e, 0x0a, 0xc1, 0x39, 0xff, 0x00, 0x00,
-        0x6c, 0xff, 0xa7, 0x00, 0x00, 0x3c, 0xff, 0x52, 0x00, 0x00, 0xea, 0x00,
-        0x00, 0x00, 0xdd, 0x11, 0xff, 0xfe, 0x00, 0x00, 0x6c, 0x00, 0x00, 0xea,
-        0x9a, 0xff, 0xde, 0x5b, 0x44, 0xcf, 0x00, 0x00, 0x00, 0x66, 0x00, 0x00,
-        0xff, 0x00, 0xd6, 0x7c, 0xff, 0x81, 0x00, 0x00, 0xff, 0x6f, 0x00, 0xff,
-        0xff, 0x00, 0x00, 0x5c, 0xcd, 0x00, 0x00, 0x27, 0xfb, 0xff, 0x00, 0xff,
-        0x2d, 0x00, 0x00, 0xff, 0x13, 0x73, 0x00, 0x00, 0x00, 0x48, 0xd5, 0x00,
-        0x66, 0xff, 0x00, 0x60, 0x00, 0xd6, 0x00, 0x00, 0x00, 0x08, 0xa1, 0xa4,
-        0xff, 0x00, 0xe2, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00,
-        0x05, 0x00, 0x00, 0x00, 0xe5, 0x04, 0x53, 0x87, 0x03, 0x45, 0x16, 0x24,
-        0x3d, 0x63, 0xf5, 0x87,
-    };
-    static const uint32_t want_0[3] = {
-        0, 3818028533, 883009487,
-    };
-    static const uint8_t want_1[1184] = {
-        147, 0, 0, 227, 0, 186, 255, 0, 44, 132, 22, 0,
-        117, 0, 170, 255, 165, 0, 0, 0, 0, 255, 235, 123,
-        131, 0, 0, 194, 103, 36, 7, 0, 0, 116, 0, 255,
-        0, 140, 255, 0, 0, 255, 82, 255, 250, 215, 255, 184,
-        72, 255, 255, 255, 0, 0, 0, 255, 255, 0, 245, 205,
-        201, 255, 255, 0, 0, 255, 0, 0, 0, 255, 0, 0,
-        165, 0, 188, 149, 123, 255, 0, 29, 0, 0, 255, 0,
-        0, 0, 0, 204, 221, 0, 86, 0, 0, 240, 0, 0,
-        105, 255, 0, 72, 210, 0, 0, 10, 119, 255, 62, 255,
-        239, 139, 0, 0, 0, 39, 0, 255, 0, 255, 0, 0,
-        255, 202, 140, 0, 255, 0, 128, 150, 28, 196, 152, 114,
-        0, 0, 40, 0, 235, 255, 255, 0, 0, 223, 0, 255,
-        0, 189, 114, 255, 0, 181, 0, 0, 0, 111, 0, 0,
-        0, 255, 0, 248, 131, 255, 255, 255, 255, 163, 255, 0,
-        0, 187, 0, 87, 0, 92, 255, 0, 0, 0, 0, 0,
-        90, 0, 0, 31, 122, 0, 0, 0, 45, 255, 0, 131,
-        0, 0, 222, 0, 63, 255, 255, 255, 255, 255, 137, 146,
-        165, 0, 226, 210, 255, 13, 227, 255, 0, 95, 255, 0,
-        0, 0, 92, 255, 0, 38, 0, 255, 255, 119, 255, 106,
-        0, 0, 192, 0, 115, 143, 0, 0, 0, 0, 255, 255,
-        72, 146, 255, 0, 0, 70, 0, 165, 102, 0, 216, 255,
-        0, 69, 255, 249, 0, 255, 17, 158, 255, 24, 120, 43,
-        0, 12, 114, 0, 0, 0, 0, 0, 255, 50, 96, 22,
-        0, 0, 140, 0, 38, 229, 255, 220, 48, 0, 255, 172,
-        0, 0, 255, 255, 53, 255, 24, 159, 0, 74, 0, 115,
-        217, 0, 255, 35, 255, 255, 0, 0, 164, 245, 0, 0,
-        43, 255, 206, 0, 255, 164, 0, 65, 0, 0, 255, 65,
-        63, 217, 0, 251, 0, 255, 255, 0, 0, 199, 0, 0,
-        110, 243, 0, 0, 0, 0, 255, 255, 255, 0, 255, 95,
-        0, 0, 0, 157, 204, 255, 0, 220, 0, 157, 51, 47,
-        201, 212, 0, 0, 62, 210, 248, 176, 255, 0, 255, 0,
-        255, 0, 72, 78, 0, 233, 222, 130, 255, 0, 0, 125,
-        254, 49, 0, 0, 0, 0, 0, 0, 28, 228, 215, 0,
-        255, 0, 255, 0, 145, 0, 0, 255, 255, 200, 7, 45,
-        255, 255, 64, 113, 210, 170, 235, 165, 204, 0, 33, 0,
-        255, 0, 0, 232, 0, 0, 0, 0, 255, 255, 0, 255,
-        0, 255, 0, 0, 65, 0, 0, 0, 206, 0, 0, 0,
-        0, 0, 56, 255, 59, 0, 217, 130, 255, 172, 0, 0,
-        0, 222, 0, 255, 25, 154, 0, 0, 0, 24, 46, 65,
-        0, 255, 104, 0, 163, 255, 244, 71, 0, 0, 0, 0,
-        0, 0, 0, 255, 255, 139, 61, 0, 218, 0, 23, 0,
-        0, 255, 255, 248, 255, 0, 0, 255, 0, 85, 0, 89,
-        255, 46, 18, 214, 0, 0, 255, 255, 114, 253, 128, 255,
-        0, 255, 131, 0, 255, 0, 0, 0, 84, 7, 255, 0,
-        64, 0, 255, 136, 0, 255, 255, 0, 0, 131, 255, 27,
-        0, 63, 39, 252, 0, 53, 255, 63, 0, 147, 0, 0,
-        0, 0, 96, 241, 255, 0, 0, 0, 255, 0, 255, 0,
-        255, 7, 255, 255, 13, 255, 255, 0, 0, 0, 255, 0,
-        9, 255, 0, 61, 96, 0, 174, 0, 106, 241, 0, 135,
-        43, 0, 255, 0, 255, 147, 38, 235, 0, 76, 176, 178,
-        6, 255, 0, 255, 0, 0, 0, 0, 244, 255, 255, 0,
-        184, 117, 84, 0, 0, 0, 140, 0, 0, 255, 101, 63,
-        0, 255, 255, 255, 229, 157, 36, 187, 0, 120, 255, 0,
-        0, 0, 255, 242, 0, 135, 78, 138, 255, 62, 151, 0,
-        0, 180, 0, 5, 255, 0, 255, 0, 255, 255, 215, 0,
-        41, 0, 0, 0, 191, 0, 0, 0, 255, 253, 255, 53,
-        0, 0, 0, 0, 27, 41, 0, 0, 255, 255, 0, 0,
-        10, 0, 88, 255, 255, 255, 255, 255, 0, 0, 230, 0,
-        197, 0, 0, 0, 0, 0, 137, 255, 157, 255, 0, 156,
-        0, 0, 0, 0, 0, 0, 255, 0, 119, 0, 173, 53,
-        0, 0, 104, 183, 26, 0, 82, 203, 0, 0, 208, 0,
-        156, 59, 0, 0, 238, 0, 0, 255, 0, 0, 0, 0,
-        0, 237, 255, 0, 230, 209, 0, 255, 202, 43, 0, 238,
-        255, 255, 0, 0, 188, 118, 255, 255, 255, 255, 0, 0,
-        0, 152, 0, 0, 0, 0, 0, 135, 4, 67, 255, 250,
-        208, 255, 0, 0, 98, 0, 18, 255, 201, 126, 255, 255,
-        0, 0, 19, 194, 0, 135, 255, 83, 234, 255, 0, 255,
-        15, 255, 255, 0, 0, 255, 0, 0, 0, 4, 0, 0,
-        255, 255, 226, 52, 255, 0, 179, 255, 239, 122, 178, 87,
-        0, 0, 0, 0, 255, 136, 66, 255, 73, 0, 0, 255,
-        229, 0, 239, 120, 0, 145, 145, 0, 114, 255, 255, 0,
-        31, 255, 112, 124, 0, 162, 174, 0, 44, 255, 0, 239,
-        255, 0, 255, 96, 255, 128, 255, 202, 255, 0, 105, 0,
-        0, 255, 0, 0, 255, 255, 255, 8, 74, 251, 0, 44,
-        0, 0, 100, 157, 46, 0, 0, 0, 0, 255, 0, 255,
-        20, 174, 255, 0, 0, 0, 0, 255, 153, 0, 0, 0,
-        46, 207, 146, 0, 0, 41, 0, 61, 245, 0, 33, 15,
-        255, 240, 0, 0, 255, 0, 46, 158, 247, 111, 232, 29,
-        254, 132, 0, 255, 0, 0, 130, 69, 216, 246, 33, 110,
-        0, 0, 1, 255, 147, 255, 195, 0, 106, 157, 255, 62,
-        0, 0, 40, 0, 23, 243, 0, 0, 0, 0, 0, 175,
-        0, 28, 94, 0, 75, 255, 255, 0, 255, 0, 183, 255,
-        31, 0, 0, 255, 112, 0, 243, 255, 73, 0, 83, 0,
-        255, 0, 0, 0, 0, 255, 0, 26, 14, 110, 0, 255,
-        166, 255, 151, 0, 182, 0, 255, 131, 0, 255, 249, 0,
-        0, 255, 112, 0, 0, 0, 255, 85, 0, 87, 2, 0,
-        0, 0, 9, 191, 10, 0, 0, 255, 0, 255, 0, 33,
-        0, 0, 0, 0, 255, 8, 232, 0, 255, 0, 255, 107,
-        48, 64, 221, 255, 0, 0, 127, 255, 156, 144, 0, 167,
-        255, 0, 148, 255, 0, 255, 190, 0, 255, 100, 95, 0,
-        208, 255, 0, 154, 221, 0, 0, 255, 229, 158, 10, 193,
-        57, 255, 0, 0, 108, 255, 167, 0, 0, 60, 255, 82,
-        0, 0, 234, 0, 0, 0, 221, 17, 255, 254, 0, 0,
-        108, 0, 0, 234, 154, 255, 222, 91, 68, 207, 0, 0,
-        0, 102, 0, 0, 255, 0, 214, 124, 255, 129, 0, 0,
-        255, 111, 0, 255, 255, 0, 0, 92, 205, 0, 0, 39,
-        251, 255, 0, 255, 45, 0, 0, 255, 19, 115, 0, 0,
-        0, 72, 213, 0, 102, 255, 0, 96, 0, 214, 0, 0,
-        0, 8, 161, 164, 255, 0, 226, 255,
-    };
-    IgvmAttestRequestBase v;
-
-    begin("IgvmAttestRequestBase v2 random-4");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.header.signature, ATTESTATION_SIGNATURE);
-    CHECK_U(v.header.version, ATTESTATION_VERSION);
-    CHECK_U(v.header.report_size, UINT32_C(0x93FE8B93));
-    CHECK_U(v.header.request_type, (IgvmAttestRequestType)UINT32_C(0x34618139));
-    CHECK_U(v.header.status, UINT32_C(0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.header.reserved[i], want_0[i], i);
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        CHECK_U_AT(v.attestation_report[i], want_1[i], i);
-    }
-    CHECK_U(v.request_data.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.request_data.version, IGVM_ATTEST_REQUEST_VERSION_VERSION_2);
-    CHECK_U(v.request_data.report_type, IGVM_ATTEST_REPORT_TYPE_CCA_VM_REPORT);
-    CHECK_U(v.request_data.report_data_hash_type, (IgvmAttestHashType)UINT32_C(0x875304E5));
-    CHECK_U(v.request_data.variable_data_size, UINT32_C(0x24164503));
-    CHECK_S(igvm_capability_bit_map_get_error_code(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_retry(v.request_data.capability_bitmap), 0);
-    CHECK_S(igvm_capability_bit_map_get_skip_hw_unsealing(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap), 1);
-    CHECK_S(igvm_capability_bit_map_get_corim_endorsement(v.request_data.capability_bitmap), 1);
-    CHECK_U(v.request_data.capability_bitmap & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK, UINT32_C(0x87F56320));
-    CHECK_U(igvm_attest_request_base_size_for_version(v.request_data.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.header.signature = ATTESTATION_SIGNATURE;
-    v.header.version = ATTESTATION_VERSION;
-    v.header.report_size = UINT32_C(0x93FE8B93);
-    v.header.request_type = (IgvmAttestRequestType)UINT32_C(0x34618139);
-    v.header.status = UINT32_C(0);
-    for (size_t i = 0; i < 3; i++) {
-        v.header.reserved[i] = want_0[i];
-    }
-    for (size_t i = 0; i < 1184; i++) {
-        v.attestation_report[i] = want_1[i];
-    }
-    v.request_data.data_size = UINT32_C(0xFFFFFFFF);
-    v.request_data.version = IGVM_ATTEST_REQUEST_VERSION_VERSION_2;
-    v.request_data.report_type = IGVM_ATTEST_REPORT_TYPE_CCA_VM_REPORT;
-    v.request_data.report_data_hash_type = (IgvmAttestHashType)UINT32_C(0x875304E5);
-    v.request_data.variable_data_size = UINT32_C(0x24164503);
-    v.request_data.capability_bitmap = (IgvmCapabilityBitMap)(UINT32_C(0x87F56320) | (IgvmCapabilityBitMap)~IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_error_code(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_retry(v.request_data.capability_bitmap, 0);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_skip_hw_unsealing(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_use_rsa_aes_key_wrap_384(v.request_data.capability_bitmap, 1);
-    v.request_data.capability_bitmap = igvm_capability_bit_map_set_corim_endorsement(v.request_data.capability_bitmap, 1);
+    v.data_size = UINT32_C(0);
+    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
     check_bytes(&v, data, sizeof data);
     end();
 }
@@ -6913,15 +4730,20 @@ static void test_igvm_error_info_random_4(void)
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v1 zero */
-static void test_igvm_attest_key_release_response_header_v1_zero(void)
+/* IgvmAttestKeyReleaseResponseHeader zero */
+static void test_igvm_attest_key_release_response_header_zero(void)
 {
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        0, 0, 0,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v1 zero");
+    begin("IgvmAttestKeyReleaseResponseHeader zero");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -6929,24 +4751,48 @@ static void test_igvm_attest_key_release_response_header_v1_zero(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0));
+    CHECK_U(v.error_info.error_code, UINT32_C(0));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0);
+    v.error_info.error_code = UINT32_C(0);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v1 max */
-static void test_igvm_attest_key_release_response_header_v1_max(void)
+/* IgvmAttestKeyReleaseResponseHeader max */
+static void test_igvm_attest_key_release_response_header_max(void)
 {
-    static const uint8_t data[8] = {
-        0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        4294967295, 4294967295, 4294967295,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v1 max");
+    begin("IgvmAttestKeyReleaseResponseHeader max");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -6954,24 +4800,48 @@ static void test_igvm_attest_key_release_response_header_v1_max(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF));
+    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xFFFFFFF0));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF);
+    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
+    v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v1 reserved */
-static void test_igvm_attest_key_release_response_header_v1_reserved(void)
+/* IgvmAttestKeyReleaseResponseHeader reserved */
+static void test_igvm_attest_key_release_response_header_reserved(void)
 {
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        4294967295, 4294967295, 4294967295,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v1 reserved");
+    begin("IgvmAttestKeyReleaseResponseHeader reserved");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -6979,24 +4849,97 @@ static void test_igvm_attest_key_release_response_header_v1_reserved(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0));
+    CHECK_U(v.error_info.error_code, UINT32_C(0));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xFFFFFFF0));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0);
+    v.error_info.error_code = UINT32_C(0);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v1 random-1 */
-static void test_igvm_attest_key_release_response_header_v1_random_1(void)
+/* IgvmAttestKeyReleaseResponseHeader unknown */
+static void test_igvm_attest_key_release_response_header_unknown(void)
 {
-    static const uint8_t data[8] = {
-        0x4a, 0x7d, 0xde, 0xd5, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        0, 0, 0,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v1 random-1");
+    begin("IgvmAttestKeyReleaseResponseHeader unknown");
+    if (sizeof v != sizeof data) {
+        CHECK_U(sizeof v, sizeof data);
+        end();
+        return;
+    }
+    memcpy(&v, data, sizeof v);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(3));
+    CHECK_U(v.error_info.error_code, UINT32_C(0));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
+    memset(&v, 0xA5, sizeof v);
+    v.data_size = UINT32_C(0);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(3);
+    v.error_info.error_code = UINT32_C(0);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
+    check_bytes(&v, data, sizeof data);
+    end();
+}
+
+/* IgvmAttestKeyReleaseResponseHeader random-1 */
+static void test_igvm_attest_key_release_response_header_random_1(void)
+{
+    static const uint8_t data[32] = {
+        0x4a, 0x7d, 0xde, 0xd5, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+        0x7a, 0x5a, 0x4b, 0x53, 0xe9, 0x56, 0xbf, 0x32, 0x00, 0x00, 0x00, 0x00,
+        0xc3, 0xc1, 0x0a, 0x55, 0xff, 0xff, 0xff, 0xff,
+    };
+    static const uint32_t want_0[3] = {
+        0, 1426768323, 4294967295,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
+
+    begin("IgvmAttestKeyReleaseResponseHeader random-1");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7004,24 +4947,48 @@ static void test_igvm_attest_key_release_response_header_v1_random_1(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xD5DE7D4A));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0x534B5A7A));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x32BF56E0));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xD5DE7D4A);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
+    v.error_info.http_status_code = UINT32_C(0x534B5A7A);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x32BF56E0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v1 random-2 */
-static void test_igvm_attest_key_release_response_header_v1_random_2(void)
+/* IgvmAttestKeyReleaseResponseHeader random-2 */
+static void test_igvm_attest_key_release_response_header_random_2(void)
 {
-    static const uint8_t data[8] = {
-        0x91, 0xc6, 0xd7, 0x2a, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0x91, 0xc6, 0xd7, 0x2a, 0x01, 0x00, 0x00, 0x00, 0xbd, 0xd5, 0x49, 0xe6,
+        0x96, 0x85, 0x65, 0xb9, 0x2c, 0x29, 0x37, 0x97, 0xff, 0xff, 0xff, 0xff,
+        0x56, 0xa3, 0xbc, 0x3c, 0xff, 0xff, 0xff, 0xff,
     };
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        4294967295, 1018995542, 4294967295,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v1 random-2");
+    begin("IgvmAttestKeyReleaseResponseHeader random-2");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7030,23 +4997,47 @@ static void test_igvm_attest_key_release_response_header_v1_random_2(void)
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0x2AD7C691));
     CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.error_info.error_code, UINT32_C(0xE649D5BD));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0xB9658596));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x97372920));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0x2AD7C691);
     v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.error_info.error_code = UINT32_C(0xE649D5BD);
+    v.error_info.http_status_code = UINT32_C(0xB9658596);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x97372920) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v1 random-3 */
-static void test_igvm_attest_key_release_response_header_v1_random_3(void)
+/* IgvmAttestKeyReleaseResponseHeader random-3 */
+static void test_igvm_attest_key_release_response_header_random_3(void)
 {
-    static const uint8_t data[8] = {
-        0xe4, 0xdc, 0x8f, 0x84, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0xe4, 0xdc, 0x8f, 0x84, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x68, 0x1a, 0xf5, 0xff, 0x00, 0x00, 0x00, 0x00,
+        0xff, 0xff, 0xff, 0xff, 0x70, 0x2d, 0xc7, 0x3d,
     };
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        0, 4294967295, 1036463472,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v1 random-3");
+    begin("IgvmAttestKeyReleaseResponseHeader random-3");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7054,24 +5045,48 @@ static void test_igvm_attest_key_release_response_header_v1_random_3(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0x848FDCE4));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.error_info.error_code, UINT32_C(0));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xFFF51A60));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0x848FDCE4);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.error_info.error_code = UINT32_C(0);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFF51A60) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v1 random-4 */
-static void test_igvm_attest_key_release_response_header_v1_random_4(void)
+/* IgvmAttestKeyReleaseResponseHeader random-4 */
+static void test_igvm_attest_key_release_response_header_random_4(void)
 {
-    static const uint8_t data[8] = {
-        0xbf, 0xb7, 0xb0, 0xc8, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0xbf, 0xb7, 0xb0, 0xc8, 0x78, 0xe4, 0xc8, 0xfc, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x2a, 0x9b, 0x1f, 0x97, 0x3f, 0xe5, 0xbb, 0xe4,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
-    IgvmAttestKeyReleaseResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        3837519167, 4294967295, 4294967295,
+    };
+    IgvmAttestKeyReleaseResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v1 random-4");
+    begin("IgvmAttestKeyReleaseResponseHeader random-4");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7079,29 +5094,48 @@ static void test_igvm_attest_key_release_response_header_v1_random_4(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xC8B0B7BF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0xFCC8E478));
+    CHECK_U(v.error_info.error_code, UINT32_C(0));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x971F9B20));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xC8B0B7BF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0xFCC8E478);
+    v.error_info.error_code = UINT32_C(0);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x971F9B20) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v2 zero */
-static void test_igvm_attest_key_release_response_header_v2_zero(void)
+/* IgvmAttestWrappedKeyResponseHeader zero */
+static void test_igvm_attest_wrapped_key_response_header_zero(void)
 {
     static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
         0, 0, 0,
     };
-    IgvmAttestKeyReleaseResponseHeader v;
+    IgvmAttestWrappedKeyResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v2 zero");
+    begin("IgvmAttestWrappedKeyResponseHeader zero");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7109,7 +5143,7 @@ static void test_igvm_attest_key_release_response_header_v2_zero(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0));
     CHECK_U(v.error_info.error_code, UINT32_C(0));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
@@ -7120,10 +5154,9 @@ static void test_igvm_attest_key_release_response_header_v2_zero(void)
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0);
     v.error_info.error_code = UINT32_C(0);
     v.error_info.http_status_code = UINT32_C(0);
     v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
@@ -7138,20 +5171,20 @@ static void test_igvm_attest_key_release_response_header_v2_zero(void)
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v2 max */
-static void test_igvm_attest_key_release_response_header_v2_max(void)
+/* IgvmAttestWrappedKeyResponseHeader max */
+static void test_igvm_attest_wrapped_key_response_header_max(void)
 {
     static const uint8_t data[32] = {
-        0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
     static const uint32_t want_0[3] = {
         4294967295, 4294967295, 4294967295,
     };
-    IgvmAttestKeyReleaseResponseHeader v;
+    IgvmAttestWrappedKeyResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v2 max");
+    begin("IgvmAttestWrappedKeyResponseHeader max");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7159,7 +5192,7 @@ static void test_igvm_attest_key_release_response_header_v2_max(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
@@ -7170,10 +5203,9 @@ static void test_igvm_attest_key_release_response_header_v2_max(void)
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF);
     v.error_info.error_code = UINT32_C(0xFFFFFFFF);
     v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
     v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
@@ -7188,20 +5220,20 @@ static void test_igvm_attest_key_release_response_header_v2_max(void)
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v2 reserved */
-static void test_igvm_attest_key_release_response_header_v2_reserved(void)
+/* IgvmAttestWrappedKeyResponseHeader reserved */
+static void test_igvm_attest_wrapped_key_response_header_reserved(void)
 {
     static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
     static const uint32_t want_0[3] = {
         4294967295, 4294967295, 4294967295,
     };
-    IgvmAttestKeyReleaseResponseHeader v;
+    IgvmAttestWrappedKeyResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v2 reserved");
+    begin("IgvmAttestWrappedKeyResponseHeader reserved");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7209,7 +5241,7 @@ static void test_igvm_attest_key_release_response_header_v2_reserved(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0));
     CHECK_U(v.error_info.error_code, UINT32_C(0));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
@@ -7220,10 +5252,9 @@ static void test_igvm_attest_key_release_response_header_v2_reserved(void)
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0);
     v.error_info.error_code = UINT32_C(0);
     v.error_info.http_status_code = UINT32_C(0);
     v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
@@ -7238,20 +5269,20 @@ static void test_igvm_attest_key_release_response_header_v2_reserved(void)
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v2 random-1 */
-static void test_igvm_attest_key_release_response_header_v2_random_1(void)
+/* IgvmAttestWrappedKeyResponseHeader unknown */
+static void test_igvm_attest_wrapped_key_response_header_unknown(void)
 {
     static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0x00, 0x15, 0xb5, 0x0c, 0x6f, 0xff, 0xff, 0xff, 0xff,
+        0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
-        4294967295, 0, 0,
+        0, 0, 0,
     };
-    IgvmAttestKeyReleaseResponseHeader v;
+    IgvmAttestWrappedKeyResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v2 random-1");
+    begin("IgvmAttestWrappedKeyResponseHeader unknown");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7259,127 +5290,26 @@ static void test_igvm_attest_key_release_response_header_v2_random_1(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x6F0CB510));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.http_status_code = UINT32_C(0);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x6F0CB510) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestKeyReleaseResponseHeader v2 random-2 */
-static void test_igvm_attest_key_release_response_header_v2_random_2(void)
-{
-    static const uint8_t data[32] = {
-        0xb7, 0x97, 0xa7, 0x21, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0xff, 0xff, 0xff, 0xff, 0xa9, 0xbf, 0x24, 0xe5, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-    };
-    static const uint32_t want_0[3] = {
-        0, 0, 4294967295,
-    };
-    IgvmAttestKeyReleaseResponseHeader v;
-
-    begin("IgvmAttestKeyReleaseResponseHeader v2 random-2");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0x21A797B7));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(3));
     CHECK_U(v.error_info.error_code, UINT32_C(0));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
     CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
     CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xE524BFA0));
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0));
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0x21A797B7);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.data_size = UINT32_C(0);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(3);
     v.error_info.error_code = UINT32_C(0);
-    v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xE524BFA0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
     v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
     v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestKeyReleaseResponseHeader v2 random-3 */
-static void test_igvm_attest_key_release_response_header_v2_random_3(void)
-{
-    static const uint8_t data[32] = {
-        0xb0, 0xb6, 0x57, 0xf0, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x58, 0x8f, 0x8f, 0xba, 0xe5, 0x34, 0xa2, 0xfa, 0xff, 0xff, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-    };
-    static const uint32_t want_0[3] = {
-        4294967295, 0, 4294967295,
-    };
-    IgvmAttestKeyReleaseResponseHeader v;
-
-    begin("IgvmAttestKeyReleaseResponseHeader v2 random-3");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xF057B6B0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0xBA8F8F58));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xFAA234E0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xF057B6B0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0);
-    v.error_info.http_status_code = UINT32_C(0xBA8F8F58);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFAA234E0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
     v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
     for (size_t i = 0; i < 3; i++) {
         v.error_info.reserved[i] = want_0[i];
@@ -7388,140 +5318,20 @@ static void test_igvm_attest_key_release_response_header_v2_random_3(void)
     end();
 }
 
-/* IgvmAttestKeyReleaseResponseHeader v2 random-4 */
-static void test_igvm_attest_key_release_response_header_v2_random_4(void)
+/* IgvmAttestWrappedKeyResponseHeader random-1 */
+static void test_igvm_attest_wrapped_key_response_header_random_1(void)
 {
     static const uint8_t data[32] = {
-        0x49, 0x99, 0x7f, 0xdd, 0x02, 0x00, 0x00, 0x00, 0x06, 0x1f, 0x69, 0xb3,
-        0xff, 0xff, 0xff, 0xff, 0xc6, 0x00, 0xcf, 0xb1, 0x7a, 0x24, 0x59, 0xd9,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x13, 0x53, 0x96, 0xb9, 0xb3, 0xec, 0xbd, 0x53, 0xdf, 0xa0, 0xe8, 0x56,
+        0x00, 0x00, 0x00, 0x00, 0xb0, 0x95, 0x6c, 0x52, 0xff, 0xff, 0xff, 0xff,
+        0x2c, 0x23, 0xe4, 0x9a, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
-        3646497914, 0, 0,
+        4294967295, 2598642476, 0,
     };
-    IgvmAttestKeyReleaseResponseHeader v;
+    IgvmAttestWrappedKeyResponseHeader v;
 
-    begin("IgvmAttestKeyReleaseResponseHeader v2 random-4");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xDD7F9949));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0xB3691F06));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xB1CF00C0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xDD7F9949);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0xB3691F06);
-    v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xB1CF00C0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v1 zero */
-static void test_igvm_attest_wrapped_key_response_header_v1_zero(void)
-{
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v1 zero");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v1 max */
-static void test_igvm_attest_wrapped_key_response_header_v1_max(void)
-{
-    static const uint8_t data[8] = {
-        0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v1 max");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v1 reserved */
-static void test_igvm_attest_wrapped_key_response_header_v1_reserved(void)
-{
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v1 reserved");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v1 random-1 */
-static void test_igvm_attest_wrapped_key_response_header_v1_random_1(void)
-{
-    static const uint8_t data[8] = {
-        0x13, 0x53, 0x96, 0xb9, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v1 random-1");
+    begin("IgvmAttestWrappedKeyResponseHeader random-1");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7529,96 +5339,89 @@ static void test_igvm_attest_wrapped_key_response_header_v1_random_1(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xB9965313));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0x53BDECB3));
+    CHECK_U(v.error_info.error_code, UINT32_C(0x56E8A0DF));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x526C95B0));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xB9965313);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v1 random-2 */
-static void test_igvm_attest_wrapped_key_response_header_v1_random_2(void)
-{
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v1 random-2");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0x53BDECB3);
+    v.error_info.error_code = UINT32_C(0x56E8A0DF);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x526C95B0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
     }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestWrappedKeyResponseHeader v1 random-3 */
-static void test_igvm_attest_wrapped_key_response_header_v1_random_3(void)
-{
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v1 random-3");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v1 random-4 */
-static void test_igvm_attest_wrapped_key_response_header_v1_random_4(void)
-{
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestWrappedKeyResponseHeader_V1 v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v1 random-4");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v2 zero */
-static void test_igvm_attest_wrapped_key_response_header_v2_zero(void)
+/* IgvmAttestWrappedKeyResponseHeader random-2 */
+static void test_igvm_attest_wrapped_key_response_header_random_2(void)
 {
     static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x6a, 0xf6, 0xc1, 0x74, 0xdc, 0x8e, 0x68, 0xfb,
+        0x99, 0x77, 0xe0, 0x38, 0x6e, 0xea, 0xd2, 0xe2, 0xff, 0xff, 0xff, 0xff,
+        0x00, 0x00, 0x00, 0x00, 0x16, 0x13, 0x5a, 0x9a,
+    };
+    static const uint32_t want_0[3] = {
+        4294967295, 0, 2589594390,
+    };
+    IgvmAttestWrappedKeyResponseHeader v;
+
+    begin("IgvmAttestWrappedKeyResponseHeader random-2");
+    if (sizeof v != sizeof data) {
+        CHECK_U(sizeof v, sizeof data);
+        end();
+        return;
+    }
+    memcpy(&v, data, sizeof v);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0x74C1F66A));
+    CHECK_U(v.error_info.error_code, UINT32_C(0xFB688EDC));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0x38E07799));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xE2D2EA60));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
+    memset(&v, 0xA5, sizeof v);
+    v.data_size = UINT32_C(0);
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0x74C1F66A);
+    v.error_info.error_code = UINT32_C(0xFB688EDC);
+    v.error_info.http_status_code = UINT32_C(0x38E07799);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xE2D2EA60) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
+    check_bytes(&v, data, sizeof data);
+    end();
+}
+
+/* IgvmAttestWrappedKeyResponseHeader random-3 */
+static void test_igvm_attest_wrapped_key_response_header_random_3(void)
+{
+    static const uint8_t data[32] = {
+        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0x3a, 0xc9, 0xd4, 0x3d, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
@@ -7626,7 +5429,7 @@ static void test_igvm_attest_wrapped_key_response_header_v2_zero(void)
     };
     IgvmAttestWrappedKeyResponseHeader v;
 
-    begin("IgvmAttestWrappedKeyResponseHeader v2 zero");
+    begin("IgvmAttestWrappedKeyResponseHeader random-3");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7635,6 +5438,104 @@ static void test_igvm_attest_wrapped_key_response_header_v2_zero(void)
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
     CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x3DD4C930));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
+    memset(&v, 0xA5, sizeof v);
+    v.data_size = UINT32_C(0);
+    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
+    v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x3DD4C930) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
+    check_bytes(&v, data, sizeof data);
+    end();
+}
+
+/* IgvmAttestWrappedKeyResponseHeader random-4 */
+static void test_igvm_attest_wrapped_key_response_header_random_4(void)
+{
+    static const uint8_t data[32] = {
+        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0b, 0x83, 0x78, 0x92,
+        0xcd, 0xd8, 0x20, 0x28, 0xb3, 0x33, 0x93, 0xda, 0xfd, 0x73, 0xba, 0x1e,
+        0xbf, 0x33, 0x47, 0xf7, 0xd8, 0x4a, 0xe4, 0xbe,
+    };
+    static const uint32_t want_0[3] = {
+        515535869, 4148638655, 3202632408,
+    };
+    IgvmAttestWrappedKeyResponseHeader v;
+
+    begin("IgvmAttestWrappedKeyResponseHeader random-4");
+    if (sizeof v != sizeof data) {
+        CHECK_U(sizeof v, sizeof data);
+        end();
+        return;
+    }
+    memcpy(&v, data, sizeof v);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.error_info.error_code, UINT32_C(0x9278830B));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0x2820D8CD));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xDA9333B0));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
+    memset(&v, 0xA5, sizeof v);
+    v.data_size = UINT32_C(0);
+    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.error_info.error_code = UINT32_C(0x9278830B);
+    v.error_info.http_status_code = UINT32_C(0x2820D8CD);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xDA9333B0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
+    check_bytes(&v, data, sizeof data);
+    end();
+}
+
+/* IgvmAttestAkCertResponseHeader zero */
+static void test_igvm_attest_ak_cert_response_header_zero(void)
+{
+    static const uint8_t data[32] = {
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    };
+    static const uint32_t want_0[3] = {
+        0, 0, 0,
+    };
+    IgvmAttestAkCertResponseHeader v;
+
+    begin("IgvmAttestAkCertResponseHeader zero");
+    if (sizeof v != sizeof data) {
+        CHECK_U(sizeof v, sizeof data);
+        end();
+        return;
+    }
+    memcpy(&v, data, sizeof v);
+    CHECK_U(v.data_size, UINT32_C(0));
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0));
     CHECK_U(v.error_info.error_code, UINT32_C(0));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
@@ -7645,10 +5546,9 @@ static void test_igvm_attest_wrapped_key_response_header_v2_zero(void)
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0);
     v.error_info.error_code = UINT32_C(0);
     v.error_info.http_status_code = UINT32_C(0);
     v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
@@ -7663,20 +5563,20 @@ static void test_igvm_attest_wrapped_key_response_header_v2_zero(void)
     end();
 }
 
-/* IgvmAttestWrappedKeyResponseHeader v2 max */
-static void test_igvm_attest_wrapped_key_response_header_v2_max(void)
+/* IgvmAttestAkCertResponseHeader max */
+static void test_igvm_attest_ak_cert_response_header_max(void)
 {
     static const uint8_t data[32] = {
-        0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
     static const uint32_t want_0[3] = {
         4294967295, 4294967295, 4294967295,
     };
-    IgvmAttestWrappedKeyResponseHeader v;
+    IgvmAttestAkCertResponseHeader v;
 
-    begin("IgvmAttestWrappedKeyResponseHeader v2 max");
+    begin("IgvmAttestAkCertResponseHeader max");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7684,7 +5584,7 @@ static void test_igvm_attest_wrapped_key_response_header_v2_max(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF));
     CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
@@ -7695,10 +5595,9 @@ static void test_igvm_attest_wrapped_key_response_header_v2_max(void)
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF);
     v.error_info.error_code = UINT32_C(0xFFFFFFFF);
     v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
     v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
@@ -7713,20 +5612,20 @@ static void test_igvm_attest_wrapped_key_response_header_v2_max(void)
     end();
 }
 
-/* IgvmAttestWrappedKeyResponseHeader v2 reserved */
-static void test_igvm_attest_wrapped_key_response_header_v2_reserved(void)
+/* IgvmAttestAkCertResponseHeader reserved */
+static void test_igvm_attest_ak_cert_response_header_reserved(void)
 {
     static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     };
     static const uint32_t want_0[3] = {
         4294967295, 4294967295, 4294967295,
     };
-    IgvmAttestWrappedKeyResponseHeader v;
+    IgvmAttestAkCertResponseHeader v;
 
-    begin("IgvmAttestWrappedKeyResponseHeader v2 reserved");
+    begin("IgvmAttestAkCertResponseHeader reserved");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7734,7 +5633,7 @@ static void test_igvm_attest_wrapped_key_response_header_v2_reserved(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0));
     CHECK_U(v.error_info.error_code, UINT32_C(0));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
@@ -7745,10 +5644,9 @@ static void test_igvm_attest_wrapped_key_response_header_v2_reserved(void)
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0);
     v.error_info.error_code = UINT32_C(0);
     v.error_info.http_status_code = UINT32_C(0);
     v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
@@ -7763,70 +5661,20 @@ static void test_igvm_attest_wrapped_key_response_header_v2_reserved(void)
     end();
 }
 
-/* IgvmAttestWrappedKeyResponseHeader v2 random-1 */
-static void test_igvm_attest_wrapped_key_response_header_v2_random_1(void)
+/* IgvmAttestAkCertResponseHeader unknown */
+static void test_igvm_attest_ak_cert_response_header_unknown(void)
 {
     static const uint8_t data[32] = {
-        0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x71, 0xbf, 0x26, 0x81, 0x70, 0xc0, 0x44, 0xce, 0xff, 0xff, 0xff, 0xff,
-        0x46, 0x57, 0x0c, 0x71, 0x72, 0xc4, 0x0b, 0x50,
+        0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
-        4294967295, 1896634182, 1342948466,
+        0, 0, 0,
     };
-    IgvmAttestWrappedKeyResponseHeader v;
+    IgvmAttestAkCertResponseHeader v;
 
-    begin("IgvmAttestWrappedKeyResponseHeader v2 random-1");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0x8126BF71));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xCE44C070));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0);
-    v.error_info.http_status_code = UINT32_C(0x8126BF71);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xCE44C070) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v2 random-2 */
-static void test_igvm_attest_wrapped_key_response_header_v2_random_2(void)
-{
-    static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x24, 0x08, 0x74, 0x6d, 0xff, 0xff, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0x00, 0x5f, 0xda, 0x9f, 0x01,
-    };
-    static const uint32_t want_0[3] = {
-        4294967295, 0, 27253343,
-    };
-    IgvmAttestWrappedKeyResponseHeader v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v2 random-2");
+    begin("IgvmAttestAkCertResponseHeader unknown");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -7834,127 +5682,26 @@ static void test_igvm_attest_wrapped_key_response_header_v2_random_2(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(3));
     CHECK_U(v.error_info.error_code, UINT32_C(0));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
     CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
     CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x6D740820));
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0));
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(3);
     v.error_info.error_code = UINT32_C(0);
     v.error_info.http_status_code = UINT32_C(0);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x6D740820) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
     v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
     v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v2 random-3 */
-static void test_igvm_attest_wrapped_key_response_header_v2_random_3(void)
-{
-    static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0xd0, 0x44, 0xb5, 0x1e, 0x7a, 0xad, 0x90, 0xf2, 0xff, 0xff, 0xff, 0xff,
-        0x2a, 0xb5, 0x94, 0xba, 0x00, 0x00, 0x00, 0x00,
-    };
-    static const uint32_t want_0[3] = {
-        4294967295, 3130307882, 0,
-    };
-    IgvmAttestWrappedKeyResponseHeader v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v2 random-3");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0x1EB544D0));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xF290AD70));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0);
-    v.error_info.http_status_code = UINT32_C(0x1EB544D0);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xF290AD70) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
     v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader v2 random-4 */
-static void test_igvm_attest_wrapped_key_response_header_v2_random_4(void)
-{
-    static const uint8_t data[32] = {
-        0x7a, 0xca, 0x76, 0x41, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0x63, 0x32, 0xc4, 0x39, 0x64, 0x83, 0x00, 0x8d, 0xff, 0xff, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-    };
-    static const uint32_t want_0[3] = {
-        4294967295, 0, 4294967295,
-    };
-    IgvmAttestWrappedKeyResponseHeader v;
-
-    begin("IgvmAttestWrappedKeyResponseHeader v2 random-4");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0x4176CA7A));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0x39C43263));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x8D008360));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0x4176CA7A);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.http_status_code = UINT32_C(0x39C43263);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x8D008360) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
     v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
     for (size_t i = 0; i < 3; i++) {
         v.error_info.reserved[i] = want_0[i];
@@ -7963,90 +5710,20 @@ static void test_igvm_attest_wrapped_key_response_header_v2_random_4(void)
     end();
 }
 
-/* IgvmAttestAkCertResponseHeader v1 zero */
-static void test_igvm_attest_ak_cert_response_header_v1_zero(void)
+/* IgvmAttestAkCertResponseHeader random-1 */
+static void test_igvm_attest_ak_cert_response_header_random_1(void)
 {
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0x7b, 0x85, 0x22, 0x56, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0xff, 0xff, 0xff, 0xff, 0x24, 0x78, 0x7a, 0xed, 0xff, 0xff, 0xff, 0xff,
+        0xe3, 0x85, 0x61, 0xbd, 0x28, 0x00, 0x29, 0x64,
     };
-    IgvmAttestAkCertResponseHeader_V1 v;
-
-    begin("IgvmAttestAkCertResponseHeader v1 zero");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v1 max */
-static void test_igvm_attest_ak_cert_response_header_v1_max(void)
-{
-    static const uint8_t data[8] = {
-        0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00,
+    static const uint32_t want_0[3] = {
+        4294967295, 3177285091, 1680408616,
     };
-    IgvmAttestAkCertResponseHeader_V1 v;
+    IgvmAttestAkCertResponseHeader v;
 
-    begin("IgvmAttestAkCertResponseHeader v1 max");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v1 reserved */
-static void test_igvm_attest_ak_cert_response_header_v1_reserved(void)
-{
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestAkCertResponseHeader_V1 v;
-
-    begin("IgvmAttestAkCertResponseHeader v1 reserved");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v1 random-1 */
-static void test_igvm_attest_ak_cert_response_header_v1_random_1(void)
-{
-    static const uint8_t data[8] = {
-        0x7b, 0x85, 0x22, 0x56, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestAkCertResponseHeader_V1 v;
-
-    begin("IgvmAttestAkCertResponseHeader v1 random-1");
+    begin("IgvmAttestAkCertResponseHeader random-1");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -8055,23 +5732,47 @@ static void test_igvm_attest_ak_cert_response_header_v1_random_1(void)
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0x5622857B));
     CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.error_info.error_code, UINT32_C(0));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xED7A7820));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0x5622857B);
     v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.error_info.error_code = UINT32_C(0);
+    v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xED7A7820) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestAkCertResponseHeader v1 random-2 */
-static void test_igvm_attest_ak_cert_response_header_v1_random_2(void)
+/* IgvmAttestAkCertResponseHeader random-2 */
+static void test_igvm_attest_ak_cert_response_header_random_2(void)
 {
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0x00, 0x00, 0x00, 0x00, 0xd9, 0x3b, 0x51, 0x0f, 0xff, 0xff, 0xff, 0xff,
+        0x00, 0x00, 0x00, 0x00, 0x61, 0xff, 0x36, 0x2e, 0x00, 0x00, 0x00, 0x00,
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
     };
-    IgvmAttestAkCertResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        0, 4294967295, 0,
+    };
+    IgvmAttestAkCertResponseHeader v;
 
-    begin("IgvmAttestAkCertResponseHeader v1 random-2");
+    begin("IgvmAttestAkCertResponseHeader random-2");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -8079,24 +5780,48 @@ static void test_igvm_attest_ak_cert_response_header_v1_random_2(void)
     }
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
+    CHECK_U(v.version, (IgvmAttestResponseVersion)UINT32_C(0xF513BD9));
+    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
+    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
+    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x2E36FF60));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
+    }
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
+    v.version = (IgvmAttestResponseVersion)UINT32_C(0xF513BD9);
+    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
+    v.error_info.http_status_code = UINT32_C(0);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x2E36FF60) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    for (size_t i = 0; i < 3; i++) {
+        v.error_info.reserved[i] = want_0[i];
+    }
     check_bytes(&v, data, sizeof data);
     end();
 }
 
-/* IgvmAttestAkCertResponseHeader v1 random-3 */
-static void test_igvm_attest_ak_cert_response_header_v1_random_3(void)
+/* IgvmAttestAkCertResponseHeader random-3 */
+static void test_igvm_attest_ak_cert_response_header_random_3(void)
 {
-    static const uint8_t data[8] = {
-        0x0a, 0xed, 0x93, 0xa1, 0x01, 0x00, 0x00, 0x00,
+    static const uint8_t data[32] = {
+        0x0a, 0xed, 0x93, 0xa1, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x9a, 0x7c, 0x8e, 0xfd, 0x75, 0x37,
+        0x00, 0x00, 0x00, 0x00, 0x39, 0xc1, 0x41, 0xd6,
     };
-    IgvmAttestAkCertResponseHeader_V1 v;
+    static const uint32_t want_0[3] = {
+        930479502, 0, 3594633529,
+    };
+    IgvmAttestAkCertResponseHeader v;
 
-    begin("IgvmAttestAkCertResponseHeader v1 random-3");
+    begin("IgvmAttestAkCertResponseHeader random-3");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -8105,131 +5830,25 @@ static void test_igvm_attest_ak_cert_response_header_v1_random_3(void)
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0xA193ED0A));
     CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xA193ED0A);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v1 random-4 */
-static void test_igvm_attest_ak_cert_response_header_v1_random_4(void)
-{
-    static const uint8_t data[8] = {
-        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    };
-    IgvmAttestAkCertResponseHeader_V1 v;
-
-    begin("IgvmAttestAkCertResponseHeader v1 random-4");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_1);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v2 zero */
-static void test_igvm_attest_ak_cert_response_header_v2_zero(void)
-{
-    static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    };
-    static const uint32_t want_0[3] = {
-        0, 0, 0,
-    };
-    IgvmAttestAkCertResponseHeader v;
-
-    begin("IgvmAttestAkCertResponseHeader v2 zero");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
     CHECK_U(v.error_info.error_code, UINT32_C(0));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
+    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
     CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0));
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x7C9A0200));
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
+    v.data_size = UINT32_C(0xA193ED0A);
+    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_1;
     v.error_info.error_code = UINT32_C(0);
     v.error_info.http_status_code = UINT32_C(0);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x7C9A0200) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
     v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v2 max */
-static void test_igvm_attest_ak_cert_response_header_v2_max(void)
-{
-    static const uint8_t data[32] = {
-        0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    };
-    static const uint32_t want_0[3] = {
-        4294967295, 4294967295, 4294967295,
-    };
-    IgvmAttestAkCertResponseHeader v;
-
-    begin("IgvmAttestAkCertResponseHeader v2 max");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xFFFFFFF0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
     v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
+    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
     v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
     for (size_t i = 0; i < 3; i++) {
         v.error_info.reserved[i] = want_0[i];
@@ -8238,20 +5857,20 @@ static void test_igvm_attest_ak_cert_response_header_v2_max(void)
     end();
 }
 
-/* IgvmAttestAkCertResponseHeader v2 reserved */
-static void test_igvm_attest_ak_cert_response_header_v2_reserved(void)
+/* IgvmAttestAkCertResponseHeader random-4 */
+static void test_igvm_attest_ak_cert_response_header_random_4(void)
 {
     static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0xa5, 0xd6, 0x8f, 0x79,
+        0xff, 0xff, 0xff, 0xff, 0x8f, 0x2c, 0x25, 0x1e, 0x00, 0x00, 0x00, 0x00,
+        0x30, 0x49, 0x9e, 0x7e, 0x00, 0x00, 0x00, 0x00,
     };
     static const uint32_t want_0[3] = {
-        4294967295, 4294967295, 4294967295,
+        0, 2124302640, 0,
     };
     IgvmAttestAkCertResponseHeader v;
 
-    begin("IgvmAttestAkCertResponseHeader v2 reserved");
+    begin("IgvmAttestAkCertResponseHeader random-4");
     if (sizeof v != sizeof data) {
         CHECK_U(sizeof v, sizeof data);
         end();
@@ -8260,291 +5879,30 @@ static void test_igvm_attest_ak_cert_response_header_v2_reserved(void)
     memcpy(&v, data, sizeof v);
     CHECK_U(v.data_size, UINT32_C(0));
     CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xFFFFFFF0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0);
-    v.error_info.http_status_code = UINT32_C(0);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFFFFFFF0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v2 random-1 */
-static void test_igvm_attest_ak_cert_response_header_v2_random_1(void)
-{
-    static const uint8_t data[32] = {
-        0x7b, 0x76, 0x33, 0xfe, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0x27, 0xc4, 0x7a, 0x4a, 0x00, 0x00, 0x00, 0x00,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    };
-    static const uint32_t want_0[3] = {
-        0, 4294967295, 4294967295,
-    };
-    IgvmAttestAkCertResponseHeader v;
-
-    begin("IgvmAttestAkCertResponseHeader v2 random-1");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFE33767B));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
+    CHECK_U(v.error_info.error_code, UINT32_C(0x798FD6A5));
     CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
     CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
     CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
     CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x4A7AC420));
+    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 1);
+    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0x1E252C80));
     for (size_t i = 0; i < 3; i++) {
         CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
     }
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFE33767B);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x4A7AC420) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v2 random-2 */
-static void test_igvm_attest_ak_cert_response_header_v2_random_2(void)
-{
-    static const uint8_t data[32] = {
-        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0xe8, 0xfe, 0xfe, 0x27,
-        0xff, 0xff, 0xff, 0xff, 0xf7, 0x22, 0x3c, 0xe9, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    };
-    static const uint32_t want_0[3] = {
-        0, 0, 0,
-    };
-    IgvmAttestAkCertResponseHeader v;
-
-    begin("IgvmAttestAkCertResponseHeader v2 random-2");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0x27FEFEE8));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0xFFFFFFFF));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xE93C22F0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
     memset(&v, 0xA5, sizeof v);
     v.data_size = UINT32_C(0);
     v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0x27FEFEE8);
+    v.error_info.error_code = UINT32_C(0x798FD6A5);
     v.error_info.http_status_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xE93C22F0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
+    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0x1E252C80) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
     v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 1);
     v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
     v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
+    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 1);
     for (size_t i = 0; i < 3; i++) {
         v.error_info.reserved[i] = want_0[i];
     }
     check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v2 random-3 */
-static void test_igvm_attest_ak_cert_response_header_v2_random_3(void)
-{
-    static const uint8_t data[32] = {
-        0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-        0x00, 0x00, 0x00, 0x00, 0xd2, 0xf2, 0x9d, 0xfa, 0x00, 0x00, 0x00, 0x00,
-        0x46, 0x97, 0x3c, 0x08, 0xed, 0x9a, 0xdc, 0x98,
-    };
-    static const uint32_t want_0[3] = {
-        0, 138188614, 2564594413,
-    };
-    IgvmAttestAkCertResponseHeader v;
-
-    begin("IgvmAttestAkCertResponseHeader v2 random-3");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0xFFFFFFFF));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xFA9DF2D0));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0xFFFFFFFF);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0xFFFFFFFF);
-    v.error_info.http_status_code = UINT32_C(0);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xFA9DF2D0) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader v2 random-4 */
-static void test_igvm_attest_ak_cert_response_header_v2_random_4(void)
-{
-    static const uint8_t data[32] = {
-        0x94, 0xfd, 0x95, 0x8e, 0x02, 0x00, 0x00, 0x00, 0x55, 0xb4, 0x84, 0xee,
-        0x00, 0x00, 0x00, 0x00, 0x72, 0x73, 0x49, 0xa3, 0x00, 0x00, 0x00, 0x00,
-        0x20, 0xff, 0xc1, 0xb0, 0xec, 0x88, 0x3b, 0x7c,
-    };
-    static const uint32_t want_0[3] = {
-        0, 2965503776, 2084276460,
-    };
-    IgvmAttestAkCertResponseHeader v;
-
-    begin("IgvmAttestAkCertResponseHeader v2 random-4");
-    if (sizeof v != sizeof data) {
-        CHECK_U(sizeof v, sizeof data);
-        end();
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    CHECK_U(v.data_size, UINT32_C(0x8E95FD94));
-    CHECK_U(v.version, IGVM_ATTEST_RESPONSE_VERSION_VERSION_2);
-    CHECK_U(v.error_info.error_code, UINT32_C(0xEE84B455));
-    CHECK_U(v.error_info.http_status_code, UINT32_C(0));
-    CHECK_S(igvm_signal_get_retry(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_skip_hw_unsealing(v.error_info.igvm_signal), 1);
-    CHECK_S(igvm_signal_get_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal), 0);
-    CHECK_S(igvm_signal_get_corim_endorsement_requested(v.error_info.igvm_signal), 0);
-    CHECK_U(v.error_info.igvm_signal & IGVM_SIGNAL_RESERVED_MASK, UINT32_C(0xA3497370));
-    for (size_t i = 0; i < 3; i++) {
-        CHECK_U_AT(v.error_info.reserved[i], want_0[i], i);
-    }
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version(v.version), sizeof data);
-    memset(&v, 0xA5, sizeof v);
-    v.data_size = UINT32_C(0x8E95FD94);
-    v.version = IGVM_ATTEST_RESPONSE_VERSION_VERSION_2;
-    v.error_info.error_code = UINT32_C(0xEE84B455);
-    v.error_info.http_status_code = UINT32_C(0);
-    v.error_info.igvm_signal = (IgvmSignal)(UINT32_C(0xA3497370) | (IgvmSignal)~IGVM_SIGNAL_RESERVED_MASK);
-    v.error_info.igvm_signal = igvm_signal_set_retry(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_skip_hw_unsealing(v.error_info.igvm_signal, 1);
-    v.error_info.igvm_signal = igvm_signal_set_rsa_aes_key_wrap_384_used(v.error_info.igvm_signal, 0);
-    v.error_info.igvm_signal = igvm_signal_set_corim_endorsement_requested(v.error_info.igvm_signal, 0);
-    for (size_t i = 0; i < 3; i++) {
-        v.error_info.reserved[i] = want_0[i];
-    }
-    check_bytes(&v, data, sizeof data);
-    end();
-}
-
-/* IgvmAttestRequestData size_for_version */
-static void test_igvm_attest_request_data_size_for_version(void)
-{
-    begin("IgvmAttestRequestData size_for_version");
-    CHECK_U(igvm_attest_request_data_size_for_version((IgvmAttestRequestVersion)UINT32_C(0)), 20);
-    CHECK_U(igvm_attest_request_data_size_for_version((IgvmAttestRequestVersion)UINT32_C(1)), 20);
-    CHECK_U(igvm_attest_request_data_size_for_version((IgvmAttestRequestVersion)UINT32_C(2)), 24);
-    CHECK_U(igvm_attest_request_data_size_for_version((IgvmAttestRequestVersion)UINT32_C(3)), 24);
-    CHECK_U(igvm_attest_request_data_size_for_version((IgvmAttestRequestVersion)UINT32_C(0xFFFFFFFF)), 24);
-    end();
-}
-
-/* IgvmAttestRequestBase size_for_version */
-static void test_igvm_attest_request_base_size_for_version(void)
-{
-    begin("IgvmAttestRequestBase size_for_version");
-    CHECK_U(igvm_attest_request_base_size_for_version((IgvmAttestRequestVersion)UINT32_C(0)), 1236);
-    CHECK_U(igvm_attest_request_base_size_for_version((IgvmAttestRequestVersion)UINT32_C(1)), 1236);
-    CHECK_U(igvm_attest_request_base_size_for_version((IgvmAttestRequestVersion)UINT32_C(2)), 1240);
-    CHECK_U(igvm_attest_request_base_size_for_version((IgvmAttestRequestVersion)UINT32_C(3)), 1240);
-    CHECK_U(igvm_attest_request_base_size_for_version((IgvmAttestRequestVersion)UINT32_C(0xFFFFFFFF)), 1240);
-    end();
-}
-
-/* IgvmAttestKeyReleaseResponseHeader size_for_version */
-static void test_igvm_attest_key_release_response_header_size_for_version(void)
-{
-    begin("IgvmAttestKeyReleaseResponseHeader size_for_version");
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(0)), 8);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(1)), 8);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(2)), 32);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(3)), 32);
-    CHECK_U(igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF)), 32);
-    end();
-}
-
-/* IgvmAttestWrappedKeyResponseHeader size_for_version */
-static void test_igvm_attest_wrapped_key_response_header_size_for_version(void)
-{
-    begin("IgvmAttestWrappedKeyResponseHeader size_for_version");
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(0)), 8);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(1)), 8);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(2)), 32);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(3)), 32);
-    CHECK_U(igvm_attest_wrapped_key_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF)), 32);
-    end();
-}
-
-/* IgvmAttestAkCertResponseHeader size_for_version */
-static void test_igvm_attest_ak_cert_response_header_size_for_version(void)
-{
-    begin("IgvmAttestAkCertResponseHeader size_for_version");
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(0)), 8);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(1)), 8);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(2)), 32);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(3)), 32);
-    CHECK_U(igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)UINT32_C(0xFFFFFFFF)), 32);
     end();
 }
 
@@ -8609,38 +5967,35 @@ static void (*const tests[])(void) = {
     test_igvm_attest_request_header_random_2,
     test_igvm_attest_request_header_random_3,
     test_igvm_attest_request_header_random_4,
-    test_igvm_attest_request_data_v1_zero,
-    test_igvm_attest_request_data_v1_max,
-    test_igvm_attest_request_data_v1_reserved,
-    test_igvm_attest_request_data_v1_unknown,
-    test_igvm_attest_request_data_v1_random_1,
-    test_igvm_attest_request_data_v1_random_2,
-    test_igvm_attest_request_data_v1_random_3,
-    test_igvm_attest_request_data_v1_random_4,
-    test_igvm_attest_request_data_v2_zero,
-    test_igvm_attest_request_data_v2_max,
-    test_igvm_attest_request_data_v2_reserved,
-    test_igvm_attest_request_data_v2_unknown,
-    test_igvm_attest_request_data_v2_random_1,
-    test_igvm_attest_request_data_v2_random_2,
-    test_igvm_attest_request_data_v2_random_3,
-    test_igvm_attest_request_data_v2_random_4,
-    test_igvm_attest_request_base_v1_zero,
-    test_igvm_attest_request_base_v1_max,
-    test_igvm_attest_request_base_v1_reserved,
-    test_igvm_attest_request_base_v1_unknown,
-    test_igvm_attest_request_base_v1_random_1,
-    test_igvm_attest_request_base_v1_random_2,
-    test_igvm_attest_request_base_v1_random_3,
-    test_igvm_attest_request_base_v1_random_4,
-    test_igvm_attest_request_base_v2_zero,
-    test_igvm_attest_request_base_v2_max,
-    test_igvm_attest_request_base_v2_reserved,
-    test_igvm_attest_request_base_v2_unknown,
-    test_igvm_attest_request_base_v2_random_1,
-    test_igvm_attest_request_base_v2_random_2,
-    test_igvm_attest_request_base_v2_random_3,
-    test_igvm_attest_request_base_v2_random_4,
+    test_igvm_attest_request_data_zero,
+    test_igvm_attest_request_data_max,
+    test_igvm_attest_request_data_unknown,
+    test_igvm_attest_request_data_random_1,
+    test_igvm_attest_request_data_random_2,
+    test_igvm_attest_request_data_random_3,
+    test_igvm_attest_request_data_random_4,
+    test_igvm_attest_request_data_ext_zero,
+    test_igvm_attest_request_data_ext_max,
+    test_igvm_attest_request_data_ext_reserved,
+    test_igvm_attest_request_data_ext_random_1,
+    test_igvm_attest_request_data_ext_random_2,
+    test_igvm_attest_request_data_ext_random_3,
+    test_igvm_attest_request_data_ext_random_4,
+    test_igvm_attest_request_base_zero,
+    test_igvm_attest_request_base_max,
+    test_igvm_attest_request_base_reserved,
+    test_igvm_attest_request_base_unknown,
+    test_igvm_attest_request_base_random_1,
+    test_igvm_attest_request_base_random_2,
+    test_igvm_attest_request_base_random_3,
+    test_igvm_attest_request_base_random_4,
+    test_igvm_attest_common_response_header_zero,
+    test_igvm_attest_common_response_header_max,
+    test_igvm_attest_common_response_header_unknown,
+    test_igvm_attest_common_response_header_random_1,
+    test_igvm_attest_common_response_header_random_2,
+    test_igvm_attest_common_response_header_random_3,
+    test_igvm_attest_common_response_header_random_4,
     test_igvm_error_info_zero,
     test_igvm_error_info_max,
     test_igvm_error_info_reserved,
@@ -8648,53 +6003,30 @@ static void (*const tests[])(void) = {
     test_igvm_error_info_random_2,
     test_igvm_error_info_random_3,
     test_igvm_error_info_random_4,
-    test_igvm_attest_key_release_response_header_v1_zero,
-    test_igvm_attest_key_release_response_header_v1_max,
-    test_igvm_attest_key_release_response_header_v1_reserved,
-    test_igvm_attest_key_release_response_header_v1_random_1,
-    test_igvm_attest_key_release_response_header_v1_random_2,
-    test_igvm_attest_key_release_response_header_v1_random_3,
-    test_igvm_attest_key_release_response_header_v1_random_4,
-    test_igvm_attest_key_release_response_header_v2_zero,
-    test_igvm_attest_key_release_response_header_v2_max,
-    test_igvm_attest_key_release_response_header_v2_reserved,
-    test_igvm_attest_key_release_response_header_v2_random_1,
-    test_igvm_attest_key_release_response_header_v2_random_2,
-    test_igvm_attest_key_release_response_header_v2_random_3,
-    test_igvm_attest_key_release_response_header_v2_random_4,
-    test_igvm_attest_wrapped_key_response_header_v1_zero,
-    test_igvm_attest_wrapped_key_response_header_v1_max,
-    test_igvm_attest_wrapped_key_response_header_v1_reserved,
-    test_igvm_attest_wrapped_key_response_header_v1_random_1,
-    test_igvm_attest_wrapped_key_response_header_v1_random_2,
-    test_igvm_attest_wrapped_key_response_header_v1_random_3,
-    test_igvm_attest_wrapped_key_response_header_v1_random_4,
-    test_igvm_attest_wrapped_key_response_header_v2_zero,
-    test_igvm_attest_wrapped_key_response_header_v2_max,
-    test_igvm_attest_wrapped_key_response_header_v2_reserved,
-    test_igvm_attest_wrapped_key_response_header_v2_random_1,
-    test_igvm_attest_wrapped_key_response_header_v2_random_2,
-    test_igvm_attest_wrapped_key_response_header_v2_random_3,
-    test_igvm_attest_wrapped_key_response_header_v2_random_4,
-    test_igvm_attest_ak_cert_response_header_v1_zero,
-    test_igvm_attest_ak_cert_response_header_v1_max,
-    test_igvm_attest_ak_cert_response_header_v1_reserved,
-    test_igvm_attest_ak_cert_response_header_v1_random_1,
-    test_igvm_attest_ak_cert_response_header_v1_random_2,
-    test_igvm_attest_ak_cert_response_header_v1_random_3,
-    test_igvm_attest_ak_cert_response_header_v1_random_4,
-    test_igvm_attest_ak_cert_response_header_v2_zero,
-    test_igvm_attest_ak_cert_response_header_v2_max,
-    test_igvm_attest_ak_cert_response_header_v2_reserved,
-    test_igvm_attest_ak_cert_response_header_v2_random_1,
-    test_igvm_attest_ak_cert_response_header_v2_random_2,
-    test_igvm_attest_ak_cert_response_header_v2_random_3,
-    test_igvm_attest_ak_cert_response_header_v2_random_4,
-    test_igvm_attest_request_data_size_for_version,
-    test_igvm_attest_request_base_size_for_version,
-    test_igvm_attest_key_release_response_header_size_for_version,
-    test_igvm_attest_wrapped_key_response_header_size_for_version,
-    test_igvm_attest_ak_cert_response_header_size_for_version,
+    test_igvm_attest_key_release_response_header_zero,
+    test_igvm_attest_key_release_response_header_max,
+    test_igvm_attest_key_release_response_header_reserved,
+    test_igvm_attest_key_release_response_header_unknown,
+    test_igvm_attest_key_release_response_header_random_1,
+    test_igvm_attest_key_release_response_header_random_2,
+    test_igvm_attest_key_release_response_header_random_3,
+    test_igvm_attest_key_release_response_header_random_4,
+    test_igvm_attest_wrapped_key_response_header_zero,
+    test_igvm_attest_wrapped_key_response_header_max,
+    test_igvm_attest_wrapped_key_response_header_reserved,
+    test_igvm_attest_wrapped_key_response_header_unknown,
+    test_igvm_attest_wrapped_key_response_header_random_1,
+    test_igvm_attest_wrapped_key_response_header_random_2,
+    test_igvm_attest_wrapped_key_response_header_random_3,
+    test_igvm_attest_wrapped_key_response_header_random_4,
+    test_igvm_attest_ak_cert_response_header_zero,
+    test_igvm_attest_ak_cert_response_header_max,
+    test_igvm_attest_ak_cert_response_header_reserved,
+    test_igvm_attest_ak_cert_response_header_unknown,
+    test_igvm_attest_ak_cert_response_header_random_1,
+    test_igvm_attest_ak_cert_response_header_random_2,
+    test_igvm_attest_ak_cert_response_header_random_3,
+    test_igvm_attest_ak_cert_response_header_random_4,
 };
 
 int main(void)

@@ -38,13 +38,13 @@ __all__ = [
     "TDX_VM_REPORT_SIZE",
     "TVM_REPORT_SIZE",
     "ATTESTATION_REPORT_SIZE_MAX",
-    "IGVM_ATTEST_REQUEST_CURRENT_VERSION",
-    "IGVM_ATTEST_RESPONSE_CURRENT_VERSION",
     "REPORT_DATA_SIZE",
     "WRAPPED_KEY_RESPONSE_BUFFER_SIZE",
     "KEY_RELEASE_RESPONSE_BUFFER_SIZE",
     "AK_CERT_RESPONSE_BUFFER_SIZE",
     "IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE",
+    "IGVM_ATTEST_REQUEST_CURRENT_VERSION",
+    "IGVM_ATTEST_RESPONSE_CURRENT_VERSION",
     "IgvmAttestRequestVersion",
     "IgvmAttestResponseVersion",
     "IgvmAttestReportType",
@@ -54,11 +54,20 @@ __all__ = [
     "IgvmSignal",
     "IgvmAttestRequestHeader",
     "IgvmAttestRequestData",
+    "IgvmAttestRequestDataExt",
     "IgvmAttestRequestBase",
+    "IgvmAttestCommonResponseHeader",
     "IgvmErrorInfo",
     "IgvmAttestKeyReleaseResponseHeader",
     "IgvmAttestWrappedKeyResponseHeader",
     "IgvmAttestAkCertResponseHeader",
+    "IgvmAttestRequest",
+    "IgvmAttestKeyReleaseResponse",
+    "IgvmAttestWrappedKeyResponse",
+    "IgvmAttestAkCertResponse",
+    "MessageDecodeError",
+    "MessageEncodeError",
+    "MessageError",
 ]
 
 
@@ -118,12 +127,6 @@ TVM_REPORT_SIZE: int = 0
 ATTESTATION_REPORT_SIZE_MAX: int = 0x4A0
 """Fixed length of the `attestation_report` field in every request: the largest report
 size (SEV-SNP). A smaller report is copied to its start and the rest stays zero."""
-
-IGVM_ATTEST_REQUEST_CURRENT_VERSION: int = 2
-"""Request-data version the paravisor uses for host requests."""
-
-IGVM_ATTEST_RESPONSE_CURRENT_VERSION: int = 2
-"""Highest response-header version the paravisor accepts."""
 
 REPORT_DATA_SIZE: int = 64
 """Size of the TEE report's report-data (user-data) field. Its first 32 bytes hold the
@@ -356,6 +359,16 @@ IgvmAttestHashType._NAMES = {
     3: "SHA_512",
 }
 
+IGVM_ATTEST_REQUEST_CURRENT_VERSION: IgvmAttestRequestVersion = (
+    IgvmAttestRequestVersion.VERSION_2
+)
+"""Request-data version the paravisor uses for host requests."""
+
+IGVM_ATTEST_RESPONSE_CURRENT_VERSION: IgvmAttestResponseVersion = (
+    IgvmAttestResponseVersion.VERSION_2
+)
+"""Highest response-header version the paravisor accepts."""
+
 _IgvmCapabilityBitMap = struct.Struct("<I")
 
 
@@ -526,8 +539,8 @@ class IgvmAttestRequestHeader:
     version: int = 2
     """Always `ATTESTATION_VERSION` (2), whatever the request-data version."""
     report_size: int = 0
-    """Length of the whole request blob: this header, the report, the request data, the
-    capability bitmap (version 2) and the runtime claims."""
+    """Length of the whole request: this header, the report, the request data, the
+    request-data extension (version 2) and the runtime claims."""
     request_type: IgvmAttestRequestType = IgvmAttestRequestType.INVALID_REQUEST
     """What the request asks for."""
     status: int = 0
@@ -619,24 +632,21 @@ class IgvmAttestRequestHeader:
             )
 
 
-_IgvmAttestRequestData_V1 = struct.Struct("<5I")
-_IgvmAttestRequestData_V2 = struct.Struct("<6I")
-_IgvmAttestRequestData_VERSION = struct.Struct("<I")
+_IgvmAttestRequestData = struct.Struct("<5I")
 
 
 @dataclass(slots=True)
 class IgvmAttestRequestData:
     """Unmeasured request data that follows the TEE report. Its `version` selects the
-    request format: version 2 appends the capability bitmap.
+    request format: version 2 appends an `IgvmAttestRequestDataExt`.
 
-    Size by version: 20 bytes (version 1), 24 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 20 bytes.
     """
 
     data_size: int = 0
-    """Size of the request data (20 bytes, plus 4 for the capability bitmap in version
-    2) plus the runtime claims."""
-    version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_2
+    """Length from this struct to the end of the request: these 20 bytes, the extension
+    (4 bytes, version 2) and the runtime claims."""
+    version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_1
     """Request format version."""
     report_type: IgvmAttestReportType = IgvmAttestReportType.INVALID_REPORT
     """Which TEE report is in `attestation_report`."""
@@ -644,55 +654,11 @@ class IgvmAttestRequestData:
     """Hash algorithm of the runtime-claims digest in the report data."""
     variable_data_size: int = 0
     """Length of the runtime-claims JSON that follows."""
-    capability_bitmap: IgvmCapabilityBitMap | None = None
-    """What the requester asks of the agent. Present from version 2 on; None in older messages."""
 
-    SIZE: ClassVar[int] = 24
+    SIZE: ClassVar[int] = 20
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 20, 2: 24}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 20:
-            raise DecodeError("IgvmAttestRequestData", 20, len(data))
-        return cls._layout(_IgvmAttestRequestData_VERSION.unpack_from(data, 4)[0])
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            capability_bitmap = (
-                self.capability_bitmap
-                if self.capability_bitmap is not None
-                else IgvmCapabilityBitMap()
-            )
-            return (
-                self.data_size,
-                self.version,
-                self.report_type,
-                self.report_data_hash_type,
-                self.variable_data_size,
-                int(capability_bitmap),
-            )
-        if self.capability_bitmap is not None:
-            raise EncodeError(
-                f"IgvmAttestRequestData.capability_bitmap is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
+    def _flat(self) -> tuple[Any, ...]:
         return (
             self.data_size,
             self.version,
@@ -701,15 +667,9 @@ class IgvmAttestRequestData:
             self.variable_data_size,
         )
 
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
+    def to_bytes(self) -> bytes:
         try:
-            if layout == 2:
-                return _IgvmAttestRequestData_V2.pack(*self._flat(layout))
-            return _IgvmAttestRequestData_V1.pack(*self._flat(layout))
+            return _IgvmAttestRequestData.pack(*self._flat())
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
@@ -717,24 +677,7 @@ class IgvmAttestRequestData:
     def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestData, int]:
         if len(data) < 20:
             raise DecodeError("IgvmAttestRequestData", 20, len(data))
-        version = _IgvmAttestRequestData_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 24:
-                raise DecodeError(
-                    "IgvmAttestRequestData",
-                    24,
-                    len(data),
-                    f"version {version} needs 24 bytes, got {len(data)}",
-                )
-            return cls._unflat_v2(_IgvmAttestRequestData_V2.unpack_from(data), 0), 24
-        if len(data) < 20:
-            raise DecodeError(
-                "IgvmAttestRequestData",
-                20,
-                len(data),
-                f"version {version} needs 20 bytes, got {len(data)}",
-            )
-        return cls._unflat_v1(_IgvmAttestRequestData_V1.unpack_from(data), 0), 20
+        return cls._unflat_v1(_IgvmAttestRequestData.unpack_from(data), 0), 20
 
     @classmethod
     def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestData:
@@ -747,19 +690,8 @@ class IgvmAttestRequestData:
         )
 
     @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestData:
-        return cls(
-            v[i],
-            IgvmAttestRequestVersion(v[i + 1]),
-            IgvmAttestReportType(v[i + 2]),
-            IgvmAttestHashType(v[i + 3]),
-            v[i + 4],
-            IgvmCapabilityBitMap.from_int(v[i + 5]),
-        )
-
-    @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
-        """Decode exactly one message (its size depends on its version).
+        """Decode exactly one message.
 
         With strict=True, fields with a fixed value must hold it.
         """
@@ -790,55 +722,103 @@ class IgvmAttestRequestData:
         return None
 
 
-_IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
-_IgvmAttestRequestBase_V2 = struct.Struct("<8I1184s6I")
-_IgvmAttestRequestBase_VERSION = struct.Struct("<I")
+_IgvmAttestRequestDataExt = struct.Struct("<I")
+
+
+@dataclass(slots=True)
+class IgvmAttestRequestDataExt:
+    """Request-data extension, after the request base in requests of version 2 and
+    later.
+
+    Size: 4 bytes.
+    """
+
+    capability_bitmap: IgvmCapabilityBitMap = field(
+        default_factory=IgvmCapabilityBitMap
+    )
+    """What the requester asks of the agent."""
+
+    SIZE: ClassVar[int] = 4
+    """Size in bytes of the newest version."""
+
+    def _flat(self) -> tuple[Any, ...]:
+        return (int(self.capability_bitmap),)
+
+    def to_bytes(self) -> bytes:
+        try:
+            return _IgvmAttestRequestDataExt.pack(*self._flat())
+        except struct.error as e:
+            raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
+
+    @classmethod
+    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestDataExt, int]:
+        if len(data) < 4:
+            raise DecodeError("IgvmAttestRequestDataExt", 4, len(data))
+        return cls._unflat_v1(_IgvmAttestRequestDataExt.unpack_from(data), 0), 4
+
+    @classmethod
+    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestDataExt:
+        return cls(IgvmCapabilityBitMap.from_int(v[i]))
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, strict: bool = False
+    ) -> IgvmAttestRequestDataExt:
+        """Decode exactly one message.
+
+        With strict=True, fields with a fixed value must hold it.
+        """
+        value, size = cls._decode(data)
+        if len(data) != size:
+            raise DecodeError(
+                "IgvmAttestRequestDataExt",
+                size,
+                len(data),
+                f"needs exactly {size} bytes, got {len(data)}",
+            )
+        if strict:
+            value.verify()
+        return value
+
+    @classmethod
+    def from_prefix(
+        cls, data: bytes, *, strict: bool = False
+    ) -> tuple[IgvmAttestRequestDataExt, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it."""
+        value, size = cls._decode(data)
+        if strict:
+            value.verify()
+        return value, data[size:]
+
+    def verify(self) -> None:
+        """Raise DecodeError if a field with a fixed value holds another value."""
+        return None
+
+
+_IgvmAttestRequestBase = struct.Struct("<8I1184s5I")
 
 
 @dataclass(slots=True)
 class IgvmAttestRequestBase:
-    """Fixed part of an attestation request; the runtime-claims JSON follows it.
-    Versioned by `request_data.version`, not by `header.version`.
+    """Fixed start of every attestation request: header, TEE report and request data.
+    The extension (version 2) and the runtime claims follow it; see the message
+    `IgvmAttestRequest`.
 
-    Size by version: 1236 bytes (version 1), 1240 bytes (version 2).
-    `request_data.version` selects the layout; fields a version lacks are None.
+    Size: 1236 bytes.
     """
 
     header: IgvmAttestRequestHeader = field(default_factory=IgvmAttestRequestHeader)
-    """Request header."""
+    """Request header (unmeasured)."""
     attestation_report: bytes = bytes(1184)
     """The TEE hardware report, of the size its report type gives, then zero fill up to
     `ATTESTATION_REPORT_SIZE_MAX` bytes."""
     request_data: IgvmAttestRequestData = field(default_factory=IgvmAttestRequestData)
-    """Request data; its version selects the layout."""
+    """Request data (unmeasured); its version selects the request format."""
 
-    SIZE: ClassVar[int] = 1240
+    SIZE: ClassVar[int] = 1236
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
-
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `request_data.version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 1236:
-            raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
-        return cls._layout(_IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)[0])
-
-    def is_newer_version(self) -> bool:
-        """True if `request_data.version` is newer than every version this schema knows."""
-        return int(self.request_data.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
+    def _flat(self) -> tuple[Any, ...]:
         return (
             *self.header._flat(),
             _sized(
@@ -846,18 +826,12 @@ class IgvmAttestRequestBase:
                 1184,
                 "IgvmAttestRequestBase.attestation_report",
             ),
-            *self.request_data._flat(layout),
+            *self.request_data._flat(),
         )
 
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `request_data.version` selects, or in `layout` (a key of SIZES)
-        whatever `request_data.version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.request_data.version))
+    def to_bytes(self) -> bytes:
         try:
-            if layout == 2:
-                return _IgvmAttestRequestBase_V2.pack(*self._flat(layout))
-            return _IgvmAttestRequestBase_V1.pack(*self._flat(layout))
+            return _IgvmAttestRequestBase.pack(*self._flat())
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
 
@@ -865,24 +839,7 @@ class IgvmAttestRequestBase:
     def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestBase, int]:
         if len(data) < 1236:
             raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
-        version = _IgvmAttestRequestBase_VERSION.unpack_from(data, 1220)[0]
-        if version >= 2:
-            if len(data) < 1240:
-                raise DecodeError(
-                    "IgvmAttestRequestBase",
-                    1240,
-                    len(data),
-                    f"version {version} needs 1240 bytes, got {len(data)}",
-                )
-            return cls._unflat_v2(_IgvmAttestRequestBase_V2.unpack_from(data), 0), 1240
-        if len(data) < 1236:
-            raise DecodeError(
-                "IgvmAttestRequestBase",
-                1236,
-                len(data),
-                f"version {version} needs 1236 bytes, got {len(data)}",
-            )
-        return cls._unflat_v1(_IgvmAttestRequestBase_V1.unpack_from(data), 0), 1236
+        return cls._unflat_v1(_IgvmAttestRequestBase.unpack_from(data), 0), 1236
 
     @classmethod
     def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestBase:
@@ -893,16 +850,8 @@ class IgvmAttestRequestBase:
         )
 
     @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestBase:
-        return cls(
-            IgvmAttestRequestHeader._unflat_v1(v, i),
-            v[i + 8],
-            IgvmAttestRequestData._unflat_v2(v, i + 9),
-        )
-
-    @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
-        """Decode exactly one message (its size depends on its version).
+        """Decode exactly one message.
 
         With strict=True, fields with a fixed value must hold it.
         """
@@ -933,12 +882,86 @@ class IgvmAttestRequestBase:
         self.header.verify()
 
 
+_IgvmAttestCommonResponseHeader = struct.Struct("<2I")
+
+
+@dataclass(slots=True)
+class IgvmAttestCommonResponseHeader:
+    """Start of every response: the whole version 1 response header, and the first 8
+    bytes of a version 2 one.
+
+    Size: 8 bytes.
+    """
+
+    data_size: int = 0
+    """Length of the whole response (header and payload)."""
+    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
+    """Response header version."""
+
+    SIZE: ClassVar[int] = 8
+    """Size in bytes of the newest version."""
+
+    def _flat(self) -> tuple[Any, ...]:
+        return (self.data_size, self.version)
+
+    def to_bytes(self) -> bytes:
+        try:
+            return _IgvmAttestCommonResponseHeader.pack(*self._flat())
+        except struct.error as e:
+            raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
+
+    @classmethod
+    def _decode(cls, data: bytes) -> tuple[IgvmAttestCommonResponseHeader, int]:
+        if len(data) < 8:
+            raise DecodeError("IgvmAttestCommonResponseHeader", 8, len(data))
+        return cls._unflat_v1(_IgvmAttestCommonResponseHeader.unpack_from(data), 0), 8
+
+    @classmethod
+    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestCommonResponseHeader:
+        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, strict: bool = False
+    ) -> IgvmAttestCommonResponseHeader:
+        """Decode exactly one message.
+
+        With strict=True, fields with a fixed value must hold it.
+        """
+        value, size = cls._decode(data)
+        if len(data) != size:
+            raise DecodeError(
+                "IgvmAttestCommonResponseHeader",
+                size,
+                len(data),
+                f"needs exactly {size} bytes, got {len(data)}",
+            )
+        if strict:
+            value.verify()
+        return value
+
+    @classmethod
+    def from_prefix(
+        cls, data: bytes, *, strict: bool = False
+    ) -> tuple[IgvmAttestCommonResponseHeader, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it."""
+        value, size = cls._decode(data)
+        if strict:
+            value.verify()
+        return value, data[size:]
+
+    def verify(self) -> None:
+        """Raise DecodeError if a field with a fixed value holds another value."""
+        return None
+
+
 _IgvmErrorInfo = struct.Struct("<6I")
 
 
 @dataclass(slots=True)
 class IgvmErrorInfo:
-    """Error details the agent returns in a version 2 response header.
+    """Error details the agent returns in a version 2 response, after the common
+    header.
 
     Size: 24 bytes.
     """
@@ -1014,116 +1037,49 @@ class IgvmErrorInfo:
         return None
 
 
-_IgvmAttestKeyReleaseResponseHeader_V1 = struct.Struct("<2I")
-_IgvmAttestKeyReleaseResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestKeyReleaseResponseHeader_VERSION = struct.Struct("<I")
+_IgvmAttestKeyReleaseResponseHeader = struct.Struct("<8I")
 
 
 @dataclass(slots=True)
 class IgvmAttestKeyReleaseResponseHeader:
-    """Response header for `KEY_RELEASE_REQUEST`; the payload follows it.
+    """Header of a version 2 `KEY_RELEASE_REQUEST` response as one struct: the common
+    header and the error details. A version 1 response starts with the 8-byte
+    `IgvmAttestCommonResponseHeader` instead; see the message
+    `IgvmAttestKeyReleaseResponse`.
 
-    Size by version: 8 bytes (version 1), 32 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 32 bytes.
     """
 
     data_size: int = 0
-    """Length of the header and the payload."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2
+    """Length of the whole response (header and payload)."""
+    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
     """Response header version."""
-    error_info: IgvmErrorInfo | None = None
-    """Error details. Present from version 2 on; None in older messages."""
+    error_info: IgvmErrorInfo = field(default_factory=IgvmErrorInfo)
+    """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
+    def _flat(self) -> tuple[Any, ...]:
+        return (self.data_size, self.version, *self.error_info._flat())
 
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 8, len(data))
-        return cls._layout(
-            _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(data, 4)[0]
-        )
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            error_info = (
-                self.error_info if self.error_info is not None else IgvmErrorInfo()
-            )
-            return (self.data_size, self.version, *error_info._flat())
-        if self.error_info is not None:
-            raise EncodeError(
-                f"IgvmAttestKeyReleaseResponseHeader.error_info is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
-        return (self.data_size, self.version)
-
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
+    def to_bytes(self) -> bytes:
         try:
-            if layout == 2:
-                return _IgvmAttestKeyReleaseResponseHeader_V2.pack(*self._flat(layout))
-            return _IgvmAttestKeyReleaseResponseHeader_V1.pack(*self._flat(layout))
+            return _IgvmAttestKeyReleaseResponseHeader.pack(*self._flat())
         except struct.error as e:
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestKeyReleaseResponseHeader, int]:
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 8, len(data))
-        version = _IgvmAttestKeyReleaseResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 32:
-                raise DecodeError(
-                    "IgvmAttestKeyReleaseResponseHeader",
-                    32,
-                    len(data),
-                    f"version {version} needs 32 bytes, got {len(data)}",
-                )
-            return (
-                cls._unflat_v2(
-                    _IgvmAttestKeyReleaseResponseHeader_V2.unpack_from(data), 0
-                ),
-                32,
-            )
-        if len(data) < 8:
-            raise DecodeError(
-                "IgvmAttestKeyReleaseResponseHeader",
-                8,
-                len(data),
-                f"version {version} needs 8 bytes, got {len(data)}",
-            )
+        if len(data) < 32:
+            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 32, len(data))
         return (
-            cls._unflat_v1(_IgvmAttestKeyReleaseResponseHeader_V1.unpack_from(data), 0),
-            8,
+            cls._unflat_v1(_IgvmAttestKeyReleaseResponseHeader.unpack_from(data), 0),
+            32,
         )
 
     @classmethod
     def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestKeyReleaseResponseHeader:
-        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestKeyReleaseResponseHeader:
         return cls(
             v[i],
             IgvmAttestResponseVersion(v[i + 1]),
@@ -1134,7 +1090,7 @@ class IgvmAttestKeyReleaseResponseHeader:
     def from_bytes(
         cls, data: bytes, *, strict: bool = False
     ) -> IgvmAttestKeyReleaseResponseHeader:
-        """Decode exactly one message (its size depends on its version).
+        """Decode exactly one message.
 
         With strict=True, fields with a fixed value must hold it.
         """
@@ -1165,116 +1121,47 @@ class IgvmAttestKeyReleaseResponseHeader:
         return None
 
 
-_IgvmAttestWrappedKeyResponseHeader_V1 = struct.Struct("<2I")
-_IgvmAttestWrappedKeyResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestWrappedKeyResponseHeader_VERSION = struct.Struct("<I")
+_IgvmAttestWrappedKeyResponseHeader = struct.Struct("<8I")
 
 
 @dataclass(slots=True)
 class IgvmAttestWrappedKeyResponseHeader:
-    """Response header for `WRAPPED_KEY_REQUEST`; the payload follows it.
+    """Header of a version 2 `WRAPPED_KEY_REQUEST` response as one struct; the same
+    shape as `IgvmAttestKeyReleaseResponseHeader`.
 
-    Size by version: 8 bytes (version 1), 32 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 32 bytes.
     """
 
     data_size: int = 0
-    """Length of the header and the payload."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2
+    """Length of the whole response (header and payload)."""
+    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
     """Response header version."""
-    error_info: IgvmErrorInfo | None = None
-    """Error details. Present from version 2 on; None in older messages."""
+    error_info: IgvmErrorInfo = field(default_factory=IgvmErrorInfo)
+    """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
+    def _flat(self) -> tuple[Any, ...]:
+        return (self.data_size, self.version, *self.error_info._flat())
 
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 8, len(data))
-        return cls._layout(
-            _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(data, 4)[0]
-        )
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            error_info = (
-                self.error_info if self.error_info is not None else IgvmErrorInfo()
-            )
-            return (self.data_size, self.version, *error_info._flat())
-        if self.error_info is not None:
-            raise EncodeError(
-                f"IgvmAttestWrappedKeyResponseHeader.error_info is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
-        return (self.data_size, self.version)
-
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
+    def to_bytes(self) -> bytes:
         try:
-            if layout == 2:
-                return _IgvmAttestWrappedKeyResponseHeader_V2.pack(*self._flat(layout))
-            return _IgvmAttestWrappedKeyResponseHeader_V1.pack(*self._flat(layout))
+            return _IgvmAttestWrappedKeyResponseHeader.pack(*self._flat())
         except struct.error as e:
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestWrappedKeyResponseHeader, int]:
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 8, len(data))
-        version = _IgvmAttestWrappedKeyResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 32:
-                raise DecodeError(
-                    "IgvmAttestWrappedKeyResponseHeader",
-                    32,
-                    len(data),
-                    f"version {version} needs 32 bytes, got {len(data)}",
-                )
-            return (
-                cls._unflat_v2(
-                    _IgvmAttestWrappedKeyResponseHeader_V2.unpack_from(data), 0
-                ),
-                32,
-            )
-        if len(data) < 8:
-            raise DecodeError(
-                "IgvmAttestWrappedKeyResponseHeader",
-                8,
-                len(data),
-                f"version {version} needs 8 bytes, got {len(data)}",
-            )
+        if len(data) < 32:
+            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 32, len(data))
         return (
-            cls._unflat_v1(_IgvmAttestWrappedKeyResponseHeader_V1.unpack_from(data), 0),
-            8,
+            cls._unflat_v1(_IgvmAttestWrappedKeyResponseHeader.unpack_from(data), 0),
+            32,
         )
 
     @classmethod
     def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestWrappedKeyResponseHeader:
-        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestWrappedKeyResponseHeader:
         return cls(
             v[i],
             IgvmAttestResponseVersion(v[i + 1]),
@@ -1285,7 +1172,7 @@ class IgvmAttestWrappedKeyResponseHeader:
     def from_bytes(
         cls, data: bytes, *, strict: bool = False
     ) -> IgvmAttestWrappedKeyResponseHeader:
-        """Decode exactly one message (its size depends on its version).
+        """Decode exactly one message.
 
         With strict=True, fields with a fixed value must hold it.
         """
@@ -1316,115 +1203,44 @@ class IgvmAttestWrappedKeyResponseHeader:
         return None
 
 
-_IgvmAttestAkCertResponseHeader_V1 = struct.Struct("<2I")
-_IgvmAttestAkCertResponseHeader_V2 = struct.Struct("<8I")
-_IgvmAttestAkCertResponseHeader_VERSION = struct.Struct("<I")
+_IgvmAttestAkCertResponseHeader = struct.Struct("<8I")
 
 
 @dataclass(slots=True)
 class IgvmAttestAkCertResponseHeader:
-    """Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate)
-    follows it.
+    """Header of a version 2 `AK_CERT_REQUEST` response as one struct; the same shape
+    as `IgvmAttestKeyReleaseResponseHeader`.
 
-    Size by version: 8 bytes (version 1), 32 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 32 bytes.
     """
 
     data_size: int = 0
-    """Length of the header and the payload."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2
+    """Length of the whole response (header and payload)."""
+    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
     """Response header version."""
-    error_info: IgvmErrorInfo | None = None
-    """Error details. Present from version 2 on; None in older messages."""
+    error_info: IgvmErrorInfo = field(default_factory=IgvmErrorInfo)
+    """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
 
-    @staticmethod
-    def _layout(version: int) -> int:
-        if version >= 2:
-            return 2
-        return 1
+    def _flat(self) -> tuple[Any, ...]:
+        return (self.data_size, self.version, *self.error_info._flat())
 
-    @classmethod
-    def layout_version(cls, data: bytes) -> int:
-        """The layout (a key of SIZES) that a message in `data` uses, read from `version`.
-
-        A version newer than any this schema knows uses the newest layout.
-        """
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestAkCertResponseHeader", 8, len(data))
-        return cls._layout(
-            _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)[0]
-        )
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return int(self.version) > 2
-
-    def _flat(self, layout: int | None = None) -> tuple[Any, ...]:
-        version = int(self.version) if layout is None else layout
-        if version >= 2:
-            error_info = (
-                self.error_info if self.error_info is not None else IgvmErrorInfo()
-            )
-            return (self.data_size, self.version, *error_info._flat())
-        if self.error_info is not None:
-            raise EncodeError(
-                f"IgvmAttestAkCertResponseHeader.error_info is not part of version {version} (added in version 2); set it to None or raise the version"
-            )
-        return (self.data_size, self.version)
-
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout` (a key of SIZES)
-        whatever `version` holds."""
-        if layout is None:
-            layout = self._layout(int(self.version))
+    def to_bytes(self) -> bytes:
         try:
-            if layout == 2:
-                return _IgvmAttestAkCertResponseHeader_V2.pack(*self._flat(layout))
-            return _IgvmAttestAkCertResponseHeader_V1.pack(*self._flat(layout))
+            return _IgvmAttestAkCertResponseHeader.pack(*self._flat())
         except struct.error as e:
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
 
     @classmethod
     def _decode(cls, data: bytes) -> tuple[IgvmAttestAkCertResponseHeader, int]:
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestAkCertResponseHeader", 8, len(data))
-        version = _IgvmAttestAkCertResponseHeader_VERSION.unpack_from(data, 4)[0]
-        if version >= 2:
-            if len(data) < 32:
-                raise DecodeError(
-                    "IgvmAttestAkCertResponseHeader",
-                    32,
-                    len(data),
-                    f"version {version} needs 32 bytes, got {len(data)}",
-                )
-            return (
-                cls._unflat_v2(_IgvmAttestAkCertResponseHeader_V2.unpack_from(data), 0),
-                32,
-            )
-        if len(data) < 8:
-            raise DecodeError(
-                "IgvmAttestAkCertResponseHeader",
-                8,
-                len(data),
-                f"version {version} needs 8 bytes, got {len(data)}",
-            )
-        return (
-            cls._unflat_v1(_IgvmAttestAkCertResponseHeader_V1.unpack_from(data), 0),
-            8,
-        )
+        if len(data) < 32:
+            raise DecodeError("IgvmAttestAkCertResponseHeader", 32, len(data))
+        return cls._unflat_v1(_IgvmAttestAkCertResponseHeader.unpack_from(data), 0), 32
 
     @classmethod
     def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestAkCertResponseHeader:
-        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
-
-    @classmethod
-    def _unflat_v2(cls, v: Sequence[Any], i: int) -> IgvmAttestAkCertResponseHeader:
         return cls(
             v[i],
             IgvmAttestResponseVersion(v[i + 1]),
@@ -1435,7 +1251,7 @@ class IgvmAttestAkCertResponseHeader:
     def from_bytes(
         cls, data: bytes, *, strict: bool = False
     ) -> IgvmAttestAkCertResponseHeader:
-        """Decode exactly one message (its size depends on its version).
+        """Decode exactly one message.
 
         With strict=True, fields with a fixed value must hold it.
         """
@@ -1464,3 +1280,670 @@ class IgvmAttestAkCertResponseHeader:
     def verify(self) -> None:
         """Raise DecodeError if a field with a fixed value holds another value."""
         return None
+
+
+# Messages
+
+_U32 = struct.Struct("<I")
+
+
+class MessageError(ValueError):
+    """A buffer that holds no valid message, or parts that make none.
+
+    `message` is the message, `kind` what is wrong (short, version, length-too-small,
+    length-too-large, length-mismatch, part-excluded, part-missing, length-overflow),
+    `field` the length field, version field or part concerned (a dotted path from its
+    part), `value` what it holds (for a short buffer, the version), `limit` the number it
+    was checked against (bytes needed, the smallest or largest value allowed, the value
+    expected, the version a part needs).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        kind: str,
+        field: str | None,
+        value: int | None,
+        limit: int | None,
+        text: str,
+    ) -> None:
+        ValueError.__init__(self, f"{message}: {text}")
+        self.message = message
+        self.kind = kind
+        self.field = field
+        self.value = value
+        self.limit = limit
+
+
+class MessageDecodeError(MessageError, DecodeError):
+    """A buffer `parse` refuses: `given` is its length; `needed` the bytes a short buffer needs, else 0."""
+
+    def __init__(
+        self,
+        message: str,
+        kind: str,
+        field: str | None,
+        value: int | None,
+        limit: int | None,
+        given: int,
+        text: str,
+    ) -> None:
+        MessageError.__init__(self, message, kind, field, value, limit, text)
+        self.type_name = message
+        self.given = given
+        self.needed = limit if kind == "short" and limit is not None else 0
+
+
+class MessageEncodeError(MessageError, EncodeError):
+    """Parts `build` refuses."""
+
+
+def _length(
+    message: str,
+    path: str,
+    value: int,
+    start: int,
+    least: int,
+    given: int,
+    end: int | None,
+) -> int:
+    """Checks a length field read from a buffer of `given` bytes (counting from byte `start`, at
+    least `least`, ending the message at `end` when that is known) and returns where it ends.
+    """
+    if value < least:
+        raise MessageDecodeError(
+            message,
+            "length-too-small",
+            path,
+            value,
+            least,
+            given,
+            f"{path} is {value}, less than the {least} bytes of fixed parts it counts",
+        )
+    if start + value > given:
+        raise MessageDecodeError(
+            message,
+            "length-too-large",
+            path,
+            value,
+            given - start,
+            given,
+            f"{path} is {value}, but the buffer ({given} bytes) holds only {given - start} bytes from where it counts",
+        )
+    if end is not None and start + value != end:
+        raise MessageDecodeError(
+            message,
+            "length-mismatch",
+            path,
+            value,
+            end - start,
+            given,
+            f"{path} is {value}, but the message's other length fields (or its fixed parts) make it {end - start}",
+        )
+    return start + value
+
+
+def _fill(
+    out: bytearray,
+    message: str,
+    path: str,
+    packer: struct.Struct,
+    offset: int,
+    value: int,
+    width: str,
+) -> None:
+    """Writes a length field, refusing a length its integer cannot hold."""
+    top = (1 << (8 * packer.size)) - 1
+    if value > top:
+        raise MessageEncodeError(
+            message,
+            "length-overflow",
+            path,
+            value,
+            top,
+            f"{path} would be {value}, more than its {width} holds ({top})",
+        )
+    packer.pack_into(out, offset, value)
+
+
+@dataclass(slots=True)
+class IgvmAttestRequest:
+    """An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST`
+    host request. Host requests use version 2; the vTPM's guest-visible attestation
+    report is a version 1 request.
+
+    Version 1: base (1236 bytes), then runtime_claims.
+    Version 2: base, ext (1240 bytes), then runtime_claims.
+
+    `base.request_data.version` says which version a message is; parts a version lacks are None.
+    `base.header.report_size` counts the whole message.
+    `base.request_data.data_size` counts the bytes from `base.request_data` to the end.
+    `base.request_data.variable_data_size` counts the payload.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    base: IgvmAttestRequestBase = field(default_factory=IgvmAttestRequestBase)
+    """Header, TEE report and request data."""
+    ext: IgvmAttestRequestDataExt | None = None
+    """The capability bitmap. Present from version 2 on; None in older messages."""
+    runtime_claims: bytes = b""
+    """The runtime claims (keys, VM configuration, user data). Their SHA-256 digest is
+    the first 32 bytes of the TEE report's report data. The payload: RuntimeClaims (json)."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestRequest:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 1224:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "short",
+                "base.request_data.version",
+                None,
+                1224,
+                given,
+                f"{given} bytes, 1224 needed to read the version field base.request_data.version",
+            )
+        version = _U32.unpack_from(data, 1220)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "version",
+                "base.request_data.version",
+                version,
+                None,
+                given,
+                f"base.request_data.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        end = _length(
+            "IgvmAttestRequest",
+            "base.header.report_size",
+            _U32.unpack_from(data, 8)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        end = _length(
+            "IgvmAttestRequest",
+            "base.request_data.data_size",
+            _U32.unpack_from(data, 1216)[0],
+            1216,
+            fixed - 1216,
+            given,
+            end,
+        )
+        end = _length(
+            "IgvmAttestRequest",
+            "base.request_data.variable_data_size",
+            _U32.unpack_from(data, 1232)[0],
+            fixed,
+            0,
+            given,
+            end,
+        )
+        return cls(
+            IgvmAttestRequestBase.from_bytes(data[0:1236]),
+            (
+                IgvmAttestRequestDataExt.from_bytes(data[1236:1240])
+                if version >= 2
+                else None
+            ),
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.base.request_data.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestRequest",
+                "version",
+                "base.request_data.version",
+                version,
+                None,
+                f"base.request_data.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.ext is not None) != (version >= 2):
+            kind = "part-missing" if self.ext is None else "part-excluded"
+            text = (
+                f"version {version} has part ext (from version 2 on), and none was given"
+                if self.ext is None
+                else f"part ext is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError("IgvmAttestRequest", kind, "ext", version, 2, text)
+        out = bytearray(self.base.to_bytes())
+        if self.ext is not None:
+            out += self.ext.to_bytes()
+        fixed = len(out)
+        out += self.runtime_claims
+        _fill(
+            out,
+            "IgvmAttestRequest",
+            "base.header.report_size",
+            _U32,
+            8,
+            len(out),
+            "u32",
+        )
+        _fill(
+            out,
+            "IgvmAttestRequest",
+            "base.request_data.data_size",
+            _U32,
+            1216,
+            len(out) - 1216,
+            "u32",
+        )
+        _fill(
+            out,
+            "IgvmAttestRequest",
+            "base.request_data.variable_data_size",
+            _U32,
+            1232,
+            len(out) - fixed,
+            "u32",
+        )
+        return bytes(out)
+
+
+@dataclass(slots=True)
+class IgvmAttestKeyReleaseResponse:
+    """The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only
+    to a version 2 request. A `data_size` smaller than the bytes received is
+    allowed: the response ends there.
+
+    Version 1: header (8 bytes), then payload.
+    Version 2: header, error_info (32 bytes), then payload.
+
+    `header.version` says which version a message is; parts a version lacks are None.
+    `header.data_size` counts the whole message.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    header: IgvmAttestCommonResponseHeader = field(
+        default_factory=IgvmAttestCommonResponseHeader
+    )
+    error_info: IgvmErrorInfo | None = None
+    """Error details; the paravisor retries when `igvm_signal.retry` is set. Present from version 2 on; None in older messages."""
+    payload: bytes = b""
+    """The released key: Key Vault's JSON `{"ciphertext": ...}` or a JWT. Empty when
+    the key release failed. The payload: ReleasedKey (text)."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestKeyReleaseResponse:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 8:
+            raise MessageDecodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "short",
+                "header.version",
+                None,
+                8,
+                given,
+                f"{given} bytes, 8 needed to read the version field header.version",
+            )
+        version = _U32.unpack_from(data, 4)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                given,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        end = _length(
+            "IgvmAttestKeyReleaseResponse",
+            "header.data_size",
+            _U32.unpack_from(data, 0)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        return cls(
+            IgvmAttestCommonResponseHeader.from_bytes(data[0:8]),
+            IgvmErrorInfo.from_bytes(data[8:32]) if version >= 2 else None,
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.header.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.error_info is not None) != (version >= 2):
+            kind = "part-missing" if self.error_info is None else "part-excluded"
+            text = (
+                f"version {version} has part error_info (from version 2 on), and none was given"
+                if self.error_info is None
+                else f"part error_info is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError(
+                "IgvmAttestKeyReleaseResponse", kind, "error_info", version, 2, text
+            )
+        out = bytearray(self.header.to_bytes())
+        if self.error_info is not None:
+            out += self.error_info.to_bytes()
+        fixed = len(out)
+        out += self.payload
+        _fill(
+            out,
+            "IgvmAttestKeyReleaseResponse",
+            "header.data_size",
+            _U32,
+            0,
+            len(out),
+            "u32",
+        )
+        return bytes(out)
+
+
+@dataclass(slots=True)
+class IgvmAttestWrappedKeyResponse:
+    """The agent's answer to a `WRAPPED_KEY_REQUEST`; framed as
+    `IgvmAttestKeyReleaseResponse`.
+
+    Version 1: header (8 bytes), then payload.
+    Version 2: header, error_info (32 bytes), then payload.
+
+    `header.version` says which version a message is; parts a version lacks are None.
+    `header.data_size` counts the whole message.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    header: IgvmAttestCommonResponseHeader = field(
+        default_factory=IgvmAttestCommonResponseHeader
+    )
+    error_info: IgvmErrorInfo | None = None
+    """Error details. Present from version 2 on; None in older messages."""
+    payload: bytes = b""
+    """The VM metadata blob (JSON) holding the wrapped disk-encryption key. The payload: VmMetadata (json)."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestWrappedKeyResponse:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 8:
+            raise MessageDecodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "short",
+                "header.version",
+                None,
+                8,
+                given,
+                f"{given} bytes, 8 needed to read the version field header.version",
+            )
+        version = _U32.unpack_from(data, 4)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                given,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        end = _length(
+            "IgvmAttestWrappedKeyResponse",
+            "header.data_size",
+            _U32.unpack_from(data, 0)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        return cls(
+            IgvmAttestCommonResponseHeader.from_bytes(data[0:8]),
+            IgvmErrorInfo.from_bytes(data[8:32]) if version >= 2 else None,
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.header.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.error_info is not None) != (version >= 2):
+            kind = "part-missing" if self.error_info is None else "part-excluded"
+            text = (
+                f"version {version} has part error_info (from version 2 on), and none was given"
+                if self.error_info is None
+                else f"part error_info is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError(
+                "IgvmAttestWrappedKeyResponse", kind, "error_info", version, 2, text
+            )
+        out = bytearray(self.header.to_bytes())
+        if self.error_info is not None:
+            out += self.error_info.to_bytes()
+        fixed = len(out)
+        out += self.payload
+        _fill(
+            out,
+            "IgvmAttestWrappedKeyResponse",
+            "header.data_size",
+            _U32,
+            0,
+            len(out),
+            "u32",
+        )
+        return bytes(out)
+
+
+@dataclass(slots=True)
+class IgvmAttestAkCertResponse:
+    """The agent's answer to an `AK_CERT_REQUEST`; framed as
+    `IgvmAttestKeyReleaseResponse`.
+
+    Version 1: header (8 bytes), then payload.
+    Version 2: header, error_info (32 bytes), then payload.
+
+    `header.version` says which version a message is; parts a version lacks are None.
+    `header.data_size` counts the whole message.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    header: IgvmAttestCommonResponseHeader = field(
+        default_factory=IgvmAttestCommonResponseHeader
+    )
+    error_info: IgvmErrorInfo | None = None
+    """Error details. Present from version 2 on; None in older messages."""
+    payload: bytes = b""
+    """The vTPM attestation-key certificate (DER). The payload: AkCertificate."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestAkCertResponse:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 8:
+            raise MessageDecodeError(
+                "IgvmAttestAkCertResponse",
+                "short",
+                "header.version",
+                None,
+                8,
+                given,
+                f"{given} bytes, 8 needed to read the version field header.version",
+            )
+        version = _U32.unpack_from(data, 4)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestAkCertResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                given,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestAkCertResponse",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        end = _length(
+            "IgvmAttestAkCertResponse",
+            "header.data_size",
+            _U32.unpack_from(data, 0)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        return cls(
+            IgvmAttestCommonResponseHeader.from_bytes(data[0:8]),
+            IgvmErrorInfo.from_bytes(data[8:32]) if version >= 2 else None,
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.header.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestAkCertResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.error_info is not None) != (version >= 2):
+            kind = "part-missing" if self.error_info is None else "part-excluded"
+            text = (
+                f"version {version} has part error_info (from version 2 on), and none was given"
+                if self.error_info is None
+                else f"part error_info is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError(
+                "IgvmAttestAkCertResponse", kind, "error_info", version, 2, text
+            )
+        out = bytearray(self.header.to_bytes())
+        if self.error_info is not None:
+            out += self.error_info.to_bytes()
+        fixed = len(out)
+        out += self.payload
+        _fill(
+            out,
+            "IgvmAttestAkCertResponse",
+            "header.data_size",
+            _U32,
+            0,
+            len(out),
+            "u32",
+        )
+        return bytes(out)

@@ -9,6 +9,10 @@
 //! `auto` (the crate's own `layout_version` dispatch) or the layout version to read; HEX is `-`
 //! for no bytes. Every target's codec answers the same lines alike.
 //!
+//! A message line is `MESSAGE parse HEX` (the crate's `parse`, each part written as a value, and
+//! the message rebuilt by its `build`), or `MESSAGE build:FLAGS HEX`: FLAGS has a 1 or 0 per
+//! struct part (given or not), HEX holds the given parts' bytes, then the payload.
+//!
 //! `cargo run --release --example codec_igvm_attest < cases.txt`
 
 use std::io::{self, BufRead, BufWriter, StdoutLock, Write};
@@ -37,6 +41,7 @@ fn answer(out: &mut Out, line: &str) -> io::Result<()> {
         return bad_input(out, words.first().copied().unwrap_or_default());
     };
     match parse_hex(hex) {
+        Some(data) if is_message(name) => message(out, name, version, &data),
         Some(data) => decode(out, name, version, &data),
         None => bad_input(out, name),
     }
@@ -67,7 +72,7 @@ fn nibble(digit: u8) -> Option<u8> {
 }
 
 /// Reads the type named `name` from `data`, in the layout `version` selects, and answers.
-fn decode(out: &mut Out, name: &str, version: &str, data: &[u8]) -> io::Result<()> {
+fn decode(out: &mut Out, name: &str, _version: &str, data: &[u8]) -> io::Result<()> {
     match name {
         "IgvmAttestRequestVersion" => {
             reply::<igvm_attest::IgvmAttestRequestVersion>(out, name, None, data)
@@ -85,100 +90,30 @@ fn decode(out: &mut Out, name: &str, version: &str, data: &[u8]) -> io::Result<(
         "IgvmAttestRequestHeader" => {
             reply::<igvm_attest::IgvmAttestRequestHeader>(out, name, Some(1), data)
         }
-        "IgvmAttestRequestData" => match select(
-            version,
-            data,
-            igvm_attest::IgvmAttestRequestData::SIZE_V1,
-            igvm_attest::IgvmAttestRequestData::layout_version,
-        ) {
-            Ok(1) => reply::<igvm_attest::IgvmAttestRequestDataV1>(out, name, Some(1), data),
-            Ok(2) => reply::<igvm_attest::IgvmAttestRequestData>(out, name, Some(2), data),
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
-        "IgvmAttestRequestBase" => match select(
-            version,
-            data,
-            igvm_attest::IgvmAttestRequestBase::SIZE_V1,
-            igvm_attest::IgvmAttestRequestBase::layout_version,
-        ) {
-            Ok(1) => reply::<igvm_attest::IgvmAttestRequestBaseV1>(out, name, Some(1), data),
-            Ok(2) => reply::<igvm_attest::IgvmAttestRequestBase>(out, name, Some(2), data),
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
+        "IgvmAttestRequestData" => {
+            reply::<igvm_attest::IgvmAttestRequestData>(out, name, Some(1), data)
+        }
+        "IgvmAttestRequestDataExt" => {
+            reply::<igvm_attest::IgvmAttestRequestDataExt>(out, name, Some(1), data)
+        }
+        "IgvmAttestRequestBase" => {
+            reply::<igvm_attest::IgvmAttestRequestBase>(out, name, Some(1), data)
+        }
+        "IgvmAttestCommonResponseHeader" => {
+            reply::<igvm_attest::IgvmAttestCommonResponseHeader>(out, name, Some(1), data)
+        }
         "IgvmErrorInfo" => reply::<igvm_attest::IgvmErrorInfo>(out, name, Some(1), data),
-        "IgvmAttestKeyReleaseResponseHeader" => match select(
-            version,
-            data,
-            igvm_attest::IgvmAttestKeyReleaseResponseHeader::SIZE_V1,
-            igvm_attest::IgvmAttestKeyReleaseResponseHeader::layout_version,
-        ) {
-            Ok(1) => {
-                reply::<igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1>(out, name, Some(1), data)
-            }
-            Ok(2) => {
-                reply::<igvm_attest::IgvmAttestKeyReleaseResponseHeader>(out, name, Some(2), data)
-            }
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
-        "IgvmAttestWrappedKeyResponseHeader" => match select(
-            version,
-            data,
-            igvm_attest::IgvmAttestWrappedKeyResponseHeader::SIZE_V1,
-            igvm_attest::IgvmAttestWrappedKeyResponseHeader::layout_version,
-        ) {
-            Ok(1) => {
-                reply::<igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1>(out, name, Some(1), data)
-            }
-            Ok(2) => {
-                reply::<igvm_attest::IgvmAttestWrappedKeyResponseHeader>(out, name, Some(2), data)
-            }
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
-        "IgvmAttestAkCertResponseHeader" => match select(
-            version,
-            data,
-            igvm_attest::IgvmAttestAkCertResponseHeader::SIZE_V1,
-            igvm_attest::IgvmAttestAkCertResponseHeader::layout_version,
-        ) {
-            Ok(1) => {
-                reply::<igvm_attest::IgvmAttestAkCertResponseHeaderV1>(out, name, Some(1), data)
-            }
-            Ok(2) => reply::<igvm_attest::IgvmAttestAkCertResponseHeader>(out, name, Some(2), data),
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
+        "IgvmAttestKeyReleaseResponseHeader" => {
+            reply::<igvm_attest::IgvmAttestKeyReleaseResponseHeader>(out, name, Some(1), data)
+        }
+        "IgvmAttestWrappedKeyResponseHeader" => {
+            reply::<igvm_attest::IgvmAttestWrappedKeyResponseHeader>(out, name, Some(1), data)
+        }
+        "IgvmAttestAkCertResponseHeader" => {
+            reply::<igvm_attest::IgvmAttestAkCertResponseHeader>(out, name, Some(1), data)
+        }
         _ => bad_input(out, name),
     }
-}
-
-/// Why a line selects no layout.
-enum Refusal {
-    /// Too few bytes: this many are needed.
-    Short(usize),
-    /// A VERSION that is neither `auto` nor a number.
-    BadInput,
-}
-
-/// The layout version a line selects for a versioned struct: the number given, or for `auto`
-/// the one the crate's own dispatch reads from the version field, once `data` holds the
-/// `oldest` bytes of the oldest layout.
-fn select(
-    version: &str,
-    data: &[u8],
-    oldest: usize,
-    dispatch: fn(&[u8]) -> Result<u32, igvm_attest::BufferTooShort>,
-) -> Result<u32, Refusal> {
-    if version != "auto" {
-        return version.parse().map_err(|_| Refusal::BadInput);
-    }
-    if data.len() < oldest {
-        return Err(Refusal::Short(oldest));
-    }
-    dispatch(data).map_err(|e| Refusal::Short(e.needed))
 }
 
 /// Reads a `T` from the start of `data` and answers with its value, the bytes of the value
@@ -453,30 +388,7 @@ impl Codec for igvm_attest::IgvmAttestRequestHeader {
     }
 }
 
-/// Layout version 1 of `IgvmAttestRequestData`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestRequestDataV1 {
-    fn write_json(self, out: &mut Out) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.member("report_type", self.report_type)?;
-        object.member("report_data_hash_type", self.report_data_hash_type)?;
-        object.member("variable_data_size", self.variable_data_size)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-            report_type: Codec::rebuilt(self.report_type),
-            report_data_hash_type: Codec::rebuilt(self.report_data_hash_type),
-            variable_data_size: Codec::rebuilt(self.variable_data_size),
-        }
-    }
-}
-
-/// Layout version 2 of `IgvmAttestRequestData`: its fields, by their schema names.
+/// A struct is its fields, by their schema names.
 impl Codec for igvm_attest::IgvmAttestRequestData {
     fn write_json(self, out: &mut Out) -> io::Result<()> {
         let mut object = Object::new(out)?;
@@ -485,7 +397,6 @@ impl Codec for igvm_attest::IgvmAttestRequestData {
         object.member("report_type", self.report_type)?;
         object.member("report_data_hash_type", self.report_data_hash_type)?;
         object.member("variable_data_size", self.variable_data_size)?;
-        object.member("capability_bitmap", self.capability_bitmap)?;
         object.end()
     }
 
@@ -496,31 +407,26 @@ impl Codec for igvm_attest::IgvmAttestRequestData {
             report_type: Codec::rebuilt(self.report_type),
             report_data_hash_type: Codec::rebuilt(self.report_data_hash_type),
             variable_data_size: Codec::rebuilt(self.variable_data_size),
-            capability_bitmap: Codec::rebuilt(self.capability_bitmap),
         }
     }
 }
 
-/// Layout version 1 of `IgvmAttestRequestBase`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestRequestBaseV1 {
+/// A struct is its fields, by their schema names.
+impl Codec for igvm_attest::IgvmAttestRequestDataExt {
     fn write_json(self, out: &mut Out) -> io::Result<()> {
         let mut object = Object::new(out)?;
-        object.member("header", self.header)?;
-        object.member("attestation_report", self.attestation_report)?;
-        object.member("request_data", self.request_data)?;
+        object.member("capability_bitmap", self.capability_bitmap)?;
         object.end()
     }
 
     fn rebuilt(self) -> Self {
         Self {
-            header: Codec::rebuilt(self.header),
-            attestation_report: Codec::rebuilt(self.attestation_report),
-            request_data: Codec::rebuilt(self.request_data),
+            capability_bitmap: Codec::rebuilt(self.capability_bitmap),
         }
     }
 }
 
-/// Layout version 2 of `IgvmAttestRequestBase`: its fields, by their schema names.
+/// A struct is its fields, by their schema names.
 impl Codec for igvm_attest::IgvmAttestRequestBase {
     fn write_json(self, out: &mut Out) -> io::Result<()> {
         let mut object = Object::new(out)?;
@@ -535,6 +441,23 @@ impl Codec for igvm_attest::IgvmAttestRequestBase {
             header: Codec::rebuilt(self.header),
             attestation_report: Codec::rebuilt(self.attestation_report),
             request_data: Codec::rebuilt(self.request_data),
+        }
+    }
+}
+
+/// A struct is its fields, by their schema names.
+impl Codec for igvm_attest::IgvmAttestCommonResponseHeader {
+    fn write_json(self, out: &mut Out) -> io::Result<()> {
+        let mut object = Object::new(out)?;
+        object.member("data_size", self.data_size)?;
+        object.member("version", self.version)?;
+        object.end()
+    }
+
+    fn rebuilt(self) -> Self {
+        Self {
+            data_size: Codec::rebuilt(self.data_size),
+            version: Codec::rebuilt(self.version),
         }
     }
 }
@@ -560,24 +483,7 @@ impl Codec for igvm_attest::IgvmErrorInfo {
     }
 }
 
-/// Layout version 1 of `IgvmAttestKeyReleaseResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1 {
-    fn write_json(self, out: &mut Out) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-        }
-    }
-}
-
-/// Layout version 2 of `IgvmAttestKeyReleaseResponseHeader`: its fields, by their schema names.
+/// A struct is its fields, by their schema names.
 impl Codec for igvm_attest::IgvmAttestKeyReleaseResponseHeader {
     fn write_json(self, out: &mut Out) -> io::Result<()> {
         let mut object = Object::new(out)?;
@@ -596,24 +502,7 @@ impl Codec for igvm_attest::IgvmAttestKeyReleaseResponseHeader {
     }
 }
 
-/// Layout version 1 of `IgvmAttestWrappedKeyResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1 {
-    fn write_json(self, out: &mut Out) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-        }
-    }
-}
-
-/// Layout version 2 of `IgvmAttestWrappedKeyResponseHeader`: its fields, by their schema names.
+/// A struct is its fields, by their schema names.
 impl Codec for igvm_attest::IgvmAttestWrappedKeyResponseHeader {
     fn write_json(self, out: &mut Out) -> io::Result<()> {
         let mut object = Object::new(out)?;
@@ -632,24 +521,7 @@ impl Codec for igvm_attest::IgvmAttestWrappedKeyResponseHeader {
     }
 }
 
-/// Layout version 1 of `IgvmAttestAkCertResponseHeader`: its fields, by their schema names.
-impl Codec for igvm_attest::IgvmAttestAkCertResponseHeaderV1 {
-    fn write_json(self, out: &mut Out) -> io::Result<()> {
-        let mut object = Object::new(out)?;
-        object.member("data_size", self.data_size)?;
-        object.member("version", self.version)?;
-        object.end()
-    }
-
-    fn rebuilt(self) -> Self {
-        Self {
-            data_size: Codec::rebuilt(self.data_size),
-            version: Codec::rebuilt(self.version),
-        }
-    }
-}
-
-/// Layout version 2 of `IgvmAttestAkCertResponseHeader`: its fields, by their schema names.
+/// A struct is its fields, by their schema names.
 impl Codec for igvm_attest::IgvmAttestAkCertResponseHeader {
     fn write_json(self, out: &mut Out) -> io::Result<()> {
         let mut object = Object::new(out)?;
@@ -665,5 +537,397 @@ impl Codec for igvm_attest::IgvmAttestAkCertResponseHeader {
             version: Codec::rebuilt(self.version),
             error_info: Codec::rebuilt(self.error_info),
         }
+    }
+}
+
+/// Whether `name` is a message of the crate.
+fn is_message(name: &str) -> bool {
+    matches!(
+        name,
+        "IgvmAttestRequest"
+            | "IgvmAttestKeyReleaseResponse"
+            | "IgvmAttestWrappedKeyResponse"
+            | "IgvmAttestAkCertResponse"
+    )
+}
+
+/// A part a message may lack is `null` when it does.
+impl<T: Codec> Codec for Option<T> {
+    fn write_json(self, out: &mut Out) -> io::Result<()> {
+        match self {
+            Some(value) => value.write_json(out),
+            None => out.write_all(b"null"),
+        }
+    }
+
+    fn rebuilt(self) -> Self {
+        self.map(Codec::rebuilt)
+    }
+}
+
+/// The refusal of a message, with the numbers its kind uses (`given`: the buffer parsed, or
+/// `None` when building).
+fn message_error(
+    out: &mut Out,
+    name: &str,
+    error: &igvm_attest::MessageError,
+    given: Option<usize>,
+) -> io::Result<()> {
+    use igvm_attest::MessageProblem as P;
+    let (kind, field, value, limit, given): (
+        &str,
+        Option<&str>,
+        Option<u64>,
+        Option<u64>,
+        Option<usize>,
+    ) = match error.problem {
+        P::Short {
+            field,
+            version,
+            needed,
+            given,
+        } => ("short", field, version, Some(needed as u64), Some(given)),
+        P::UnknownVersion { field, version, .. } => {
+            ("version", Some(field), Some(version), None, given)
+        }
+        P::LengthTooSmall { field, value, min } => (
+            "length-too-small",
+            Some(field),
+            Some(value),
+            Some(min),
+            given,
+        ),
+        P::LengthTooLarge {
+            field,
+            value,
+            max,
+            given,
+        } => (
+            "length-too-large",
+            Some(field),
+            Some(value),
+            Some(max),
+            Some(given),
+        ),
+        P::LengthMismatch {
+            field,
+            value,
+            expected,
+        } => (
+            "length-mismatch",
+            Some(field),
+            Some(value),
+            Some(expected),
+            given,
+        ),
+        P::PartExcluded {
+            part,
+            version,
+            since,
+        } => (
+            "part-excluded",
+            Some(part),
+            Some(version),
+            Some(since),
+            None,
+        ),
+        P::PartMissing {
+            part,
+            version,
+            since,
+        } => ("part-missing", Some(part), Some(version), Some(since), None),
+        P::LengthOverflow {
+            field, value, max, ..
+        } => ("length-overflow", Some(field), Some(value), Some(max), None),
+        P::BufferTooSmall { needed, given } => (
+            "buffer-too-small",
+            None,
+            None,
+            Some(needed as u64),
+            Some(given),
+        ),
+    };
+    out.write_all(b"{\"message\":")?;
+    write_str(out, name)?;
+    write!(out, ",\"error\":\"{kind}\",\"field\":")?;
+    match field {
+        Some(field) => write_str(out, field)?,
+        None => out.write_all(b"null")?,
+    }
+    for (key, number) in [
+        ("value", value),
+        ("limit", limit),
+        ("given", given.map(|g| g as u64)),
+    ] {
+        match number {
+            Some(n) => write!(out, ",\"{key}\":{n}")?,
+            None => write!(out, ",\"{key}\":null")?,
+        }
+    }
+    out.write_all(b"}")
+}
+
+/// Writes a message read by `parse`: its parts, its payload, and the bytes `build` makes of it.
+fn message_parsed(
+    out: &mut Out,
+    name: &str,
+    parts: impl FnOnce(&mut Object) -> io::Result<()>,
+    payload: &[u8],
+    rebuilt: &[u8],
+) -> io::Result<()> {
+    out.write_all(b"{\"message\":")?;
+    write_str(out, name)?;
+    out.write_all(b",\"parts\":")?;
+    let mut object = Object::new(out)?;
+    parts(&mut object)?;
+    object.end()?;
+    out.write_all(b",\"payload\":\"")?;
+    write_hex(out, payload)?;
+    out.write_all(b"\",\"hex\":\"")?;
+    write_hex(out, rebuilt)?;
+    out.write_all(b"\"}")
+}
+
+/// Hex digits of bytes.
+fn write_hex(out: &mut Out, bytes: &[u8]) -> io::Result<()> {
+    for byte in bytes {
+        write!(out, "{byte:02x}")?;
+    }
+    Ok(())
+}
+
+/// The part of type `T` next in `data` when its flag is `1` (and `None` for `0`), or `Err` when
+/// the line is malformed.
+fn next_part<T: FromBytes>(data: &[u8], at: &mut usize, flag: u8) -> Result<Option<T>, ()> {
+    match flag {
+        b'1' => {
+            let part = data
+                .get(*at..)
+                .and_then(|rest| T::read_from_prefix(rest).ok())
+                .ok_or(())?
+                .0;
+            *at += size_of::<T>();
+            Ok(Some(part))
+        }
+        b'0' => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// Answers a message line.
+fn message(out: &mut Out, name: &str, how: &str, data: &[u8]) -> io::Result<()> {
+    let flags = match how {
+        "parse" => None,
+        _ => match how.strip_prefix("build:") {
+            Some(flags) => Some(flags.as_bytes()),
+            None => return bad_input(out, name),
+        },
+    };
+    match name {
+        "IgvmAttestRequest" => {
+            let Some(flags) = flags else {
+                return match igvm_attest::IgvmAttestRequest::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("base", msg.base)?;
+                                parts.member("ext", msg.ext)?;
+                                Ok(())
+                            },
+                            msg.runtime_claims,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(base)) =
+                next_part::<igvm_attest::IgvmAttestRequestBase>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(ext) = next_part::<igvm_attest::IgvmAttestRequestDataExt>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = igvm_attest::IgvmAttestRequest {
+                base,
+                ext,
+                runtime_claims: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        "IgvmAttestKeyReleaseResponse" => {
+            let Some(flags) = flags else {
+                return match igvm_attest::IgvmAttestKeyReleaseResponse::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("header", msg.header)?;
+                                parts.member("error_info", msg.error_info)?;
+                                Ok(())
+                            },
+                            msg.payload,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(header)) =
+                next_part::<igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(error_info) = next_part::<igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = igvm_attest::IgvmAttestKeyReleaseResponse {
+                header,
+                error_info,
+                payload: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        "IgvmAttestWrappedKeyResponse" => {
+            let Some(flags) = flags else {
+                return match igvm_attest::IgvmAttestWrappedKeyResponse::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("header", msg.header)?;
+                                parts.member("error_info", msg.error_info)?;
+                                Ok(())
+                            },
+                            msg.payload,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(header)) =
+                next_part::<igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(error_info) = next_part::<igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = igvm_attest::IgvmAttestWrappedKeyResponse {
+                header,
+                error_info,
+                payload: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        "IgvmAttestAkCertResponse" => {
+            let Some(flags) = flags else {
+                return match igvm_attest::IgvmAttestAkCertResponse::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("header", msg.header)?;
+                                parts.member("error_info", msg.error_info)?;
+                                Ok(())
+                            },
+                            msg.payload,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(header)) =
+                next_part::<igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(error_info) = next_part::<igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = igvm_attest::IgvmAttestAkCertResponse {
+                header,
+                error_info,
+                payload: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        _ => bad_input(out, name),
     }
 }

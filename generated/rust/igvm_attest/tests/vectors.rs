@@ -55,14 +55,6 @@ where
     decoded
 }
 
-/// What an older layout reads from the start of a newer message.
-fn prefix<T: FromBytes>(case: &str, bytes: &[u8]) -> T {
-    let Ok((older, _)) = T::read_from_prefix(bytes) else {
-        panic!("{case}: an older layout refused a newer message");
-    };
-    older
-}
-
 /// `IgvmAttestRequestVersion`.
 mod igvm_attest_request_version {
     use super::*;
@@ -1031,60 +1023,49 @@ mod igvm_attest_request_header {
     }
 }
 
-/// `IgvmAttestRequestData` and its older layouts.
+/// `IgvmAttestRequestData`.
 mod igvm_attest_request_data {
     use super::*;
 
     #[test]
-    fn v1() {
-        const CASES: &[(&str, IgvmAttestRequestDataV1, &str)] = &[
+    fn vectors() {
+        const CASES: &[(&str, IgvmAttestRequestData, &str)] = &[
             (
                 "zero",
-                IgvmAttestRequestDataV1 {
+                IgvmAttestRequestData {
                     data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_1,
+                    version: IgvmAttestRequestVersion(0),
                     report_type: IgvmAttestReportType::INVALID_REPORT,
                     report_data_hash_type: IgvmAttestHashType::INVALID_HASH,
                     variable_data_size: 0,
                 },
-                "0000000001000000000000000000000000000000",
+                "0000000000000000000000000000000000000000",
             ),
             (
                 "max",
-                IgvmAttestRequestDataV1 {
+                IgvmAttestRequestData {
                     data_size: 0xFFFFFFFF,
-                    version: IgvmAttestRequestVersion::VERSION_1,
+                    version: IgvmAttestRequestVersion(0xFFFFFFFF),
                     report_type: IgvmAttestReportType(0xFFFFFFFF),
                     report_data_hash_type: IgvmAttestHashType(0xFFFFFFFF),
                     variable_data_size: 0xFFFFFFFF,
                 },
-                "ffffffff01000000ffffffffffffffffffffffff",
-            ),
-            (
-                "reserved",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_1,
-                    report_type: IgvmAttestReportType::INVALID_REPORT,
-                    report_data_hash_type: IgvmAttestHashType::INVALID_HASH,
-                    variable_data_size: 0,
-                },
-                "0000000001000000000000000000000000000000",
+                "ffffffffffffffffffffffffffffffffffffffff",
             ),
             (
                 "unknown",
-                IgvmAttestRequestDataV1 {
+                IgvmAttestRequestData {
                     data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_1,
+                    version: IgvmAttestRequestVersion(3),
                     report_type: IgvmAttestReportType(6),
                     report_data_hash_type: IgvmAttestHashType(4),
                     variable_data_size: 0,
                 },
-                "0000000001000000060000000400000000000000",
+                "0000000003000000060000000400000000000000",
             ),
             (
                 "random-1",
-                IgvmAttestRequestDataV1 {
+                IgvmAttestRequestData {
                     data_size: 0,
                     version: IgvmAttestRequestVersion::VERSION_1,
                     report_type: IgvmAttestReportType::TDX_VM_REPORT,
@@ -1095,446 +1076,262 @@ mod igvm_attest_request_data {
             ),
             (
                 "random-2",
-                IgvmAttestRequestDataV1 {
+                IgvmAttestRequestData {
                     data_size: 0x6466EC12,
-                    version: IgvmAttestRequestVersion::VERSION_1,
+                    version: IgvmAttestRequestVersion(0x79A1EDFB),
                     report_type: IgvmAttestReportType(0xB77BF4C9),
                     report_data_hash_type: IgvmAttestHashType(0xB05B8495),
                     variable_data_size: 0xE7422BA5,
                 },
-                "12ec666401000000c9f47bb795845bb0a52b42e7",
+                "12ec6664fbeda179c9f47bb795845bb0a52b42e7",
             ),
             (
                 "random-3",
-                IgvmAttestRequestDataV1 {
+                IgvmAttestRequestData {
                     data_size: 0xFFFFFFFF,
-                    version: IgvmAttestRequestVersion::VERSION_1,
+                    version: IgvmAttestRequestVersion(0xCEB8C379),
                     report_type: IgvmAttestReportType::CCA_VM_REPORT,
                     report_data_hash_type: IgvmAttestHashType::SHA_384,
                     variable_data_size: 0,
                 },
-                "ffffffff01000000050000000200000000000000",
+                "ffffffff79c3b8ce050000000200000000000000",
             ),
             (
                 "random-4",
-                IgvmAttestRequestDataV1 {
+                IgvmAttestRequestData {
                     data_size: 0xCB4B63C3,
-                    version: IgvmAttestRequestVersion::VERSION_1,
+                    version: IgvmAttestRequestVersion(0xC33A266C),
                     report_type: IgvmAttestReportType(0xE24F16E7),
                     report_data_hash_type: IgvmAttestHashType::SHA_256,
                     variable_data_size: 0xFFFFFFFF,
                 },
-                "c3634bcb01000000e7164fe201000000ffffffff",
+                "c3634bcb6c263ac3e7164fe201000000ffffffff",
             ),
         ];
         for (case, value, hex) in CASES {
             check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestRequestData::layout_version(&bytes),
-                Ok(1),
-                "{case}: layout version"
-            );
-        }
-    }
-
-    #[test]
-    fn v2() {
-        const CASES: &[(&str, IgvmAttestRequestData, &str, IgvmAttestRequestDataV1)] = &[
-            (
-                "zero",
-                IgvmAttestRequestData {
-                    data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType::INVALID_REPORT,
-                    report_data_hash_type: IgvmAttestHashType::INVALID_HASH,
-                    variable_data_size: 0,
-                    capability_bitmap: IgvmCapabilityBitMap::new()
-                        .with_error_code(false)
-                        .with_retry(false)
-                        .with_skip_hw_unsealing(false)
-                        .with_use_rsa_aes_key_wrap_384(false)
-                        .with_corim_endorsement(false),
-                },
-                "000000000200000000000000000000000000000000000000",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType::INVALID_REPORT,
-                    report_data_hash_type: IgvmAttestHashType::INVALID_HASH,
-                    variable_data_size: 0,
-                },
-            ),
-            (
-                "max",
-                IgvmAttestRequestData {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0xFFFFFFFF),
-                    report_data_hash_type: IgvmAttestHashType(0xFFFFFFFF),
-                    variable_data_size: 0xFFFFFFFF,
-                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0xFFFFFFE0)
-                        .with_error_code(true)
-                        .with_retry(true)
-                        .with_skip_hw_unsealing(true)
-                        .with_use_rsa_aes_key_wrap_384(true)
-                        .with_corim_endorsement(true),
-                },
-                "ffffffff02000000ffffffffffffffffffffffffffffffff",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0xFFFFFFFF),
-                    report_data_hash_type: IgvmAttestHashType(0xFFFFFFFF),
-                    variable_data_size: 0xFFFFFFFF,
-                },
-            ),
-            (
-                "reserved",
-                IgvmAttestRequestData {
-                    data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType::INVALID_REPORT,
-                    report_data_hash_type: IgvmAttestHashType::INVALID_HASH,
-                    variable_data_size: 0,
-                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0xFFFFFFE0)
-                        .with_error_code(false)
-                        .with_retry(false)
-                        .with_skip_hw_unsealing(false)
-                        .with_use_rsa_aes_key_wrap_384(false)
-                        .with_corim_endorsement(false),
-                },
-                "0000000002000000000000000000000000000000e0ffffff",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType::INVALID_REPORT,
-                    report_data_hash_type: IgvmAttestHashType::INVALID_HASH,
-                    variable_data_size: 0,
-                },
-            ),
-            (
-                "unknown",
-                IgvmAttestRequestData {
-                    data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(6),
-                    report_data_hash_type: IgvmAttestHashType(4),
-                    variable_data_size: 0,
-                    capability_bitmap: IgvmCapabilityBitMap::new()
-                        .with_error_code(false)
-                        .with_retry(false)
-                        .with_skip_hw_unsealing(false)
-                        .with_use_rsa_aes_key_wrap_384(false)
-                        .with_corim_endorsement(false),
-                },
-                "000000000200000006000000040000000000000000000000",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(6),
-                    report_data_hash_type: IgvmAttestHashType(4),
-                    variable_data_size: 0,
-                },
-            ),
-            (
-                "random-1",
-                IgvmAttestRequestData {
-                    data_size: 0xE06FFCAE,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0x62CF064),
-                    report_data_hash_type: IgvmAttestHashType::SHA_512,
-                    variable_data_size: 0x5CA54539,
-                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0x296B42C0)
-                        .with_error_code(false)
-                        .with_retry(false)
-                        .with_skip_hw_unsealing(true)
-                        .with_use_rsa_aes_key_wrap_384(false)
-                        .with_corim_endorsement(true),
-                },
-                "aefc6fe00200000064f02c06030000003945a55cd4426b29",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0xE06FFCAE,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0x62CF064),
-                    report_data_hash_type: IgvmAttestHashType::SHA_512,
-                    variable_data_size: 0x5CA54539,
-                },
-            ),
-            (
-                "random-2",
-                IgvmAttestRequestData {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0xC8F4DFB6),
-                    report_data_hash_type: IgvmAttestHashType(0x436A9F6F),
-                    variable_data_size: 0,
-                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0x918921E0)
-                        .with_error_code(true)
-                        .with_retry(true)
-                        .with_skip_hw_unsealing(false)
-                        .with_use_rsa_aes_key_wrap_384(false)
-                        .with_corim_endorsement(true),
-                },
-                "ffffffff02000000b6dff4c86f9f6a4300000000f3218991",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0xC8F4DFB6),
-                    report_data_hash_type: IgvmAttestHashType(0x436A9F6F),
-                    variable_data_size: 0,
-                },
-            ),
-            (
-                "random-3",
-                IgvmAttestRequestData {
-                    data_size: 0x480F947C,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0x120CFED3),
-                    report_data_hash_type: IgvmAttestHashType(0x67D0EFB4),
-                    variable_data_size: 0xFFFFFFFF,
-                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0x84A2E000)
-                        .with_error_code(true)
-                        .with_retry(true)
-                        .with_skip_hw_unsealing(false)
-                        .with_use_rsa_aes_key_wrap_384(true)
-                        .with_corim_endorsement(true),
-                },
-                "7c940f4802000000d3fe0c12b4efd067ffffffff1be0a284",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0x480F947C,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0x120CFED3),
-                    report_data_hash_type: IgvmAttestHashType(0x67D0EFB4),
-                    variable_data_size: 0xFFFFFFFF,
-                },
-            ),
-            (
-                "random-4",
-                IgvmAttestRequestData {
-                    data_size: 0x4F4CDD47,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0xAFACFE7E),
-                    report_data_hash_type: IgvmAttestHashType(0xDB527B83),
-                    variable_data_size: 0xFFFFFFFF,
-                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0x6BC45520)
-                        .with_error_code(false)
-                        .with_retry(true)
-                        .with_skip_hw_unsealing(false)
-                        .with_use_rsa_aes_key_wrap_384(false)
-                        .with_corim_endorsement(true),
-                },
-                "47dd4c4f020000007efeacaf837b52dbffffffff3255c46b",
-                IgvmAttestRequestDataV1 {
-                    data_size: 0x4F4CDD47,
-                    version: IgvmAttestRequestVersion::VERSION_2,
-                    report_type: IgvmAttestReportType(0xAFACFE7E),
-                    report_data_hash_type: IgvmAttestHashType(0xDB527B83),
-                    variable_data_size: 0xFFFFFFFF,
-                },
-            ),
-        ];
-        for (case, value, hex, v1) in CASES {
-            check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestRequestData::layout_version(&bytes),
-                Ok(2),
-                "{case}: layout version"
-            );
-            assert_eq!(
-                prefix::<IgvmAttestRequestDataV1>(case, &bytes),
-                *v1,
-                "{case}: read as version 1"
-            );
-        }
-    }
-
-    #[test]
-    fn layout_version() {
-        let mut bytes = [0u8; 24];
-        for (version, layout) in [
-            (IgvmAttestRequestVersion(0), 1),
-            (IgvmAttestRequestVersion(1), 1),
-            (IgvmAttestRequestVersion(2), 2),
-            (IgvmAttestRequestVersion(3), 2),
-            (IgvmAttestRequestVersion(0xFFFFFFFF), 2),
-        ] {
-            bytes[4..8].copy_from_slice(version.as_bytes());
-            assert_eq!(
-                IgvmAttestRequestData::layout_version(&bytes),
-                Ok(layout),
-                "version {version:?}"
-            );
-            assert_eq!(
-                IgvmAttestRequestData::layout_version(&bytes[..8]),
-                Ok(layout),
-                "version {version:?}, bytes up to the field"
-            );
-        }
-        for len in [0, 8 - 1] {
-            assert_eq!(
-                IgvmAttestRequestData::layout_version(&bytes[..len]),
-                Err(BufferTooShort { needed: 8, len }),
-            );
         }
     }
 }
 
-/// `IgvmAttestRequestBase` and its older layouts.
-mod igvm_attest_request_base {
+/// `IgvmAttestRequestDataExt`.
+mod igvm_attest_request_data_ext {
     use super::*;
 
     #[test]
-    fn v1() {
-        const CASES: &[(&str, IgvmAttestRequestBaseV1, &str)] = &[
+    fn vectors() {
+        const CASES: &[(&str, IgvmAttestRequestDataExt, &str)] = &[
             (
                 "zero",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0 } },
-                "48434c410200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001000000000000000000000000000000",
+                IgvmAttestRequestDataExt {
+                    capability_bitmap: IgvmCapabilityBitMap::new()
+                        .with_error_code(false)
+                        .with_retry(false)
+                        .with_skip_hw_unsealing(false)
+                        .with_use_rsa_aes_key_wrap_384(false)
+                        .with_corim_endorsement(false),
+                },
+                "00000000",
             ),
             (
                 "max",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0xFFFFFFFF, request_type: IgvmAttestRequestType(0xFFFFFFFF), status: 0xFFFFFFFF, reserved: [0xFFFFFFFF; 3] }, attestation_report: [255; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType(0xFFFFFFFF), report_data_hash_type: IgvmAttestHashType(0xFFFFFFFF), variable_data_size: 0xFFFFFFFF } },
-                "48434c4102000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff01000000ffffffffffffffffffffffff",
+                IgvmAttestRequestDataExt {
+                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0xFFFFFFE0)
+                        .with_error_code(true)
+                        .with_retry(true)
+                        .with_skip_hw_unsealing(true)
+                        .with_use_rsa_aes_key_wrap_384(true)
+                        .with_corim_endorsement(true),
+                },
+                "ffffffff",
             ),
             (
                 "reserved",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0xFFFFFFFF; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0 } },
-                "48434c4102000000000000000000000000000000ffffffffffffffffffffffff00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001000000000000000000000000000000",
-            ),
-            (
-                "unknown",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(4), status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType(6), report_data_hash_type: IgvmAttestHashType(4), variable_data_size: 0 } },
-                "48434c410200000000000000040000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001000000060000000400000000000000",
+                IgvmAttestRequestDataExt {
+                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0xFFFFFFE0)
+                        .with_error_code(false)
+                        .with_retry(false)
+                        .with_skip_hw_unsealing(false)
+                        .with_use_rsa_aes_key_wrap_384(false)
+                        .with_corim_endorsement(false),
+                },
+                "e0ffffff",
             ),
             (
                 "random-1",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(0x83FFAF4D), status: 0xCB4D3C38, reserved: [0, 0, 0xFFFFFFFF] }, attestation_report: [180, 169, 0, 107, 0, 0, 255, 0, 0, 0, 78, 173, 0, 0, 0, 140, 0, 255, 255, 155, 111, 0, 121, 0, 0, 43, 164, 255, 0, 129, 0, 0, 10, 0, 204, 0, 0, 0, 255, 128, 0, 196, 0, 0, 0, 0, 118, 255, 255, 255, 0, 0, 0, 0, 0, 255, 255, 29, 255, 0, 0, 122, 137, 0, 0, 0, 0, 95, 0, 210, 67, 0, 34, 0, 255, 71, 0, 112, 0, 0, 33, 152, 10, 0, 123, 113, 128, 0, 243, 0, 100, 255, 234, 0, 0, 0, 0, 96, 132, 255, 125, 111, 181, 0, 21, 56, 255, 165, 163, 161, 52, 19, 43, 0, 255, 179, 83, 0, 23, 119, 0, 0, 0, 0, 0, 0, 255, 240, 0, 176, 131, 119, 0, 68, 255, 255, 255, 0, 26, 0, 255, 0, 255, 0, 242, 0, 161, 29, 0, 213, 189, 255, 0, 105, 255, 0, 0, 255, 0, 209, 0, 27, 226, 255, 255, 0, 80, 224, 0, 6, 255, 216, 255, 161, 0, 151, 64, 0, 89, 255, 116, 255, 0, 255, 0, 255, 0, 255, 134, 219, 0, 159, 178, 218, 23, 0, 39, 0, 0, 0, 105, 59, 138, 0, 255, 185, 62, 47, 0, 0, 218, 43, 163, 0, 0, 255, 96, 255, 255, 0, 127, 98, 155, 124, 255, 0, 0, 0, 255, 163, 255, 0, 237, 14, 0, 255, 142, 211, 0, 3, 0, 255, 57, 255, 0, 59, 255, 255, 255, 0, 86, 100, 65, 0, 97, 0, 255, 0, 255, 255, 0, 83, 0, 0, 186, 0, 27, 255, 0, 0, 0, 0, 227, 9, 0, 96, 255, 255, 255, 90, 255, 106, 0, 0, 0, 0, 94, 0, 146, 221, 0, 2, 83, 88, 0, 0, 255, 255, 60, 0, 176, 108, 80, 0, 0, 0, 255, 153, 0, 0, 216, 0, 58, 68, 81, 245, 201, 8, 82, 203, 110, 127, 0, 255, 184, 0, 255, 255, 222, 132, 0, 50, 0, 102, 255, 0, 102, 185, 181, 136, 21, 0, 255, 255, 177, 255, 255, 62, 50, 0, 208, 255, 0, 255, 255, 91, 28, 185, 175, 0, 255, 64, 0, 0, 0, 40, 0, 0, 0, 0, 15, 255, 169, 0, 0, 0, 255, 216, 255, 255, 38, 0, 148, 255, 172, 0, 255, 0, 0, 0, 255, 89, 0, 60, 255, 17, 0, 79, 0, 0, 235, 0, 28, 255, 109, 57, 1, 204, 255, 0, 0, 6, 94, 0, 72, 54, 0, 225, 0, 0, 0, 248, 38, 149, 0, 179, 0, 0, 255, 255, 252, 0, 92, 0, 176, 0, 11, 0, 173, 0, 68, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 0, 0, 255, 36, 0, 215, 0, 255, 0, 255, 232, 129, 255, 32, 20, 231, 255, 0, 0, 0, 255, 0, 103, 134, 10, 112, 255, 19, 0, 0, 0, 115, 255, 255, 51, 24, 99, 0, 255, 0, 242, 13, 0, 74, 248, 0, 0, 255, 0, 0, 255, 255, 0, 255, 0, 255, 255, 255, 39, 181, 184, 255, 0, 188, 140, 0, 0, 216, 255, 150, 255, 0, 0, 144, 0, 224, 255, 0, 0, 0, 0, 243, 85, 0, 0, 0, 255, 0, 231, 0, 255, 0, 0, 235, 0, 0, 255, 0, 203, 0, 255, 178, 0, 68, 223, 0, 0, 0, 232, 255, 231, 0, 0, 211, 6, 0, 255, 5, 184, 0, 0, 98, 54, 65, 255, 255, 169, 0, 255, 0, 255, 195, 245, 218, 0, 0, 163, 0, 0, 110, 0, 17, 165, 140, 255, 64, 0, 0, 0, 83, 0, 255, 110, 0, 0, 13, 0, 0, 0, 255, 150, 183, 235, 0, 19, 35, 0, 0, 255, 0, 255, 110, 0, 0, 48, 233, 0, 106, 56, 0, 130, 255, 11, 76, 0, 0, 33, 0, 255, 255, 255, 255, 137, 0, 0, 255, 0, 0, 0, 172, 241, 21, 141, 0, 255, 144, 0, 0, 255, 166, 65, 255, 255, 255, 0, 0, 255, 0, 19, 0, 0, 255, 0, 208, 255, 228, 0, 255, 255, 159, 0, 0, 0, 255, 120, 255, 255, 11, 255, 255, 0, 187, 0, 116, 255, 123, 255, 0, 35, 102, 88, 0, 0, 208, 255, 0, 177, 163, 0, 136, 255, 194, 55, 77, 0, 0, 255, 0, 185, 215, 47, 207, 6, 195, 69, 71, 255, 147, 157, 255, 28, 0, 0, 0, 57, 85, 255, 255, 234, 249, 0, 0, 0, 255, 0, 0, 255, 255, 119, 0, 255, 54, 246, 255, 211, 45, 0, 0, 0, 65, 255, 0, 255, 0, 0, 62, 0, 255, 255, 19, 0, 97, 0, 255, 76, 185, 0, 223, 0, 255, 0, 0, 0, 0, 144, 0, 121, 0, 85, 141, 255, 229, 189, 93, 0, 0, 0, 210, 34, 0, 115, 0, 255, 255, 47, 0, 0, 0, 36, 0, 0, 0, 85, 165, 255, 0, 139, 209, 255, 0, 255, 163, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 202, 255, 119, 255, 0, 0, 167, 255, 0, 255, 70, 128, 0, 95, 0, 97, 55, 7, 130, 0, 0, 0, 0, 17, 0, 212, 0, 0, 0, 15, 0, 255, 142, 166, 180, 18, 0, 46, 255, 255, 228, 0, 52, 59, 89, 241, 255, 255, 43, 0, 63, 0, 176, 255, 232, 5, 0, 255, 0, 209, 255, 95, 0, 0, 0, 88, 0, 0, 40, 0, 0, 255, 0, 0, 205, 0, 0, 205, 40, 255, 0, 191, 44, 0, 0, 231, 77, 0, 0, 234, 255, 0, 0, 42, 77, 0, 249, 228, 175, 0, 255, 0, 255, 255, 255, 255, 0, 255, 16, 0, 0, 0, 255, 0, 0, 226, 0, 0, 0, 0, 255, 0, 5, 0, 138, 50, 0, 24, 162, 0, 218, 255, 0, 218, 37, 255, 9, 255, 75, 255, 0, 255, 87, 146, 0, 0, 0, 255, 0, 88, 0, 214, 255, 0, 72, 0, 146, 255, 0, 0, 255, 0, 255, 255, 0, 0, 215, 49, 56, 255, 249, 102, 0, 73, 255, 0, 0, 151, 188, 255, 0, 96, 169, 216, 0, 148, 0, 55, 243, 0, 255, 220, 0, 0, 0, 74, 255, 0, 0, 0, 0, 0, 238, 0, 134, 0, 161, 0, 0, 0, 0, 0, 44, 255, 0, 255, 0, 72, 0, 237, 0, 0, 59, 0, 41, 255, 0, 255, 84, 30, 96, 0, 255, 0, 0, 7, 15, 255, 100, 156, 0, 255, 210, 0, 46, 0, 0, 111, 177, 0, 240, 0, 0, 255, 48, 107, 6, 75, 0, 0, 0, 0, 0, 79, 255, 196, 149, 255, 0, 151, 243, 0, 0, 0, 0, 92, 234, 28, 159, 244, 0, 127, 205, 0, 197, 0, 232, 244, 0, 143, 0, 0, 0, 104, 255, 255, 169, 255, 255, 208, 255, 255, 139, 255, 0, 76, 0, 0, 45, 159, 255, 0, 22, 0, 173, 255, 0, 251, 0, 0, 61, 0, 0, 255, 255, 0, 255, 0, 173, 0, 216, 35, 102, 255, 255, 126, 255, 255, 0, 0, 0, 0, 40, 255, 188, 0, 36, 255, 57, 255, 66], request_data: IgvmAttestRequestDataV1 { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType::VBS_VM_REPORT, report_data_hash_type: IgvmAttestHashType(0x7D453003), variable_data_size: 0xFFFFFFFF } },
-                "48434c4102000000000000004dafff83383c4dcb0000000000000000ffffffffb4a9006b0000ff0000004ead0000008c00ffff9b6f007900002ba4ff008100000a00cc000000ff8000c40000000076ffffff0000000000ffff1dff00007a89000000005f00d243002200ff470070000021980a007b718000f30064ffea000000006084ff7d6fb5001538ffa5a3a134132b00ffb353001777000000000000fff000b083770044ffffff001a00ff00ff00f200a11d00d5bdff0069ff0000ff00d1001be2ffff0050e00006ffd8ffa10097400059ff74ff00ff00ff00ff86db009fb2da170027000000693b8a00ffb93e2f0000da2ba30000ff60ffff007f629b7cff000000ffa3ff00ed0e00ff8ed3000300ff39ff003bffffff00566441006100ff00ffff00530000ba001bff00000000e3090060ffffff5aff6a000000005e0092dd000253580000ffff3c00b06c50000000ff990000d8003a4451f5c90852cb6e7f00ffb800ffffde8400320066ff0066b9b5881500ffffb1ffff3e3200d0ff00ffff5b1cb9af00ff4000000028000000000fffa9000000ffd8ffff260094ffac00ff000000ff59003cff11004f0000eb001cff6d3901ccff0000065e00483600e1000000f8269500b30000fffffc005c00b0000b00ad0044ff00ff0000ffffffffff0000ff2400d700ff00ffe881ff2014e7ff000000ff0067860a70ff1300000073ffff33186300ff00f20d004af80000ff0000ffff00ff00ffffff27b5b8ff00bc8c0000d8ff96ff00009000e0ff00000000f355000000ff00e700ff0000eb0000ff00cb00ffb20044df000000e8ffe70000d30600ff05b80000623641ffffa900ff00ffc3f5da0000a300006e0011a58cff400000005300ff6e00000d000000ff96b7eb0013230000ff00ff6e000030e9006a380082ff0b4c00002100ffffffff890000ff000000acf1158d00ff900000ffa641ffffff0000ff00130000ff00d0ffe400ffff9f000000ff78ffff0bffff00bb0074ff7bff002366580000d0ff00b1a30088ffc2374d0000ff00b9d72fcf06c34547ff939dff1c0000003955ffffeaf9000000ff0000ffff7700ff36f6ffd32d00000041ff00ff00003e00ffff13006100ff4cb900df00ff0000000090007900558dffe5bd5d000000d222007300ffff2f0000002400000055a5ff008bd1ff00ffa300ff000000ff000000ffcaff77ff0000a7ff00ff4680005f0061370782000000001100d40000000f00ff8ea6b412002effffe400343b59f1ffff2b003f00b0ffe80500ff00d1ff5f000000580000280000ff0000cd0000cd28ff00bf2c0000e74d0000eaff00002a4d00f9e4af00ff00ffffffff00ff10000000ff0000e200000000ff0005008a320018a200daff00da25ff09ff4bff00ff5792000000ff005800d6ff00480092ff0000ff00ffff0000d73138fff9660049ff000097bcff0060a9d800940037f300ffdc0000004aff0000000000ee008600a100000000002cff00ff004800ed00003b0029ff00ff541e6000ff0000070fff649c00ffd2002e00006fb100f00000ff306b064b00000000004fffc495ff0097f3000000005cea1c9ff4007fcd00c500e8f4008f00000068ffffa9ffffd0ffff8bff004c00002d9fff001600adff00fb00003d0000ffff00ff00ad00d82366ffff7effff0000000028ffbc0024ff39ff42ffffffff01000000010000000330457dffffffff",
+                IgvmAttestRequestDataExt {
+                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0x97021340)
+                        .with_error_code(true)
+                        .with_retry(false)
+                        .with_skip_hw_unsealing(false)
+                        .with_use_rsa_aes_key_wrap_384(true)
+                        .with_corim_endorsement(true),
+                },
+                "59130297",
             ),
             (
                 "random-2",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::AK_CERT_REQUEST, status: 0x9E882171, reserved: [0xB3280961, 0xEB610463, 0] }, attestation_report: [0, 0, 111, 255, 0, 0, 0, 0, 255, 255, 0, 0, 0, 255, 0, 0, 0, 0, 231, 0, 125, 0, 0, 255, 0, 0, 214, 255, 22, 247, 198, 255, 0, 255, 201, 255, 164, 0, 0, 0, 112, 3, 0, 0, 0, 255, 0, 0, 0, 255, 255, 72, 0, 93, 161, 255, 0, 255, 0, 0, 158, 121, 0, 14, 0, 0, 55, 255, 0, 0, 0, 0, 0, 255, 65, 189, 192, 238, 255, 0, 0, 227, 0, 0, 0, 11, 0, 95, 113, 0, 0, 255, 255, 0, 255, 100, 255, 80, 0, 255, 195, 0, 255, 0, 35, 255, 0, 0, 255, 0, 221, 118, 255, 0, 137, 255, 0, 255, 21, 0, 0, 0, 255, 150, 0, 255, 0, 0, 152, 136, 255, 0, 0, 0, 255, 255, 0, 152, 163, 107, 255, 0, 255, 255, 0, 255, 0, 0, 1, 0, 0, 149, 243, 143, 235, 8, 255, 0, 105, 42, 0, 17, 255, 255, 0, 0, 103, 0, 34, 0, 25, 15, 120, 255, 65, 155, 129, 138, 225, 0, 0, 0, 0, 223, 193, 255, 0, 0, 0, 0, 255, 174, 213, 11, 0, 230, 0, 98, 182, 0, 66, 0, 196, 0, 0, 0, 201, 182, 145, 0, 255, 214, 255, 0, 38, 255, 124, 255, 0, 0, 0, 69, 116, 138, 41, 0, 36, 0, 0, 0, 255, 0, 232, 255, 131, 31, 0, 118, 0, 166, 155, 255, 0, 0, 0, 115, 0, 2, 219, 255, 157, 0, 0, 0, 0, 154, 255, 184, 255, 195, 255, 110, 190, 32, 187, 0, 255, 0, 182, 82, 252, 177, 115, 162, 13, 207, 255, 125, 0, 62, 0, 255, 0, 255, 255, 255, 157, 0, 255, 255, 255, 0, 255, 0, 0, 0, 72, 0, 0, 0, 0, 255, 126, 96, 255, 255, 105, 0, 119, 255, 0, 225, 0, 0, 0, 0, 216, 160, 128, 0, 208, 255, 15, 0, 135, 0, 42, 255, 0, 224, 0, 147, 172, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 0, 255, 0, 207, 255, 0, 0, 0, 136, 206, 255, 0, 49, 0, 179, 61, 0, 101, 140, 149, 196, 0, 154, 255, 255, 55, 207, 255, 255, 0, 0, 90, 255, 0, 255, 0, 255, 248, 114, 158, 0, 143, 6, 255, 0, 0, 0, 0, 5, 242, 134, 50, 113, 255, 255, 0, 255, 0, 0, 242, 0, 255, 175, 255, 240, 104, 0, 0, 0, 155, 231, 255, 217, 0, 255, 50, 255, 255, 69, 0, 0, 180, 157, 8, 0, 0, 0, 255, 255, 0, 255, 33, 51, 255, 106, 0, 106, 255, 25, 183, 0, 0, 0, 0, 0, 255, 0, 0, 70, 0, 0, 74, 24, 142, 52, 0, 121, 13, 0, 143, 162, 255, 6, 202, 0, 0, 0, 0, 255, 255, 241, 0, 255, 33, 0, 255, 219, 0, 0, 255, 0, 0, 0, 255, 255, 171, 188, 0, 0, 255, 0, 0, 0, 205, 255, 190, 0, 255, 0, 0, 35, 14, 255, 0, 75, 255, 255, 0, 0, 255, 0, 0, 0, 119, 248, 255, 0, 255, 255, 255, 159, 255, 255, 235, 80, 183, 0, 255, 0, 0, 82, 91, 0, 255, 246, 255, 102, 0, 0, 111, 255, 0, 0, 175, 182, 0, 0, 0, 41, 0, 249, 194, 65, 0, 0, 0, 0, 0, 137, 0, 255, 0, 167, 255, 0, 0, 255, 255, 0, 0, 0, 0, 0, 0, 229, 255, 179, 255, 6, 0, 0, 178, 255, 0, 0, 255, 255, 232, 212, 0, 255, 0, 98, 127, 255, 182, 36, 137, 178, 31, 67, 90, 255, 115, 0, 0, 217, 177, 0, 255, 0, 124, 242, 225, 184, 171, 255, 0, 0, 182, 43, 255, 0, 255, 248, 0, 0, 105, 0, 0, 255, 248, 138, 0, 0, 0, 0, 101, 0, 51, 125, 35, 0, 0, 0, 139, 254, 43, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 0, 255, 137, 0, 251, 80, 248, 255, 0, 0, 0, 0, 0, 255, 0, 0, 0, 0, 0, 104, 143, 206, 7, 255, 0, 255, 166, 90, 255, 142, 0, 0, 0, 255, 56, 225, 0, 255, 0, 0, 213, 0, 0, 255, 26, 0, 0, 3, 255, 0, 247, 255, 123, 0, 31, 255, 0, 255, 0, 0, 104, 50, 101, 0, 255, 255, 0, 15, 255, 255, 27, 0, 0, 200, 255, 160, 0, 255, 255, 0, 63, 0, 201, 255, 255, 255, 51, 12, 255, 71, 0, 176, 255, 0, 0, 113, 0, 79, 135, 40, 178, 144, 0, 0, 0, 138, 0, 255, 0, 0, 0, 0, 0, 255, 33, 57, 255, 174, 255, 0, 0, 44, 0, 52, 0, 0, 176, 255, 45, 129, 0, 13, 117, 255, 255, 64, 255, 0, 0, 248, 126, 0, 0, 24, 244, 0, 225, 0, 152, 0, 255, 23, 0, 31, 0, 251, 0, 255, 0, 0, 14, 51, 0, 0, 191, 6, 103, 0, 0, 0, 0, 255, 0, 202, 5, 93, 0, 167, 0, 33, 255, 34, 255, 218, 255, 0, 0, 39, 0, 0, 0, 66, 28, 96, 110, 2, 0, 0, 48, 0, 0, 0, 0, 0, 115, 0, 255, 0, 15, 0, 0, 0, 10, 0, 78, 249, 50, 255, 0, 255, 0, 0, 0, 248, 0, 91, 0, 255, 9, 0, 0, 0, 0, 255, 157, 104, 237, 0, 5, 0, 46, 199, 0, 255, 0, 255, 255, 0, 156, 0, 255, 61, 202, 32, 112, 255, 0, 147, 0, 0, 0, 255, 20, 0, 166, 239, 0, 237, 0, 255, 77, 0, 0, 0, 141, 0, 224, 0, 0, 0, 0, 0, 255, 0, 255, 190, 0, 0, 121, 0, 254, 0, 71, 57, 255, 152, 0, 255, 255, 0, 0, 0, 255, 145, 255, 255, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 84, 157, 40, 0, 255, 16, 0, 66, 255, 0, 98, 255, 42, 255, 0, 136, 255, 0, 179, 95, 0, 241, 255, 0, 126, 0, 0, 163, 0, 0, 255, 0, 0, 255, 255, 255, 255, 255, 63, 255, 173, 0, 189, 0, 255, 17, 96, 0, 0, 125, 169, 0, 0, 255, 150, 179, 0, 0, 0, 255, 0, 0, 0, 0, 179, 30, 0, 255, 164, 0, 112, 215, 255, 0, 0, 0, 121, 255, 255, 88, 193, 40, 255, 0, 255, 255, 0, 239, 140, 227, 255, 0, 255, 0, 223, 53, 0, 120, 0, 255, 196, 34, 0, 79, 182, 142, 255, 0, 0, 0, 0, 0, 41, 237, 199, 65, 0, 183, 232, 255, 0, 217, 0, 164, 0, 136, 255, 198, 0, 0, 165, 0, 71, 0, 230, 0, 139, 81, 0, 0, 2, 255, 26, 108, 255, 147, 255, 151, 247, 255, 236, 162, 112, 79, 48, 228, 20, 0, 0, 206, 0, 255, 0, 39, 0, 0, 238, 255, 255, 240, 255, 0, 107, 255, 255, 199, 37, 239, 255, 90, 0, 0, 0, 0, 11, 0, 255, 250, 193, 0, 0, 126, 0, 255, 255, 0, 195, 0, 255, 0, 129, 0, 0, 0, 255, 0, 0], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType(0x3EECE5A8), report_data_hash_type: IgvmAttestHashType::SHA_256, variable_data_size: 0xDD0D2D50 } },
-                "48434c410200000000000000020000007121889e610928b3630461eb0000000000006fff00000000ffff000000ff00000000e7007d0000ff0000d6ff16f7c6ff00ffc9ffa40000007003000000ff000000ffff48005da1ff00ff00009e79000e000037ff0000000000ff41bdc0eeff0000e30000000b005f710000ffff00ff64ff5000ffc300ff0023ff0000ff00dd76ff0089ff00ff15000000ff9600ff00009888ff000000ffff0098a36bff00ffff00ff000001000095f38feb08ff00692a0011ffff000067002200190f78ff419b818ae100000000dfc1ff00000000ffaed50b00e60062b6004200c4000000c9b69100ffd6ff0026ff7cff00000045748a290024000000ff00e8ff831f007600a69bff000000730002dbff9d000000009affb8ffc3ff6ebe20bb00ff00b652fcb173a20dcfff7d003e00ff00ffffff9d00ffffff00ff0000004800000000ff7e60ffff690077ff00e100000000d8a08000d0ff0f0087002aff00e00093ac0000ff00ff00ff0000ff00ff00cfff00000088ceff003100b33d00658c95c4009affff37cfffff00005aff00ff00fff8729e008f06ff0000000005f2863271ffff00ff0000f200ffaffff0680000009be7ffd900ff32ffff450000b49d08000000ffff00ff2133ff6a006aff19b70000000000ff00004600004a188e3400790d008fa2ff06ca00000000fffff100ff2100ffdb0000ff000000ffffabbc0000ff000000cdffbe00ff0000230eff004bffff0000ff00000077f8ff00ffffff9fffffeb50b700ff0000525b00fff6ff6600006fff0000afb60000002900f9c24100000000008900ff00a7ff0000ffff000000000000e5ffb3ff060000b2ff0000ffffe8d400ff00627fffb62489b21f435aff730000d9b100ff007cf2e1b8abff0000b62bff00fff80000690000fff88a000000006500337d230000008bfe2b00000000000000ffffff00ff8900fb50f8ff0000000000ff0000000000688fce07ff00ffa65aff8e000000ff38e100ff0000d50000ff1a000003ff00f7ff7b001fff00ff000068326500ffff000fffff1b0000c8ffa000ffff003f00c9ffffff330cff4700b0ff000071004f8728b2900000008a00ff0000000000ff2139ffaeff00002c00340000b0ff2d81000d75ffff40ff0000f87e000018f400e1009800ff17001f00fb00ff00000e330000bf066700000000ff00ca055d00a70021ff22ffdaff000027000000421c606e0200003000000000007300ff000f0000000a004ef932ff00ff000000f8005b00ff0900000000ff9d68ed0005002ec700ff00ffff009c00ff3dca2070ff0093000000ff1400a6ef00ed00ff4d0000008d00e00000000000ff00ffbe00007900fe004739ff9800ffff000000ff91ffff40000000000000000000549d2800ff100042ff0062ff2aff0088ff00b35f00f1ff007e0000a30000ff0000ffffffffff3fffad00bd00ff116000007da90000ff96b3000000ff00000000b31e00ffa40070d7ff00000079ffff58c128ff00ffff00ef8ce3ff00ff00df35007800ffc422004fb68eff000000000029edc74100b7e8ff00d900a40088ffc60000a5004700e6008b51000002ff1a6cff93ff97f7ffeca2704f30e4140000ce00ff00270000eefffff0ff006bffffc725efff5a000000000b00fffac100007e00ffff00c300ff0081000000ff00000000000001000000a8e5ec3e01000000502d0ddd",
+                IgvmAttestRequestDataExt {
+                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0x4BA1E060)
+                        .with_error_code(false)
+                        .with_retry(false)
+                        .with_skip_hw_unsealing(true)
+                        .with_use_rsa_aes_key_wrap_384(false)
+                        .with_corim_endorsement(false),
+                },
+                "64e0a14b",
             ),
             (
                 "random-3",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x30BCD774, request_type: IgvmAttestRequestType(0x672AAE94), status: 0, reserved: [0xFFFFFFFF, 0x4DBB3F2F, 0xFFFFFFFF] }, attestation_report: [56, 60, 0, 128, 255, 255, 0, 0, 173, 255, 255, 179, 95, 0, 0, 96, 255, 153, 0, 0, 255, 51, 0, 255, 143, 255, 0, 255, 255, 255, 221, 0, 0, 0, 0, 255, 0, 237, 0, 0, 48, 255, 215, 255, 132, 0, 247, 178, 255, 5, 156, 165, 79, 194, 0, 255, 255, 0, 157, 38, 0, 194, 0, 67, 176, 0, 0, 210, 144, 0, 0, 0, 104, 0, 0, 255, 32, 0, 187, 174, 124, 0, 26, 93, 0, 117, 255, 0, 0, 155, 0, 0, 58, 11, 0, 255, 221, 0, 0, 255, 213, 183, 150, 255, 27, 20, 155, 255, 0, 33, 255, 58, 101, 0, 0, 0, 0, 0, 0, 172, 178, 15, 0, 118, 0, 0, 166, 0, 214, 255, 161, 97, 0, 255, 0, 255, 0, 0, 218, 255, 255, 0, 239, 49, 221, 248, 111, 0, 255, 0, 255, 171, 17, 0, 0, 162, 0, 0, 101, 120, 170, 255, 0, 0, 209, 182, 145, 255, 0, 255, 0, 128, 119, 172, 216, 234, 0, 255, 255, 0, 198, 94, 83, 0, 0, 255, 255, 0, 255, 255, 190, 255, 65, 140, 105, 255, 255, 136, 0, 80, 223, 0, 150, 0, 32, 197, 0, 222, 0, 255, 0, 86, 181, 255, 0, 0, 0, 46, 255, 60, 0, 219, 173, 255, 255, 188, 34, 79, 0, 0, 0, 70, 0, 167, 128, 59, 78, 183, 230, 26, 0, 0, 0, 151, 0, 178, 158, 255, 0, 40, 138, 255, 200, 0, 0, 0, 255, 214, 0, 255, 0, 255, 0, 72, 255, 0, 236, 0, 0, 205, 116, 255, 255, 0, 255, 0, 213, 0, 255, 255, 255, 0, 255, 255, 241, 23, 238, 255, 0, 0, 255, 255, 0, 0, 215, 255, 255, 255, 144, 186, 255, 255, 8, 255, 122, 12, 255, 102, 0, 0, 255, 255, 0, 255, 111, 230, 255, 31, 0, 126, 0, 255, 255, 2, 255, 255, 255, 107, 255, 0, 0, 23, 0, 0, 0, 0, 0, 0, 0, 73, 0, 75, 0, 0, 144, 0, 255, 31, 0, 29, 224, 218, 67, 0, 213, 255, 0, 0, 140, 0, 127, 0, 0, 0, 0, 255, 142, 9, 100, 255, 0, 0, 0, 0, 255, 223, 167, 0, 68, 193, 102, 255, 220, 0, 255, 15, 23, 194, 160, 0, 217, 213, 224, 0, 71, 255, 9, 255, 159, 255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 164, 255, 53, 0, 47, 0, 21, 0, 0, 0, 0, 255, 225, 0, 29, 135, 9, 30, 255, 0, 0, 140, 0, 39, 255, 0, 255, 141, 0, 117, 0, 3, 0, 57, 236, 0, 11, 255, 255, 255, 224, 255, 255, 0, 13, 99, 0, 77, 255, 252, 255, 0, 29, 255, 165, 36, 0, 0, 242, 255, 0, 231, 90, 255, 0, 255, 0, 255, 85, 0, 137, 0, 255, 125, 18, 255, 0, 237, 57, 255, 0, 0, 255, 255, 125, 255, 0, 0, 180, 47, 0, 255, 0, 35, 211, 0, 255, 0, 170, 77, 0, 255, 107, 255, 0, 0, 255, 255, 17, 255, 54, 0, 219, 0, 31, 51, 228, 0, 223, 139, 99, 106, 72, 255, 65, 120, 0, 255, 0, 0, 0, 0, 154, 255, 227, 0, 246, 0, 0, 21, 255, 9, 119, 193, 230, 74, 128, 129, 8, 214, 0, 255, 32, 0, 0, 255, 0, 73, 255, 255, 0, 136, 0, 20, 145, 49, 255, 0, 255, 110, 91, 243, 4, 255, 191, 228, 0, 0, 100, 255, 0, 12, 255, 110, 255, 0, 71, 0, 255, 222, 146, 117, 134, 162, 0, 202, 151, 0, 56, 220, 247, 136, 255, 255, 0, 0, 83, 0, 255, 0, 181, 255, 112, 0, 0, 0, 255, 224, 38, 7, 0, 0, 252, 0, 104, 0, 236, 0, 254, 255, 0, 255, 198, 164, 255, 226, 255, 15, 225, 142, 0, 110, 0, 0, 0, 0, 255, 0, 255, 255, 71, 140, 182, 6, 6, 255, 147, 225, 0, 96, 135, 53, 255, 0, 255, 0, 74, 0, 0, 255, 79, 0, 0, 0, 0, 255, 178, 0, 0, 237, 172, 0, 0, 41, 0, 255, 0, 255, 14, 0, 139, 209, 0, 69, 0, 0, 7, 255, 0, 0, 255, 255, 148, 0, 255, 0, 6, 255, 50, 213, 0, 0, 255, 0, 0, 0, 255, 177, 8, 255, 0, 0, 0, 0, 0, 36, 0, 223, 0, 2, 0, 0, 0, 0, 16, 79, 98, 255, 0, 0, 35, 0, 178, 158, 199, 45, 0, 125, 171, 0, 255, 255, 255, 0, 187, 0, 0, 0, 0, 253, 255, 0, 0, 107, 0, 0, 255, 0, 0, 0, 64, 0, 0, 29, 0, 8, 255, 0, 0, 0, 255, 241, 255, 0, 0, 255, 0, 0, 211, 255, 0, 0, 182, 0, 255, 163, 255, 0, 0, 232, 255, 0, 237, 2, 0, 255, 114, 0, 225, 0, 0, 51, 0, 0, 0, 90, 126, 63, 96, 213, 91, 0, 95, 255, 0, 255, 0, 255, 0, 205, 0, 0, 105, 214, 170, 0, 185, 0, 0, 255, 4, 0, 255, 255, 64, 255, 255, 255, 0, 41, 62, 0, 0, 0, 0, 0, 0, 0, 255, 242, 223, 255, 0, 23, 255, 0, 71, 63, 0, 0, 255, 0, 0, 0, 139, 255, 255, 227, 120, 255, 0, 123, 212, 161, 0, 163, 197, 0, 0, 0, 0, 0, 245, 232, 0, 228, 255, 0, 255, 86, 0, 255, 0, 36, 249, 0, 145, 0, 188, 201, 71, 0, 255, 101, 38, 0, 0, 90, 52, 0, 0, 0, 74, 236, 24, 255, 0, 0, 255, 255, 255, 0, 84, 255, 255, 154, 0, 92, 0, 215, 186, 178, 0, 146, 0, 0, 255, 249, 9, 82, 0, 0, 14, 25, 0, 148, 0, 0, 0, 255, 252, 136, 161, 0, 255, 4, 56, 255, 255, 0, 0, 0, 79, 255, 255, 0, 54, 91, 0, 17, 255, 0, 214, 195, 180, 255, 0, 0, 190, 242, 0, 249, 192, 255, 0, 0, 136, 255, 0, 82, 150, 0, 29, 0, 0, 0, 255, 0, 0, 0, 0, 93, 255, 44, 0, 217, 235, 67, 0, 0, 255, 234, 255, 0, 0, 84, 0, 0, 240, 0, 8, 0, 61, 0, 255, 0, 0, 0, 145, 255, 255, 68, 0, 113, 0, 22, 0, 255, 0, 0, 0, 188, 0, 255, 0, 0, 252, 0, 0, 243, 0, 255, 0, 255, 255, 201, 255, 202, 0, 255, 218, 214, 255, 0, 0, 0, 0, 203, 0, 255, 230, 59, 191, 94, 255, 0, 111, 0, 255, 0, 0, 236, 255, 255, 255, 0, 255, 0, 0, 114, 0, 255, 134, 156, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 173, 196, 255, 0, 255, 0, 255, 0, 255, 0, 255, 167, 131, 0, 0, 85, 255, 111, 0, 0, 110, 0, 189, 0, 0, 255, 110, 167, 0, 0, 0, 196, 3, 13, 136, 0, 21, 233, 71, 252, 0, 65, 11, 255, 0, 184, 1, 255, 152, 0, 97, 172, 0, 31, 21, 173, 255, 0], request_data: IgvmAttestRequestDataV1 { data_size: 0xD80754D0, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0x7D48B581 } },
-                "48434c410200000074d7bc3094ae2a6700000000ffffffff2f3fbb4dffffffff383c0080ffff0000adffffb35f000060ff990000ff3300ff8fff00ffffffdd00000000ff00ed000030ffd7ff8400f7b2ff059ca54fc200ffff009d2600c20043b00000d290000000680000ff2000bbae7c001a5d0075ff00009b00003a0b00ffdd0000ffd5b796ff1b149bff0021ff3a65000000000000acb20f00760000a600d6ffa16100ff00ff0000daffff00ef31ddf86f00ff00ffab110000a200006578aaff0000d1b691ff00ff008077acd8ea00ffff00c65e530000ffff00ffffbeff418c69ffff880050df00960020c500de00ff0056b5ff0000002eff3c00dbadffffbc224f0000004600a7803b4eb7e61a0000009700b29eff00288affc8000000ffd600ff00ff0048ff00ec0000cd74ffff00ff00d500ffffff00fffff117eeff0000ffff0000d7ffffff90baffff08ff7a0cff660000ffff00ff6fe6ff1f007e00ffff02ffffff6bff0000170000000000000049004b00009000ff1f001de0da4300d5ff00008c007f00000000ff8e0964ff00000000ffdfa70044c166ffdc00ff0f17c2a000d9d5e00047ff09ff9fff0000ff0000000000000000a4ff35002f001500000000ffe1001d87091eff00008c0027ff00ff8d007500030039ec000bffffffe0ffff000d63004dfffcff001dffa5240000f2ff00e75aff00ff00ff55008900ff7d12ff00ed39ff0000ffff7dff0000b42f00ff0023d300ff00aa4d00ff6bff0000ffff11ff3600db001f33e400df8b636a48ff417800ff000000009affe300f6000015ff0977c1e64a808108d600ff200000ff0049ffff008800149131ff00ff6e5bf304ffbfe4000064ff000cff6eff004700ffde927586a200ca970038dcf788ffff00005300ff00b5ff70000000ffe026070000fc006800ec00feff00ffc6a4ffe2ff0fe18e006e00000000ff00ffff478cb60606ff93e100608735ff00ff004a0000ff4f00000000ffb20000edac00002900ff00ff0e008bd10045000007ff0000ffff9400ff0006ff32d50000ff000000ffb108ff00000000002400df000200000000104f62ff00002300b29ec72d007dab00ffffff00bb00000000fdff00006b0000ff0000004000001d0008ff000000fff1ff0000ff0000d3ff0000b600ffa3ff0000e8ff00ed0200ff7200e10000330000005a7e3f60d55b005fff00ff00ff00cd000069d6aa00b90000ff0400ffff40ffffff00293e00000000000000fff2dfff0017ff00473f0000ff0000008bffffe378ff007bd4a100a3c50000000000f5e800e4ff00ff5600ff0024f9009100bcc94700ff652600005a340000004aec18ff0000ffffff0054ffff9a005c00d7bab200920000fff9095200000e190094000000fffc88a100ff0438ffff0000004fffff00365b0011ff00d6c3b4ff0000bef200f9c0ff000088ff005296001d000000ff000000005dff2c00d9eb430000ffeaff0000540000f00008003d00ff00000091ffff440071001600ff000000bc00ff0000fc0000f300ff00ffffc9ffca00ffdad6ff00000000cb00ffe63bbf5eff006f00ff0000ecffffff00ff00007200ff869c000000000d000000000000adc4ff00ff00ff00ff00ffa783000055ff6f00006e00bd0000ff6ea7000000c4030d880015e947fc00410bff00b801ff980061ac001f15adff00d05407d801000000000000000000000081b5487d",
+                IgvmAttestRequestDataExt {
+                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0x3BA30EE0)
+                        .with_error_code(true)
+                        .with_retry(true)
+                        .with_skip_hw_unsealing(true)
+                        .with_use_rsa_aes_key_wrap_384(true)
+                        .with_corim_endorsement(true),
+                },
+                "ff0ea33b",
             ),
             (
                 "random-4",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x81876E9A, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0, 0xFFFFFFFF, 0xE08A437B] }, attestation_report: [255, 0, 255, 0, 255, 0, 0, 255, 0, 0, 0, 0, 0, 255, 0, 67, 0, 0, 0, 254, 93, 54, 238, 255, 240, 131, 178, 0, 0, 0, 95, 0, 210, 191, 255, 68, 213, 220, 82, 0, 147, 0, 0, 255, 115, 255, 27, 255, 255, 0, 0, 167, 0, 0, 195, 0, 180, 119, 0, 211, 218, 187, 0, 0, 255, 0, 0, 163, 0, 176, 85, 0, 0, 0, 255, 255, 65, 214, 252, 0, 64, 48, 0, 255, 0, 8, 63, 0, 0, 255, 255, 0, 255, 255, 0, 204, 255, 135, 0, 0, 242, 0, 0, 16, 71, 0, 0, 0, 0, 111, 109, 0, 255, 0, 0, 12, 0, 132, 255, 48, 122, 255, 255, 124, 255, 125, 74, 0, 228, 0, 255, 255, 255, 80, 0, 0, 255, 69, 255, 67, 21, 255, 255, 0, 206, 145, 255, 141, 255, 0, 255, 255, 255, 0, 0, 177, 0, 46, 239, 255, 0, 0, 255, 0, 159, 255, 0, 128, 255, 89, 62, 0, 100, 0, 67, 255, 63, 255, 199, 226, 255, 255, 128, 0, 255, 0, 0, 0, 0, 126, 255, 0, 178, 127, 255, 0, 217, 0, 185, 0, 222, 21, 255, 0, 255, 255, 0, 90, 0, 0, 90, 110, 0, 255, 255, 85, 255, 255, 0, 0, 255, 0, 171, 0, 220, 156, 255, 255, 255, 255, 0, 255, 20, 116, 0, 255, 48, 0, 0, 0, 0, 0, 139, 227, 209, 255, 0, 255, 0, 0, 137, 216, 149, 58, 255, 139, 255, 169, 0, 6, 23, 188, 0, 13, 0, 31, 0, 186, 255, 0, 74, 45, 255, 0, 0, 36, 0, 222, 0, 255, 255, 0, 0, 0, 0, 255, 0, 0, 0, 63, 4, 76, 0, 0, 48, 255, 255, 0, 0, 0, 110, 111, 255, 0, 255, 166, 0, 89, 0, 156, 255, 0, 0, 0, 255, 0, 255, 255, 255, 0, 242, 230, 37, 255, 182, 0, 56, 0, 16, 255, 255, 126, 255, 0, 255, 255, 0, 0, 255, 14, 255, 0, 55, 0, 195, 255, 0, 230, 229, 251, 0, 0, 126, 52, 5, 0, 0, 74, 255, 145, 255, 255, 238, 255, 0, 0, 255, 28, 255, 133, 0, 246, 128, 41, 0, 255, 255, 0, 215, 233, 32, 176, 65, 122, 171, 255, 58, 0, 0, 0, 255, 0, 255, 49, 216, 0, 189, 255, 0, 255, 0, 0, 0, 0, 10, 0, 0, 96, 244, 0, 199, 255, 97, 13, 255, 0, 0, 0, 0, 168, 255, 249, 255, 180, 0, 152, 29, 0, 255, 0, 63, 241, 109, 0, 201, 186, 0, 255, 95, 0, 255, 255, 0, 0, 0, 0, 99, 0, 0, 83, 62, 251, 39, 184, 255, 0, 177, 16, 255, 0, 5, 255, 111, 0, 43, 255, 0, 0, 255, 255, 255, 255, 255, 0, 0, 255, 0, 0, 0, 160, 199, 255, 25, 85, 255, 0, 0, 0, 16, 218, 0, 180, 0, 255, 255, 255, 0, 0, 87, 255, 255, 188, 0, 37, 255, 174, 0, 234, 58, 255, 39, 172, 255, 98, 0, 0, 26, 0, 71, 255, 228, 0, 0, 134, 0, 0, 255, 156, 153, 0, 168, 240, 255, 45, 0, 255, 0, 0, 0, 0, 0, 255, 0, 0, 215, 255, 255, 250, 0, 255, 255, 251, 247, 255, 255, 255, 195, 0, 255, 0, 0, 0, 255, 0, 0, 91, 255, 233, 121, 108, 219, 11, 0, 0, 0, 187, 2, 0, 147, 126, 0, 85, 255, 93, 255, 0, 247, 0, 113, 186, 163, 16, 0, 0, 138, 88, 0, 0, 0, 46, 0, 255, 194, 0, 255, 101, 255, 74, 247, 179, 255, 211, 255, 255, 182, 0, 255, 0, 34, 0, 97, 0, 104, 0, 252, 0, 0, 0, 38, 255, 255, 85, 0, 0, 255, 255, 0, 0, 104, 148, 0, 151, 0, 253, 0, 255, 0, 0, 79, 0, 223, 0, 0, 177, 0, 0, 0, 0, 255, 231, 0, 255, 181, 0, 0, 157, 13, 0, 0, 75, 0, 255, 255, 179, 0, 0, 0, 0, 165, 200, 202, 0, 0, 255, 209, 255, 0, 0, 255, 255, 0, 155, 103, 205, 0, 255, 255, 0, 43, 0, 255, 0, 135, 255, 255, 213, 187, 144, 255, 51, 0, 225, 0, 0, 0, 248, 255, 0, 255, 0, 0, 100, 0, 140, 5, 255, 8, 0, 255, 18, 0, 0, 0, 0, 0, 255, 255, 255, 0, 0, 186, 140, 255, 133, 0, 237, 0, 0, 255, 0, 255, 255, 173, 185, 255, 91, 16, 0, 151, 255, 255, 0, 194, 0, 36, 255, 48, 115, 0, 19, 117, 255, 202, 255, 0, 0, 0, 142, 123, 0, 0, 179, 0, 231, 0, 26, 0, 255, 254, 255, 0, 199, 0, 0, 0, 0, 0, 88, 0, 0, 135, 0, 213, 96, 0, 0, 0, 69, 27, 0, 64, 64, 0, 255, 0, 0, 0, 216, 37, 255, 0, 0, 241, 0, 0, 0, 214, 65, 0, 255, 129, 0, 198, 255, 255, 130, 228, 144, 0, 255, 255, 99, 0, 44, 77, 0, 0, 9, 145, 255, 0, 255, 0, 16, 74, 81, 134, 0, 255, 0, 192, 32, 0, 0, 246, 255, 255, 0, 0, 237, 127, 0, 255, 254, 0, 255, 0, 0, 200, 255, 0, 0, 174, 0, 255, 255, 140, 255, 0, 209, 255, 207, 0, 0, 255, 182, 117, 255, 0, 217, 0, 75, 0, 0, 255, 0, 0, 0, 49, 0, 39, 0, 255, 0, 255, 57, 0, 212, 255, 138, 243, 212, 255, 147, 88, 21, 255, 0, 241, 10, 24, 0, 105, 165, 3, 0, 255, 0, 0, 141, 0, 159, 53, 0, 0, 0, 0, 255, 255, 220, 0, 0, 0, 0, 0, 0, 250, 66, 198, 0, 0, 137, 91, 168, 0, 105, 250, 0, 0, 0, 0, 0, 0, 188, 26, 0, 0, 105, 0, 91, 255, 141, 74, 255, 66, 32, 0, 255, 10, 0, 153, 140, 0, 186, 255, 255, 81, 0, 93, 0, 0, 0, 0, 0, 255, 158, 40, 0, 255, 255, 55, 12, 133, 85, 0, 255, 0, 100, 0, 0, 34, 255, 0, 0, 0, 0, 0, 210, 29, 0, 50, 255, 255, 61, 0, 0, 0, 0, 255, 198, 0, 208, 255, 0, 0, 71, 255, 96, 255, 255, 255, 0, 193, 202, 255, 0, 0, 0, 0, 46, 0, 255, 221, 0, 58, 0, 255, 0, 0, 0, 128, 147, 0, 238, 0, 255, 0, 255, 0, 255, 0, 115, 0, 255, 255, 149, 255, 89, 233, 107, 0, 251, 0, 0, 0, 255, 0, 26, 0, 15, 13, 0, 0, 0, 220, 255, 255, 131, 0, 0, 53, 255, 255, 0, 255, 179, 0, 255, 133, 255, 134, 171, 0, 255, 68, 255, 255, 106, 0, 255, 255, 13, 17, 255, 0, 255, 20, 0, 59, 0, 0, 255, 157, 255, 255, 0, 251, 88, 32, 255, 0, 0, 11, 0, 39, 189, 255, 211, 255, 255, 173, 0, 184, 116, 58, 187, 255, 246, 0, 0, 142, 255, 255, 255, 94, 0, 255, 0, 255, 0, 104, 0, 211, 0], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_1, report_type: IgvmAttestReportType::TVM_REPORT, report_data_hash_type: IgvmAttestHashType(0x101C900A), variable_data_size: 0xFFFFFFFF } },
-                "48434c41020000009a6e8781000000000000000000000000ffffffff7b438ae0ff00ff00ff0000ff0000000000ff0043000000fe5d36eefff083b20000005f00d2bfff44d5dc5200930000ff73ff1bffff0000a70000c300b47700d3dabb0000ff0000a300b055000000ffff41d6fc00403000ff00083f0000ffff00ffff00ccff870000f200001047000000006f6d00ff00000c0084ff307affff7cff7d4a00e400ffffff500000ff45ff4315ffff00ce91ff8dff00ffffff0000b1002eefff0000ff009fff0080ff593e00640043ff3fffc7e2ffff8000ff000000007eff00b27fff00d900b900de15ff00ffff005a00005a6e00ffff55ffff0000ff00ab00dc9cffffffff00ff147400ff3000000000008be3d1ff00ff000089d8953aff8bffa9000617bc000d001f00baff004a2dff00002400de00ffff00000000ff0000003f044c000030ffff0000006e6fff00ffa60059009cff000000ff00ffffff00f2e625ffb600380010ffff7eff00ffff0000ff0eff003700c3ff00e6e5fb00007e340500004aff91ffffeeff0000ff1cff8500f6802900ffff00d7e920b0417aabff3a000000ff00ff31d800bdff00ff000000000a000060f400c7ff610dff00000000a8fff9ffb400981d00ff003ff16d00c9ba00ff5f00ffff00000000630000533efb27b8ff00b110ff0005ff6f002bff0000ffffffffff0000ff000000a0c7ff1955ff00000010da00b400ffffff000057ffffbc0025ffae00ea3aff27acff6200001a0047ffe40000860000ff9c9900a8f0ff2d00ff0000000000ff0000d7fffffa00fffffbf7ffffffc300ff000000ff00005bffe9796cdb0b000000bb0200937e0055ff5dff00f70071baa31000008a580000002e00ffc200ff65ff4af7b3ffd3ffffb600ff00220061006800fc00000026ffff550000ffff00006894009700fd00ff00004f00df0000b100000000ffe700ffb500009d0d00004b00ffffb300000000a5c8ca0000ffd1ff0000ffff009b67cd00ffff002b00ff0087ffffd5bb90ff3300e1000000f8ff00ff000064008c05ff0800ff120000000000ffffff0000ba8cff8500ed0000ff00ffffadb9ff5b100097ffff00c20024ff3073001375ffcaff0000008e7b0000b300e7001a00fffeff00c700000000005800008700d560000000451b00404000ff000000d825ff0000f1000000d64100ff8100c6ffff82e49000ffff63002c4d00000991ff00ff00104a518600ff00c0200000f6ffff0000ed7f00fffe00ff0000c8ff0000ae00ffff8cff00d1ffcf0000ffb675ff00d9004b0000ff00000031002700ff00ff3900d4ff8af3d4ff935815ff00f10a180069a50300ff00008d009f3500000000ffffdc000000000000fa42c60000895ba80069fa000000000000bc1a000069005bff8d4aff422000ff0a00998c00baffff51005d0000000000ff9e2800ffff370c855500ff0064000022ff0000000000d21d0032ffff3d00000000ffc600d0ff000047ff60ffffff00c1caff000000002e00ffdd003a00ff000000809300ee00ff00ff00ff007300ffff95ff59e96b00fb000000ff001a000f0d000000dcffff83000035ffff00ffb300ff85ff86ab00ff44ffff6a00ffff0d11ff00ff14003b0000ff9dffff00fb5820ff00000b0027bdffd3ffffad00b8743abbfff600008effffff5e00ff00ff006800d3000000000001000000030000000a901c10ffffffff",
+                IgvmAttestRequestDataExt {
+                    capability_bitmap: IgvmCapabilityBitMap::from_bits(0xEDE59160)
+                        .with_error_code(false)
+                        .with_retry(true)
+                        .with_skip_hw_unsealing(true)
+                        .with_use_rsa_aes_key_wrap_384(false)
+                        .with_corim_endorsement(true),
+                },
+                "7691e5ed",
             ),
         ];
         for (case, value, hex) in CASES {
             check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestRequestBase::layout_version(&bytes),
-                Ok(1),
-                "{case}: layout version"
-            );
         }
     }
+}
+
+/// `IgvmAttestRequestBase`.
+mod igvm_attest_request_base {
+    use super::*;
 
     #[test]
-    fn v2() {
-        const CASES: &[(&str, IgvmAttestRequestBase, &str, IgvmAttestRequestBaseV1)] = &[
+    fn vectors() {
+        const CASES: &[(&str, IgvmAttestRequestBase, &str)] = &[
             (
                 "zero",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0, capability_bitmap: IgvmCapabilityBitMap::new().with_error_code(false).with_retry(false).with_skip_hw_unsealing(false).with_use_rsa_aes_key_wrap_384(false).with_corim_endorsement(false) } },
-                "48434c41020000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000200000000000000000000000000000000000000",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0 } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion(0), report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0 } },
+                "48434c410200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
             ),
             (
                 "max",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0xFFFFFFFF, request_type: IgvmAttestRequestType(0xFFFFFFFF), status: 0xFFFFFFFF, reserved: [0xFFFFFFFF; 3] }, attestation_report: [255; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestData { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType(0xFFFFFFFF), report_data_hash_type: IgvmAttestHashType(0xFFFFFFFF), variable_data_size: 0xFFFFFFFF, capability_bitmap: IgvmCapabilityBitMap::from_bits(0xFFFFFFE0).with_error_code(true).with_retry(true).with_skip_hw_unsealing(true).with_use_rsa_aes_key_wrap_384(true).with_corim_endorsement(true) } },
-                "48434c4102000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff02000000ffffffffffffffffffffffffffffffff",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0xFFFFFFFF, request_type: IgvmAttestRequestType(0xFFFFFFFF), status: 0xFFFFFFFF, reserved: [0xFFFFFFFF; 3] }, attestation_report: [255; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType(0xFFFFFFFF), report_data_hash_type: IgvmAttestHashType(0xFFFFFFFF), variable_data_size: 0xFFFFFFFF } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0xFFFFFFFF, request_type: IgvmAttestRequestType(0xFFFFFFFF), status: 0xFFFFFFFF, reserved: [0xFFFFFFFF; 3] }, attestation_report: [255; ATTESTATION_REPORT_SIZE_MAX], request_data: IgvmAttestRequestData { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion(0xFFFFFFFF), report_type: IgvmAttestReportType(0xFFFFFFFF), report_data_hash_type: IgvmAttestHashType(0xFFFFFFFF), variable_data_size: 0xFFFFFFFF } },
+                "48434c4102000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             ),
             (
                 "reserved",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0xFFFFFFFF; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0, capability_bitmap: IgvmCapabilityBitMap::from_bits(0xFFFFFFE0).with_error_code(false).with_retry(false).with_skip_hw_unsealing(false).with_use_rsa_aes_key_wrap_384(false).with_corim_endorsement(false) } },
-                "48434c4102000000000000000000000000000000ffffffffffffffffffffffff00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000e0ffffff",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0xFFFFFFFF; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0 } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0xFFFFFFFF; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion(0), report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0 } },
+                "48434c4102000000000000000000000000000000ffffffffffffffffffffffff00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
             ),
             (
                 "unknown",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(4), status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType(6), report_data_hash_type: IgvmAttestHashType(4), variable_data_size: 0, capability_bitmap: IgvmCapabilityBitMap::new().with_error_code(false).with_retry(false).with_skip_hw_unsealing(false).with_use_rsa_aes_key_wrap_384(false).with_corim_endorsement(false) } },
-                "48434c41020000000000000004000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000200000006000000040000000000000000000000",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(4), status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX as usize], request_data: IgvmAttestRequestDataV1 { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType(6), report_data_hash_type: IgvmAttestHashType(4), variable_data_size: 0 } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(4), status: 0, reserved: [0; 3] }, attestation_report: [0; ATTESTATION_REPORT_SIZE_MAX], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion(3), report_type: IgvmAttestReportType(6), report_data_hash_type: IgvmAttestHashType(4), variable_data_size: 0 } },
+                "48434c410200000000000000040000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000003000000060000000400000000000000",
             ),
             (
                 "random-1",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(0x79B10555), status: 0x430C708D, reserved: [0xF90B946A, 0, 0xFFFFFFFF] }, attestation_report: [255, 173, 118, 24, 38, 0, 197, 0, 104, 60, 0, 70, 0, 159, 95, 135, 0, 245, 255, 161, 11, 0, 0, 255, 185, 186, 0, 129, 0, 0, 0, 118, 217, 0, 255, 255, 0, 255, 53, 224, 0, 232, 0, 169, 255, 0, 0, 0, 0, 255, 0, 49, 255, 186, 255, 250, 76, 0, 0, 219, 104, 214, 0, 148, 0, 255, 255, 0, 116, 224, 41, 255, 169, 159, 0, 0, 0, 105, 169, 0, 108, 255, 0, 255, 255, 150, 164, 36, 172, 0, 255, 166, 9, 99, 205, 255, 40, 0, 0, 0, 255, 80, 0, 0, 0, 255, 255, 0, 255, 0, 237, 0, 126, 0, 255, 255, 88, 213, 144, 0, 0, 0, 145, 255, 167, 0, 76, 255, 72, 173, 0, 6, 0, 255, 0, 76, 255, 255, 255, 0, 35, 255, 192, 169, 0, 0, 255, 226, 213, 0, 222, 0, 255, 246, 255, 0, 83, 81, 0, 144, 205, 0, 255, 0, 172, 184, 0, 0, 50, 210, 255, 255, 255, 255, 255, 0, 0, 198, 255, 0, 0, 0, 255, 252, 126, 255, 0, 0, 97, 102, 0, 0, 145, 22, 103, 0, 5, 195, 0, 0, 0, 255, 255, 95, 0, 62, 0, 0, 55, 52, 0, 0, 255, 0, 255, 0, 249, 0, 255, 0, 255, 255, 211, 0, 255, 196, 255, 0, 0, 101, 255, 86, 0, 171, 36, 0, 255, 0, 255, 255, 235, 0, 255, 15, 255, 0, 242, 210, 151, 0, 164, 0, 0, 0, 0, 255, 246, 58, 211, 161, 186, 227, 255, 0, 125, 255, 3, 242, 255, 181, 255, 21, 0, 136, 255, 0, 0, 0, 255, 191, 255, 0, 36, 81, 218, 255, 0, 0, 88, 255, 154, 92, 255, 0, 255, 0, 0, 0, 94, 255, 217, 0, 255, 245, 115, 18, 255, 192, 251, 0, 89, 121, 0, 255, 255, 179, 179, 0, 0, 0, 0, 0, 0, 6, 90, 0, 32, 176, 85, 20, 0, 94, 255, 149, 0, 0, 0, 255, 10, 0, 172, 255, 124, 255, 0, 227, 135, 0, 12, 0, 255, 0, 41, 0, 0, 255, 0, 255, 0, 168, 184, 0, 213, 255, 255, 191, 140, 255, 244, 0, 255, 255, 55, 81, 0, 0, 206, 55, 0, 0, 0, 0, 143, 255, 118, 78, 25, 0, 232, 0, 121, 20, 113, 255, 0, 255, 0, 0, 0, 134, 121, 0, 108, 174, 219, 181, 255, 176, 0, 0, 255, 0, 110, 126, 0, 0, 94, 0, 161, 0, 0, 0, 22, 204, 255, 0, 219, 0, 0, 0, 0, 15, 255, 156, 0, 0, 181, 0, 29, 0, 0, 0, 0, 237, 24, 255, 0, 255, 77, 233, 205, 255, 0, 192, 48, 255, 0, 255, 0, 108, 63, 0, 8, 255, 34, 0, 82, 255, 64, 0, 0, 0, 0, 214, 0, 0, 0, 0, 145, 18, 0, 0, 7, 203, 0, 195, 0, 72, 255, 8, 255, 255, 69, 0, 78, 166, 218, 0, 84, 54, 30, 0, 73, 0, 181, 185, 0, 0, 0, 255, 176, 0, 0, 0, 145, 255, 0, 7, 185, 255, 242, 255, 255, 0, 255, 86, 0, 118, 255, 103, 255, 32, 193, 255, 78, 0, 0, 0, 162, 0, 24, 66, 0, 65, 14, 209, 215, 255, 242, 0, 255, 252, 255, 0, 218, 255, 0, 0, 47, 159, 230, 255, 20, 0, 163, 0, 0, 0, 75, 0, 255, 0, 0, 15, 255, 149, 0, 178, 0, 0, 0, 0, 0, 255, 78, 138, 133, 255, 255, 255, 33, 186, 69, 0, 0, 150, 21, 0, 255, 0, 240, 0, 132, 0, 144, 0, 214, 40, 0, 3, 0, 255, 255, 17, 176, 0, 0, 255, 255, 255, 0, 0, 0, 0, 0, 72, 255, 255, 36, 170, 0, 57, 0, 0, 0, 255, 255, 255, 0, 255, 0, 79, 0, 82, 93, 255, 0, 255, 0, 178, 48, 0, 54, 249, 255, 243, 0, 53, 189, 0, 0, 83, 0, 0, 255, 0, 142, 0, 184, 0, 255, 0, 104, 162, 0, 111, 255, 115, 255, 0, 196, 0, 0, 0, 118, 44, 223, 0, 0, 13, 0, 0, 148, 48, 0, 0, 0, 0, 0, 0, 255, 0, 255, 59, 222, 68, 87, 21, 255, 0, 90, 199, 255, 0, 79, 130, 231, 91, 255, 101, 255, 71, 0, 255, 255, 172, 255, 43, 255, 0, 0, 0, 0, 50, 48, 150, 0, 0, 192, 116, 0, 0, 0, 255, 1, 0, 255, 100, 112, 0, 255, 255, 0, 116, 0, 0, 255, 255, 0, 255, 255, 0, 255, 255, 0, 0, 134, 0, 255, 255, 0, 0, 0, 235, 0, 0, 0, 0, 0, 63, 255, 250, 0, 255, 0, 255, 192, 255, 255, 142, 0, 255, 0, 255, 0, 0, 122, 0, 0, 0, 0, 255, 0, 207, 0, 0, 96, 255, 0, 0, 48, 0, 93, 255, 0, 223, 255, 0, 98, 86, 0, 17, 113, 99, 247, 148, 255, 0, 17, 0, 0, 121, 255, 52, 29, 0, 0, 151, 255, 119, 0, 0, 255, 206, 255, 0, 0, 255, 255, 255, 0, 16, 174, 0, 29, 0, 0, 0, 255, 255, 0, 83, 249, 78, 7, 118, 196, 68, 255, 255, 0, 0, 255, 255, 84, 55, 88, 0, 0, 137, 16, 0, 0, 9, 255, 128, 211, 0, 0, 36, 214, 89, 140, 255, 255, 19, 255, 0, 50, 0, 101, 0, 231, 255, 19, 0, 0, 0, 0, 0, 14, 0, 0, 0, 82, 0, 0, 0, 125, 0, 255, 0, 244, 94, 0, 1, 0, 13, 118, 255, 0, 0, 145, 0, 34, 255, 255, 255, 223, 0, 106, 255, 116, 255, 0, 255, 195, 63, 0, 0, 0, 0, 43, 0, 0, 255, 0, 0, 115, 0, 0, 0, 0, 225, 0, 87, 255, 0, 238, 54, 165, 39, 0, 0, 187, 0, 236, 200, 255, 0, 255, 167, 255, 255, 0, 255, 42, 223, 217, 0, 0, 0, 0, 255, 0, 255, 0, 38, 0, 104, 151, 0, 0, 255, 173, 0, 255, 0, 255, 255, 213, 231, 255, 210, 0, 222, 146, 0, 172, 111, 91, 255, 240, 255, 53, 0, 255, 0, 20, 67, 255, 51, 108, 11, 255, 151, 255, 0, 255, 0, 0, 0, 0, 0, 0, 255, 4, 0, 62, 6, 0, 255, 226, 137, 209, 216, 55, 0, 0, 255, 0, 147, 0, 255, 35, 0, 0, 113, 0, 0, 255, 0, 255, 255, 0, 0, 0, 0, 225, 0, 70, 255, 255, 255, 66, 0, 255, 255, 255, 0, 7, 0, 0, 0, 129, 255, 118, 0, 0, 255, 45, 68, 0, 0, 0, 219, 193, 255, 255, 65, 13, 0, 0, 0, 129, 76, 177, 145, 255, 255, 0, 255, 0, 225, 164, 97, 255, 0, 255, 0, 0, 255, 0, 0, 21, 0, 107, 255, 0, 0, 231, 0, 255, 205, 238, 0, 0, 255, 0, 0, 0, 0, 231, 255, 255, 0, 0, 255, 255, 255, 255, 255, 0, 0, 255, 0, 0, 237, 0, 0, 0, 186, 255, 0, 99, 255, 3, 208, 0, 0, 7, 0, 57, 255], request_data: IgvmAttestRequestData { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::SNP_VM_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0, capability_bitmap: IgvmCapabilityBitMap::from_bits(0xB9D76420).with_error_code(false).with_retry(true).with_skip_hw_unsealing(true).with_use_rsa_aes_key_wrap_384(true).with_corim_endorsement(true) } },
-                "48434c4102000000000000005505b1798d700c436a940bf900000000ffffffffffad76182600c500683c0046009f5f8700f5ffa10b0000ffb9ba008100000076d900ffff00ff35e000e800a9ff00000000ff0031ffbafffa4c0000db68d6009400ffff0074e029ffa99f00000069a9006cff00ffff96a424ac00ffa60963cdff28000000ff50000000ffff00ff00ed007e00ffff58d59000000091ffa7004cff48ad000600ff004cffffff0023ffc0a90000ffe2d500de00fff6ff0053510090cd00ff00acb8000032d2ffffffffff0000c6ff000000fffc7eff0000616600009116670005c3000000ffff5f003e000037340000ff00ff00f900ff00ffffd300ffc4ff000065ff5600ab2400ff00ffffeb00ff0fff00f2d29700a400000000fff63ad3a1bae3ff007dff03f2ffb5ff150088ff000000ffbfff002451daff000058ff9a5cff00ff0000005effd900fff57312ffc0fb00597900ffffb3b3000000000000065a0020b05514005eff95000000ff0a00acff7cff00e387000c00ff00290000ff00ff00a8b800d5ffffbf8cfff400ffff37510000ce37000000008fff764e1900e800791471ff00ff0000008679006caedbb5ffb00000ff006e7e00005e00a100000016ccff00db000000000fff9c0000b5001d00000000ed18ff00ff4de9cdff00c030ff00ff006c3f0008ff220052ff4000000000d6000000009112000007cb00c30048ff08ffff45004ea6da0054361e004900b5b9000000ffb000000091ff0007b9fff2ffff00ff560076ff67ff20c1ff4e000000a200184200410ed1d7fff200fffcff00daff00002f9fe6ff1400a30000004b00ff00000fff9500b20000000000ff4e8a85ffffff21ba450000961500ff00f00084009000d628000300ffff11b00000ffffff000000000048ffff24aa0039000000ffffff00ff004f00525dff00ff00b2300036f9fff30035bd0000530000ff008e00b800ff0068a2006fff73ff00c4000000762cdf00000d00009430000000000000ff00ff3bde445715ff005ac7ff004f82e75bff65ff4700ffffacff2bff000000003230960000c074000000ff0100ff647000ffff00740000ffff00ffff00ffff00008600ffff000000eb00000000003ffffa00ff00ffc0ffff8e00ff00ff00007a00000000ff00cf000060ff000030005dff00dfff00625600117163f794ff0011000079ff341d000097ff770000ffceff0000ffffff0010ae001d000000ffff0053f94e0776c444ffff0000ffff54375800008910000009ff80d3000024d6598cffff13ff0032006500e7ff1300000000000e000000520000007d00ff00f45e0001000d76ff0000910022ffffffdf006aff74ff00ffc33f000000002b0000ff00007300000000e10057ff00ee36a5270000bb00ecc8ff00ffa7ffff00ff2adfd900000000ff00ff00260068970000ffad00ff00ffffd5e7ffd200de9200ac6f5bfff0ff3500ff001443ff336c0bff97ff00ff000000000000ff04003e0600ffe289d1d8370000ff009300ff230000710000ff00ffff00000000e10046ffffff4200ffffff000700000081ff760000ff2d44000000dbc1ffff410d000000814cb191ffff00ff00e1a461ff00ff0000ff000015006bff0000e700ffcdee0000ff00000000e7ffff0000ffffffffff0000ff0000ed000000baff0063ff03d00000070039ffffffffff020000000200000000000000000000003e64d7b9",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(0x79B10555), status: 0x430C708D, reserved: [0xF90B946A, 0, 0xFFFFFFFF] }, attestation_report: [255, 173, 118, 24, 38, 0, 197, 0, 104, 60, 0, 70, 0, 159, 95, 135, 0, 245, 255, 161, 11, 0, 0, 255, 185, 186, 0, 129, 0, 0, 0, 118, 217, 0, 255, 255, 0, 255, 53, 224, 0, 232, 0, 169, 255, 0, 0, 0, 0, 255, 0, 49, 255, 186, 255, 250, 76, 0, 0, 219, 104, 214, 0, 148, 0, 255, 255, 0, 116, 224, 41, 255, 169, 159, 0, 0, 0, 105, 169, 0, 108, 255, 0, 255, 255, 150, 164, 36, 172, 0, 255, 166, 9, 99, 205, 255, 40, 0, 0, 0, 255, 80, 0, 0, 0, 255, 255, 0, 255, 0, 237, 0, 126, 0, 255, 255, 88, 213, 144, 0, 0, 0, 145, 255, 167, 0, 76, 255, 72, 173, 0, 6, 0, 255, 0, 76, 255, 255, 255, 0, 35, 255, 192, 169, 0, 0, 255, 226, 213, 0, 222, 0, 255, 246, 255, 0, 83, 81, 0, 144, 205, 0, 255, 0, 172, 184, 0, 0, 50, 210, 255, 255, 255, 255, 255, 0, 0, 198, 255, 0, 0, 0, 255, 252, 126, 255, 0, 0, 97, 102, 0, 0, 145, 22, 103, 0, 5, 195, 0, 0, 0, 255, 255, 95, 0, 62, 0, 0, 55, 52, 0, 0, 255, 0, 255, 0, 249, 0, 255, 0, 255, 255, 211, 0, 255, 196, 255, 0, 0, 101, 255, 86, 0, 171, 36, 0, 255, 0, 255, 255, 235, 0, 255, 15, 255, 0, 242, 210, 151, 0, 164, 0, 0, 0, 0, 255, 246, 58, 211, 161, 186, 227, 255, 0, 125, 255, 3, 242, 255, 181, 255, 21, 0, 136, 255, 0, 0, 0, 255, 191, 255, 0, 36, 81, 218, 255, 0, 0, 88, 255, 154, 92, 255, 0, 255, 0, 0, 0, 94, 255, 217, 0, 255, 245, 115, 18, 255, 192, 251, 0, 89, 121, 0, 255, 255, 179, 179, 0, 0, 0, 0, 0, 0, 6, 90, 0, 32, 176, 85, 20, 0, 94, 255, 149, 0, 0, 0, 255, 10, 0, 172, 255, 124, 255, 0, 227, 135, 0, 12, 0, 255, 0, 41, 0, 0, 255, 0, 255, 0, 168, 184, 0, 213, 255, 255, 191, 140, 255, 244, 0, 255, 255, 55, 81, 0, 0, 206, 55, 0, 0, 0, 0, 143, 255, 118, 78, 25, 0, 232, 0, 121, 20, 113, 255, 0, 255, 0, 0, 0, 134, 121, 0, 108, 174, 219, 181, 255, 176, 0, 0, 255, 0, 110, 126, 0, 0, 94, 0, 161, 0, 0, 0, 22, 204, 255, 0, 219, 0, 0, 0, 0, 15, 255, 156, 0, 0, 181, 0, 29, 0, 0, 0, 0, 237, 24, 255, 0, 255, 77, 233, 205, 255, 0, 192, 48, 255, 0, 255, 0, 108, 63, 0, 8, 255, 34, 0, 82, 255, 64, 0, 0, 0, 0, 214, 0, 0, 0, 0, 145, 18, 0, 0, 7, 203, 0, 195, 0, 72, 255, 8, 255, 255, 69, 0, 78, 166, 218, 0, 84, 54, 30, 0, 73, 0, 181, 185, 0, 0, 0, 255, 176, 0, 0, 0, 145, 255, 0, 7, 185, 255, 242, 255, 255, 0, 255, 86, 0, 118, 255, 103, 255, 32, 193, 255, 78, 0, 0, 0, 162, 0, 24, 66, 0, 65, 14, 209, 215, 255, 242, 0, 255, 252, 255, 0, 218, 255, 0, 0, 47, 159, 230, 255, 20, 0, 163, 0, 0, 0, 75, 0, 255, 0, 0, 15, 255, 149, 0, 178, 0, 0, 0, 0, 0, 255, 78, 138, 133, 255, 255, 255, 33, 186, 69, 0, 0, 150, 21, 0, 255, 0, 240, 0, 132, 0, 144, 0, 214, 40, 0, 3, 0, 255, 255, 17, 176, 0, 0, 255, 255, 255, 0, 0, 0, 0, 0, 72, 255, 255, 36, 170, 0, 57, 0, 0, 0, 255, 255, 255, 0, 255, 0, 79, 0, 82, 93, 255, 0, 255, 0, 178, 48, 0, 54, 249, 255, 243, 0, 53, 189, 0, 0, 83, 0, 0, 255, 0, 142, 0, 184, 0, 255, 0, 104, 162, 0, 111, 255, 115, 255, 0, 196, 0, 0, 0, 118, 44, 223, 0, 0, 13, 0, 0, 148, 48, 0, 0, 0, 0, 0, 0, 255, 0, 255, 59, 222, 68, 87, 21, 255, 0, 90, 199, 255, 0, 79, 130, 231, 91, 255, 101, 255, 71, 0, 255, 255, 172, 255, 43, 255, 0, 0, 0, 0, 50, 48, 150, 0, 0, 192, 116, 0, 0, 0, 255, 1, 0, 255, 100, 112, 0, 255, 255, 0, 116, 0, 0, 255, 255, 0, 255, 255, 0, 255, 255, 0, 0, 134, 0, 255, 255, 0, 0, 0, 235, 0, 0, 0, 0, 0, 63, 255, 250, 0, 255, 0, 255, 192, 255, 255, 142, 0, 255, 0, 255, 0, 0, 122, 0, 0, 0, 0, 255, 0, 207, 0, 0, 96, 255, 0, 0, 48, 0, 93, 255, 0, 223, 255, 0, 98, 86, 0, 17, 113, 99, 247, 148, 255, 0, 17, 0, 0, 121, 255, 52, 29, 0, 0, 151, 255, 119, 0, 0, 255, 206, 255, 0, 0, 255, 255, 255, 0, 16, 174, 0, 29, 0, 0, 0, 255, 255, 0, 83, 249, 78, 7, 118, 196, 68, 255, 255, 0, 0, 255, 255, 84, 55, 88, 0, 0, 137, 16, 0, 0, 9, 255, 128, 211, 0, 0, 36, 214, 89, 140, 255, 255, 19, 255, 0, 50, 0, 101, 0, 231, 255, 19, 0, 0, 0, 0, 0, 14, 0, 0, 0, 82, 0, 0, 0, 125, 0, 255, 0, 244, 94, 0, 1, 0, 13, 118, 255, 0, 0, 145, 0, 34, 255, 255, 255, 223, 0, 106, 255, 116, 255, 0, 255, 195, 63, 0, 0, 0, 0, 43, 0, 0, 255, 0, 0, 115, 0, 0, 0, 0, 225, 0, 87, 255, 0, 238, 54, 165, 39, 0, 0, 187, 0, 236, 200, 255, 0, 255, 167, 255, 255, 0, 255, 42, 223, 217, 0, 0, 0, 0, 255, 0, 255, 0, 38, 0, 104, 151, 0, 0, 255, 173, 0, 255, 0, 255, 255, 213, 231, 255, 210, 0, 222, 146, 0, 172, 111, 91, 255, 240, 255, 53, 0, 255, 0, 20, 67, 255, 51, 108, 11, 255, 151, 255, 0, 255, 0, 0, 0, 0, 0, 0, 255, 4, 0, 62, 6, 0, 255, 226, 137, 209, 216, 55, 0, 0, 255, 0, 147, 0, 255, 35, 0, 0, 113, 0, 0, 255, 0, 255, 255, 0, 0, 0, 0, 225, 0, 70, 255, 255, 255, 66, 0, 255, 255, 255, 0, 7, 0, 0, 0, 129, 255, 118, 0, 0, 255, 45, 68, 0, 0, 0, 219, 193, 255, 255, 65, 13, 0, 0, 0, 129, 76, 177, 145, 255, 255, 0, 255, 0, 225, 164, 97, 255, 0, 255, 0, 0, 255, 0, 0, 21, 0, 107, 255, 0, 0, 231, 0, 255, 205, 238, 0, 0, 255, 0, 0, 0, 0, 231, 255, 255, 0, 0, 255, 255, 255, 255, 255, 0, 0, 255, 0, 0, 237, 0, 0, 0, 186, 255, 0, 99, 255, 3, 208, 0, 0, 7, 0, 57, 255], request_data: IgvmAttestRequestDataV1 { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::SNP_VM_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0 } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType(0x83FFAF4D), status: 0xCB4D3C38, reserved: [0, 0, 0xFFFFFFFF] }, attestation_report: [180, 169, 0, 107, 0, 0, 255, 0, 0, 0, 78, 173, 0, 0, 0, 140, 0, 255, 255, 155, 111, 0, 121, 0, 0, 43, 164, 255, 0, 129, 0, 0, 10, 0, 204, 0, 0, 0, 255, 128, 0, 196, 0, 0, 0, 0, 118, 255, 255, 255, 0, 0, 0, 0, 0, 255, 255, 29, 255, 0, 0, 122, 137, 0, 0, 0, 0, 95, 0, 210, 67, 0, 34, 0, 255, 71, 0, 112, 0, 0, 33, 152, 10, 0, 123, 113, 128, 0, 243, 0, 100, 255, 234, 0, 0, 0, 0, 96, 132, 255, 125, 111, 181, 0, 21, 56, 255, 165, 163, 161, 52, 19, 43, 0, 255, 179, 83, 0, 23, 119, 0, 0, 0, 0, 0, 0, 255, 240, 0, 176, 131, 119, 0, 68, 255, 255, 255, 0, 26, 0, 255, 0, 255, 0, 242, 0, 161, 29, 0, 213, 189, 255, 0, 105, 255, 0, 0, 255, 0, 209, 0, 27, 226, 255, 255, 0, 80, 224, 0, 6, 255, 216, 255, 161, 0, 151, 64, 0, 89, 255, 116, 255, 0, 255, 0, 255, 0, 255, 134, 219, 0, 159, 178, 218, 23, 0, 39, 0, 0, 0, 105, 59, 138, 0, 255, 185, 62, 47, 0, 0, 218, 43, 163, 0, 0, 255, 96, 255, 255, 0, 127, 98, 155, 124, 255, 0, 0, 0, 255, 163, 255, 0, 237, 14, 0, 255, 142, 211, 0, 3, 0, 255, 57, 255, 0, 59, 255, 255, 255, 0, 86, 100, 65, 0, 97, 0, 255, 0, 255, 255, 0, 83, 0, 0, 186, 0, 27, 255, 0, 0, 0, 0, 227, 9, 0, 96, 255, 255, 255, 90, 255, 106, 0, 0, 0, 0, 94, 0, 146, 221, 0, 2, 83, 88, 0, 0, 255, 255, 60, 0, 176, 108, 80, 0, 0, 0, 255, 153, 0, 0, 216, 0, 58, 68, 81, 245, 201, 8, 82, 203, 110, 127, 0, 255, 184, 0, 255, 255, 222, 132, 0, 50, 0, 102, 255, 0, 102, 185, 181, 136, 21, 0, 255, 255, 177, 255, 255, 62, 50, 0, 208, 255, 0, 255, 255, 91, 28, 185, 175, 0, 255, 64, 0, 0, 0, 40, 0, 0, 0, 0, 15, 255, 169, 0, 0, 0, 255, 216, 255, 255, 38, 0, 148, 255, 172, 0, 255, 0, 0, 0, 255, 89, 0, 60, 255, 17, 0, 79, 0, 0, 235, 0, 28, 255, 109, 57, 1, 204, 255, 0, 0, 6, 94, 0, 72, 54, 0, 225, 0, 0, 0, 248, 38, 149, 0, 179, 0, 0, 255, 255, 252, 0, 92, 0, 176, 0, 11, 0, 173, 0, 68, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 0, 0, 255, 36, 0, 215, 0, 255, 0, 255, 232, 129, 255, 32, 20, 231, 255, 0, 0, 0, 255, 0, 103, 134, 10, 112, 255, 19, 0, 0, 0, 115, 255, 255, 51, 24, 99, 0, 255, 0, 242, 13, 0, 74, 248, 0, 0, 255, 0, 0, 255, 255, 0, 255, 0, 255, 255, 255, 39, 181, 184, 255, 0, 188, 140, 0, 0, 216, 255, 150, 255, 0, 0, 144, 0, 224, 255, 0, 0, 0, 0, 243, 85, 0, 0, 0, 255, 0, 231, 0, 255, 0, 0, 235, 0, 0, 255, 0, 203, 0, 255, 178, 0, 68, 223, 0, 0, 0, 232, 255, 231, 0, 0, 211, 6, 0, 255, 5, 184, 0, 0, 98, 54, 65, 255, 255, 169, 0, 255, 0, 255, 195, 245, 218, 0, 0, 163, 0, 0, 110, 0, 17, 165, 140, 255, 64, 0, 0, 0, 83, 0, 255, 110, 0, 0, 13, 0, 0, 0, 255, 150, 183, 235, 0, 19, 35, 0, 0, 255, 0, 255, 110, 0, 0, 48, 233, 0, 106, 56, 0, 130, 255, 11, 76, 0, 0, 33, 0, 255, 255, 255, 255, 137, 0, 0, 255, 0, 0, 0, 172, 241, 21, 141, 0, 255, 144, 0, 0, 255, 166, 65, 255, 255, 255, 0, 0, 255, 0, 19, 0, 0, 255, 0, 208, 255, 228, 0, 255, 255, 159, 0, 0, 0, 255, 120, 255, 255, 11, 255, 255, 0, 187, 0, 116, 255, 123, 255, 0, 35, 102, 88, 0, 0, 208, 255, 0, 177, 163, 0, 136, 255, 194, 55, 77, 0, 0, 255, 0, 185, 215, 47, 207, 6, 195, 69, 71, 255, 147, 157, 255, 28, 0, 0, 0, 57, 85, 255, 255, 234, 249, 0, 0, 0, 255, 0, 0, 255, 255, 119, 0, 255, 54, 246, 255, 211, 45, 0, 0, 0, 65, 255, 0, 255, 0, 0, 62, 0, 255, 255, 19, 0, 97, 0, 255, 76, 185, 0, 223, 0, 255, 0, 0, 0, 0, 144, 0, 121, 0, 85, 141, 255, 229, 189, 93, 0, 0, 0, 210, 34, 0, 115, 0, 255, 255, 47, 0, 0, 0, 36, 0, 0, 0, 85, 165, 255, 0, 139, 209, 255, 0, 255, 163, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 202, 255, 119, 255, 0, 0, 167, 255, 0, 255, 70, 128, 0, 95, 0, 97, 55, 7, 130, 0, 0, 0, 0, 17, 0, 212, 0, 0, 0, 15, 0, 255, 142, 166, 180, 18, 0, 46, 255, 255, 228, 0, 52, 59, 89, 241, 255, 255, 43, 0, 63, 0, 176, 255, 232, 5, 0, 255, 0, 209, 255, 95, 0, 0, 0, 88, 0, 0, 40, 0, 0, 255, 0, 0, 205, 0, 0, 205, 40, 255, 0, 191, 44, 0, 0, 231, 77, 0, 0, 234, 255, 0, 0, 42, 77, 0, 249, 228, 175, 0, 255, 0, 255, 255, 255, 255, 0, 255, 16, 0, 0, 0, 255, 0, 0, 226, 0, 0, 0, 0, 255, 0, 5, 0, 138, 50, 0, 24, 162, 0, 218, 255, 0, 218, 37, 255, 9, 255, 75, 255, 0, 255, 87, 146, 0, 0, 0, 255, 0, 88, 0, 214, 255, 0, 72, 0, 146, 255, 0, 0, 255, 0, 255, 255, 0, 0, 215, 49, 56, 255, 249, 102, 0, 73, 255, 0, 0, 151, 188, 255, 0, 96, 169, 216, 0, 148, 0, 55, 243, 0, 255, 220, 0, 0, 0, 74, 255, 0, 0, 0, 0, 0, 238, 0, 134, 0, 161, 0, 0, 0, 0, 0, 44, 255, 0, 255, 0, 72, 0, 237, 0, 0, 59, 0, 41, 255, 0, 255, 84, 30, 96, 0, 255, 0, 0, 7, 15, 255, 100, 156, 0, 255, 210, 0, 46, 0, 0, 111, 177, 0, 240, 0, 0, 255, 48, 107, 6, 75, 0, 0, 0, 0, 0, 79, 255, 196, 149, 255, 0, 151, 243, 0, 0, 0, 0, 92, 234, 28, 159, 244, 0, 127, 205, 0, 197, 0, 232, 244, 0, 143, 0, 0, 0, 104, 255, 255, 169, 255, 255, 208, 255, 255, 139, 255, 0, 76, 0, 0, 45, 159, 255, 0, 22, 0, 173, 255, 0, 251, 0, 0, 61, 0, 0, 255, 255, 0, 255, 0, 173, 0, 216, 35, 102, 255, 255, 126, 255, 255, 0, 0, 0, 0, 40, 255, 188, 0, 36, 255, 57, 255, 66], request_data: IgvmAttestRequestData { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::VBS_VM_REPORT, report_data_hash_type: IgvmAttestHashType(0x7D453003), variable_data_size: 0xFFFFFFFF } },
+                "48434c4102000000000000004dafff83383c4dcb0000000000000000ffffffffb4a9006b0000ff0000004ead0000008c00ffff9b6f007900002ba4ff008100000a00cc000000ff8000c40000000076ffffff0000000000ffff1dff00007a89000000005f00d243002200ff470070000021980a007b718000f30064ffea000000006084ff7d6fb5001538ffa5a3a134132b00ffb353001777000000000000fff000b083770044ffffff001a00ff00ff00f200a11d00d5bdff0069ff0000ff00d1001be2ffff0050e00006ffd8ffa10097400059ff74ff00ff00ff00ff86db009fb2da170027000000693b8a00ffb93e2f0000da2ba30000ff60ffff007f629b7cff000000ffa3ff00ed0e00ff8ed3000300ff39ff003bffffff00566441006100ff00ffff00530000ba001bff00000000e3090060ffffff5aff6a000000005e0092dd000253580000ffff3c00b06c50000000ff990000d8003a4451f5c90852cb6e7f00ffb800ffffde8400320066ff0066b9b5881500ffffb1ffff3e3200d0ff00ffff5b1cb9af00ff4000000028000000000fffa9000000ffd8ffff260094ffac00ff000000ff59003cff11004f0000eb001cff6d3901ccff0000065e00483600e1000000f8269500b30000fffffc005c00b0000b00ad0044ff00ff0000ffffffffff0000ff2400d700ff00ffe881ff2014e7ff000000ff0067860a70ff1300000073ffff33186300ff00f20d004af80000ff0000ffff00ff00ffffff27b5b8ff00bc8c0000d8ff96ff00009000e0ff00000000f355000000ff00e700ff0000eb0000ff00cb00ffb20044df000000e8ffe70000d30600ff05b80000623641ffffa900ff00ffc3f5da0000a300006e0011a58cff400000005300ff6e00000d000000ff96b7eb0013230000ff00ff6e000030e9006a380082ff0b4c00002100ffffffff890000ff000000acf1158d00ff900000ffa641ffffff0000ff00130000ff00d0ffe400ffff9f000000ff78ffff0bffff00bb0074ff7bff002366580000d0ff00b1a30088ffc2374d0000ff00b9d72fcf06c34547ff939dff1c0000003955ffffeaf9000000ff0000ffff7700ff36f6ffd32d00000041ff00ff00003e00ffff13006100ff4cb900df00ff0000000090007900558dffe5bd5d000000d222007300ffff2f0000002400000055a5ff008bd1ff00ffa300ff000000ff000000ffcaff77ff0000a7ff00ff4680005f0061370782000000001100d40000000f00ff8ea6b412002effffe400343b59f1ffff2b003f00b0ffe80500ff00d1ff5f000000580000280000ff0000cd0000cd28ff00bf2c0000e74d0000eaff00002a4d00f9e4af00ff00ffffffff00ff10000000ff0000e200000000ff0005008a320018a200daff00da25ff09ff4bff00ff5792000000ff005800d6ff00480092ff0000ff00ffff0000d73138fff9660049ff000097bcff0060a9d800940037f300ffdc0000004aff0000000000ee008600a100000000002cff00ff004800ed00003b0029ff00ff541e6000ff0000070fff649c00ffd2002e00006fb100f00000ff306b064b00000000004fffc495ff0097f3000000005cea1c9ff4007fcd00c500e8f4008f00000068ffffa9ffffd0ffff8bff004c00002d9fff001600adff00fb00003d0000ffff00ff00ad00d82366ffff7effff0000000028ffbc0024ff39ff42ffffffff02000000010000000330457dffffffff",
             ),
             (
                 "random-2",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x7FE59CC0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0x760806B9, reserved: [0x359EBF38, 0xFFFFFFFF, 0xFFFFFFFF] }, attestation_report: [0, 0, 169, 255, 0, 0, 136, 55, 123, 151, 0, 255, 0, 0, 0, 0, 152, 119, 141, 0, 0, 0, 0, 201, 211, 1, 0, 0, 120, 0, 0, 28, 255, 0, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0, 178, 0, 0, 0, 0, 249, 0, 145, 255, 137, 0, 0, 232, 27, 0, 255, 0, 0, 0, 248, 0, 16, 0, 255, 0, 255, 57, 42, 255, 106, 139, 95, 0, 255, 255, 171, 101, 255, 255, 107, 174, 212, 10, 138, 0, 47, 63, 255, 57, 242, 0, 206, 29, 176, 255, 0, 0, 147, 0, 34, 0, 74, 186, 255, 171, 0, 255, 217, 0, 0, 111, 0, 1, 0, 0, 212, 75, 121, 0, 43, 0, 215, 83, 255, 145, 10, 255, 255, 98, 255, 227, 32, 54, 0, 255, 0, 253, 157, 92, 255, 159, 94, 121, 116, 24, 255, 0, 0, 0, 0, 244, 0, 255, 0, 0, 255, 0, 14, 255, 0, 0, 255, 231, 156, 0, 184, 0, 226, 0, 33, 98, 0, 0, 0, 0, 0, 0, 0, 115, 0, 0, 0, 120, 255, 141, 235, 0, 36, 215, 0, 255, 50, 0, 255, 0, 255, 255, 0, 61, 94, 0, 7, 0, 0, 224, 97, 0, 0, 56, 98, 0, 0, 197, 225, 255, 0, 0, 243, 176, 255, 0, 0, 138, 0, 0, 0, 255, 158, 255, 178, 255, 255, 0, 150, 57, 42, 0, 0, 255, 29, 0, 231, 246, 0, 255, 255, 27, 0, 174, 128, 0, 0, 0, 231, 2, 8, 0, 45, 0, 0, 145, 143, 0, 0, 6, 0, 168, 0, 9, 0, 130, 0, 58, 255, 151, 22, 255, 0, 32, 255, 0, 0, 231, 107, 118, 44, 220, 255, 0, 0, 101, 6, 0, 0, 213, 29, 123, 0, 255, 0, 74, 255, 250, 219, 0, 0, 145, 221, 19, 0, 0, 0, 255, 110, 0, 126, 207, 0, 69, 255, 255, 255, 0, 137, 0, 0, 134, 255, 50, 0, 0, 92, 0, 0, 255, 255, 0, 255, 242, 0, 156, 53, 0, 0, 149, 255, 7, 113, 161, 118, 255, 229, 3, 173, 12, 0, 0, 229, 0, 34, 0, 0, 120, 16, 54, 0, 0, 0, 0, 14, 0, 198, 251, 132, 41, 238, 0, 255, 255, 0, 77, 0, 0, 0, 255, 0, 66, 0, 143, 0, 0, 161, 132, 0, 0, 138, 23, 56, 255, 0, 255, 109, 153, 255, 0, 26, 74, 26, 135, 171, 255, 0, 41, 0, 89, 221, 7, 217, 0, 0, 177, 0, 237, 0, 40, 255, 212, 0, 0, 255, 213, 0, 0, 15, 250, 166, 0, 0, 0, 230, 0, 0, 0, 115, 202, 0, 199, 0, 41, 0, 20, 255, 0, 0, 0, 255, 0, 0, 80, 108, 50, 0, 255, 255, 52, 255, 0, 76, 0, 46, 79, 67, 224, 255, 73, 13, 255, 69, 0, 226, 163, 0, 48, 255, 255, 0, 0, 0, 149, 46, 152, 0, 113, 0, 0, 138, 0, 0, 210, 255, 171, 0, 208, 0, 228, 199, 255, 189, 151, 0, 255, 0, 255, 171, 255, 0, 255, 131, 0, 0, 226, 121, 0, 0, 34, 0, 230, 94, 255, 0, 40, 197, 255, 147, 204, 32, 38, 255, 212, 156, 0, 61, 1, 0, 0, 255, 255, 0, 218, 0, 255, 0, 255, 0, 0, 162, 255, 0, 73, 184, 152, 0, 0, 245, 82, 255, 0, 0, 0, 255, 0, 0, 48, 0, 0, 0, 0, 0, 206, 0, 0, 0, 0, 0, 131, 0, 245, 122, 106, 0, 0, 241, 61, 255, 15, 255, 0, 255, 255, 251, 0, 204, 255, 255, 255, 251, 0, 56, 224, 0, 252, 73, 37, 0, 0, 145, 0, 137, 0, 0, 0, 0, 0, 0, 0, 41, 0, 226, 0, 154, 0, 255, 0, 255, 255, 255, 255, 0, 0, 0, 144, 255, 48, 27, 0, 0, 0, 0, 0, 47, 255, 0, 0, 34, 21, 98, 0, 128, 0, 0, 75, 186, 0, 255, 0, 134, 71, 0, 126, 119, 0, 255, 255, 0, 255, 0, 150, 210, 0, 0, 71, 149, 4, 255, 255, 0, 0, 109, 31, 231, 229, 16, 100, 0, 204, 201, 0, 255, 255, 94, 188, 0, 0, 41, 255, 0, 96, 0, 255, 0, 255, 215, 0, 0, 0, 0, 191, 54, 228, 219, 195, 133, 0, 140, 126, 0, 0, 137, 255, 0, 0, 227, 0, 232, 179, 255, 183, 186, 0, 255, 0, 0, 193, 255, 179, 0, 0, 0, 59, 0, 19, 0, 147, 177, 255, 0, 0, 0, 0, 72, 0, 255, 154, 0, 87, 42, 0, 255, 186, 93, 0, 96, 0, 255, 255, 0, 121, 0, 111, 111, 79, 0, 0, 255, 0, 56, 15, 123, 244, 255, 121, 0, 0, 0, 0, 153, 0, 116, 122, 0, 144, 0, 41, 202, 232, 162, 153, 29, 168, 0, 255, 0, 0, 0, 255, 218, 255, 255, 0, 255, 255, 151, 0, 255, 22, 255, 0, 26, 46, 63, 0, 173, 0, 0, 0, 0, 128, 0, 156, 233, 0, 0, 0, 0, 255, 0, 173, 253, 0, 0, 0, 0, 148, 0, 192, 0, 0, 140, 171, 123, 0, 0, 255, 107, 0, 0, 41, 255, 0, 0, 0, 0, 255, 0, 0, 121, 0, 0, 0, 0, 255, 0, 225, 208, 255, 0, 42, 0, 44, 0, 0, 0, 0, 255, 0, 0, 118, 0, 136, 255, 147, 0, 0, 102, 101, 157, 0, 0, 0, 43, 56, 43, 0, 255, 0, 135, 255, 255, 255, 255, 255, 0, 0, 0, 49, 56, 0, 219, 0, 0, 0, 255, 144, 255, 52, 0, 89, 252, 255, 255, 0, 0, 145, 159, 0, 100, 120, 0, 0, 255, 0, 0, 105, 0, 181, 0, 0, 0, 102, 255, 65, 255, 0, 100, 0, 0, 0, 46, 0, 182, 49, 0, 157, 0, 0, 0, 0, 133, 61, 255, 0, 252, 168, 0, 0, 151, 0, 0, 255, 0, 255, 0, 0, 0, 0, 25, 85, 169, 166, 160, 0, 0, 0, 240, 0, 255, 167, 255, 0, 0, 213, 246, 144, 201, 0, 0, 255, 255, 0, 0, 254, 0, 249, 0, 255, 86, 0, 255, 47, 139, 172, 250, 219, 0, 5, 0, 0, 30, 0, 255, 0, 72, 58, 0, 0, 255, 142, 209, 255, 0, 219, 3, 0, 199, 72, 0, 0, 255, 0, 0, 255, 227, 255, 219, 0, 250, 0, 0, 44, 255, 34, 0, 255, 0, 255, 98, 121, 0, 0, 215, 201, 53, 255, 0, 0, 0, 255, 133, 6, 167, 0, 164, 255, 21, 0, 0, 0, 84, 255, 183, 181, 109, 46, 185, 255, 255, 255, 0, 176, 255, 0, 32, 0, 246, 82, 255, 255, 0, 0, 255, 59, 139, 181, 0, 0, 0, 0, 76, 254, 0, 255, 239, 75, 27, 255, 67, 0, 0, 54, 0, 128, 54, 0, 0, 0, 0, 255, 255, 0, 188, 47, 210, 0, 83, 0, 134, 101, 0, 0, 214, 255, 255, 255, 0, 255, 0, 112, 7, 0, 255, 255, 0, 252, 255, 0, 255, 0], request_data: IgvmAttestRequestData { data_size: 0x58A42C8E, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::SHA_256, variable_data_size: 0x47844EB7, capability_bitmap: IgvmCapabilityBitMap::from_bits(0x52EF08C0).with_error_code(false).with_retry(false).with_skip_hw_unsealing(false).with_use_rsa_aes_key_wrap_384(false).with_corim_endorsement(true) } },
-                "48434c4102000000c09ce57f00000000b906087638bf9e35ffffffffffffffff0000a9ff000088377b9700ff0000000098778d00000000c9d30100007800001cff00ffff0000000000000000ff0000b200000000f90091ff890000e81b00ff000000f8001000ff00ff392aff6a8b5f00ffffab65ffff6baed40a8a002f3fff39f200ce1db0ff0000930022004abaffab00ffd900006f00010000d44b79002b00d753ff910affff62ffe3203600ff00fd9d5cff9f5e797418ff00000000f400ff0000ff000eff0000ffe79c00b800e2002162000000000000007300000078ff8deb0024d700ff3200ff00ffff003d5e00070000e061000038620000c5e1ff0000f3b0ff00008a000000ff9effb2ffff0096392a0000ff1d00e7f600ffff1b00ae80000000e70208002d0000918f00000600a800090082003aff9716ff0020ff0000e76b762cdcff000065060000d51d7b00ff004afffadb000091dd13000000ff6e007ecf0045ffffff0089000086ff3200005c0000ffff00fff2009c35000095ff0771a176ffe503ad0c0000e500220000781036000000000e00c6fb8429ee00ffff004d000000ff0042008f0000a18400008a1738ff00ff6d99ff001a4a1a87abff00290059dd07d90000b100ed0028ffd40000ffd500000ffaa6000000e600000073ca00c700290014ff000000ff0000506c3200ffff34ff004c002e4f43e0ff490dff4500e2a30030ffff000000952e98007100008a0000d2ffab00d000e4c7ffbd9700ff00ffabff00ff830000e27900002200e65eff0028c5ff93cc2026ffd49c003d010000ffff00da00ff00ff0000a2ff0049b8980000f552ff000000ff0000300000000000ce00000000008300f57a6a0000f13dff0fff00fffffb00ccfffffffb0038e000fc49250000910089000000000000002900e2009a00ff00ffffffff00000090ff301b00000000002fff0000221562008000004bba00ff008647007e7700ffff00ff0096d20000479504ffff00006d1fe7e5106400ccc900ffff5ebc000029ff006000ff00ffd700000000bf36e4dbc385008c7e000089ff0000e300e8b3ffb7ba00ff0000c1ffb30000003b00130093b1ff000000004800ff9a00572a00ffba5d006000ffff0079006f6f4f0000ff00380f7bf4ff79000000009900747a00900029cae8a2991da800ff000000ffdaffff00ffff9700ff16ff001a2e3f00ad0000000080009ce900000000ff00adfd000000009400c000008cab7b0000ff6b000029ff00000000ff00007900000000ff00e1d0ff002a002c00000000ff0000760088ff93000066659d0000002b382b00ff0087ffffffffff000000313800db000000ff90ff340059fcffff0000919f0064780000ff00006900b500000066ff41ff00640000002e00b631009d00000000853dff00fca80000970000ff00ff000000001955a9a6a0000000f000ffa7ff0000d5f690c90000ffff0000fe00f900ff5600ff2f8bacfadb000500001e00ff00483a0000ff8ed1ff00db0300c7480000ff0000ffe3ffdb00fa00002cff2200ff00ff62790000d7c935ff000000ff8506a700a4ff1500000054ffb7b56d2eb9ffffff00b0ff002000f652ffff0000ff3b8bb5000000004cfe00ffef4b1bff4300003600803600000000ffff00bc2fd200530086650000d6ffffff00ff00700700ffff00fcff00ff008e2ca458020000000000000001000000b74e8447d008ef52",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x7FE59CC0, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0x760806B9, reserved: [0x359EBF38, 0xFFFFFFFF, 0xFFFFFFFF] }, attestation_report: [0, 0, 169, 255, 0, 0, 136, 55, 123, 151, 0, 255, 0, 0, 0, 0, 152, 119, 141, 0, 0, 0, 0, 201, 211, 1, 0, 0, 120, 0, 0, 28, 255, 0, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0, 178, 0, 0, 0, 0, 249, 0, 145, 255, 137, 0, 0, 232, 27, 0, 255, 0, 0, 0, 248, 0, 16, 0, 255, 0, 255, 57, 42, 255, 106, 139, 95, 0, 255, 255, 171, 101, 255, 255, 107, 174, 212, 10, 138, 0, 47, 63, 255, 57, 242, 0, 206, 29, 176, 255, 0, 0, 147, 0, 34, 0, 74, 186, 255, 171, 0, 255, 217, 0, 0, 111, 0, 1, 0, 0, 212, 75, 121, 0, 43, 0, 215, 83, 255, 145, 10, 255, 255, 98, 255, 227, 32, 54, 0, 255, 0, 253, 157, 92, 255, 159, 94, 121, 116, 24, 255, 0, 0, 0, 0, 244, 0, 255, 0, 0, 255, 0, 14, 255, 0, 0, 255, 231, 156, 0, 184, 0, 226, 0, 33, 98, 0, 0, 0, 0, 0, 0, 0, 115, 0, 0, 0, 120, 255, 141, 235, 0, 36, 215, 0, 255, 50, 0, 255, 0, 255, 255, 0, 61, 94, 0, 7, 0, 0, 224, 97, 0, 0, 56, 98, 0, 0, 197, 225, 255, 0, 0, 243, 176, 255, 0, 0, 138, 0, 0, 0, 255, 158, 255, 178, 255, 255, 0, 150, 57, 42, 0, 0, 255, 29, 0, 231, 246, 0, 255, 255, 27, 0, 174, 128, 0, 0, 0, 231, 2, 8, 0, 45, 0, 0, 145, 143, 0, 0, 6, 0, 168, 0, 9, 0, 130, 0, 58, 255, 151, 22, 255, 0, 32, 255, 0, 0, 231, 107, 118, 44, 220, 255, 0, 0, 101, 6, 0, 0, 213, 29, 123, 0, 255, 0, 74, 255, 250, 219, 0, 0, 145, 221, 19, 0, 0, 0, 255, 110, 0, 126, 207, 0, 69, 255, 255, 255, 0, 137, 0, 0, 134, 255, 50, 0, 0, 92, 0, 0, 255, 255, 0, 255, 242, 0, 156, 53, 0, 0, 149, 255, 7, 113, 161, 118, 255, 229, 3, 173, 12, 0, 0, 229, 0, 34, 0, 0, 120, 16, 54, 0, 0, 0, 0, 14, 0, 198, 251, 132, 41, 238, 0, 255, 255, 0, 77, 0, 0, 0, 255, 0, 66, 0, 143, 0, 0, 161, 132, 0, 0, 138, 23, 56, 255, 0, 255, 109, 153, 255, 0, 26, 74, 26, 135, 171, 255, 0, 41, 0, 89, 221, 7, 217, 0, 0, 177, 0, 237, 0, 40, 255, 212, 0, 0, 255, 213, 0, 0, 15, 250, 166, 0, 0, 0, 230, 0, 0, 0, 115, 202, 0, 199, 0, 41, 0, 20, 255, 0, 0, 0, 255, 0, 0, 80, 108, 50, 0, 255, 255, 52, 255, 0, 76, 0, 46, 79, 67, 224, 255, 73, 13, 255, 69, 0, 226, 163, 0, 48, 255, 255, 0, 0, 0, 149, 46, 152, 0, 113, 0, 0, 138, 0, 0, 210, 255, 171, 0, 208, 0, 228, 199, 255, 189, 151, 0, 255, 0, 255, 171, 255, 0, 255, 131, 0, 0, 226, 121, 0, 0, 34, 0, 230, 94, 255, 0, 40, 197, 255, 147, 204, 32, 38, 255, 212, 156, 0, 61, 1, 0, 0, 255, 255, 0, 218, 0, 255, 0, 255, 0, 0, 162, 255, 0, 73, 184, 152, 0, 0, 245, 82, 255, 0, 0, 0, 255, 0, 0, 48, 0, 0, 0, 0, 0, 206, 0, 0, 0, 0, 0, 131, 0, 245, 122, 106, 0, 0, 241, 61, 255, 15, 255, 0, 255, 255, 251, 0, 204, 255, 255, 255, 251, 0, 56, 224, 0, 252, 73, 37, 0, 0, 145, 0, 137, 0, 0, 0, 0, 0, 0, 0, 41, 0, 226, 0, 154, 0, 255, 0, 255, 255, 255, 255, 0, 0, 0, 144, 255, 48, 27, 0, 0, 0, 0, 0, 47, 255, 0, 0, 34, 21, 98, 0, 128, 0, 0, 75, 186, 0, 255, 0, 134, 71, 0, 126, 119, 0, 255, 255, 0, 255, 0, 150, 210, 0, 0, 71, 149, 4, 255, 255, 0, 0, 109, 31, 231, 229, 16, 100, 0, 204, 201, 0, 255, 255, 94, 188, 0, 0, 41, 255, 0, 96, 0, 255, 0, 255, 215, 0, 0, 0, 0, 191, 54, 228, 219, 195, 133, 0, 140, 126, 0, 0, 137, 255, 0, 0, 227, 0, 232, 179, 255, 183, 186, 0, 255, 0, 0, 193, 255, 179, 0, 0, 0, 59, 0, 19, 0, 147, 177, 255, 0, 0, 0, 0, 72, 0, 255, 154, 0, 87, 42, 0, 255, 186, 93, 0, 96, 0, 255, 255, 0, 121, 0, 111, 111, 79, 0, 0, 255, 0, 56, 15, 123, 244, 255, 121, 0, 0, 0, 0, 153, 0, 116, 122, 0, 144, 0, 41, 202, 232, 162, 153, 29, 168, 0, 255, 0, 0, 0, 255, 218, 255, 255, 0, 255, 255, 151, 0, 255, 22, 255, 0, 26, 46, 63, 0, 173, 0, 0, 0, 0, 128, 0, 156, 233, 0, 0, 0, 0, 255, 0, 173, 253, 0, 0, 0, 0, 148, 0, 192, 0, 0, 140, 171, 123, 0, 0, 255, 107, 0, 0, 41, 255, 0, 0, 0, 0, 255, 0, 0, 121, 0, 0, 0, 0, 255, 0, 225, 208, 255, 0, 42, 0, 44, 0, 0, 0, 0, 255, 0, 0, 118, 0, 136, 255, 147, 0, 0, 102, 101, 157, 0, 0, 0, 43, 56, 43, 0, 255, 0, 135, 255, 255, 255, 255, 255, 0, 0, 0, 49, 56, 0, 219, 0, 0, 0, 255, 144, 255, 52, 0, 89, 252, 255, 255, 0, 0, 145, 159, 0, 100, 120, 0, 0, 255, 0, 0, 105, 0, 181, 0, 0, 0, 102, 255, 65, 255, 0, 100, 0, 0, 0, 46, 0, 182, 49, 0, 157, 0, 0, 0, 0, 133, 61, 255, 0, 252, 168, 0, 0, 151, 0, 0, 255, 0, 255, 0, 0, 0, 0, 25, 85, 169, 166, 160, 0, 0, 0, 240, 0, 255, 167, 255, 0, 0, 213, 246, 144, 201, 0, 0, 255, 255, 0, 0, 254, 0, 249, 0, 255, 86, 0, 255, 47, 139, 172, 250, 219, 0, 5, 0, 0, 30, 0, 255, 0, 72, 58, 0, 0, 255, 142, 209, 255, 0, 219, 3, 0, 199, 72, 0, 0, 255, 0, 0, 255, 227, 255, 219, 0, 250, 0, 0, 44, 255, 34, 0, 255, 0, 255, 98, 121, 0, 0, 215, 201, 53, 255, 0, 0, 0, 255, 133, 6, 167, 0, 164, 255, 21, 0, 0, 0, 84, 255, 183, 181, 109, 46, 185, 255, 255, 255, 0, 176, 255, 0, 32, 0, 246, 82, 255, 255, 0, 0, 255, 59, 139, 181, 0, 0, 0, 0, 76, 254, 0, 255, 239, 75, 27, 255, 67, 0, 0, 54, 0, 128, 54, 0, 0, 0, 0, 255, 255, 0, 188, 47, 210, 0, 83, 0, 134, 101, 0, 0, 214, 255, 255, 255, 0, 255, 0, 112, 7, 0, 255, 255, 0, 252, 255, 0, 255, 0], request_data: IgvmAttestRequestDataV1 { data_size: 0x58A42C8E, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::SHA_256, variable_data_size: 0x47844EB7 } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0, request_type: IgvmAttestRequestType::AK_CERT_REQUEST, status: 0x9E882171, reserved: [0xB3280961, 0xEB610463, 0] }, attestation_report: [0, 0, 111, 255, 0, 0, 0, 0, 255, 255, 0, 0, 0, 255, 0, 0, 0, 0, 231, 0, 125, 0, 0, 255, 0, 0, 214, 255, 22, 247, 198, 255, 0, 255, 201, 255, 164, 0, 0, 0, 112, 3, 0, 0, 0, 255, 0, 0, 0, 255, 255, 72, 0, 93, 161, 255, 0, 255, 0, 0, 158, 121, 0, 14, 0, 0, 55, 255, 0, 0, 0, 0, 0, 255, 65, 189, 192, 238, 255, 0, 0, 227, 0, 0, 0, 11, 0, 95, 113, 0, 0, 255, 255, 0, 255, 100, 255, 80, 0, 255, 195, 0, 255, 0, 35, 255, 0, 0, 255, 0, 221, 118, 255, 0, 137, 255, 0, 255, 21, 0, 0, 0, 255, 150, 0, 255, 0, 0, 152, 136, 255, 0, 0, 0, 255, 255, 0, 152, 163, 107, 255, 0, 255, 255, 0, 255, 0, 0, 1, 0, 0, 149, 243, 143, 235, 8, 255, 0, 105, 42, 0, 17, 255, 255, 0, 0, 103, 0, 34, 0, 25, 15, 120, 255, 65, 155, 129, 138, 225, 0, 0, 0, 0, 223, 193, 255, 0, 0, 0, 0, 255, 174, 213, 11, 0, 230, 0, 98, 182, 0, 66, 0, 196, 0, 0, 0, 201, 182, 145, 0, 255, 214, 255, 0, 38, 255, 124, 255, 0, 0, 0, 69, 116, 138, 41, 0, 36, 0, 0, 0, 255, 0, 232, 255, 131, 31, 0, 118, 0, 166, 155, 255, 0, 0, 0, 115, 0, 2, 219, 255, 157, 0, 0, 0, 0, 154, 255, 184, 255, 195, 255, 110, 190, 32, 187, 0, 255, 0, 182, 82, 252, 177, 115, 162, 13, 207, 255, 125, 0, 62, 0, 255, 0, 255, 255, 255, 157, 0, 255, 255, 255, 0, 255, 0, 0, 0, 72, 0, 0, 0, 0, 255, 126, 96, 255, 255, 105, 0, 119, 255, 0, 225, 0, 0, 0, 0, 216, 160, 128, 0, 208, 255, 15, 0, 135, 0, 42, 255, 0, 224, 0, 147, 172, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 0, 255, 0, 207, 255, 0, 0, 0, 136, 206, 255, 0, 49, 0, 179, 61, 0, 101, 140, 149, 196, 0, 154, 255, 255, 55, 207, 255, 255, 0, 0, 90, 255, 0, 255, 0, 255, 248, 114, 158, 0, 143, 6, 255, 0, 0, 0, 0, 5, 242, 134, 50, 113, 255, 255, 0, 255, 0, 0, 242, 0, 255, 175, 255, 240, 104, 0, 0, 0, 155, 231, 255, 217, 0, 255, 50, 255, 255, 69, 0, 0, 180, 157, 8, 0, 0, 0, 255, 255, 0, 255, 33, 51, 255, 106, 0, 106, 255, 25, 183, 0, 0, 0, 0, 0, 255, 0, 0, 70, 0, 0, 74, 24, 142, 52, 0, 121, 13, 0, 143, 162, 255, 6, 202, 0, 0, 0, 0, 255, 255, 241, 0, 255, 33, 0, 255, 219, 0, 0, 255, 0, 0, 0, 255, 255, 171, 188, 0, 0, 255, 0, 0, 0, 205, 255, 190, 0, 255, 0, 0, 35, 14, 255, 0, 75, 255, 255, 0, 0, 255, 0, 0, 0, 119, 248, 255, 0, 255, 255, 255, 159, 255, 255, 235, 80, 183, 0, 255, 0, 0, 82, 91, 0, 255, 246, 255, 102, 0, 0, 111, 255, 0, 0, 175, 182, 0, 0, 0, 41, 0, 249, 194, 65, 0, 0, 0, 0, 0, 137, 0, 255, 0, 167, 255, 0, 0, 255, 255, 0, 0, 0, 0, 0, 0, 229, 255, 179, 255, 6, 0, 0, 178, 255, 0, 0, 255, 255, 232, 212, 0, 255, 0, 98, 127, 255, 182, 36, 137, 178, 31, 67, 90, 255, 115, 0, 0, 217, 177, 0, 255, 0, 124, 242, 225, 184, 171, 255, 0, 0, 182, 43, 255, 0, 255, 248, 0, 0, 105, 0, 0, 255, 248, 138, 0, 0, 0, 0, 101, 0, 51, 125, 35, 0, 0, 0, 139, 254, 43, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 0, 255, 137, 0, 251, 80, 248, 255, 0, 0, 0, 0, 0, 255, 0, 0, 0, 0, 0, 104, 143, 206, 7, 255, 0, 255, 166, 90, 255, 142, 0, 0, 0, 255, 56, 225, 0, 255, 0, 0, 213, 0, 0, 255, 26, 0, 0, 3, 255, 0, 247, 255, 123, 0, 31, 255, 0, 255, 0, 0, 104, 50, 101, 0, 255, 255, 0, 15, 255, 255, 27, 0, 0, 200, 255, 160, 0, 255, 255, 0, 63, 0, 201, 255, 255, 255, 51, 12, 255, 71, 0, 176, 255, 0, 0, 113, 0, 79, 135, 40, 178, 144, 0, 0, 0, 138, 0, 255, 0, 0, 0, 0, 0, 255, 33, 57, 255, 174, 255, 0, 0, 44, 0, 52, 0, 0, 176, 255, 45, 129, 0, 13, 117, 255, 255, 64, 255, 0, 0, 248, 126, 0, 0, 24, 244, 0, 225, 0, 152, 0, 255, 23, 0, 31, 0, 251, 0, 255, 0, 0, 14, 51, 0, 0, 191, 6, 103, 0, 0, 0, 0, 255, 0, 202, 5, 93, 0, 167, 0, 33, 255, 34, 255, 218, 255, 0, 0, 39, 0, 0, 0, 66, 28, 96, 110, 2, 0, 0, 48, 0, 0, 0, 0, 0, 115, 0, 255, 0, 15, 0, 0, 0, 10, 0, 78, 249, 50, 255, 0, 255, 0, 0, 0, 248, 0, 91, 0, 255, 9, 0, 0, 0, 0, 255, 157, 104, 237, 0, 5, 0, 46, 199, 0, 255, 0, 255, 255, 0, 156, 0, 255, 61, 202, 32, 112, 255, 0, 147, 0, 0, 0, 255, 20, 0, 166, 239, 0, 237, 0, 255, 77, 0, 0, 0, 141, 0, 224, 0, 0, 0, 0, 0, 255, 0, 255, 190, 0, 0, 121, 0, 254, 0, 71, 57, 255, 152, 0, 255, 255, 0, 0, 0, 255, 145, 255, 255, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 84, 157, 40, 0, 255, 16, 0, 66, 255, 0, 98, 255, 42, 255, 0, 136, 255, 0, 179, 95, 0, 241, 255, 0, 126, 0, 0, 163, 0, 0, 255, 0, 0, 255, 255, 255, 255, 255, 63, 255, 173, 0, 189, 0, 255, 17, 96, 0, 0, 125, 169, 0, 0, 255, 150, 179, 0, 0, 0, 255, 0, 0, 0, 0, 179, 30, 0, 255, 164, 0, 112, 215, 255, 0, 0, 0, 121, 255, 255, 88, 193, 40, 255, 0, 255, 255, 0, 239, 140, 227, 255, 0, 255, 0, 223, 53, 0, 120, 0, 255, 196, 34, 0, 79, 182, 142, 255, 0, 0, 0, 0, 0, 41, 237, 199, 65, 0, 183, 232, 255, 0, 217, 0, 164, 0, 136, 255, 198, 0, 0, 165, 0, 71, 0, 230, 0, 139, 81, 0, 0, 2, 255, 26, 108, 255, 147, 255, 151, 247, 255, 236, 162, 112, 79, 48, 228, 20, 0, 0, 206, 0, 255, 0, 39, 0, 0, 238, 255, 255, 240, 255, 0, 107, 255, 255, 199, 37, 239, 255, 90, 0, 0, 0, 0, 11, 0, 255, 250, 193, 0, 0, 126, 0, 255, 255, 0, 195, 0, 255, 0, 129, 0, 0, 0, 255, 0, 0], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType(0x3EECE5A8), report_data_hash_type: IgvmAttestHashType::SHA_256, variable_data_size: 0xDD0D2D50 } },
+                "48434c410200000000000000020000007121889e610928b3630461eb0000000000006fff00000000ffff000000ff00000000e7007d0000ff0000d6ff16f7c6ff00ffc9ffa40000007003000000ff000000ffff48005da1ff00ff00009e79000e000037ff0000000000ff41bdc0eeff0000e30000000b005f710000ffff00ff64ff5000ffc300ff0023ff0000ff00dd76ff0089ff00ff15000000ff9600ff00009888ff000000ffff0098a36bff00ffff00ff000001000095f38feb08ff00692a0011ffff000067002200190f78ff419b818ae100000000dfc1ff00000000ffaed50b00e60062b6004200c4000000c9b69100ffd6ff0026ff7cff00000045748a290024000000ff00e8ff831f007600a69bff000000730002dbff9d000000009affb8ffc3ff6ebe20bb00ff00b652fcb173a20dcfff7d003e00ff00ffffff9d00ffffff00ff0000004800000000ff7e60ffff690077ff00e100000000d8a08000d0ff0f0087002aff00e00093ac0000ff00ff00ff0000ff00ff00cfff00000088ceff003100b33d00658c95c4009affff37cfffff00005aff00ff00fff8729e008f06ff0000000005f2863271ffff00ff0000f200ffaffff0680000009be7ffd900ff32ffff450000b49d08000000ffff00ff2133ff6a006aff19b70000000000ff00004600004a188e3400790d008fa2ff06ca00000000fffff100ff2100ffdb0000ff000000ffffabbc0000ff000000cdffbe00ff0000230eff004bffff0000ff00000077f8ff00ffffff9fffffeb50b700ff0000525b00fff6ff6600006fff0000afb60000002900f9c24100000000008900ff00a7ff0000ffff000000000000e5ffb3ff060000b2ff0000ffffe8d400ff00627fffb62489b21f435aff730000d9b100ff007cf2e1b8abff0000b62bff00fff80000690000fff88a000000006500337d230000008bfe2b00000000000000ffffff00ff8900fb50f8ff0000000000ff0000000000688fce07ff00ffa65aff8e000000ff38e100ff0000d50000ff1a000003ff00f7ff7b001fff00ff000068326500ffff000fffff1b0000c8ffa000ffff003f00c9ffffff330cff4700b0ff000071004f8728b2900000008a00ff0000000000ff2139ffaeff00002c00340000b0ff2d81000d75ffff40ff0000f87e000018f400e1009800ff17001f00fb00ff00000e330000bf066700000000ff00ca055d00a70021ff22ffdaff000027000000421c606e0200003000000000007300ff000f0000000a004ef932ff00ff000000f8005b00ff0900000000ff9d68ed0005002ec700ff00ffff009c00ff3dca2070ff0093000000ff1400a6ef00ed00ff4d0000008d00e00000000000ff00ffbe00007900fe004739ff9800ffff000000ff91ffff40000000000000000000549d2800ff100042ff0062ff2aff0088ff00b35f00f1ff007e0000a30000ff0000ffffffffff3fffad00bd00ff116000007da90000ff96b3000000ff00000000b31e00ffa40070d7ff00000079ffff58c128ff00ffff00ef8ce3ff00ff00df35007800ffc422004fb68eff000000000029edc74100b7e8ff00d900a40088ffc60000a5004700e6008b51000002ff1a6cff93ff97f7ffeca2704f30e4140000ce00ff00270000eefffff0ff006bffffc725efff5a000000000b00fffac100007e00ffff00c300ff0081000000ff00000000000002000000a8e5ec3e01000000502d0ddd",
             ),
             (
                 "random-3",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x794DE4B5, request_type: IgvmAttestRequestType(0x76337EFA), status: 0x639A8DC4, reserved: [0x11DA4469, 0, 0xFFFFFFFF] }, attestation_report: [95, 0, 0, 159, 255, 255, 154, 0, 163, 39, 243, 0, 30, 0, 0, 0, 255, 255, 92, 58, 0, 95, 166, 216, 0, 0, 0, 40, 209, 0, 147, 208, 149, 94, 82, 255, 86, 0, 0, 255, 96, 0, 0, 0, 255, 0, 111, 255, 0, 255, 213, 196, 222, 0, 0, 0, 255, 0, 144, 198, 255, 30, 255, 199, 0, 117, 0, 207, 179, 0, 255, 86, 73, 203, 138, 0, 224, 144, 0, 0, 0, 255, 214, 255, 0, 111, 0, 243, 16, 0, 202, 180, 35, 166, 0, 0, 195, 240, 171, 255, 255, 199, 255, 0, 26, 0, 251, 83, 135, 255, 0, 127, 0, 0, 0, 255, 184, 179, 255, 0, 133, 0, 207, 0, 255, 0, 0, 195, 0, 30, 1, 244, 0, 0, 0, 0, 255, 255, 255, 148, 0, 0, 244, 178, 41, 255, 0, 57, 0, 210, 255, 0, 176, 0, 0, 255, 255, 0, 173, 38, 255, 207, 255, 0, 0, 151, 0, 180, 255, 0, 0, 255, 0, 0, 202, 163, 199, 16, 154, 0, 171, 0, 0, 0, 235, 0, 27, 0, 53, 39, 247, 174, 91, 33, 235, 206, 0, 0, 255, 115, 143, 247, 57, 255, 0, 255, 219, 206, 0, 85, 0, 0, 0, 226, 0, 0, 33, 255, 0, 0, 88, 0, 0, 59, 0, 199, 0, 255, 0, 255, 0, 62, 0, 0, 0, 148, 247, 35, 0, 255, 234, 245, 123, 15, 255, 255, 111, 3, 255, 2, 0, 12, 0, 255, 81, 255, 255, 0, 255, 0, 237, 255, 0, 207, 255, 201, 0, 0, 0, 0, 255, 0, 255, 0, 0, 50, 61, 0, 255, 239, 0, 0, 45, 168, 0, 44, 178, 0, 0, 255, 255, 0, 0, 173, 0, 67, 0, 255, 0, 0, 0, 255, 0, 255, 0, 0, 11, 255, 255, 0, 104, 0, 60, 255, 0, 59, 255, 135, 0, 255, 0, 242, 0, 0, 0, 0, 26, 0, 0, 0, 0, 255, 0, 255, 188, 255, 135, 237, 0, 213, 0, 255, 0, 255, 185, 255, 0, 185, 0, 0, 0, 0, 252, 255, 0, 255, 153, 255, 246, 244, 0, 0, 34, 178, 0, 197, 0, 24, 76, 255, 184, 0, 0, 255, 200, 77, 255, 118, 0, 28, 0, 0, 87, 96, 255, 0, 255, 42, 100, 0, 0, 0, 217, 197, 0, 60, 0, 0, 0, 255, 255, 233, 0, 0, 172, 255, 255, 0, 51, 66, 255, 21, 111, 0, 158, 19, 0, 108, 255, 0, 86, 255, 255, 0, 34, 0, 0, 28, 0, 0, 0, 225, 0, 0, 255, 0, 255, 0, 236, 108, 0, 0, 0, 79, 75, 0, 0, 0, 0, 0, 87, 255, 255, 0, 0, 255, 0, 0, 0, 93, 0, 0, 8, 255, 69, 116, 255, 0, 152, 255, 6, 0, 255, 255, 0, 0, 0, 0, 184, 37, 255, 0, 255, 0, 61, 97, 255, 0, 84, 0, 0, 192, 52, 0, 0, 255, 73, 255, 0, 51, 98, 0, 255, 249, 255, 0, 0, 73, 255, 0, 0, 63, 0, 0, 0, 255, 48, 0, 223, 223, 255, 255, 255, 238, 0, 255, 54, 255, 147, 255, 203, 0, 255, 194, 0, 221, 0, 255, 0, 0, 255, 255, 0, 0, 0, 236, 255, 0, 116, 0, 194, 213, 255, 76, 255, 0, 255, 0, 230, 255, 255, 218, 38, 167, 0, 0, 94, 255, 0, 255, 42, 211, 0, 0, 255, 238, 255, 0, 0, 89, 195, 32, 255, 212, 0, 255, 199, 213, 0, 255, 0, 43, 0, 0, 0, 0, 92, 102, 0, 240, 18, 53, 0, 255, 117, 255, 0, 255, 255, 0, 255, 28, 0, 144, 255, 0, 232, 151, 76, 0, 90, 0, 109, 255, 0, 199, 0, 0, 211, 242, 0, 75, 0, 196, 0, 0, 255, 122, 0, 0, 239, 225, 0, 240, 0, 0, 255, 50, 0, 200, 0, 0, 60, 0, 0, 226, 255, 0, 0, 0, 0, 52, 0, 0, 0, 0, 111, 255, 0, 0, 108, 255, 228, 0, 0, 0, 112, 0, 94, 0, 0, 106, 201, 255, 255, 140, 80, 255, 0, 0, 0, 151, 91, 0, 39, 0, 0, 0, 0, 0, 0, 217, 228, 0, 0, 0, 0, 192, 0, 90, 5, 0, 255, 0, 255, 0, 110, 0, 255, 67, 255, 0, 210, 255, 0, 255, 255, 255, 149, 157, 255, 1, 212, 0, 0, 83, 184, 147, 156, 255, 0, 255, 255, 221, 0, 0, 0, 0, 255, 0, 0, 0, 231, 0, 0, 255, 200, 0, 0, 0, 33, 0, 80, 0, 0, 255, 182, 0, 0, 0, 106, 0, 0, 156, 0, 0, 255, 0, 255, 18, 255, 255, 0, 0, 0, 0, 80, 185, 255, 0, 0, 164, 7, 255, 0, 0, 201, 163, 0, 226, 0, 33, 146, 255, 255, 238, 255, 0, 178, 129, 255, 0, 0, 0, 0, 148, 255, 32, 255, 0, 0, 243, 0, 0, 44, 0, 0, 0, 0, 0, 0, 255, 139, 255, 0, 255, 108, 0, 255, 0, 105, 255, 219, 0, 255, 0, 136, 255, 43, 0, 0, 59, 0, 86, 0, 208, 0, 237, 0, 173, 0, 255, 95, 198, 255, 255, 236, 85, 87, 0, 191, 0, 238, 255, 142, 102, 0, 90, 107, 213, 72, 193, 86, 255, 0, 242, 0, 0, 0, 140, 255, 0, 255, 255, 0, 0, 255, 238, 232, 0, 0, 0, 38, 0, 0, 133, 0, 91, 0, 0, 255, 0, 120, 110, 0, 255, 0, 0, 57, 47, 0, 255, 218, 0, 0, 0, 0, 0, 0, 255, 227, 0, 0, 255, 0, 19, 255, 0, 174, 0, 0, 251, 0, 0, 181, 255, 234, 0, 255, 0, 58, 0, 221, 0, 219, 50, 0, 243, 199, 255, 255, 0, 0, 171, 0, 33, 0, 0, 0, 97, 255, 221, 244, 0, 0, 0, 0, 0, 0, 168, 160, 102, 255, 222, 0, 255, 27, 164, 17, 242, 0, 255, 235, 255, 255, 0, 32, 255, 180, 255, 0, 0, 51, 255, 255, 85, 0, 183, 0, 255, 0, 0, 255, 37, 0, 0, 0, 103, 156, 122, 22, 0, 0, 255, 208, 0, 255, 255, 0, 0, 0, 0, 78, 0, 0, 255, 255, 0, 0, 213, 255, 124, 0, 159, 181, 0, 0, 255, 0, 224, 1, 0, 0, 0, 0, 0, 187, 173, 0, 0, 133, 26, 240, 213, 0, 191, 0, 0, 255, 0, 0, 255, 255, 219, 0, 51, 0, 255, 0, 127, 197, 0, 132, 218, 124, 111, 224, 38, 251, 171, 255, 255, 0, 0, 255, 138, 255, 226, 255, 255, 0, 179, 171, 201, 39, 255, 0, 100, 144, 0, 0, 0, 0, 0, 255, 26, 0, 240, 255, 255, 0, 0, 0, 0, 136, 0, 114, 255, 255, 45, 235, 96, 255, 0, 56, 0, 86, 0, 0, 153, 0, 255, 0, 255, 145, 0, 165, 167, 142, 0, 9, 0, 0, 255, 160, 0, 192, 255, 235, 65, 155, 85, 143, 0, 103, 0, 42, 0, 0, 255, 255, 0, 0, 113, 255, 0, 57, 255, 0, 70, 255, 127, 0, 0], request_data: IgvmAttestRequestData { data_size: 0xD8672F1F, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::SHA_256, variable_data_size: 0xC951994B, capability_bitmap: IgvmCapabilityBitMap::from_bits(0x499E7560).with_error_code(true).with_retry(true).with_skip_hw_unsealing(true).with_use_rsa_aes_key_wrap_384(false).with_corim_endorsement(true) } },
-                "48434c4102000000b5e44d79fa7e3376c48d9a636944da1100000000ffffffff5f00009fffff9a00a327f3001e000000ffff5c3a005fa6d800000028d10093d0955e52ff560000ff60000000ff006fff00ffd5c4de000000ff0090c6ff1effc7007500cfb300ff5649cb8a00e090000000ffd6ff006f00f31000cab423a60000c3f0abffffc7ff001a00fb5387ff007f000000ffb8b3ff008500cf00ff0000c3001e01f400000000ffffff940000f4b229ff003900d2ff00b00000ffff00ad26ffcfff00009700b4ff0000ff0000caa3c7109a00ab000000eb001b003527f7ae5b21ebce0000ff738ff739ff00ffdbce0055000000e2000021ff00005800003b00c700ff00ff003e00000094f72300ffeaf57b0fffff6f03ff02000c00ff51ffff00ff00edff00cfffc900000000ff00ff0000323d00ffef00002da8002cb20000ffff0000ad004300ff000000ff00ff00000bffff0068003cff003bff8700ff00f2000000001a00000000ff00ffbcff87ed00d500ff00ffb9ff00b900000000fcff00ff99fff6f4000022b200c500184cffb80000ffc84dff76001c00005760ff00ff2a64000000d9c5003c000000ffffe90000acffff003342ff156f009e13006cff0056ffff002200001c000000e10000ff00ff00ec6c0000004f4b000000000057ffff0000ff0000005d000008ff4574ff0098ff0600ffff00000000b825ff00ff003d61ff00540000c0340000ff49ff00336200fff9ff000049ff00003f000000ff3000dfdfffffffee00ff36ff93ffcb00ffc200dd00ff0000ffff000000ecff007400c2d5ff4cff00ff00e6ffffda26a700005eff00ff2ad30000ffeeff000059c320ffd400ffc7d500ff002b000000005c6600f0123500ff75ff00ffff00ff1c0090ff00e8974c005a006dff00c70000d3f2004b00c40000ff7a0000efe100f00000ff3200c800003c0000e2ff0000000034000000006fff00006cffe400000070005e00006ac9ffff8c50ff000000975b0027000000000000d9e400000000c0005a0500ff00ff006e00ff43ff00d2ff00ffffff959dff01d4000053b8939cff00ffffdd00000000ff000000e70000ffc80000002100500000ffb60000006a00009c0000ff00ff12ffff0000000050b9ff0000a407ff0000c9a300e2002192ffffeeff00b281ff0000000094ff20ff0000f300002c000000000000ff8bff00ff6c00ff0069ffdb00ff0088ff2b00003b005600d000ed00ad00ff5fc6ffffec555700bf00eeff8e66005a6bd548c156ff00f20000008cff00ffff0000ffeee800000026000085005b0000ff00786e00ff0000392f00ffda000000000000ffe30000ff0013ff00ae0000fb0000b5ffea00ff003a00dd00db3200f3c7ffff0000ab002100000061ffddf4000000000000a8a066ffde00ff1ba411f200ffebffff0020ffb4ff000033ffff5500b700ff0000ff25000000679c7a160000ffd000ffff000000004e0000ffff0000d5ff7c009fb50000ff00e0010000000000bbad0000851af0d500bf0000ff0000ffffdb003300ff007fc50084da7c6fe026fbabffff0000ff8affe2ffff00b3abc927ff0064900000000000ff1a00f0ffff00000000880072ffff2deb60ff0038005600009900ff00ff9100a5a78e00090000ffa000c0ffeb419b558f0067002a0000ffff000071ff0039ff0046ff7f00001f2f67d80200000000000000010000004b9951c977759e49",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x794DE4B5, request_type: IgvmAttestRequestType(0x76337EFA), status: 0x639A8DC4, reserved: [0x11DA4469, 0, 0xFFFFFFFF] }, attestation_report: [95, 0, 0, 159, 255, 255, 154, 0, 163, 39, 243, 0, 30, 0, 0, 0, 255, 255, 92, 58, 0, 95, 166, 216, 0, 0, 0, 40, 209, 0, 147, 208, 149, 94, 82, 255, 86, 0, 0, 255, 96, 0, 0, 0, 255, 0, 111, 255, 0, 255, 213, 196, 222, 0, 0, 0, 255, 0, 144, 198, 255, 30, 255, 199, 0, 117, 0, 207, 179, 0, 255, 86, 73, 203, 138, 0, 224, 144, 0, 0, 0, 255, 214, 255, 0, 111, 0, 243, 16, 0, 202, 180, 35, 166, 0, 0, 195, 240, 171, 255, 255, 199, 255, 0, 26, 0, 251, 83, 135, 255, 0, 127, 0, 0, 0, 255, 184, 179, 255, 0, 133, 0, 207, 0, 255, 0, 0, 195, 0, 30, 1, 244, 0, 0, 0, 0, 255, 255, 255, 148, 0, 0, 244, 178, 41, 255, 0, 57, 0, 210, 255, 0, 176, 0, 0, 255, 255, 0, 173, 38, 255, 207, 255, 0, 0, 151, 0, 180, 255, 0, 0, 255, 0, 0, 202, 163, 199, 16, 154, 0, 171, 0, 0, 0, 235, 0, 27, 0, 53, 39, 247, 174, 91, 33, 235, 206, 0, 0, 255, 115, 143, 247, 57, 255, 0, 255, 219, 206, 0, 85, 0, 0, 0, 226, 0, 0, 33, 255, 0, 0, 88, 0, 0, 59, 0, 199, 0, 255, 0, 255, 0, 62, 0, 0, 0, 148, 247, 35, 0, 255, 234, 245, 123, 15, 255, 255, 111, 3, 255, 2, 0, 12, 0, 255, 81, 255, 255, 0, 255, 0, 237, 255, 0, 207, 255, 201, 0, 0, 0, 0, 255, 0, 255, 0, 0, 50, 61, 0, 255, 239, 0, 0, 45, 168, 0, 44, 178, 0, 0, 255, 255, 0, 0, 173, 0, 67, 0, 255, 0, 0, 0, 255, 0, 255, 0, 0, 11, 255, 255, 0, 104, 0, 60, 255, 0, 59, 255, 135, 0, 255, 0, 242, 0, 0, 0, 0, 26, 0, 0, 0, 0, 255, 0, 255, 188, 255, 135, 237, 0, 213, 0, 255, 0, 255, 185, 255, 0, 185, 0, 0, 0, 0, 252, 255, 0, 255, 153, 255, 246, 244, 0, 0, 34, 178, 0, 197, 0, 24, 76, 255, 184, 0, 0, 255, 200, 77, 255, 118, 0, 28, 0, 0, 87, 96, 255, 0, 255, 42, 100, 0, 0, 0, 217, 197, 0, 60, 0, 0, 0, 255, 255, 233, 0, 0, 172, 255, 255, 0, 51, 66, 255, 21, 111, 0, 158, 19, 0, 108, 255, 0, 86, 255, 255, 0, 34, 0, 0, 28, 0, 0, 0, 225, 0, 0, 255, 0, 255, 0, 236, 108, 0, 0, 0, 79, 75, 0, 0, 0, 0, 0, 87, 255, 255, 0, 0, 255, 0, 0, 0, 93, 0, 0, 8, 255, 69, 116, 255, 0, 152, 255, 6, 0, 255, 255, 0, 0, 0, 0, 184, 37, 255, 0, 255, 0, 61, 97, 255, 0, 84, 0, 0, 192, 52, 0, 0, 255, 73, 255, 0, 51, 98, 0, 255, 249, 255, 0, 0, 73, 255, 0, 0, 63, 0, 0, 0, 255, 48, 0, 223, 223, 255, 255, 255, 238, 0, 255, 54, 255, 147, 255, 203, 0, 255, 194, 0, 221, 0, 255, 0, 0, 255, 255, 0, 0, 0, 236, 255, 0, 116, 0, 194, 213, 255, 76, 255, 0, 255, 0, 230, 255, 255, 218, 38, 167, 0, 0, 94, 255, 0, 255, 42, 211, 0, 0, 255, 238, 255, 0, 0, 89, 195, 32, 255, 212, 0, 255, 199, 213, 0, 255, 0, 43, 0, 0, 0, 0, 92, 102, 0, 240, 18, 53, 0, 255, 117, 255, 0, 255, 255, 0, 255, 28, 0, 144, 255, 0, 232, 151, 76, 0, 90, 0, 109, 255, 0, 199, 0, 0, 211, 242, 0, 75, 0, 196, 0, 0, 255, 122, 0, 0, 239, 225, 0, 240, 0, 0, 255, 50, 0, 200, 0, 0, 60, 0, 0, 226, 255, 0, 0, 0, 0, 52, 0, 0, 0, 0, 111, 255, 0, 0, 108, 255, 228, 0, 0, 0, 112, 0, 94, 0, 0, 106, 201, 255, 255, 140, 80, 255, 0, 0, 0, 151, 91, 0, 39, 0, 0, 0, 0, 0, 0, 217, 228, 0, 0, 0, 0, 192, 0, 90, 5, 0, 255, 0, 255, 0, 110, 0, 255, 67, 255, 0, 210, 255, 0, 255, 255, 255, 149, 157, 255, 1, 212, 0, 0, 83, 184, 147, 156, 255, 0, 255, 255, 221, 0, 0, 0, 0, 255, 0, 0, 0, 231, 0, 0, 255, 200, 0, 0, 0, 33, 0, 80, 0, 0, 255, 182, 0, 0, 0, 106, 0, 0, 156, 0, 0, 255, 0, 255, 18, 255, 255, 0, 0, 0, 0, 80, 185, 255, 0, 0, 164, 7, 255, 0, 0, 201, 163, 0, 226, 0, 33, 146, 255, 255, 238, 255, 0, 178, 129, 255, 0, 0, 0, 0, 148, 255, 32, 255, 0, 0, 243, 0, 0, 44, 0, 0, 0, 0, 0, 0, 255, 139, 255, 0, 255, 108, 0, 255, 0, 105, 255, 219, 0, 255, 0, 136, 255, 43, 0, 0, 59, 0, 86, 0, 208, 0, 237, 0, 173, 0, 255, 95, 198, 255, 255, 236, 85, 87, 0, 191, 0, 238, 255, 142, 102, 0, 90, 107, 213, 72, 193, 86, 255, 0, 242, 0, 0, 0, 140, 255, 0, 255, 255, 0, 0, 255, 238, 232, 0, 0, 0, 38, 0, 0, 133, 0, 91, 0, 0, 255, 0, 120, 110, 0, 255, 0, 0, 57, 47, 0, 255, 218, 0, 0, 0, 0, 0, 0, 255, 227, 0, 0, 255, 0, 19, 255, 0, 174, 0, 0, 251, 0, 0, 181, 255, 234, 0, 255, 0, 58, 0, 221, 0, 219, 50, 0, 243, 199, 255, 255, 0, 0, 171, 0, 33, 0, 0, 0, 97, 255, 221, 244, 0, 0, 0, 0, 0, 0, 168, 160, 102, 255, 222, 0, 255, 27, 164, 17, 242, 0, 255, 235, 255, 255, 0, 32, 255, 180, 255, 0, 0, 51, 255, 255, 85, 0, 183, 0, 255, 0, 0, 255, 37, 0, 0, 0, 103, 156, 122, 22, 0, 0, 255, 208, 0, 255, 255, 0, 0, 0, 0, 78, 0, 0, 255, 255, 0, 0, 213, 255, 124, 0, 159, 181, 0, 0, 255, 0, 224, 1, 0, 0, 0, 0, 0, 187, 173, 0, 0, 133, 26, 240, 213, 0, 191, 0, 0, 255, 0, 0, 255, 255, 219, 0, 51, 0, 255, 0, 127, 197, 0, 132, 218, 124, 111, 224, 38, 251, 171, 255, 255, 0, 0, 255, 138, 255, 226, 255, 255, 0, 179, 171, 201, 39, 255, 0, 100, 144, 0, 0, 0, 0, 0, 255, 26, 0, 240, 255, 255, 0, 0, 0, 0, 136, 0, 114, 255, 255, 45, 235, 96, 255, 0, 56, 0, 86, 0, 0, 153, 0, 255, 0, 255, 145, 0, 165, 167, 142, 0, 9, 0, 0, 255, 160, 0, 192, 255, 235, 65, 155, 85, 143, 0, 103, 0, 42, 0, 0, 255, 255, 0, 0, 113, 255, 0, 57, 255, 0, 70, 255, 127, 0, 0], request_data: IgvmAttestRequestDataV1 { data_size: 0xD8672F1F, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::SHA_256, variable_data_size: 0xC951994B } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x30BCD774, request_type: IgvmAttestRequestType(0x672AAE94), status: 0, reserved: [0xFFFFFFFF, 0x4DBB3F2F, 0xFFFFFFFF] }, attestation_report: [56, 60, 0, 128, 255, 255, 0, 0, 173, 255, 255, 179, 95, 0, 0, 96, 255, 153, 0, 0, 255, 51, 0, 255, 143, 255, 0, 255, 255, 255, 221, 0, 0, 0, 0, 255, 0, 237, 0, 0, 48, 255, 215, 255, 132, 0, 247, 178, 255, 5, 156, 165, 79, 194, 0, 255, 255, 0, 157, 38, 0, 194, 0, 67, 176, 0, 0, 210, 144, 0, 0, 0, 104, 0, 0, 255, 32, 0, 187, 174, 124, 0, 26, 93, 0, 117, 255, 0, 0, 155, 0, 0, 58, 11, 0, 255, 221, 0, 0, 255, 213, 183, 150, 255, 27, 20, 155, 255, 0, 33, 255, 58, 101, 0, 0, 0, 0, 0, 0, 172, 178, 15, 0, 118, 0, 0, 166, 0, 214, 255, 161, 97, 0, 255, 0, 255, 0, 0, 218, 255, 255, 0, 239, 49, 221, 248, 111, 0, 255, 0, 255, 171, 17, 0, 0, 162, 0, 0, 101, 120, 170, 255, 0, 0, 209, 182, 145, 255, 0, 255, 0, 128, 119, 172, 216, 234, 0, 255, 255, 0, 198, 94, 83, 0, 0, 255, 255, 0, 255, 255, 190, 255, 65, 140, 105, 255, 255, 136, 0, 80, 223, 0, 150, 0, 32, 197, 0, 222, 0, 255, 0, 86, 181, 255, 0, 0, 0, 46, 255, 60, 0, 219, 173, 255, 255, 188, 34, 79, 0, 0, 0, 70, 0, 167, 128, 59, 78, 183, 230, 26, 0, 0, 0, 151, 0, 178, 158, 255, 0, 40, 138, 255, 200, 0, 0, 0, 255, 214, 0, 255, 0, 255, 0, 72, 255, 0, 236, 0, 0, 205, 116, 255, 255, 0, 255, 0, 213, 0, 255, 255, 255, 0, 255, 255, 241, 23, 238, 255, 0, 0, 255, 255, 0, 0, 215, 255, 255, 255, 144, 186, 255, 255, 8, 255, 122, 12, 255, 102, 0, 0, 255, 255, 0, 255, 111, 230, 255, 31, 0, 126, 0, 255, 255, 2, 255, 255, 255, 107, 255, 0, 0, 23, 0, 0, 0, 0, 0, 0, 0, 73, 0, 75, 0, 0, 144, 0, 255, 31, 0, 29, 224, 218, 67, 0, 213, 255, 0, 0, 140, 0, 127, 0, 0, 0, 0, 255, 142, 9, 100, 255, 0, 0, 0, 0, 255, 223, 167, 0, 68, 193, 102, 255, 220, 0, 255, 15, 23, 194, 160, 0, 217, 213, 224, 0, 71, 255, 9, 255, 159, 255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 164, 255, 53, 0, 47, 0, 21, 0, 0, 0, 0, 255, 225, 0, 29, 135, 9, 30, 255, 0, 0, 140, 0, 39, 255, 0, 255, 141, 0, 117, 0, 3, 0, 57, 236, 0, 11, 255, 255, 255, 224, 255, 255, 0, 13, 99, 0, 77, 255, 252, 255, 0, 29, 255, 165, 36, 0, 0, 242, 255, 0, 231, 90, 255, 0, 255, 0, 255, 85, 0, 137, 0, 255, 125, 18, 255, 0, 237, 57, 255, 0, 0, 255, 255, 125, 255, 0, 0, 180, 47, 0, 255, 0, 35, 211, 0, 255, 0, 170, 77, 0, 255, 107, 255, 0, 0, 255, 255, 17, 255, 54, 0, 219, 0, 31, 51, 228, 0, 223, 139, 99, 106, 72, 255, 65, 120, 0, 255, 0, 0, 0, 0, 154, 255, 227, 0, 246, 0, 0, 21, 255, 9, 119, 193, 230, 74, 128, 129, 8, 214, 0, 255, 32, 0, 0, 255, 0, 73, 255, 255, 0, 136, 0, 20, 145, 49, 255, 0, 255, 110, 91, 243, 4, 255, 191, 228, 0, 0, 100, 255, 0, 12, 255, 110, 255, 0, 71, 0, 255, 222, 146, 117, 134, 162, 0, 202, 151, 0, 56, 220, 247, 136, 255, 255, 0, 0, 83, 0, 255, 0, 181, 255, 112, 0, 0, 0, 255, 224, 38, 7, 0, 0, 252, 0, 104, 0, 236, 0, 254, 255, 0, 255, 198, 164, 255, 226, 255, 15, 225, 142, 0, 110, 0, 0, 0, 0, 255, 0, 255, 255, 71, 140, 182, 6, 6, 255, 147, 225, 0, 96, 135, 53, 255, 0, 255, 0, 74, 0, 0, 255, 79, 0, 0, 0, 0, 255, 178, 0, 0, 237, 172, 0, 0, 41, 0, 255, 0, 255, 14, 0, 139, 209, 0, 69, 0, 0, 7, 255, 0, 0, 255, 255, 148, 0, 255, 0, 6, 255, 50, 213, 0, 0, 255, 0, 0, 0, 255, 177, 8, 255, 0, 0, 0, 0, 0, 36, 0, 223, 0, 2, 0, 0, 0, 0, 16, 79, 98, 255, 0, 0, 35, 0, 178, 158, 199, 45, 0, 125, 171, 0, 255, 255, 255, 0, 187, 0, 0, 0, 0, 253, 255, 0, 0, 107, 0, 0, 255, 0, 0, 0, 64, 0, 0, 29, 0, 8, 255, 0, 0, 0, 255, 241, 255, 0, 0, 255, 0, 0, 211, 255, 0, 0, 182, 0, 255, 163, 255, 0, 0, 232, 255, 0, 237, 2, 0, 255, 114, 0, 225, 0, 0, 51, 0, 0, 0, 90, 126, 63, 96, 213, 91, 0, 95, 255, 0, 255, 0, 255, 0, 205, 0, 0, 105, 214, 170, 0, 185, 0, 0, 255, 4, 0, 255, 255, 64, 255, 255, 255, 0, 41, 62, 0, 0, 0, 0, 0, 0, 0, 255, 242, 223, 255, 0, 23, 255, 0, 71, 63, 0, 0, 255, 0, 0, 0, 139, 255, 255, 227, 120, 255, 0, 123, 212, 161, 0, 163, 197, 0, 0, 0, 0, 0, 245, 232, 0, 228, 255, 0, 255, 86, 0, 255, 0, 36, 249, 0, 145, 0, 188, 201, 71, 0, 255, 101, 38, 0, 0, 90, 52, 0, 0, 0, 74, 236, 24, 255, 0, 0, 255, 255, 255, 0, 84, 255, 255, 154, 0, 92, 0, 215, 186, 178, 0, 146, 0, 0, 255, 249, 9, 82, 0, 0, 14, 25, 0, 148, 0, 0, 0, 255, 252, 136, 161, 0, 255, 4, 56, 255, 255, 0, 0, 0, 79, 255, 255, 0, 54, 91, 0, 17, 255, 0, 214, 195, 180, 255, 0, 0, 190, 242, 0, 249, 192, 255, 0, 0, 136, 255, 0, 82, 150, 0, 29, 0, 0, 0, 255, 0, 0, 0, 0, 93, 255, 44, 0, 217, 235, 67, 0, 0, 255, 234, 255, 0, 0, 84, 0, 0, 240, 0, 8, 0, 61, 0, 255, 0, 0, 0, 145, 255, 255, 68, 0, 113, 0, 22, 0, 255, 0, 0, 0, 188, 0, 255, 0, 0, 252, 0, 0, 243, 0, 255, 0, 255, 255, 201, 255, 202, 0, 255, 218, 214, 255, 0, 0, 0, 0, 203, 0, 255, 230, 59, 191, 94, 255, 0, 111, 0, 255, 0, 0, 236, 255, 255, 255, 0, 255, 0, 0, 114, 0, 255, 134, 156, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 173, 196, 255, 0, 255, 0, 255, 0, 255, 0, 255, 167, 131, 0, 0, 85, 255, 111, 0, 0, 110, 0, 189, 0, 0, 255, 110, 167, 0, 0, 0, 196, 3, 13, 136, 0, 21, 233, 71, 252, 0, 65, 11, 255, 0, 184, 1, 255, 152, 0, 97, 172, 0, 31, 21, 173, 255, 0], request_data: IgvmAttestRequestData { data_size: 0xD80754D0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::INVALID_REPORT, report_data_hash_type: IgvmAttestHashType::INVALID_HASH, variable_data_size: 0x7D48B581 } },
+                "48434c410200000074d7bc3094ae2a6700000000ffffffff2f3fbb4dffffffff383c0080ffff0000adffffb35f000060ff990000ff3300ff8fff00ffffffdd00000000ff00ed000030ffd7ff8400f7b2ff059ca54fc200ffff009d2600c20043b00000d290000000680000ff2000bbae7c001a5d0075ff00009b00003a0b00ffdd0000ffd5b796ff1b149bff0021ff3a65000000000000acb20f00760000a600d6ffa16100ff00ff0000daffff00ef31ddf86f00ff00ffab110000a200006578aaff0000d1b691ff00ff008077acd8ea00ffff00c65e530000ffff00ffffbeff418c69ffff880050df00960020c500de00ff0056b5ff0000002eff3c00dbadffffbc224f0000004600a7803b4eb7e61a0000009700b29eff00288affc8000000ffd600ff00ff0048ff00ec0000cd74ffff00ff00d500ffffff00fffff117eeff0000ffff0000d7ffffff90baffff08ff7a0cff660000ffff00ff6fe6ff1f007e00ffff02ffffff6bff0000170000000000000049004b00009000ff1f001de0da4300d5ff00008c007f00000000ff8e0964ff00000000ffdfa70044c166ffdc00ff0f17c2a000d9d5e00047ff09ff9fff0000ff0000000000000000a4ff35002f001500000000ffe1001d87091eff00008c0027ff00ff8d007500030039ec000bffffffe0ffff000d63004dfffcff001dffa5240000f2ff00e75aff00ff00ff55008900ff7d12ff00ed39ff0000ffff7dff0000b42f00ff0023d300ff00aa4d00ff6bff0000ffff11ff3600db001f33e400df8b636a48ff417800ff000000009affe300f6000015ff0977c1e64a808108d600ff200000ff0049ffff008800149131ff00ff6e5bf304ffbfe4000064ff000cff6eff004700ffde927586a200ca970038dcf788ffff00005300ff00b5ff70000000ffe026070000fc006800ec00feff00ffc6a4ffe2ff0fe18e006e00000000ff00ffff478cb60606ff93e100608735ff00ff004a0000ff4f00000000ffb20000edac00002900ff00ff0e008bd10045000007ff0000ffff9400ff0006ff32d50000ff000000ffb108ff00000000002400df000200000000104f62ff00002300b29ec72d007dab00ffffff00bb00000000fdff00006b0000ff0000004000001d0008ff000000fff1ff0000ff0000d3ff0000b600ffa3ff0000e8ff00ed0200ff7200e10000330000005a7e3f60d55b005fff00ff00ff00cd000069d6aa00b90000ff0400ffff40ffffff00293e00000000000000fff2dfff0017ff00473f0000ff0000008bffffe378ff007bd4a100a3c50000000000f5e800e4ff00ff5600ff0024f9009100bcc94700ff652600005a340000004aec18ff0000ffffff0054ffff9a005c00d7bab200920000fff9095200000e190094000000fffc88a100ff0438ffff0000004fffff00365b0011ff00d6c3b4ff0000bef200f9c0ff000088ff005296001d000000ff000000005dff2c00d9eb430000ffeaff0000540000f00008003d00ff00000091ffff440071001600ff000000bc00ff0000fc0000f300ff00ffffc9ffca00ffdad6ff00000000cb00ffe63bbf5eff006f00ff0000ecffffff00ff00007200ff869c000000000d000000000000adc4ff00ff00ff00ff00ffa783000055ff6f00006e00bd0000ff6ea7000000c4030d880015e947fc00410bff00b801ff980061ac001f15adff00d05407d802000000000000000000000081b5487d",
             ),
             (
                 "random-4",
-                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x93FE8B93, request_type: IgvmAttestRequestType(0x34618139), status: 0, reserved: [0, 0xE3927DF5, 0x34A1A7CF] }, attestation_report: [147, 0, 0, 227, 0, 186, 255, 0, 44, 132, 22, 0, 117, 0, 170, 255, 165, 0, 0, 0, 0, 255, 235, 123, 131, 0, 0, 194, 103, 36, 7, 0, 0, 116, 0, 255, 0, 140, 255, 0, 0, 255, 82, 255, 250, 215, 255, 184, 72, 255, 255, 255, 0, 0, 0, 255, 255, 0, 245, 205, 201, 255, 255, 0, 0, 255, 0, 0, 0, 255, 0, 0, 165, 0, 188, 149, 123, 255, 0, 29, 0, 0, 255, 0, 0, 0, 0, 204, 221, 0, 86, 0, 0, 240, 0, 0, 105, 255, 0, 72, 210, 0, 0, 10, 119, 255, 62, 255, 239, 139, 0, 0, 0, 39, 0, 255, 0, 255, 0, 0, 255, 202, 140, 0, 255, 0, 128, 150, 28, 196, 152, 114, 0, 0, 40, 0, 235, 255, 255, 0, 0, 223, 0, 255, 0, 189, 114, 255, 0, 181, 0, 0, 0, 111, 0, 0, 0, 255, 0, 248, 131, 255, 255, 255, 255, 163, 255, 0, 0, 187, 0, 87, 0, 92, 255, 0, 0, 0, 0, 0, 90, 0, 0, 31, 122, 0, 0, 0, 45, 255, 0, 131, 0, 0, 222, 0, 63, 255, 255, 255, 255, 255, 137, 146, 165, 0, 226, 210, 255, 13, 227, 255, 0, 95, 255, 0, 0, 0, 92, 255, 0, 38, 0, 255, 255, 119, 255, 106, 0, 0, 192, 0, 115, 143, 0, 0, 0, 0, 255, 255, 72, 146, 255, 0, 0, 70, 0, 165, 102, 0, 216, 255, 0, 69, 255, 249, 0, 255, 17, 158, 255, 24, 120, 43, 0, 12, 114, 0, 0, 0, 0, 0, 255, 50, 96, 22, 0, 0, 140, 0, 38, 229, 255, 220, 48, 0, 255, 172, 0, 0, 255, 255, 53, 255, 24, 159, 0, 74, 0, 115, 217, 0, 255, 35, 255, 255, 0, 0, 164, 245, 0, 0, 43, 255, 206, 0, 255, 164, 0, 65, 0, 0, 255, 65, 63, 217, 0, 251, 0, 255, 255, 0, 0, 199, 0, 0, 110, 243, 0, 0, 0, 0, 255, 255, 255, 0, 255, 95, 0, 0, 0, 157, 204, 255, 0, 220, 0, 157, 51, 47, 201, 212, 0, 0, 62, 210, 248, 176, 255, 0, 255, 0, 255, 0, 72, 78, 0, 233, 222, 130, 255, 0, 0, 125, 254, 49, 0, 0, 0, 0, 0, 0, 28, 228, 215, 0, 255, 0, 255, 0, 145, 0, 0, 255, 255, 200, 7, 45, 255, 255, 64, 113, 210, 170, 235, 165, 204, 0, 33, 0, 255, 0, 0, 232, 0, 0, 0, 0, 255, 255, 0, 255, 0, 255, 0, 0, 65, 0, 0, 0, 206, 0, 0, 0, 0, 0, 56, 255, 59, 0, 217, 130, 255, 172, 0, 0, 0, 222, 0, 255, 25, 154, 0, 0, 0, 24, 46, 65, 0, 255, 104, 0, 163, 255, 244, 71, 0, 0, 0, 0, 0, 0, 0, 255, 255, 139, 61, 0, 218, 0, 23, 0, 0, 255, 255, 248, 255, 0, 0, 255, 0, 85, 0, 89, 255, 46, 18, 214, 0, 0, 255, 255, 114, 253, 128, 255, 0, 255, 131, 0, 255, 0, 0, 0, 84, 7, 255, 0, 64, 0, 255, 136, 0, 255, 255, 0, 0, 131, 255, 27, 0, 63, 39, 252, 0, 53, 255, 63, 0, 147, 0, 0, 0, 0, 96, 241, 255, 0, 0, 0, 255, 0, 255, 0, 255, 7, 255, 255, 13, 255, 255, 0, 0, 0, 255, 0, 9, 255, 0, 61, 96, 0, 174, 0, 106, 241, 0, 135, 43, 0, 255, 0, 255, 147, 38, 235, 0, 76, 176, 178, 6, 255, 0, 255, 0, 0, 0, 0, 244, 255, 255, 0, 184, 117, 84, 0, 0, 0, 140, 0, 0, 255, 101, 63, 0, 255, 255, 255, 229, 157, 36, 187, 0, 120, 255, 0, 0, 0, 255, 242, 0, 135, 78, 138, 255, 62, 151, 0, 0, 180, 0, 5, 255, 0, 255, 0, 255, 255, 215, 0, 41, 0, 0, 0, 191, 0, 0, 0, 255, 253, 255, 53, 0, 0, 0, 0, 27, 41, 0, 0, 255, 255, 0, 0, 10, 0, 88, 255, 255, 255, 255, 255, 0, 0, 230, 0, 197, 0, 0, 0, 0, 0, 137, 255, 157, 255, 0, 156, 0, 0, 0, 0, 0, 0, 255, 0, 119, 0, 173, 53, 0, 0, 104, 183, 26, 0, 82, 203, 0, 0, 208, 0, 156, 59, 0, 0, 238, 0, 0, 255, 0, 0, 0, 0, 0, 237, 255, 0, 230, 209, 0, 255, 202, 43, 0, 238, 255, 255, 0, 0, 188, 118, 255, 255, 255, 255, 0, 0, 0, 152, 0, 0, 0, 0, 0, 135, 4, 67, 255, 250, 208, 255, 0, 0, 98, 0, 18, 255, 201, 126, 255, 255, 0, 0, 19, 194, 0, 135, 255, 83, 234, 255, 0, 255, 15, 255, 255, 0, 0, 255, 0, 0, 0, 4, 0, 0, 255, 255, 226, 52, 255, 0, 179, 255, 239, 122, 178, 87, 0, 0, 0, 0, 255, 136, 66, 255, 73, 0, 0, 255, 229, 0, 239, 120, 0, 145, 145, 0, 114, 255, 255, 0, 31, 255, 112, 124, 0, 162, 174, 0, 44, 255, 0, 239, 255, 0, 255, 96, 255, 128, 255, 202, 255, 0, 105, 0, 0, 255, 0, 0, 255, 255, 255, 8, 74, 251, 0, 44, 0, 0, 100, 157, 46, 0, 0, 0, 0, 255, 0, 255, 20, 174, 255, 0, 0, 0, 0, 255, 153, 0, 0, 0, 46, 207, 146, 0, 0, 41, 0, 61, 245, 0, 33, 15, 255, 240, 0, 0, 255, 0, 46, 158, 247, 111, 232, 29, 254, 132, 0, 255, 0, 0, 130, 69, 216, 246, 33, 110, 0, 0, 1, 255, 147, 255, 195, 0, 106, 157, 255, 62, 0, 0, 40, 0, 23, 243, 0, 0, 0, 0, 0, 175, 0, 28, 94, 0, 75, 255, 255, 0, 255, 0, 183, 255, 31, 0, 0, 255, 112, 0, 243, 255, 73, 0, 83, 0, 255, 0, 0, 0, 0, 255, 0, 26, 14, 110, 0, 255, 166, 255, 151, 0, 182, 0, 255, 131, 0, 255, 249, 0, 0, 255, 112, 0, 0, 0, 255, 85, 0, 87, 2, 0, 0, 0, 9, 191, 10, 0, 0, 255, 0, 255, 0, 33, 0, 0, 0, 0, 255, 8, 232, 0, 255, 0, 255, 107, 48, 64, 221, 255, 0, 0, 127, 255, 156, 144, 0, 167, 255, 0, 148, 255, 0, 255, 190, 0, 255, 100, 95, 0, 208, 255, 0, 154, 221, 0, 0, 255, 229, 158, 10, 193, 57, 255, 0, 0, 108, 255, 167, 0, 0, 60, 255, 82, 0, 0, 234, 0, 0, 0, 221, 17, 255, 254, 0, 0, 108, 0, 0, 234, 154, 255, 222, 91, 68, 207, 0, 0, 0, 102, 0, 0, 255, 0, 214, 124, 255, 129, 0, 0, 255, 111, 0, 255, 255, 0, 0, 92, 205, 0, 0, 39, 251, 255, 0, 255, 45, 0, 0, 255, 19, 115, 0, 0, 0, 72, 213, 0, 102, 255, 0, 96, 0, 214, 0, 0, 0, 8, 161, 164, 255, 0, 226, 255], request_data: IgvmAttestRequestData { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::CCA_VM_REPORT, report_data_hash_type: IgvmAttestHashType(0x875304E5), variable_data_size: 0x24164503, capability_bitmap: IgvmCapabilityBitMap::from_bits(0x87F56320).with_error_code(true).with_retry(false).with_skip_hw_unsealing(true).with_use_rsa_aes_key_wrap_384(true).with_corim_endorsement(true) } },
-                "48434c4102000000938bfe93398161340000000000000000f57d92e3cfa7a134930000e300baff002c8416007500aaffa500000000ffeb7b830000c267240700007400ff008cff0000ff52fffad7ffb848ffffff000000ffff00f5cdc9ffff0000ff000000ff0000a500bc957bff001d0000ff00000000ccdd00560000f0000069ff0048d200000a77ff3effef8b0000002700ff00ff0000ffca8c00ff0080961cc4987200002800ebffff0000df00ff00bd72ff00b50000006f000000ff00f883ffffffffa3ff0000bb0057005cff00000000005a00001f7a0000002dff00830000de003fffffffffff8992a500e2d2ff0de3ff005fff0000005cff002600ffff77ff6a0000c000738f00000000ffff4892ff00004600a56600d8ff0045fff900ff119eff18782b000c720000000000ff32601600008c0026e5ffdc3000ffac0000ffff35ff189f004a0073d900ff23ffff0000a4f500002bffce00ffa400410000ff413fd900fb00ffff0000c700006ef300000000ffffff00ff5f0000009dccff00dc009d332fc9d400003ed2f8b0ff00ff00ff00484e00e9de82ff00007dfe310000000000001ce4d700ff00ff00910000ffffc8072dffff4071d2aaeba5cc002100ff0000e800000000ffff00ff00ff000041000000ce000000000038ff3b00d982ffac000000de00ff199a000000182e4100ff6800a3fff44700000000000000ffff8b3d00da00170000fffff8ff0000ff00550059ff2e12d60000ffff72fd80ff00ff8300ff0000005407ff004000ff8800ffff000083ff1b003f27fc0035ff3f00930000000060f1ff000000ff00ff00ff07ffff0dffff000000ff0009ff003d6000ae006af100872b00ff00ff9326eb004cb0b206ff00ff00000000f4ffff00b875540000008c0000ff653f00ffffffe59d24bb0078ff000000fff200874e8aff3e970000b40005ff00ff00ffffd70029000000bf000000fffdff35000000001b290000ffff00000a0058ffffffffff0000e600c5000000000089ff9dff009c000000000000ff007700ad35000068b71a0052cb0000d0009c3b0000ee0000ff0000000000edff00e6d100ffca2b00eeffff0000bc76ffffffff000000980000000000870443fffad0ff0000620012ffc97effff000013c20087ff53eaff00ff0fffff0000ff000000040000ffffe234ff00b3ffef7ab25700000000ff8842ff490000ffe500ef780091910072ffff001fff707c00a2ae002cff00efff00ff60ff80ffcaff00690000ff0000ffffff084afb002c0000649d2e00000000ff00ff14aeff00000000ff990000002ecf92000029003df500210ffff00000ff002e9ef76fe81dfe8400ff00008245d8f6216e000001ff93ffc3006a9dff3e0000280017f30000000000af001c5e004bffff00ff00b7ff1f0000ff7000f3ff49005300ff00000000ff001a0e6e00ffa6ff9700b600ff8300fff90000ff70000000ff5500570200000009bf0a0000ff00ff002100000000ff08e800ff00ff6b3040ddff00007fff9c9000a7ff0094ff00ffbe00ff645f00d0ff009add0000ffe59e0ac139ff00006cffa700003cff520000ea000000dd11fffe00006c0000ea9affde5b44cf000000660000ff00d67cff810000ff6f00ffff00005ccd000027fbff00ff2d0000ff137300000048d50066ff006000d600000008a1a4ff00e2ffffffffff0200000005000000e5045387034516243d63f587",
-                IgvmAttestRequestBaseV1 { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x93FE8B93, request_type: IgvmAttestRequestType(0x34618139), status: 0, reserved: [0, 0xE3927DF5, 0x34A1A7CF] }, attestation_report: [147, 0, 0, 227, 0, 186, 255, 0, 44, 132, 22, 0, 117, 0, 170, 255, 165, 0, 0, 0, 0, 255, 235, 123, 131, 0, 0, 194, 103, 36, 7, 0, 0, 116, 0, 255, 0, 140, 255, 0, 0, 255, 82, 255, 250, 215, 255, 184, 72, 255, 255, 255, 0, 0, 0, 255, 255, 0, 245, 205, 201, 255, 255, 0, 0, 255, 0, 0, 0, 255, 0, 0, 165, 0, 188, 149, 123, 255, 0, 29, 0, 0, 255, 0, 0, 0, 0, 204, 221, 0, 86, 0, 0, 240, 0, 0, 105, 255, 0, 72, 210, 0, 0, 10, 119, 255, 62, 255, 239, 139, 0, 0, 0, 39, 0, 255, 0, 255, 0, 0, 255, 202, 140, 0, 255, 0, 128, 150, 28, 196, 152, 114, 0, 0, 40, 0, 235, 255, 255, 0, 0, 223, 0, 255, 0, 189, 114, 255, 0, 181, 0, 0, 0, 111, 0, 0, 0, 255, 0, 248, 131, 255, 255, 255, 255, 163, 255, 0, 0, 187, 0, 87, 0, 92, 255, 0, 0, 0, 0, 0, 90, 0, 0, 31, 122, 0, 0, 0, 45, 255, 0, 131, 0, 0, 222, 0, 63, 255, 255, 255, 255, 255, 137, 146, 165, 0, 226, 210, 255, 13, 227, 255, 0, 95, 255, 0, 0, 0, 92, 255, 0, 38, 0, 255, 255, 119, 255, 106, 0, 0, 192, 0, 115, 143, 0, 0, 0, 0, 255, 255, 72, 146, 255, 0, 0, 70, 0, 165, 102, 0, 216, 255, 0, 69, 255, 249, 0, 255, 17, 158, 255, 24, 120, 43, 0, 12, 114, 0, 0, 0, 0, 0, 255, 50, 96, 22, 0, 0, 140, 0, 38, 229, 255, 220, 48, 0, 255, 172, 0, 0, 255, 255, 53, 255, 24, 159, 0, 74, 0, 115, 217, 0, 255, 35, 255, 255, 0, 0, 164, 245, 0, 0, 43, 255, 206, 0, 255, 164, 0, 65, 0, 0, 255, 65, 63, 217, 0, 251, 0, 255, 255, 0, 0, 199, 0, 0, 110, 243, 0, 0, 0, 0, 255, 255, 255, 0, 255, 95, 0, 0, 0, 157, 204, 255, 0, 220, 0, 157, 51, 47, 201, 212, 0, 0, 62, 210, 248, 176, 255, 0, 255, 0, 255, 0, 72, 78, 0, 233, 222, 130, 255, 0, 0, 125, 254, 49, 0, 0, 0, 0, 0, 0, 28, 228, 215, 0, 255, 0, 255, 0, 145, 0, 0, 255, 255, 200, 7, 45, 255, 255, 64, 113, 210, 170, 235, 165, 204, 0, 33, 0, 255, 0, 0, 232, 0, 0, 0, 0, 255, 255, 0, 255, 0, 255, 0, 0, 65, 0, 0, 0, 206, 0, 0, 0, 0, 0, 56, 255, 59, 0, 217, 130, 255, 172, 0, 0, 0, 222, 0, 255, 25, 154, 0, 0, 0, 24, 46, 65, 0, 255, 104, 0, 163, 255, 244, 71, 0, 0, 0, 0, 0, 0, 0, 255, 255, 139, 61, 0, 218, 0, 23, 0, 0, 255, 255, 248, 255, 0, 0, 255, 0, 85, 0, 89, 255, 46, 18, 214, 0, 0, 255, 255, 114, 253, 128, 255, 0, 255, 131, 0, 255, 0, 0, 0, 84, 7, 255, 0, 64, 0, 255, 136, 0, 255, 255, 0, 0, 131, 255, 27, 0, 63, 39, 252, 0, 53, 255, 63, 0, 147, 0, 0, 0, 0, 96, 241, 255, 0, 0, 0, 255, 0, 255, 0, 255, 7, 255, 255, 13, 255, 255, 0, 0, 0, 255, 0, 9, 255, 0, 61, 96, 0, 174, 0, 106, 241, 0, 135, 43, 0, 255, 0, 255, 147, 38, 235, 0, 76, 176, 178, 6, 255, 0, 255, 0, 0, 0, 0, 244, 255, 255, 0, 184, 117, 84, 0, 0, 0, 140, 0, 0, 255, 101, 63, 0, 255, 255, 255, 229, 157, 36, 187, 0, 120, 255, 0, 0, 0, 255, 242, 0, 135, 78, 138, 255, 62, 151, 0, 0, 180, 0, 5, 255, 0, 255, 0, 255, 255, 215, 0, 41, 0, 0, 0, 191, 0, 0, 0, 255, 253, 255, 53, 0, 0, 0, 0, 27, 41, 0, 0, 255, 255, 0, 0, 10, 0, 88, 255, 255, 255, 255, 255, 0, 0, 230, 0, 197, 0, 0, 0, 0, 0, 137, 255, 157, 255, 0, 156, 0, 0, 0, 0, 0, 0, 255, 0, 119, 0, 173, 53, 0, 0, 104, 183, 26, 0, 82, 203, 0, 0, 208, 0, 156, 59, 0, 0, 238, 0, 0, 255, 0, 0, 0, 0, 0, 237, 255, 0, 230, 209, 0, 255, 202, 43, 0, 238, 255, 255, 0, 0, 188, 118, 255, 255, 255, 255, 0, 0, 0, 152, 0, 0, 0, 0, 0, 135, 4, 67, 255, 250, 208, 255, 0, 0, 98, 0, 18, 255, 201, 126, 255, 255, 0, 0, 19, 194, 0, 135, 255, 83, 234, 255, 0, 255, 15, 255, 255, 0, 0, 255, 0, 0, 0, 4, 0, 0, 255, 255, 226, 52, 255, 0, 179, 255, 239, 122, 178, 87, 0, 0, 0, 0, 255, 136, 66, 255, 73, 0, 0, 255, 229, 0, 239, 120, 0, 145, 145, 0, 114, 255, 255, 0, 31, 255, 112, 124, 0, 162, 174, 0, 44, 255, 0, 239, 255, 0, 255, 96, 255, 128, 255, 202, 255, 0, 105, 0, 0, 255, 0, 0, 255, 255, 255, 8, 74, 251, 0, 44, 0, 0, 100, 157, 46, 0, 0, 0, 0, 255, 0, 255, 20, 174, 255, 0, 0, 0, 0, 255, 153, 0, 0, 0, 46, 207, 146, 0, 0, 41, 0, 61, 245, 0, 33, 15, 255, 240, 0, 0, 255, 0, 46, 158, 247, 111, 232, 29, 254, 132, 0, 255, 0, 0, 130, 69, 216, 246, 33, 110, 0, 0, 1, 255, 147, 255, 195, 0, 106, 157, 255, 62, 0, 0, 40, 0, 23, 243, 0, 0, 0, 0, 0, 175, 0, 28, 94, 0, 75, 255, 255, 0, 255, 0, 183, 255, 31, 0, 0, 255, 112, 0, 243, 255, 73, 0, 83, 0, 255, 0, 0, 0, 0, 255, 0, 26, 14, 110, 0, 255, 166, 255, 151, 0, 182, 0, 255, 131, 0, 255, 249, 0, 0, 255, 112, 0, 0, 0, 255, 85, 0, 87, 2, 0, 0, 0, 9, 191, 10, 0, 0, 255, 0, 255, 0, 33, 0, 0, 0, 0, 255, 8, 232, 0, 255, 0, 255, 107, 48, 64, 221, 255, 0, 0, 127, 255, 156, 144, 0, 167, 255, 0, 148, 255, 0, 255, 190, 0, 255, 100, 95, 0, 208, 255, 0, 154, 221, 0, 0, 255, 229, 158, 10, 193, 57, 255, 0, 0, 108, 255, 167, 0, 0, 60, 255, 82, 0, 0, 234, 0, 0, 0, 221, 17, 255, 254, 0, 0, 108, 0, 0, 234, 154, 255, 222, 91, 68, 207, 0, 0, 0, 102, 0, 0, 255, 0, 214, 124, 255, 129, 0, 0, 255, 111, 0, 255, 255, 0, 0, 92, 205, 0, 0, 39, 251, 255, 0, 255, 45, 0, 0, 255, 19, 115, 0, 0, 0, 72, 213, 0, 102, 255, 0, 96, 0, 214, 0, 0, 0, 8, 161, 164, 255, 0, 226, 255], request_data: IgvmAttestRequestDataV1 { data_size: 0xFFFFFFFF, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::CCA_VM_REPORT, report_data_hash_type: IgvmAttestHashType(0x875304E5), variable_data_size: 0x24164503 } },
+                IgvmAttestRequestBase { header: IgvmAttestRequestHeader { signature: 0x414C4348, version: 2, report_size: 0x81876E9A, request_type: IgvmAttestRequestType::INVALID_REQUEST, status: 0, reserved: [0, 0xFFFFFFFF, 0xE08A437B] }, attestation_report: [255, 0, 255, 0, 255, 0, 0, 255, 0, 0, 0, 0, 0, 255, 0, 67, 0, 0, 0, 254, 93, 54, 238, 255, 240, 131, 178, 0, 0, 0, 95, 0, 210, 191, 255, 68, 213, 220, 82, 0, 147, 0, 0, 255, 115, 255, 27, 255, 255, 0, 0, 167, 0, 0, 195, 0, 180, 119, 0, 211, 218, 187, 0, 0, 255, 0, 0, 163, 0, 176, 85, 0, 0, 0, 255, 255, 65, 214, 252, 0, 64, 48, 0, 255, 0, 8, 63, 0, 0, 255, 255, 0, 255, 255, 0, 204, 255, 135, 0, 0, 242, 0, 0, 16, 71, 0, 0, 0, 0, 111, 109, 0, 255, 0, 0, 12, 0, 132, 255, 48, 122, 255, 255, 124, 255, 125, 74, 0, 228, 0, 255, 255, 255, 80, 0, 0, 255, 69, 255, 67, 21, 255, 255, 0, 206, 145, 255, 141, 255, 0, 255, 255, 255, 0, 0, 177, 0, 46, 239, 255, 0, 0, 255, 0, 159, 255, 0, 128, 255, 89, 62, 0, 100, 0, 67, 255, 63, 255, 199, 226, 255, 255, 128, 0, 255, 0, 0, 0, 0, 126, 255, 0, 178, 127, 255, 0, 217, 0, 185, 0, 222, 21, 255, 0, 255, 255, 0, 90, 0, 0, 90, 110, 0, 255, 255, 85, 255, 255, 0, 0, 255, 0, 171, 0, 220, 156, 255, 255, 255, 255, 0, 255, 20, 116, 0, 255, 48, 0, 0, 0, 0, 0, 139, 227, 209, 255, 0, 255, 0, 0, 137, 216, 149, 58, 255, 139, 255, 169, 0, 6, 23, 188, 0, 13, 0, 31, 0, 186, 255, 0, 74, 45, 255, 0, 0, 36, 0, 222, 0, 255, 255, 0, 0, 0, 0, 255, 0, 0, 0, 63, 4, 76, 0, 0, 48, 255, 255, 0, 0, 0, 110, 111, 255, 0, 255, 166, 0, 89, 0, 156, 255, 0, 0, 0, 255, 0, 255, 255, 255, 0, 242, 230, 37, 255, 182, 0, 56, 0, 16, 255, 255, 126, 255, 0, 255, 255, 0, 0, 255, 14, 255, 0, 55, 0, 195, 255, 0, 230, 229, 251, 0, 0, 126, 52, 5, 0, 0, 74, 255, 145, 255, 255, 238, 255, 0, 0, 255, 28, 255, 133, 0, 246, 128, 41, 0, 255, 255, 0, 215, 233, 32, 176, 65, 122, 171, 255, 58, 0, 0, 0, 255, 0, 255, 49, 216, 0, 189, 255, 0, 255, 0, 0, 0, 0, 10, 0, 0, 96, 244, 0, 199, 255, 97, 13, 255, 0, 0, 0, 0, 168, 255, 249, 255, 180, 0, 152, 29, 0, 255, 0, 63, 241, 109, 0, 201, 186, 0, 255, 95, 0, 255, 255, 0, 0, 0, 0, 99, 0, 0, 83, 62, 251, 39, 184, 255, 0, 177, 16, 255, 0, 5, 255, 111, 0, 43, 255, 0, 0, 255, 255, 255, 255, 255, 0, 0, 255, 0, 0, 0, 160, 199, 255, 25, 85, 255, 0, 0, 0, 16, 218, 0, 180, 0, 255, 255, 255, 0, 0, 87, 255, 255, 188, 0, 37, 255, 174, 0, 234, 58, 255, 39, 172, 255, 98, 0, 0, 26, 0, 71, 255, 228, 0, 0, 134, 0, 0, 255, 156, 153, 0, 168, 240, 255, 45, 0, 255, 0, 0, 0, 0, 0, 255, 0, 0, 215, 255, 255, 250, 0, 255, 255, 251, 247, 255, 255, 255, 195, 0, 255, 0, 0, 0, 255, 0, 0, 91, 255, 233, 121, 108, 219, 11, 0, 0, 0, 187, 2, 0, 147, 126, 0, 85, 255, 93, 255, 0, 247, 0, 113, 186, 163, 16, 0, 0, 138, 88, 0, 0, 0, 46, 0, 255, 194, 0, 255, 101, 255, 74, 247, 179, 255, 211, 255, 255, 182, 0, 255, 0, 34, 0, 97, 0, 104, 0, 252, 0, 0, 0, 38, 255, 255, 85, 0, 0, 255, 255, 0, 0, 104, 148, 0, 151, 0, 253, 0, 255, 0, 0, 79, 0, 223, 0, 0, 177, 0, 0, 0, 0, 255, 231, 0, 255, 181, 0, 0, 157, 13, 0, 0, 75, 0, 255, 255, 179, 0, 0, 0, 0, 165, 200, 202, 0, 0, 255, 209, 255, 0, 0, 255, 255, 0, 155, 103, 205, 0, 255, 255, 0, 43, 0, 255, 0, 135, 255, 255, 213, 187, 144, 255, 51, 0, 225, 0, 0, 0, 248, 255, 0, 255, 0, 0, 100, 0, 140, 5, 255, 8, 0, 255, 18, 0, 0, 0, 0, 0, 255, 255, 255, 0, 0, 186, 140, 255, 133, 0, 237, 0, 0, 255, 0, 255, 255, 173, 185, 255, 91, 16, 0, 151, 255, 255, 0, 194, 0, 36, 255, 48, 115, 0, 19, 117, 255, 202, 255, 0, 0, 0, 142, 123, 0, 0, 179, 0, 231, 0, 26, 0, 255, 254, 255, 0, 199, 0, 0, 0, 0, 0, 88, 0, 0, 135, 0, 213, 96, 0, 0, 0, 69, 27, 0, 64, 64, 0, 255, 0, 0, 0, 216, 37, 255, 0, 0, 241, 0, 0, 0, 214, 65, 0, 255, 129, 0, 198, 255, 255, 130, 228, 144, 0, 255, 255, 99, 0, 44, 77, 0, 0, 9, 145, 255, 0, 255, 0, 16, 74, 81, 134, 0, 255, 0, 192, 32, 0, 0, 246, 255, 255, 0, 0, 237, 127, 0, 255, 254, 0, 255, 0, 0, 200, 255, 0, 0, 174, 0, 255, 255, 140, 255, 0, 209, 255, 207, 0, 0, 255, 182, 117, 255, 0, 217, 0, 75, 0, 0, 255, 0, 0, 0, 49, 0, 39, 0, 255, 0, 255, 57, 0, 212, 255, 138, 243, 212, 255, 147, 88, 21, 255, 0, 241, 10, 24, 0, 105, 165, 3, 0, 255, 0, 0, 141, 0, 159, 53, 0, 0, 0, 0, 255, 255, 220, 0, 0, 0, 0, 0, 0, 250, 66, 198, 0, 0, 137, 91, 168, 0, 105, 250, 0, 0, 0, 0, 0, 0, 188, 26, 0, 0, 105, 0, 91, 255, 141, 74, 255, 66, 32, 0, 255, 10, 0, 153, 140, 0, 186, 255, 255, 81, 0, 93, 0, 0, 0, 0, 0, 255, 158, 40, 0, 255, 255, 55, 12, 133, 85, 0, 255, 0, 100, 0, 0, 34, 255, 0, 0, 0, 0, 0, 210, 29, 0, 50, 255, 255, 61, 0, 0, 0, 0, 255, 198, 0, 208, 255, 0, 0, 71, 255, 96, 255, 255, 255, 0, 193, 202, 255, 0, 0, 0, 0, 46, 0, 255, 221, 0, 58, 0, 255, 0, 0, 0, 128, 147, 0, 238, 0, 255, 0, 255, 0, 255, 0, 115, 0, 255, 255, 149, 255, 89, 233, 107, 0, 251, 0, 0, 0, 255, 0, 26, 0, 15, 13, 0, 0, 0, 220, 255, 255, 131, 0, 0, 53, 255, 255, 0, 255, 179, 0, 255, 133, 255, 134, 171, 0, 255, 68, 255, 255, 106, 0, 255, 255, 13, 17, 255, 0, 255, 20, 0, 59, 0, 0, 255, 157, 255, 255, 0, 251, 88, 32, 255, 0, 0, 11, 0, 39, 189, 255, 211, 255, 255, 173, 0, 184, 116, 58, 187, 255, 246, 0, 0, 142, 255, 255, 255, 94, 0, 255, 0, 255, 0, 104, 0, 211, 0], request_data: IgvmAttestRequestData { data_size: 0, version: IgvmAttestRequestVersion::VERSION_2, report_type: IgvmAttestReportType::TVM_REPORT, report_data_hash_type: IgvmAttestHashType(0x101C900A), variable_data_size: 0xFFFFFFFF } },
+                "48434c41020000009a6e8781000000000000000000000000ffffffff7b438ae0ff00ff00ff0000ff0000000000ff0043000000fe5d36eefff083b20000005f00d2bfff44d5dc5200930000ff73ff1bffff0000a70000c300b47700d3dabb0000ff0000a300b055000000ffff41d6fc00403000ff00083f0000ffff00ffff00ccff870000f200001047000000006f6d00ff00000c0084ff307affff7cff7d4a00e400ffffff500000ff45ff4315ffff00ce91ff8dff00ffffff0000b1002eefff0000ff009fff0080ff593e00640043ff3fffc7e2ffff8000ff000000007eff00b27fff00d900b900de15ff00ffff005a00005a6e00ffff55ffff0000ff00ab00dc9cffffffff00ff147400ff3000000000008be3d1ff00ff000089d8953aff8bffa9000617bc000d001f00baff004a2dff00002400de00ffff00000000ff0000003f044c000030ffff0000006e6fff00ffa60059009cff000000ff00ffffff00f2e625ffb600380010ffff7eff00ffff0000ff0eff003700c3ff00e6e5fb00007e340500004aff91ffffeeff0000ff1cff8500f6802900ffff00d7e920b0417aabff3a000000ff00ff31d800bdff00ff000000000a000060f400c7ff610dff00000000a8fff9ffb400981d00ff003ff16d00c9ba00ff5f00ffff00000000630000533efb27b8ff00b110ff0005ff6f002bff0000ffffffffff0000ff000000a0c7ff1955ff00000010da00b400ffffff000057ffffbc0025ffae00ea3aff27acff6200001a0047ffe40000860000ff9c9900a8f0ff2d00ff0000000000ff0000d7fffffa00fffffbf7ffffffc300ff000000ff00005bffe9796cdb0b000000bb0200937e0055ff5dff00f70071baa31000008a580000002e00ffc200ff65ff4af7b3ffd3ffffb600ff00220061006800fc00000026ffff550000ffff00006894009700fd00ff00004f00df0000b100000000ffe700ffb500009d0d00004b00ffffb300000000a5c8ca0000ffd1ff0000ffff009b67cd00ffff002b00ff0087ffffd5bb90ff3300e1000000f8ff00ff000064008c05ff0800ff120000000000ffffff0000ba8cff8500ed0000ff00ffffadb9ff5b100097ffff00c20024ff3073001375ffcaff0000008e7b0000b300e7001a00fffeff00c700000000005800008700d560000000451b00404000ff000000d825ff0000f1000000d64100ff8100c6ffff82e49000ffff63002c4d00000991ff00ff00104a518600ff00c0200000f6ffff0000ed7f00fffe00ff0000c8ff0000ae00ffff8cff00d1ffcf0000ffb675ff00d9004b0000ff00000031002700ff00ff3900d4ff8af3d4ff935815ff00f10a180069a50300ff00008d009f3500000000ffffdc000000000000fa42c60000895ba80069fa000000000000bc1a000069005bff8d4aff422000ff0a00998c00baffff51005d0000000000ff9e2800ffff370c855500ff0064000022ff0000000000d21d0032ffff3d00000000ffc600d0ff000047ff60ffffff00c1caff000000002e00ffdd003a00ff000000809300ee00ff00ff00ff007300ffff95ff59e96b00fb000000ff001a000f0d000000dcffff83000035ffff00ffb300ff85ff86ab00ff44ffff6a00ffff0d11ff00ff14003b0000ff9dffff00fb5820ff00000b0027bdffd3ffffad00b8743abbfff600008effffff5e00ff00ff006800d3000000000002000000030000000a901c10ffffffff",
             ),
         ];
-        for (case, value, hex, v1) in CASES {
+        for (case, value, hex) in CASES {
             check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestRequestBase::layout_version(&bytes),
-                Ok(2),
-                "{case}: layout version"
-            );
-            assert_eq!(
-                prefix::<IgvmAttestRequestBaseV1>(case, &bytes),
-                *v1,
-                "{case}: read as version 1"
-            );
         }
     }
+}
+
+/// `IgvmAttestCommonResponseHeader`.
+mod igvm_attest_common_response_header {
+    use super::*;
 
     #[test]
-    fn layout_version() {
-        let mut bytes = [0u8; 1240];
-        for (version, layout) in [
-            (IgvmAttestRequestVersion(0), 1),
-            (IgvmAttestRequestVersion(1), 1),
-            (IgvmAttestRequestVersion(2), 2),
-            (IgvmAttestRequestVersion(3), 2),
-            (IgvmAttestRequestVersion(0xFFFFFFFF), 2),
-        ] {
-            bytes[1220..1224].copy_from_slice(version.as_bytes());
-            assert_eq!(
-                IgvmAttestRequestBase::layout_version(&bytes),
-                Ok(layout),
-                "version {version:?}"
-            );
-            assert_eq!(
-                IgvmAttestRequestBase::layout_version(&bytes[..1224]),
-                Ok(layout),
-                "version {version:?}, bytes up to the field"
-            );
-        }
-        for len in [0, 1224 - 1] {
-            assert_eq!(
-                IgvmAttestRequestBase::layout_version(&bytes[..len]),
-                Err(BufferTooShort { needed: 1224, len }),
-            );
+    fn vectors() {
+        const CASES: &[(&str, IgvmAttestCommonResponseHeader, &str)] = &[
+            (
+                "zero",
+                IgvmAttestCommonResponseHeader {
+                    data_size: 0,
+                    version: IgvmAttestResponseVersion(0),
+                },
+                "0000000000000000",
+            ),
+            (
+                "max",
+                IgvmAttestCommonResponseHeader {
+                    data_size: 0xFFFFFFFF,
+                    version: IgvmAttestResponseVersion(0xFFFFFFFF),
+                },
+                "ffffffffffffffff",
+            ),
+            (
+                "unknown",
+                IgvmAttestCommonResponseHeader {
+                    data_size: 0,
+                    version: IgvmAttestResponseVersion(3),
+                },
+                "0000000003000000",
+            ),
+            (
+                "random-1",
+                IgvmAttestCommonResponseHeader {
+                    data_size: 0x2665AB03,
+                    version: IgvmAttestResponseVersion(0x5A7DDAC8),
+                },
+                "03ab6526c8da7d5a",
+            ),
+            (
+                "random-2",
+                IgvmAttestCommonResponseHeader {
+                    data_size: 0,
+                    version: IgvmAttestResponseVersion::VERSION_1,
+                },
+                "0000000001000000",
+            ),
+            (
+                "random-3",
+                IgvmAttestCommonResponseHeader {
+                    data_size: 0x35CBBA97,
+                    version: IgvmAttestResponseVersion(0x33974CBC),
+                },
+                "97bacb35bc4c9733",
+            ),
+            (
+                "random-4",
+                IgvmAttestCommonResponseHeader {
+                    data_size: 0,
+                    version: IgvmAttestResponseVersion::VERSION_2,
+                },
+                "0000000002000000",
+            ),
+        ];
+        for (case, value, hex) in CASES {
+            check(case, value, hex);
         }
     }
 }
@@ -1651,94 +1448,18 @@ mod igvm_error_info {
     }
 }
 
-/// `IgvmAttestKeyReleaseResponseHeader` and its older layouts.
+/// `IgvmAttestKeyReleaseResponseHeader`.
 mod igvm_attest_key_release_response_header {
     use super::*;
 
     #[test]
-    fn v1() {
-        const CASES: &[(&str, IgvmAttestKeyReleaseResponseHeaderV1, &str)] = &[
-            (
-                "zero",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "max",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "ffffffff01000000",
-            ),
-            (
-                "reserved",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "random-1",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0xD5DE7D4A,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "4a7dded501000000",
-            ),
-            (
-                "random-2",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0x2AD7C691,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "91c6d72a01000000",
-            ),
-            (
-                "random-3",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0x848FDCE4,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "e4dc8f8401000000",
-            ),
-            (
-                "random-4",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0xC8B0B7BF,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "bfb7b0c801000000",
-            ),
-        ];
-        for (case, value, hex) in CASES {
-            check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestKeyReleaseResponseHeader::layout_version(&bytes),
-                Ok(1),
-                "{case}: layout version"
-            );
-        }
-    }
-
-    #[test]
-    fn v2() {
-        const CASES: &[(
-            &str,
-            IgvmAttestKeyReleaseResponseHeader,
-            &str,
-            IgvmAttestKeyReleaseResponseHeaderV1,
-        )] = &[
+    fn vectors() {
+        const CASES: &[(&str, IgvmAttestKeyReleaseResponseHeader, &str)] = &[
             (
                 "zero",
                 IgvmAttestKeyReleaseResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0),
                     error_info: IgvmErrorInfo {
                         error_code: 0,
                         http_status_code: 0,
@@ -1750,17 +1471,13 @@ mod igvm_attest_key_release_response_header {
                         reserved: [0; 3],
                     },
                 },
-                "0000000002000000000000000000000000000000000000000000000000000000",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "0000000000000000000000000000000000000000000000000000000000000000",
             ),
             (
                 "max",
                 IgvmAttestKeyReleaseResponseHeader {
                     data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0xFFFFFFFF),
                     error_info: IgvmErrorInfo {
                         error_code: 0xFFFFFFFF,
                         http_status_code: 0xFFFFFFFF,
@@ -1772,17 +1489,13 @@ mod igvm_attest_key_release_response_header {
                         reserved: [0xFFFFFFFF; 3],
                     },
                 },
-                "ffffffff02000000ffffffffffffffffffffffffffffffffffffffffffffffff",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             ),
             (
                 "reserved",
                 IgvmAttestKeyReleaseResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0),
                     error_info: IgvmErrorInfo {
                         error_code: 0,
                         http_status_code: 0,
@@ -1794,236 +1507,117 @@ mod igvm_attest_key_release_response_header {
                         reserved: [0xFFFFFFFF; 3],
                     },
                 },
-                "00000000020000000000000000000000f0ffffffffffffffffffffffffffffff",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
+                "00000000000000000000000000000000f0ffffffffffffffffffffffffffffff",
+            ),
+            (
+                "unknown",
+                IgvmAttestKeyReleaseResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(3),
+                    error_info: IgvmErrorInfo {
+                        error_code: 0,
+                        http_status_code: 0,
+                        igvm_signal: IgvmSignal::new()
+                            .with_retry(false)
+                            .with_skip_hw_unsealing(false)
+                            .with_rsa_aes_key_wrap_384_used(false)
+                            .with_corim_endorsement_requested(false),
+                        reserved: [0; 3],
+                    },
                 },
+                "0000000003000000000000000000000000000000000000000000000000000000",
             ),
             (
                 "random-1",
                 IgvmAttestKeyReleaseResponseHeader {
-                    data_size: 0,
+                    data_size: 0xD5DE7D4A,
                     version: IgvmAttestResponseVersion::VERSION_2,
                     error_info: IgvmErrorInfo {
                         error_code: 0xFFFFFFFF,
-                        http_status_code: 0,
-                        igvm_signal: IgvmSignal::from_bits(0x6F0CB510)
-                            .with_retry(true)
-                            .with_skip_hw_unsealing(false)
-                            .with_rsa_aes_key_wrap_384_used(true)
-                            .with_corim_endorsement_requested(false),
-                        reserved: [0xFFFFFFFF, 0, 0],
-                    },
-                },
-                "0000000002000000ffffffff0000000015b50c6fffffffff0000000000000000",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
-            ),
-            (
-                "random-2",
-                IgvmAttestKeyReleaseResponseHeader {
-                    data_size: 0x21A797B7,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                    error_info: IgvmErrorInfo {
-                        error_code: 0,
-                        http_status_code: 0xFFFFFFFF,
-                        igvm_signal: IgvmSignal::from_bits(0xE524BFA0)
+                        http_status_code: 0x534B5A7A,
+                        igvm_signal: IgvmSignal::from_bits(0x32BF56E0)
                             .with_retry(true)
                             .with_skip_hw_unsealing(false)
                             .with_rsa_aes_key_wrap_384_used(false)
                             .with_corim_endorsement_requested(true),
-                        reserved: [0, 0, 0xFFFFFFFF],
+                        reserved: [0, 0x550AC1C3, 0xFFFFFFFF],
                     },
                 },
-                "b797a7210200000000000000ffffffffa9bf24e50000000000000000ffffffff",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0x21A797B7,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                "4a7dded502000000ffffffff7a5a4b53e956bf3200000000c3c10a55ffffffff",
+            ),
+            (
+                "random-2",
+                IgvmAttestKeyReleaseResponseHeader {
+                    data_size: 0x2AD7C691,
+                    version: IgvmAttestResponseVersion::VERSION_1,
+                    error_info: IgvmErrorInfo {
+                        error_code: 0xE649D5BD,
+                        http_status_code: 0xB9658596,
+                        igvm_signal: IgvmSignal::from_bits(0x97372920)
+                            .with_retry(false)
+                            .with_skip_hw_unsealing(false)
+                            .with_rsa_aes_key_wrap_384_used(true)
+                            .with_corim_endorsement_requested(true),
+                        reserved: [0xFFFFFFFF, 0x3CBCA356, 0xFFFFFFFF],
+                    },
                 },
+                "91c6d72a01000000bdd549e6968565b92c293797ffffffff56a3bc3cffffffff",
             ),
             (
                 "random-3",
                 IgvmAttestKeyReleaseResponseHeader {
-                    data_size: 0xF057B6B0,
+                    data_size: 0x848FDCE4,
                     version: IgvmAttestResponseVersion::VERSION_2,
                     error_info: IgvmErrorInfo {
                         error_code: 0,
-                        http_status_code: 0xBA8F8F58,
-                        igvm_signal: IgvmSignal::from_bits(0xFAA234E0)
-                            .with_retry(true)
+                        http_status_code: 0,
+                        igvm_signal: IgvmSignal::from_bits(0xFFF51A60)
+                            .with_retry(false)
                             .with_skip_hw_unsealing(false)
-                            .with_rsa_aes_key_wrap_384_used(true)
-                            .with_corim_endorsement_requested(false),
-                        reserved: [0xFFFFFFFF, 0, 0xFFFFFFFF],
+                            .with_rsa_aes_key_wrap_384_used(false)
+                            .with_corim_endorsement_requested(true),
+                        reserved: [0, 0xFFFFFFFF, 0x3DC72D70],
                     },
                 },
-                "b0b657f00200000000000000588f8fbae534a2faffffffff00000000ffffffff",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0xF057B6B0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "e4dc8f84020000000000000000000000681af5ff00000000ffffffff702dc73d",
             ),
             (
                 "random-4",
                 IgvmAttestKeyReleaseResponseHeader {
-                    data_size: 0xDD7F9949,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    data_size: 0xC8B0B7BF,
+                    version: IgvmAttestResponseVersion(0xFCC8E478),
                     error_info: IgvmErrorInfo {
-                        error_code: 0xB3691F06,
-                        http_status_code: 0xFFFFFFFF,
-                        igvm_signal: IgvmSignal::from_bits(0xB1CF00C0)
+                        error_code: 0,
+                        http_status_code: 0,
+                        igvm_signal: IgvmSignal::from_bits(0x971F9B20)
                             .with_retry(false)
                             .with_skip_hw_unsealing(true)
-                            .with_rsa_aes_key_wrap_384_used(true)
-                            .with_corim_endorsement_requested(false),
-                        reserved: [0xD959247A, 0, 0],
+                            .with_rsa_aes_key_wrap_384_used(false)
+                            .with_corim_endorsement_requested(true),
+                        reserved: [0xE4BBE53F, 0xFFFFFFFF, 0xFFFFFFFF],
                     },
                 },
-                "49997fdd02000000061f69b3ffffffffc600cfb17a2459d90000000000000000",
-                IgvmAttestKeyReleaseResponseHeaderV1 {
-                    data_size: 0xDD7F9949,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "bfb7b0c878e4c8fc00000000000000002a9b1f973fe5bbe4ffffffffffffffff",
             ),
         ];
-        for (case, value, hex, v1) in CASES {
+        for (case, value, hex) in CASES {
             check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestKeyReleaseResponseHeader::layout_version(&bytes),
-                Ok(2),
-                "{case}: layout version"
-            );
-            assert_eq!(
-                prefix::<IgvmAttestKeyReleaseResponseHeaderV1>(case, &bytes),
-                *v1,
-                "{case}: read as version 1"
-            );
-        }
-    }
-
-    #[test]
-    fn layout_version() {
-        let mut bytes = [0u8; 32];
-        for (version, layout) in [
-            (IgvmAttestResponseVersion(0), 1),
-            (IgvmAttestResponseVersion(1), 1),
-            (IgvmAttestResponseVersion(2), 2),
-            (IgvmAttestResponseVersion(3), 2),
-            (IgvmAttestResponseVersion(0xFFFFFFFF), 2),
-        ] {
-            bytes[4..8].copy_from_slice(version.as_bytes());
-            assert_eq!(
-                IgvmAttestKeyReleaseResponseHeader::layout_version(&bytes),
-                Ok(layout),
-                "version {version:?}"
-            );
-            assert_eq!(
-                IgvmAttestKeyReleaseResponseHeader::layout_version(&bytes[..8]),
-                Ok(layout),
-                "version {version:?}, bytes up to the field"
-            );
-        }
-        for len in [0, 8 - 1] {
-            assert_eq!(
-                IgvmAttestKeyReleaseResponseHeader::layout_version(&bytes[..len]),
-                Err(BufferTooShort { needed: 8, len }),
-            );
         }
     }
 }
 
-/// `IgvmAttestWrappedKeyResponseHeader` and its older layouts.
+/// `IgvmAttestWrappedKeyResponseHeader`.
 mod igvm_attest_wrapped_key_response_header {
     use super::*;
 
     #[test]
-    fn v1() {
-        const CASES: &[(&str, IgvmAttestWrappedKeyResponseHeaderV1, &str)] = &[
-            (
-                "zero",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "max",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "ffffffff01000000",
-            ),
-            (
-                "reserved",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "random-1",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0xB9965313,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "135396b901000000",
-            ),
-            (
-                "random-2",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "random-3",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "random-4",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-        ];
-        for (case, value, hex) in CASES {
-            check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestWrappedKeyResponseHeader::layout_version(&bytes),
-                Ok(1),
-                "{case}: layout version"
-            );
-        }
-    }
-
-    #[test]
-    fn v2() {
-        const CASES: &[(
-            &str,
-            IgvmAttestWrappedKeyResponseHeader,
-            &str,
-            IgvmAttestWrappedKeyResponseHeaderV1,
-        )] = &[
+    fn vectors() {
+        const CASES: &[(&str, IgvmAttestWrappedKeyResponseHeader, &str)] = &[
             (
                 "zero",
                 IgvmAttestWrappedKeyResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0),
                     error_info: IgvmErrorInfo {
                         error_code: 0,
                         http_status_code: 0,
@@ -2035,17 +1629,13 @@ mod igvm_attest_wrapped_key_response_header {
                         reserved: [0; 3],
                     },
                 },
-                "0000000002000000000000000000000000000000000000000000000000000000",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "0000000000000000000000000000000000000000000000000000000000000000",
             ),
             (
                 "max",
                 IgvmAttestWrappedKeyResponseHeader {
                     data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0xFFFFFFFF),
                     error_info: IgvmErrorInfo {
                         error_code: 0xFFFFFFFF,
                         http_status_code: 0xFFFFFFFF,
@@ -2057,17 +1647,13 @@ mod igvm_attest_wrapped_key_response_header {
                         reserved: [0xFFFFFFFF; 3],
                     },
                 },
-                "ffffffff02000000ffffffffffffffffffffffffffffffffffffffffffffffff",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             ),
             (
                 "reserved",
                 IgvmAttestWrappedKeyResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0),
                     error_info: IgvmErrorInfo {
                         error_code: 0,
                         http_status_code: 0,
@@ -2079,55 +1665,61 @@ mod igvm_attest_wrapped_key_response_header {
                         reserved: [0xFFFFFFFF; 3],
                     },
                 },
-                "00000000020000000000000000000000f0ffffffffffffffffffffffffffffff",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "00000000000000000000000000000000f0ffffffffffffffffffffffffffffff",
             ),
             (
-                "random-1",
+                "unknown",
                 IgvmAttestWrappedKeyResponseHeader {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    data_size: 0,
+                    version: IgvmAttestResponseVersion(3),
                     error_info: IgvmErrorInfo {
                         error_code: 0,
-                        http_status_code: 0x8126BF71,
-                        igvm_signal: IgvmSignal::from_bits(0xCE44C070)
+                        http_status_code: 0,
+                        igvm_signal: IgvmSignal::new()
                             .with_retry(false)
                             .with_skip_hw_unsealing(false)
                             .with_rsa_aes_key_wrap_384_used(false)
                             .with_corim_endorsement_requested(false),
-                        reserved: [0xFFFFFFFF, 0x710C5746, 0x500BC472],
+                        reserved: [0; 3],
                     },
                 },
-                "ffffffff020000000000000071bf268170c044ceffffffff46570c7172c40b50",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                "0000000003000000000000000000000000000000000000000000000000000000",
+            ),
+            (
+                "random-1",
+                IgvmAttestWrappedKeyResponseHeader {
+                    data_size: 0xB9965313,
+                    version: IgvmAttestResponseVersion(0x53BDECB3),
+                    error_info: IgvmErrorInfo {
+                        error_code: 0x56E8A0DF,
+                        http_status_code: 0,
+                        igvm_signal: IgvmSignal::from_bits(0x526C95B0)
+                            .with_retry(false)
+                            .with_skip_hw_unsealing(false)
+                            .with_rsa_aes_key_wrap_384_used(false)
+                            .with_corim_endorsement_requested(false),
+                        reserved: [0xFFFFFFFF, 0x9AE4232C, 0],
+                    },
                 },
+                "135396b9b3ecbd53dfa0e85600000000b0956c52ffffffff2c23e49a00000000",
             ),
             (
                 "random-2",
                 IgvmAttestWrappedKeyResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0x74C1F66A),
                     error_info: IgvmErrorInfo {
-                        error_code: 0,
-                        http_status_code: 0,
-                        igvm_signal: IgvmSignal::from_bits(0x6D740820)
+                        error_code: 0xFB688EDC,
+                        http_status_code: 0x38E07799,
+                        igvm_signal: IgvmSignal::from_bits(0xE2D2EA60)
                             .with_retry(false)
-                            .with_skip_hw_unsealing(false)
+                            .with_skip_hw_unsealing(true)
                             .with_rsa_aes_key_wrap_384_used(true)
-                            .with_corim_endorsement_requested(false),
-                        reserved: [0xFFFFFFFF, 0, 0x19FDA5F],
+                            .with_corim_endorsement_requested(true),
+                        reserved: [0xFFFFFFFF, 0, 0x9A5A1316],
                     },
                 },
-                "000000000200000000000000000000002408746dffffffff000000005fda9f01",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "000000006af6c174dc8e68fb9977e0386eead2e2ffffffff0000000016135a9a",
             ),
             (
                 "random-3",
@@ -2135,180 +1727,55 @@ mod igvm_attest_wrapped_key_response_header {
                     data_size: 0,
                     version: IgvmAttestResponseVersion::VERSION_2,
                     error_info: IgvmErrorInfo {
-                        error_code: 0,
-                        http_status_code: 0x1EB544D0,
-                        igvm_signal: IgvmSignal::from_bits(0xF290AD70)
+                        error_code: 0xFFFFFFFF,
+                        http_status_code: 0xFFFFFFFF,
+                        igvm_signal: IgvmSignal::from_bits(0x3DD4C930)
                             .with_retry(false)
                             .with_skip_hw_unsealing(true)
                             .with_rsa_aes_key_wrap_384_used(false)
                             .with_corim_endorsement_requested(true),
-                        reserved: [0xFFFFFFFF, 0xBA94B52A, 0],
+                        reserved: [0; 3],
                     },
                 },
-                "000000000200000000000000d044b51e7aad90f2ffffffff2ab594ba00000000",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "0000000002000000ffffffffffffffff3ac9d43d000000000000000000000000",
             ),
             (
                 "random-4",
                 IgvmAttestWrappedKeyResponseHeader {
-                    data_size: 0x4176CA7A,
+                    data_size: 0,
                     version: IgvmAttestResponseVersion::VERSION_2,
                     error_info: IgvmErrorInfo {
-                        error_code: 0xFFFFFFFF,
-                        http_status_code: 0x39C43263,
-                        igvm_signal: IgvmSignal::from_bits(0x8D008360)
-                            .with_retry(false)
-                            .with_skip_hw_unsealing(false)
-                            .with_rsa_aes_key_wrap_384_used(true)
+                        error_code: 0x9278830B,
+                        http_status_code: 0x2820D8CD,
+                        igvm_signal: IgvmSignal::from_bits(0xDA9333B0)
+                            .with_retry(true)
+                            .with_skip_hw_unsealing(true)
+                            .with_rsa_aes_key_wrap_384_used(false)
                             .with_corim_endorsement_requested(false),
-                        reserved: [0xFFFFFFFF, 0, 0xFFFFFFFF],
+                        reserved: [0x1EBA73FD, 0xF74733BF, 0xBEE44AD8],
                     },
                 },
-                "7aca764102000000ffffffff6332c4396483008dffffffff00000000ffffffff",
-                IgvmAttestWrappedKeyResponseHeaderV1 {
-                    data_size: 0x4176CA7A,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "00000000020000000b837892cdd82028b33393dafd73ba1ebf3347f7d84ae4be",
             ),
         ];
-        for (case, value, hex, v1) in CASES {
+        for (case, value, hex) in CASES {
             check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestWrappedKeyResponseHeader::layout_version(&bytes),
-                Ok(2),
-                "{case}: layout version"
-            );
-            assert_eq!(
-                prefix::<IgvmAttestWrappedKeyResponseHeaderV1>(case, &bytes),
-                *v1,
-                "{case}: read as version 1"
-            );
-        }
-    }
-
-    #[test]
-    fn layout_version() {
-        let mut bytes = [0u8; 32];
-        for (version, layout) in [
-            (IgvmAttestResponseVersion(0), 1),
-            (IgvmAttestResponseVersion(1), 1),
-            (IgvmAttestResponseVersion(2), 2),
-            (IgvmAttestResponseVersion(3), 2),
-            (IgvmAttestResponseVersion(0xFFFFFFFF), 2),
-        ] {
-            bytes[4..8].copy_from_slice(version.as_bytes());
-            assert_eq!(
-                IgvmAttestWrappedKeyResponseHeader::layout_version(&bytes),
-                Ok(layout),
-                "version {version:?}"
-            );
-            assert_eq!(
-                IgvmAttestWrappedKeyResponseHeader::layout_version(&bytes[..8]),
-                Ok(layout),
-                "version {version:?}, bytes up to the field"
-            );
-        }
-        for len in [0, 8 - 1] {
-            assert_eq!(
-                IgvmAttestWrappedKeyResponseHeader::layout_version(&bytes[..len]),
-                Err(BufferTooShort { needed: 8, len }),
-            );
         }
     }
 }
 
-/// `IgvmAttestAkCertResponseHeader` and its older layouts.
+/// `IgvmAttestAkCertResponseHeader`.
 mod igvm_attest_ak_cert_response_header {
     use super::*;
 
     #[test]
-    fn v1() {
-        const CASES: &[(&str, IgvmAttestAkCertResponseHeaderV1, &str)] = &[
-            (
-                "zero",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "max",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "ffffffff01000000",
-            ),
-            (
-                "reserved",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "random-1",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0x5622857B,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "7b85225601000000",
-            ),
-            (
-                "random-2",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-            (
-                "random-3",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0xA193ED0A,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0aed93a101000000",
-            ),
-            (
-                "random-4",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_1,
-                },
-                "0000000001000000",
-            ),
-        ];
-        for (case, value, hex) in CASES {
-            check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestAkCertResponseHeader::layout_version(&bytes),
-                Ok(1),
-                "{case}: layout version"
-            );
-        }
-    }
-
-    #[test]
-    fn v2() {
-        const CASES: &[(
-            &str,
-            IgvmAttestAkCertResponseHeader,
-            &str,
-            IgvmAttestAkCertResponseHeaderV1,
-        )] = &[
+    fn vectors() {
+        const CASES: &[(&str, IgvmAttestAkCertResponseHeader, &str)] = &[
             (
                 "zero",
                 IgvmAttestAkCertResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0),
                     error_info: IgvmErrorInfo {
                         error_code: 0,
                         http_status_code: 0,
@@ -2320,17 +1787,13 @@ mod igvm_attest_ak_cert_response_header {
                         reserved: [0; 3],
                     },
                 },
-                "0000000002000000000000000000000000000000000000000000000000000000",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "0000000000000000000000000000000000000000000000000000000000000000",
             ),
             (
                 "max",
                 IgvmAttestAkCertResponseHeader {
                     data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0xFFFFFFFF),
                     error_info: IgvmErrorInfo {
                         error_code: 0xFFFFFFFF,
                         http_status_code: 0xFFFFFFFF,
@@ -2342,17 +1805,13 @@ mod igvm_attest_ak_cert_response_header {
                         reserved: [0xFFFFFFFF; 3],
                     },
                 },
-                "ffffffff02000000ffffffffffffffffffffffffffffffffffffffffffffffff",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             ),
             (
                 "reserved",
                 IgvmAttestAkCertResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0),
                     error_info: IgvmErrorInfo {
                         error_code: 0,
                         http_status_code: 0,
@@ -2364,144 +1823,101 @@ mod igvm_attest_ak_cert_response_header {
                         reserved: [0xFFFFFFFF; 3],
                     },
                 },
-                "00000000020000000000000000000000f0ffffffffffffffffffffffffffffff",
-                IgvmAttestAkCertResponseHeaderV1 {
+                "00000000000000000000000000000000f0ffffffffffffffffffffffffffffff",
+            ),
+            (
+                "unknown",
+                IgvmAttestAkCertResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(3),
+                    error_info: IgvmErrorInfo {
+                        error_code: 0,
+                        http_status_code: 0,
+                        igvm_signal: IgvmSignal::new()
+                            .with_retry(false)
+                            .with_skip_hw_unsealing(false)
+                            .with_rsa_aes_key_wrap_384_used(false)
+                            .with_corim_endorsement_requested(false),
+                        reserved: [0; 3],
+                    },
                 },
+                "0000000003000000000000000000000000000000000000000000000000000000",
             ),
             (
                 "random-1",
                 IgvmAttestAkCertResponseHeader {
-                    data_size: 0xFE33767B,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    data_size: 0x5622857B,
+                    version: IgvmAttestResponseVersion::VERSION_1,
                     error_info: IgvmErrorInfo {
-                        error_code: 0xFFFFFFFF,
+                        error_code: 0,
                         http_status_code: 0xFFFFFFFF,
-                        igvm_signal: IgvmSignal::from_bits(0x4A7AC420)
-                            .with_retry(true)
-                            .with_skip_hw_unsealing(true)
+                        igvm_signal: IgvmSignal::from_bits(0xED7A7820)
+                            .with_retry(false)
+                            .with_skip_hw_unsealing(false)
                             .with_rsa_aes_key_wrap_384_used(true)
                             .with_corim_endorsement_requested(false),
-                        reserved: [0, 0xFFFFFFFF, 0xFFFFFFFF],
+                        reserved: [0xFFFFFFFF, 0xBD6185E3, 0x64290028],
                     },
                 },
-                "7b7633fe02000000ffffffffffffffff27c47a4a00000000ffffffffffffffff",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0xFE33767B,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "7b8522560100000000000000ffffffff24787aedffffffffe38561bd28002964",
             ),
             (
                 "random-2",
                 IgvmAttestAkCertResponseHeader {
                     data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    version: IgvmAttestResponseVersion(0xF513BD9),
                     error_info: IgvmErrorInfo {
-                        error_code: 0x27FEFEE8,
-                        http_status_code: 0xFFFFFFFF,
-                        igvm_signal: IgvmSignal::from_bits(0xE93C22F0)
+                        error_code: 0xFFFFFFFF,
+                        http_status_code: 0,
+                        igvm_signal: IgvmSignal::from_bits(0x2E36FF60)
                             .with_retry(true)
-                            .with_skip_hw_unsealing(true)
-                            .with_rsa_aes_key_wrap_384_used(true)
+                            .with_skip_hw_unsealing(false)
+                            .with_rsa_aes_key_wrap_384_used(false)
                             .with_corim_endorsement_requested(false),
-                        reserved: [0; 3],
+                        reserved: [0, 0xFFFFFFFF, 0],
                     },
                 },
-                "0000000002000000e8fefe27fffffffff7223ce9000000000000000000000000",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "00000000d93b510fffffffff0000000061ff362e00000000ffffffff00000000",
             ),
             (
                 "random-3",
                 IgvmAttestAkCertResponseHeader {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
+                    data_size: 0xA193ED0A,
+                    version: IgvmAttestResponseVersion::VERSION_1,
                     error_info: IgvmErrorInfo {
-                        error_code: 0xFFFFFFFF,
+                        error_code: 0,
                         http_status_code: 0,
-                        igvm_signal: IgvmSignal::from_bits(0xFA9DF2D0)
+                        igvm_signal: IgvmSignal::from_bits(0x7C9A0200)
                             .with_retry(false)
                             .with_skip_hw_unsealing(true)
                             .with_rsa_aes_key_wrap_384_used(false)
-                            .with_corim_endorsement_requested(false),
-                        reserved: [0, 0x83C9746, 0x98DC9AED],
+                            .with_corim_endorsement_requested(true),
+                        reserved: [0x3775FD8E, 0, 0xD641C139],
                     },
                 },
-                "ffffffff02000000ffffffff00000000d2f29dfa0000000046973c08ed9adc98",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0xFFFFFFFF,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "0aed93a10100000000000000000000000a029a7c8efd75370000000039c141d6",
             ),
             (
                 "random-4",
                 IgvmAttestAkCertResponseHeader {
-                    data_size: 0x8E95FD94,
+                    data_size: 0,
                     version: IgvmAttestResponseVersion::VERSION_2,
                     error_info: IgvmErrorInfo {
-                        error_code: 0xEE84B455,
-                        http_status_code: 0,
-                        igvm_signal: IgvmSignal::from_bits(0xA3497370)
-                            .with_retry(false)
+                        error_code: 0x798FD6A5,
+                        http_status_code: 0xFFFFFFFF,
+                        igvm_signal: IgvmSignal::from_bits(0x1E252C80)
+                            .with_retry(true)
                             .with_skip_hw_unsealing(true)
-                            .with_rsa_aes_key_wrap_384_used(false)
-                            .with_corim_endorsement_requested(false),
-                        reserved: [0, 0xB0C1FF20, 0x7C3B88EC],
+                            .with_rsa_aes_key_wrap_384_used(true)
+                            .with_corim_endorsement_requested(true),
+                        reserved: [0, 0x7E9E4930, 0],
                     },
                 },
-                "94fd958e0200000055b484ee00000000727349a30000000020ffc1b0ec883b7c",
-                IgvmAttestAkCertResponseHeaderV1 {
-                    data_size: 0x8E95FD94,
-                    version: IgvmAttestResponseVersion::VERSION_2,
-                },
+                "0000000002000000a5d68f79ffffffff8f2c251e0000000030499e7e00000000",
             ),
         ];
-        for (case, value, hex, v1) in CASES {
+        for (case, value, hex) in CASES {
             check(case, value, hex);
-            let bytes = bytes_of(hex);
-            assert_eq!(
-                IgvmAttestAkCertResponseHeader::layout_version(&bytes),
-                Ok(2),
-                "{case}: layout version"
-            );
-            assert_eq!(
-                prefix::<IgvmAttestAkCertResponseHeaderV1>(case, &bytes),
-                *v1,
-                "{case}: read as version 1"
-            );
-        }
-    }
-
-    #[test]
-    fn layout_version() {
-        let mut bytes = [0u8; 32];
-        for (version, layout) in [
-            (IgvmAttestResponseVersion(0), 1),
-            (IgvmAttestResponseVersion(1), 1),
-            (IgvmAttestResponseVersion(2), 2),
-            (IgvmAttestResponseVersion(3), 2),
-            (IgvmAttestResponseVersion(0xFFFFFFFF), 2),
-        ] {
-            bytes[4..8].copy_from_slice(version.as_bytes());
-            assert_eq!(
-                IgvmAttestAkCertResponseHeader::layout_version(&bytes),
-                Ok(layout),
-                "version {version:?}"
-            );
-            assert_eq!(
-                IgvmAttestAkCertResponseHeader::layout_version(&bytes[..8]),
-                Ok(layout),
-                "version {version:?}, bytes up to the field"
-            );
-        }
-        for len in [0, 8 - 1] {
-            assert_eq!(
-                IgvmAttestAkCertResponseHeader::layout_version(&bytes[..len]),
-                Err(BufferTooShort { needed: 8, len }),
-            );
         }
     }
 }
