@@ -104,17 +104,23 @@ def test_messages_parse_and_build_alike(world: tuple, seed: int) -> None:
 
 def test_malformed_lines_are_refused_alike(world: tuple) -> None:
     schema, _, targets, _ = world
-    struct_name = next(t.name for t in schema.structs if t.versioned)
-    cases = [
-        cf.Case("NoSuchType", "auto", b"\0" * 8),
-        cf.Case(struct_name, "9999", b"\0" * 64),
-        cf.Case(struct_name, "x", b"\0" * 64),
-        cf.Case(struct_name, "auto", b""),
+    versioned = next((t.name for t in schema.structs if t.versioned), None)
+    message = schema.messages[0]
+    flags = "1" * len(message.struct_parts)
+    cases = [cf.Case("NoSuchType", "auto", b"\0" * 8), cf.Case(schema.structs[0].name, "auto", b"")]
+    if versioned is not None:
+        cases += [cf.Case(versioned, "9999", b"\0" * 64), cf.Case(versioned, "x", b"\0" * 64)]
+    cases += [
+        cf.Case(message.name, "bogus", b"\0" * 8),
+        cf.Case(message.name, "build:" + flags + "1", b"\0" * 8),  # a flag too many
+        cf.Case(message.name, "build:" + "2" * len(flags), b"\0" * 8),
+        cf.Case(message.name, "build:" + "0" * len(flags), b""),  # the first part is in every version
+        cf.Case(message.name, "build:" + flags, b"\0"),  # shorter than the parts
     ]
     answers = {t.name: t.run(cases) for t in targets}
     report = cf.compare(schema, cases, answers)
     assert report, "\n\n".join(report.mismatches)
-    assert [a.get("error") for a in answers["python"]] == ["bad-input", "bad-input", "bad-input", "short"]
+    assert [a.get("error") for a in answers["python"]] == ["bad-input", "short"] + ["bad-input"] * (len(cases) - 2)
 
 
 def test_zz_report_rate(capsys: pytest.CaptureFixture[str]) -> None:
