@@ -86,6 +86,7 @@ class Row:
     meaning: str = ""  # enum value name, set bits, a length check
     notes: list[str] = field(default_factory=list)  # what is wrong or worth a look
     depth: int = 0
+    kind: str = "struct"  # struct | scalar | enum | bitmap | array
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "offset": self.offset, "size": self.size, "type": self.type}
@@ -122,7 +123,7 @@ def _bits(bm: Bitmap, raw: int) -> tuple[str, list[str]]:
 
 def _leaf(data: bytes, f: Field, path: str, at: int, depth: int) -> Row:
     t = f.type.target
-    row = Row(path, at, f.size, str(f.type), depth=depth)
+    row = Row(path, at, f.size, str(f.type), depth=depth, kind="array" if f.type.is_array else "scalar" if isinstance(t, Scalar) else t.kind)
     if f.type.is_array:
         count = f.type.count or 0
         step = f.size // max(count, 1)
@@ -251,7 +252,9 @@ def decode_message(msg: Message, data: bytes) -> Report:
         start, least = lay.start(length), lay.minimum(length)
         end = start + value
         check = {"field": length.name, "value": value, "counts": _describe_counts(msg, lay, length), "start": start, "minimum": least, "end": end}
-        if rep.error is not None and rep.error.get("field") == length.name:
+        if rep.error is not None and rep.error["error"] in ("short", "version"):
+            check["ok"] = None  # refused before the length fields were checked
+        elif rep.error is not None and rep.error.get("field") == length.name:
             check["ok"] = False
         elif value < least or end > len(data):
             check["ok"] = False
@@ -260,7 +263,7 @@ def decode_message(msg: Message, data: bytes) -> Report:
         rep.lengths.append(check)
         row = by_path.get(length.name)
         if row is not None:
-            row.meaning = f"length: {check['counts']}, bytes {start}..{end - 1}" + ("" if check["ok"] else " (refused)")
+            row.meaning = f"counts {check['counts']}" + (" (refused)" if check["ok"] is False else "")
     if msg.payload is not None:
         p = msg.payload
         info: dict[str, Any] = {"name": p.name, "blob": p.blob, "format": p.format, "offset": lay.fixed_size}
@@ -327,57 +330,62 @@ def decode(schema: Schema, name: str, data: bytes) -> Report:
 
 
 def _value_text(row: Row) -> str:
+    """The value, then what it means: an enum's name, a bitmap's set fields, a length's span."""
     v = row.value
     if v is None:
         return ""
     if isinstance(v, list):
         if row.type.startswith("u8["):
-            head = bytes(v[:PREVIEW]).hex(" ")
-            return f"{head}{' ...' if len(v) > PREVIEW else ''}"
-        return "[" + ", ".join(map(str, v)) + "]"
-    if row.meaning and ("bit" in row.meaning or "=" in row.meaning) and not row.meaning.startswith("length"):
-        return f"{v:#0{row.size * 2 + 2}x}"
-    return f"{v}" if v < 10 else f"{v} ({v:#x})"
+            text = f"{bytes(v[:PREVIEW]).hex(' ')}{' ...' if len(v) > PREVIEW else ''}"
+        else:
+            text = "[" + ", ".join(map(str, v)) + "]"
+    elif row.kind == "bitmap":
+        text = f"{v:#0{row.size * 2 + 2}x}"
+    else:
+        text = f"{v}" if v < 10 else f"{v} ({v:#x})"
+    if row.meaning:
+        text += f" ({row.meaning})" if row.kind == "enum" else f": {row.meaning}"
+    return text
 
 
 def render_text(rep: Report) -> str:
     out = []
-    head = f"{rep.kind} {rep.name}: {rep.given} bytes"
+    head = f"{rep.name} ({rep.kind})"
     if rep.version is not None:
         head += f", version {rep.version} ({rep.version_field})"
+    head += f": {rep.given} bytes"
     if rep.end is not None:
-        head += f"; the {rep.kind} takes {rep.end}" + (f", {rep.given - rep.end} bytes follow it" if rep.given > rep.end else "")
+        head += f", the {rep.kind} takes {rep.end}" if rep.end != rep.given else f", all of them the {rep.kind}"
+        if rep.given > rep.end:
+            head += f"; {rep.given - rep.end} bytes after it are not part of it"
     out.append(head)
     if rep.rows:
-        out.append(f"  {'offset':>6} {'size':>5}  {'field':<40} {'value'}")
+        out.append(f"  {'offset':>6} {'size':>5}  {'field':<32} value")
     for row in rep.rows:
         label = ("  " * row.depth) + row.path.rsplit(".", 1)[-1] if row.depth else row.path
-        text = _value_text(row)
-        extra = [row.meaning] if row.meaning else []
-        extra += [f"!! {n}" for n in row.notes]
         kind = f": {row.type}" if row.value is None else ""
-        line = f"  {row.offset:>6} {row.size:>5}  {label + kind:<40} {text}"
-        if extra:
-            line += ("  " if text else "") + "; ".join(extra)
+        line = f"  {row.offset:>6} {row.size:>5}  {label + kind:<32} {_value_text(row)}"
+        line += "".join(f"  !! {n}" for n in row.notes)
         out.append(line.rstrip())
     if rep.payload is not None:
         p = rep.payload
         what = "bytes" if p["blob"] == "bytes" else f"{p['blob']}, {p['format']}"
         if "size" in p:
             line = f"  {p['offset']:>6} {p['size']:>5}  {p['name']} ({what})"
-            if "text" in p:
+            if not p["size"]:
+                line += ": empty"
+            elif "text" in p:
                 preview = p["text"][:60].replace("\n", "\\n")
                 line += f"  {json.dumps(preview)}{' ...' if len(p['text']) > 60 else ''}"
             elif p["size"]:
                 line += f"  {bytes.fromhex(p['hex'][: PREVIEW * 2]).hex(' ')}{' ...' if p['size'] > PREVIEW else ''}"
             out.append(line)
-        else:
-            out.append(f"  {p['offset']:>6}     ?  {p['name']} ({what})")
+
     if rep.lengths:
         out.append("length fields:")
         for c in rep.lengths:
-            verdict = "ok" if c["ok"] else "REFUSED"
-            out.append(f"  {c['field']} = {c['value']}: counts {c['counts']}; at least {c['minimum']}, ends at byte {c['end']}: {verdict}")
+            verdict = {True: "ok", False: "REFUSED", None: "not checked"}[c["ok"]]
+            out.append(f"  {c['field']} = {c['value']}: counts {c['counts']}, at least {c['minimum']}; the message ends at byte {c['end']}: {verdict}")
     if rep.error is not None:
         out.append(f"refused: {rep.error_text}")
     return "\n".join(out) + "\n"
