@@ -860,10 +860,7 @@ static inline int igvm_attest_request_build(const IgvmAttestRequest *msg, uint8_
  */
 typedef struct IgvmAttestKeyReleaseResponse {
     IgvmAttestCommonResponseHeader header;
-    /**
-     * Error details; the paravisor retries when `igvm_signal.retry` is set. Present from version 2
-     * on, when `has_error_info` is nonzero.
-     */
+    /** Error details. Present from version 2 on, when `has_error_info` is nonzero. */
     IgvmErrorInfo error_info;
     int has_error_info;
     /**

@@ -1590,7 +1590,7 @@ class IgvmAttestKeyReleaseResponse:
         default_factory=IgvmAttestCommonResponseHeader
     )
     error_info: IgvmErrorInfo | None = None
-    """Error details; the paravisor retries when `igvm_signal.retry` is set. Present from version 2 on; None in older messages."""
+    """Error details. Present from version 2 on; None in older messages."""
     payload: bytes = b""
     """The released key: Key Vault's JSON `{"ciphertext": ...}` or a JWT. Empty when
     the key release failed. The payload: ReleasedKey (text)."""

@@ -1148,7 +1148,7 @@ impl<'a> IgvmAttestRequest<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IgvmAttestKeyReleaseResponse<'a> {
     pub header: IgvmAttestCommonResponseHeader,
-    /// Error details; the paravisor retries when `igvm_signal.retry` is set.
+    /// Error details.
     ///
     /// Present from version 2 on; `None` in older messages.
     pub error_info: Option<IgvmErrorInfo>,
