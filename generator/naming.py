@@ -11,8 +11,8 @@ RUST_RESERVED holds, besides Rust's keywords: the methods a bitmap gets (a
 bit field becomes a method of its bitfield-struct type, so it must not shadow
 `new`/`from_bits`/`into_bits`, the derived traits' methods or zerocopy's
 `FromBytes`/`IntoBytes` methods); and the type and value names the generated
-module itself uses (`FromBytes`, `IntoBytes`, `Immutable`, `KnownLayout`,
-`BufferTooShort`, and the prelude's `Option`/`Some`/`Result`/`Ok`/`Err`/
+module itself uses (`FromBytes`, `FromZeros`, `IntoBytes`, `Immutable`, `KnownLayout`,
+`BufferTooShort`, `MessageError`, `MessageProblem`, and the prelude's `Option`/`Some`/`Result`/`Ok`/`Err`/
 `Vec`/`String`), which a schema type or tuple-struct enum would otherwise shadow.
 A bit field renamed by the rule (`type_`) makes bitfield-struct's derived
 `with_type__checked`, so the crate then allows `non_snake_case`.
@@ -36,6 +36,8 @@ PYTHON_RESERVED = frozenset(
         # the generated API
         "to_bytes", "from_bytes", "from_prefix", "from_int", "size", "SIZE", "SIZES", "VERSIONS",
         "layout_version", "is_newer_version", "reserved_bits", "replace", "verify",
+        # the generated message API
+        "parse", "build", "FIXED_SIZES", "MessageError", "MessageDecodeError", "MessageEncodeError",
     ]
 )
 
@@ -47,7 +49,8 @@ RUST_RESERVED = frozenset(
     as_bytes size_of
     as_mut_bytes write_to write_to_prefix write_to_suffix read_from_suffix ref_from_bytes ref_from_prefix
     ref_from_suffix mut_from_bytes mut_from_prefix mut_from_suffix new_zeroed zero
-    FromBytes IntoBytes Immutable KnownLayout BufferTooShort Option Some Result Ok Err Vec String""".split()
+    FromBytes FromZeros IntoBytes Immutable KnownLayout BufferTooShort MessageError MessageProblem
+    Option Some Result Ok Err Vec String""".split()
 )
 
 C_RESERVED = frozenset(
