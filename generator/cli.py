@@ -14,10 +14,28 @@ from .model import Bitmap, Enum, Schema, Struct
 EXIT_OK, EXIT_STALE, EXIT_SCHEMA, EXIT_TOOL = 0, 1, 2, 3
 
 
+class UsageError(Exception):
+    """The command line names nothing to work on; nothing is written (exit status 2)."""
+
+
+def version() -> str:
+    """The installed distribution's version (pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("wiregen")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def _schema_paths(given: list[str]) -> list[Path]:
     if given:
         return [Path(p) for p in given]
-    return sorted(Path("schema").glob("*.yaml"))
+    found = sorted(Path("schema").glob("*.yaml"))
+    if not found:
+        raise UsageError(f"no schema given and none found under {Path('schema') / '*.yaml'} (in {Path.cwd()}); name the schema files")
+    return found
 
 
 def load_all(paths: list[Path]) -> list[Schema]:
@@ -167,8 +185,54 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_json_schema(args: argparse.Namespace) -> int:
+    from .loader import JSON_SCHEMA
+
+    if args.path:
+        print(JSON_SCHEMA)
+    else:
+        sys.stdout.write(JSON_SCHEMA.read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_SCHEMA
+    except SchemaError as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        n = len(e.problems)
+        print(f"refused: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+        return EXIT_SCHEMA
+    except ToolError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_TOOL
+    except OSError as e:  # the machine, not the schema: a file that cannot be read or written
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_TOOL
+    except Exception as e:  # a bug of the generator: one line, not a traceback (unless --debug)
+        if getattr(args, "debug", False):
+            raise
+        schemas = " ".join(getattr(args, "schemas", None) or [getattr(args, "schema", "")]) or "schema/*.yaml"
+        print(
+            f"wiregen: internal error ({type(e).__name__}: {e}); nothing was written. This is a bug in wiregen {version()}: "
+            f"please report it with the schema ({schemas}) and this line; rerun with --debug for the traceback",
+            file=sys.stderr,
+        )
+        return EXIT_TOOL
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand each, with its arguments."""
     ap = argparse.ArgumentParser(prog="wiregen", description="Schema-driven code generator for binary wire protocols.")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = ap.add_subparsers(dest="cmd", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show a traceback when the generator itself fails")
@@ -194,39 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("diff", parents=[common], help="compare two schemas: what moves on the wire, and whether it breaks peers")
     add_arguments(d)
     d.set_defaults(func=_cmd_diff)
-    args = ap.parse_args(argv)
-    try:
-        return args.func(args)
-    except SchemaError as e:
-        for p in e.problems:
-            print(p, file=sys.stderr)
-        n = len(e.problems)
-        print(f"refused: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
-        return EXIT_SCHEMA
-    except ToolError as e:
-        print(f"error: {e}", file=sys.stderr)
-        print("nothing was written", file=sys.stderr)
-        return EXIT_TOOL
-    except OSError as e:  # the machine, not the schema: a file that cannot be read or written
-        print(f"error: {e}", file=sys.stderr)
-        print("nothing was written", file=sys.stderr)
-        return EXIT_TOOL
-    except Exception as e:  # a bug of the generator: one line, not a traceback (unless --debug)
-        if args.debug:
-            raise
-        schemas = " ".join(getattr(args, "schemas", None) or [getattr(args, "schema", "")]) or "schema/*.yaml"
-        print(
-            f"wiregen: internal error ({type(e).__name__}: {e}); nothing was written. This is a bug in wiregen {_version()}: "
-            f"please report it with the schema ({schemas}) and this line; rerun with --debug for the traceback",
-            file=sys.stderr,
-        )
-        return EXIT_TOOL
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("wiregen")
-    except PackageNotFoundError:
-        return "(not installed)"
+    js = sub.add_parser("json-schema", help="print the JSON Schema of the schema language (for editors), or where it is installed")
+    js.add_argument("--path", action="store_true", help="print the path of the installed file instead of its content")
+    js.set_defaults(func=_cmd_json_schema)
+    return ap

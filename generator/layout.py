@@ -111,6 +111,11 @@ def _struct_in_order(schema: Schema, st: Struct, problems: Problems, done: set[s
     return ok
 
 
+def _reserved_field(offset: int, size: int) -> str:
+    """The field a padding hint suggests, as valid YAML (a `[` starts a list unless quoted)."""
+    return f'{{name: reserved_{offset}, type: "u8[{size}]", reserved: true}}'
+
+
 def _round_up(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
@@ -156,7 +161,7 @@ def _place(schema: Schema, st: Struct, fields: list[Field], problems: Problems) 
                 f.mark,
                 f.path,
                 f"implicit padding in {st.name}: bytes {off}..{placed - 1} ({hole} byte{'s' if hole > 1 else ''}) before '{f.name}' "
-                f"(aligned to {falign}); add a field {{name: reserved_{off}, type: u8[{hole}], reserved: true}} there, or reorder the fields",
+                f"(aligned to {falign}); add a field {_reserved_field(off, hole)} there, or reorder the fields",
             )
         f.offset = placed
         if f.offset_assert is not None and f.offset_assert != placed:
@@ -201,7 +206,7 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
         )
     full = _round_up(off, align)
     if full != off:
-        problems.add(st.mark, st.path, f"implicit tail padding in {st.name}: bytes {off}..{full - 1} ({full - off} bytes) to reach its alignment of {align}; add a reserved field at the end")
+        problems.add(st.mark, st.path, f"implicit tail padding in {st.name}: bytes {off}..{full - 1} ({full - off} bytes) to reach its alignment of {align}; add a field {_reserved_field(off, full - off)} at the end")
     else:
         for lay in st.layouts[:-1]:
             if lay.size % align:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 from . import layout
@@ -20,6 +21,7 @@ from .model import (
     Field,
     LengthField,
     Message,
+    Package,
     Part,
     Scalar,
     Schema,
@@ -162,7 +164,7 @@ class _Reader:
     def names(self, y: Y | None, path: str) -> dict[str, str]:
         if y is None:
             return {}
-        m = self.mapping(y, path, TARGETS, ())
+        m = self.mapping(y, path, *KEYS["names"])
         out: dict[str, str] = {}
         for k, v in (m or {}).items():
             if k not in TARGETS:
@@ -221,12 +223,35 @@ def load_text(text: str, file: str) -> Schema:
     return schema
 
 
-TOP_KEYS = ("schema", "title", "doc", "endian", "versions", "constants", "enums", "bitmaps", "structs", "messages")
+# The keys each kind of item accepts, and those it requires. The JSON Schema for editors
+# (wiregen.schema.json, beside this file) states the same; tests/test_json_schema.py holds the two
+# to one corpus of good and bad schemas and to this table.
+KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "schema": (("schema", "title", "doc", "endian", "versions", "package", "constants", "enums", "bitmaps", "structs", "messages"), ("schema", "endian")),
+    "package": (("version", "license", "repository", "rust_version", "publish"), ()),
+    "constant": (("name", "type", "value", "doc", "names"), ("name", "type", "value")),
+    "enum": (("name", "type", "doc", "since", "names", "values"), ("name", "type", "values")),
+    "enum_value": (("name", "value", "doc", "since", "names"), ("name", "value")),
+    "bitmap": (("name", "type", "doc", "since", "names", "fields"), ("name", "type", "fields")),
+    "bit_field": (("name", "bit", "bits", "type", "doc", "since", "names"), ("name",)),
+    "struct": (("name", "doc", "since", "names", "version_field", "size", "packed", "constructor", "fields"), ("name", "fields")),
+    "field": (("name", "type", "doc", "since", "names", "reserved", "value", "offset"), ("name", "type")),
+    "message": (("name", "doc", "since", "names", "version_field", "parts", "lengths"), ("name", "parts")),
+    "part": (("name", "type", "payload", "format", "doc", "since", "names"), ("name",)),
+    "length": (("field", "counts", "doc"), ("field", "counts")),
+    "names": (TARGETS, ()),
+}
+JSON_SCHEMA = Path(str(resources.files("wiregen") / "wiregen.schema.json"))
+SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
+RUST_VERSION = re.compile(r"[1-9][0-9]*\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?")
+URL = re.compile(r"https?://[^\s/$.?#][^\s]*")
+# An SPDX license expression, as Cargo and PyPI take it: ids joined by AND, OR, WITH, in parentheses.
+SPDX = re.compile(r"\(*[A-Za-z0-9][A-Za-z0-9.+-]*\)*(\s+(AND|OR|WITH)\s+\(*[A-Za-z0-9][A-Za-z0-9.+-]*\)*)*")
 
 
 def _build(root: Y, file: str, problems: Problems) -> Schema | None:
     r = _Reader(file, problems)
-    top = r.mapping(root, "", TOP_KEYS, ("schema", "endian"))
+    top = r.mapping(root, "", *KEYS["schema"])
     if top is None:
         return None
     name_y = top["schema"]
@@ -250,6 +275,9 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             schema.versions = ints
             schema.versions_given = True
 
+    if "package" in top:
+        schema.package = _package(r, top["package"])
+
     scope: dict[str, Mark] = {}
 
     def claim(name: str | None, y: Y, path: str, what: str) -> None:
@@ -265,7 +293,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
     pending_consts: list[tuple[Constant, Y, Y, str]] = []
     for i, cy in enumerate(r.seq(top.get("constants"), "constants")):
         path = f"constants[{i}]"
-        m = r.mapping(cy, path, ("name", "type", "value", "doc", "names"), ("name", "type", "value"))
+        m = r.mapping(cy, path, *KEYS["constant"])
         if m is None:
             r.refused(None, cy)
             continue
@@ -293,7 +321,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
     # enums
     for i, ey in enumerate(r.seq(top.get("enums"), "enums")):
         path = f"enums[{i}]"
-        m = r.mapping(ey, path, ("name", "type", "doc", "since", "names", "values"), ("name", "type", "values"))
+        m = r.mapping(ey, path, *KEYS["enum"])
         if m is None:
             r.refused(None, ey)
             continue
@@ -310,7 +338,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             r.err(m["values"], f"{path}.values", "an enum needs at least one value")
         for j, vy in enumerate(values):
             vpath = f"{path}.values[{j}]"
-            vm = r.mapping(vy, vpath, ("name", "value", "doc", "since", "names"), ("name", "value"))
+            vm = r.mapping(vy, vpath, *KEYS["enum_value"])
             if vm is None:
                 continue
             vname = r.name(vm["name"], f"{vpath}.name", "constant")
@@ -335,7 +363,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
     pending_bits: list[tuple[BitField, Y, str]] = []
     for i, by in enumerate(r.seq(top.get("bitmaps"), "bitmaps")):
         path = f"bitmaps[{i}]"
-        m = r.mapping(by, path, ("name", "type", "doc", "since", "names", "fields"), ("name", "type", "fields"))
+        m = r.mapping(by, path, *KEYS["bitmap"])
         if m is None:
             r.refused(None, by)
             continue
@@ -348,7 +376,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         seen: dict[str, int] = {}
         for j, fy in enumerate(r.seq(m["fields"], f"{path}.fields")):
             fpath = f"{path}.fields[{j}]"
-            fm = r.mapping(fy, fpath, ("name", "bit", "bits", "type", "doc", "since", "names"), ("name",))
+            fm = r.mapping(fy, fpath, *KEYS["bit_field"])
             if fm is None:
                 continue
             fname = r.name(fm["name"], f"{fpath}.name", "field")
@@ -386,7 +414,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
     pending_constructors: list[tuple[Struct, Y, str]] = []
     for i, sy in enumerate(r.seq(top.get("structs"), "structs")):
         path = f"structs[{i}]"
-        m = r.mapping(sy, path, ("name", "doc", "since", "names", "version_field", "size", "packed", "constructor", "fields"), ("name", "fields"))
+        m = r.mapping(sy, path, *KEYS["struct"])
         if m is None:
             r.refused(None, sy)
             continue
@@ -407,7 +435,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
             r.err(m["fields"], f"{path}.fields", "a struct needs at least one field")
         for j, fy in enumerate(fields):
             fpath = f"{path}.fields[{j}]"
-            fm = r.mapping(fy, fpath, ("name", "type", "doc", "since", "names", "reserved", "value", "offset"), ("name", "type"))
+            fm = r.mapping(fy, fpath, *KEYS["field"])
             if fm is None:
                 st.refused_at = len(st.fields) if st.refused_at is None else st.refused_at
                 continue
@@ -452,6 +480,34 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         sinces = {it.since for it in _all_items(schema) if it.since is not None}
         schema.versions = sorted({1} | sinces)
     return schema
+
+
+def _package(r: _Reader, y: Y) -> Package:
+    """The `package:` mapping: metadata of the generated packages, each value checked for its form."""
+    pkg = Package()
+    m = r.mapping(y, "package", *KEYS["package"])
+    if m is None:
+        return pkg
+    checks = {
+        "version": (SEMVER, "a semantic version MAJOR.MINOR.PATCH, like 1.4.0 (a pre-release or build suffix may follow)"),
+        "license": (SPDX, "an SPDX license expression, like MIT or Apache-2.0 OR MIT"),
+        "repository": (URL, "an http(s) URL, like https://github.com/org/repo"),
+        "rust_version": (RUST_VERSION, "a Rust version MAJOR.MINOR or MAJOR.MINOR.PATCH, like 1.81"),
+    }
+    for key, (pattern, what) in checks.items():
+        vy = m.get(key)
+        if vy is None:
+            continue
+        text = vy.text if not (vy.is_map or vy.is_seq or vy.value is None) else None
+        if text is None or not pattern.fullmatch(text):
+            r.err(vy, f"package.{key}", f"expected {what}; got {_describe(vy)}")
+            continue
+        setattr(pkg, key, text)
+        pkg.marks[key] = vy.mark
+    if "publish" in m:
+        pkg.publish = r.boolean(m["publish"], "package.publish")
+        pkg.marks["publish"] = m["publish"].mark
+    return pkg
 
 
 def _all_items(schema: Schema):
@@ -506,7 +562,7 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
     pending: list[tuple[Part, Y]] = []
     for i, my in enumerate(r.seq(top.get("messages"), "messages")):
         path = f"messages[{i}]"
-        m = r.mapping(my, path, ("name", "doc", "since", "names", "version_field", "parts", "lengths"), ("name", "parts"))
+        m = r.mapping(my, path, *KEYS["message"])
         if m is None:
             continue
         mname = r.name(m["name"], f"{path}.name", "type")
@@ -521,7 +577,7 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
         payload_at: int | None = None
         for j, py in enumerate(parts):
             ppath = f"{path}.parts[{j}]"
-            pm = r.mapping(py, ppath, ("name", "type", "payload", "format", "doc", "since", "names"), ("name",))
+            pm = r.mapping(py, ppath, *KEYS["part"])
             if pm is None:
                 continue
             pname = r.name(pm["name"], f"{ppath}.name", "field")
@@ -562,7 +618,7 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
         seen_lengths: dict[str, int] = {}
         for j, ly in enumerate(r.seq(m.get("lengths"), f"{path}.lengths")):
             lpath = f"{path}.lengths[{j}]"
-            lm = r.mapping(ly, lpath, ("field", "counts", "doc"), ("field", "counts"))
+            lm = r.mapping(ly, lpath, *KEYS["length"])
             if lm is None:
                 continue
             fpath = r.text(lm["field"], f"{lpath}.field")

@@ -360,6 +360,19 @@ class Message(Item):
 
 
 @dataclass
+class Package:
+    """Metadata of the generated packages (the schema's `package:` key; today the Rust crate's
+    Cargo.toml): None where the schema says nothing."""
+
+    version: str = "0.1.0"
+    license: str | None = None
+    repository: str | None = None
+    rust_version: str | None = None
+    publish: bool = False
+    marks: dict[str, Mark] = field(default_factory=dict)  # where each given key's value stands
+
+
+@dataclass
 class Schema:
     name: str
     file: str  # path as given (relative to the project where possible)
@@ -374,6 +387,7 @@ class Schema:
     bitmaps: list[Bitmap] = field(default_factory=list)
     structs: list[Struct] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    package: Package = field(default_factory=Package)
 
     @property
     def first_version(self) -> int:

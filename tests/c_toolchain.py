@@ -52,11 +52,14 @@ def ensure_clang() -> bool:
         if os.geteuid() != 0 or not have("apt-get"):
             print("clang (with its sanitizer runtime) is not installed and cannot be installed here: skipping the clang builds")
             return False
-        print("installing clang from Debian's packages")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         # libclang-rt-dev holds the sanitizer runtimes (a Recommends of clang, so named explicitly)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "clang", "libclang-rt-dev"], check=True, env=env)
+        packages = ["clang", "libclang-rt-dev"]
+        print(f"installing {' and '.join(packages)} from Debian's packages (for the clang builds)", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
+            done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            if done.returncode != 0:  # apt's own words only when it fails
+                raise BuildError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
     return have("clang") and have("clang++")
 
 
@@ -138,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     if not headers or not tests:
         print(f"no generated headers or tests under {gen}", file=sys.stderr)
         return 1
-    clang = have("clang") and have("clang++") if args.no_install else ensure_clang()
+    try:
+        clang = have("clang") and have("clang++") if args.no_install else ensure_clang()
+    except BuildError as e:
+        print(e, file=sys.stderr)
+        return 1
     builds = [(cc, lang) for cc, lang in TEST_BUILDS if clang or not cc.startswith("clang")]
     compilers = [cc for cc, _ in builds]
     codecs = sorted(gen.glob("codec_*.c"))

@@ -71,18 +71,20 @@ def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
     return Target("c", [str(exe)])
 
 
-def rust_target(out_dir: Path, schema: str) -> Target:
+def rust_target(out_dir: Path, schema: str, target_suffix: str = "") -> Target:
     """The generated crate's codec example (`<out_dir>/rust/<schema>/examples/codec.rs`), built.
 
     It is built in release mode in the shared cargo target directory (CARGO_TARGET_DIR, as the
     Makefile sets it; by default build/cargo-target), with `--locked` where the workspace has a
     Cargo.lock; a workspace without one (the zoo's) starts from the project's. Two workspaces with
     a crate of one name (the zoo's and a scratch copy of it) build the same `examples/codec_<schema>`
-    there, so the binary is copied at once to a path of the workspace's own.
+    there, so the binary is copied at once to a path of the workspace's own. Cargo names a path
+    crate's artifacts by its path inside its workspace, so two workspaces whose crates differ (the
+    live schema's and the IGVM fixture's) pass a `target_suffix`: a target directory of their own.
     """
     repo = Path(__file__).resolve().parent.parent
     workspace = out_dir / "rust"
-    target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or repo / "build" / "cargo-target")
+    target_dir = Path(str(os.environ.get("CARGO_TARGET_DIR") or repo / "build" / "cargo-target") + target_suffix)
     locked = ["--locked"] if (workspace / "Cargo.lock").exists() else []
     if not locked:
         shutil.copy(repo / "generated" / "rust" / "Cargo.lock", workspace / "Cargo.lock")

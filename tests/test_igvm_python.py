@@ -1,70 +1,63 @@
-"""The generated IGVM Python module against bytes packed by hand from the protocol reference."""
+"""The generated Python module of the IGVM fixture against bytes packed by hand from the protocol
+reference (the fixture's module comes from the `igvm_out` fixture; the live schema's own facts are
+checked in test_igvm_protocol.py)."""
 
 from __future__ import annotations
 
+import importlib.util
 import struct
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "generated" / "python"))
 
-import igvm_attest as m  # noqa: E402
-
-from igvm_attest import (  # noqa: E402
-    IgvmAttestCommonResponseHeader,
-    IgvmAttestKeyReleaseResponse,
-    IgvmAttestKeyReleaseResponseHeader,
-    IgvmAttestRequest,
-    IgvmAttestRequestBase,
-    IgvmAttestRequestData,
-    IgvmAttestRequestDataExt,
-    IgvmAttestRequestVersion,
-    IgvmAttestResponseVersion,
-    IgvmCapabilityBitMap,
-    IgvmErrorInfo,
-    IgvmSignal,
-)
+@pytest.fixture(scope="module")
+def m(igvm_out: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("igvm_attest_fixture", igvm_out / "python" / "igvm_attest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_the_issue_example() -> None:
-    h = IgvmAttestKeyReleaseResponseHeader(
+def test_the_issue_example(m: ModuleType) -> None:
+    h = m.IgvmAttestKeyReleaseResponseHeader(
         data_size=32,
-        version=IgvmAttestResponseVersion.VERSION_2,
-        error_info=IgvmErrorInfo(error_code=0x1234, http_status_code=503, igvm_signal=IgvmSignal(retry=True)),
+        version=m.IgvmAttestResponseVersion.VERSION_2,
+        error_info=m.IgvmErrorInfo(error_code=0x1234, http_status_code=503, igvm_signal=m.IgvmSignal(retry=True)),
     )
     assert h.to_bytes() == struct.pack("<8I", 32, 2, 0x1234, 503, 1, 0, 0, 0)
-    assert IgvmAttestCommonResponseHeader.from_bytes(struct.pack("<2I", 8, 1)).version == IgvmAttestResponseVersion.VERSION_1
+    assert m.IgvmAttestKeyReleaseResponseHeader.from_bytes(struct.pack("<2I", 8, 1)).error_info is None
 
 
-def test_v2_response_decodes_error_info_and_signals() -> None:
+def test_v2_response_decodes_error_info_and_signals(m: ModuleType) -> None:
     data = struct.pack("<8I", 40, 2, 0xC0DE, 403, 0b0011, 0, 0, 0) + b"payload!"
-    r = IgvmAttestKeyReleaseResponse.parse(data + b"rest of the response buffer")
-    assert r.payload == b"payload!"
-    assert r.header.version == IgvmAttestResponseVersion.VERSION_2 and r.header.data_size == 40
-    assert r.error_info is not None and r.error_info.error_code == 0xC0DE and r.error_info.http_status_code == 403
-    assert r.error_info.igvm_signal.retry and r.error_info.igvm_signal.skip_hw_unsealing
-    assert not r.error_info.igvm_signal.rsa_aes_key_wrap_384_used
-    assert r.build() == data
+    h, payload = m.IgvmAttestKeyReleaseResponseHeader.from_prefix(data)
+    assert payload == b"payload!"
+    assert h.version == m.IgvmAttestResponseVersion.VERSION_2 and h.data_size == 40
+    assert h.error_info.error_code == 0xC0DE and h.error_info.http_status_code == 403
+    assert h.error_info.igvm_signal.retry and h.error_info.igvm_signal.skip_hw_unsealing
+    assert not h.error_info.igvm_signal.rsa_aes_key_wrap_384_used
 
 
-def test_v1_peer_is_served_with_the_8_byte_header() -> None:
-    r = IgvmAttestKeyReleaseResponse(IgvmAttestCommonResponseHeader(version=IgvmAttestResponseVersion.VERSION_1), payload=b"k" * 700)
-    assert r.build() == struct.pack("<2I", 708, 1) + b"k" * 700
-    r.error_info = IgvmErrorInfo()
-    with pytest.raises(m.MessageEncodeError, match="part error_info is not in version 1"):
-        r.build()
+def test_v1_peer_is_served_with_the_8_byte_header(m: ModuleType) -> None:
+    h = m.IgvmAttestKeyReleaseResponseHeader(data_size=8 + 700, version=m.IgvmAttestResponseVersion.VERSION_1)
+    assert h.to_bytes() == struct.pack("<2I", 708, 1)
+    h.error_info = m.IgvmErrorInfo()
+    with pytest.raises(m.EncodeError, match="not part of version 1"):
+        h.to_bytes()
 
 
-def test_v2_response_cut_short_is_refused_with_the_numbers() -> None:
-    with pytest.raises(m.MessageDecodeError) as err:
-        IgvmAttestKeyReleaseResponse.parse(struct.pack("<3I", 32, 2, 0))
-    assert (err.value.kind, err.value.limit, err.value.given) == ("short", 32, 12)
-    assert isinstance(err.value, m.DecodeError) and "IgvmAttestKeyReleaseResponse" in str(err.value)
-    with pytest.raises(m.MessageDecodeError) as err:
-        IgvmAttestKeyReleaseResponse.parse(struct.pack("<8I", 100, 2, 0, 0, 0, 0, 0, 0))
-    assert (err.value.kind, err.value.field, err.value.value, err.value.limit) == ("length-too-large", "header.data_size", 100, 32)
+def test_v2_header_cut_short_is_a_decode_error(m: ModuleType) -> None:
+    with pytest.raises(m.DecodeError) as err:
+        m.IgvmAttestKeyReleaseResponseHeader.from_prefix(struct.pack("<3I", 32, 2, 0))
+    assert (err.value.needed, err.value.given) == (32, 12)
+    assert "IgvmAttestKeyReleaseResponseHeader" in str(err.value)
+    with pytest.raises(m.DecodeError):
+        m.IgvmAttestKeyReleaseResponseHeader.from_bytes(b"\x08\x00\x00")
 
 
 def _request(version: int, bitmap: int | None) -> bytes:
@@ -77,63 +70,51 @@ def _request(version: int, bitmap: int | None) -> bytes:
     return header + report + data + tail + claims
 
 
-def test_v2_request_has_the_capability_bitmap_at_1236() -> None:
+def test_v2_request_has_the_capability_bitmap_at_1236(m: ModuleType) -> None:
     blob = _request(2, 0x1F)
-    r = IgvmAttestRequest.parse(blob)
-    assert r.runtime_claims == b'{"keys":[]}'
-    assert r.base.header.signature == m.ATTESTATION_SIGNATURE and r.base.header.report_size == 1240 + len(r.runtime_claims)
-    assert r.base.request_data.version == IgvmAttestRequestVersion.VERSION_2 == m.IGVM_ATTEST_REQUEST_CURRENT_VERSION
-    assert r.ext == IgvmAttestRequestDataExt(
-        IgvmCapabilityBitMap(error_code=True, retry=True, skip_hw_unsealing=True, use_rsa_aes_key_wrap_384=True, corim_endorsement=True)
+    base, claims = m.IgvmAttestRequestBase.from_prefix(blob, strict=True)
+    assert claims == b'{"keys":[]}'
+    assert base.header.signature == m.ATTESTATION_SIGNATURE and base.header.report_size == 1240 + len(claims)
+    assert base.request_data.version == m.IgvmAttestRequestVersion.VERSION_2
+    assert base.request_data.capability_bitmap == m.IgvmCapabilityBitMap(
+        error_code=True, retry=True, skip_hw_unsealing=True, use_rsa_aes_key_wrap_384=True, corim_endorsement=True
     )
-    assert r.base.attestation_report[:560] == b"\xab" * 560
-    assert r.build() == blob
+    assert base.attestation_report[:560] == b"\xab" * 560
+    assert base.to_bytes() + claims == blob
 
 
-def test_v1_request_has_no_bitmap_and_claims_at_1236() -> None:
+def test_v1_request_has_no_bitmap_and_claims_at_1236(m: ModuleType) -> None:
     blob = _request(1, None)
-    r = IgvmAttestRequest.parse(blob)
-    assert r.runtime_claims == b'{"keys":[]}' and r.ext is None
-    assert len(r.base.to_bytes()) == 1236 and r.build() == blob
+    base, claims = m.IgvmAttestRequestBase.from_prefix(blob)
+    assert claims == b'{"keys":[]}'
+    assert base.request_data.capability_bitmap is None
+    assert len(base.to_bytes()) == 1236 and base.to_bytes() + claims == blob
 
 
-def test_lengths_are_filled_in() -> None:
-    base = IgvmAttestRequestBase(request_data=IgvmAttestRequestData(version=IgvmAttestRequestVersion.VERSION_2))
-    blob = IgvmAttestRequest(base, IgvmAttestRequestDataExt(IgvmCapabilityBitMap(error_code=True)), b"{}").build()
-    assert struct.unpack_from("<I", blob, 8)[0] == 1242  # report_size: everything
-    assert struct.unpack_from("<I", blob, 1216)[0] == 26  # data_size: from the request data on
-    assert struct.unpack_from("<I", blob, 1232)[0] == 2  # variable_data_size: the claims
-
-
-def test_strict_decode_rejects_a_bad_signature() -> None:
+def test_strict_decode_rejects_a_bad_signature(m: ModuleType) -> None:
     blob = bytearray(_request(2, 3))
     blob[0:4] = b"XXXX"
-    IgvmAttestRequestBase.from_prefix(bytes(blob))  # lenient by default, as zerocopy is
+    m.IgvmAttestRequestBase.from_prefix(bytes(blob))  # lenient by default, as zerocopy is
     with pytest.raises(m.DecodeError, match="signature must be ATTESTATION_SIGNATURE"):
-        IgvmAttestRequestBase.from_prefix(bytes(blob), strict=True)
+        m.IgvmAttestRequestBase.from_prefix(bytes(blob), strict=True)
 
 
-def test_open_enums_and_reserved_bits_survive() -> None:
-    data = struct.pack("<5I", 16, 9, 77, 1, 0)
-    d = IgvmAttestRequestData.from_bytes(data)
-    assert d.version == 9 and d.version.name is None
+def test_open_enums_and_reserved_bits_survive(m: ModuleType) -> None:
+    data = struct.pack("<6I", 16, 9, 77, 1, 0, 0xFFFFFFE0 | 0b10)
+    d = m.IgvmAttestRequestData.from_bytes(data)
+    assert d.version == 9 and d.is_newer_version()  # newer than any known: newest layout
     assert d.report_type == 77 and d.report_type.name is None and "77" in repr(d.report_type)
+    assert d.capability_bitmap.retry and d.capability_bitmap.reserved_bits == 0xFFFFFFE0
+    assert int(d.capability_bitmap) == 0xFFFFFFE2
     assert d.to_bytes() == data
-    bits = IgvmCapabilityBitMap.from_int(0xFFFFFFE0 | 0b10)
-    assert bits.retry and bits.reserved_bits == 0xFFFFFFE0 and int(bits) == 0xFFFFFFE2
 
 
-def test_bitmap_from_raw_integer_and_range_checks() -> None:
-    s = IgvmSignal.from_int(0x5)
+def test_bitmap_from_raw_integer_and_range_checks(m: ModuleType) -> None:
+    s = m.IgvmSignal.from_int(0x5)
     assert s.retry and s.rsa_aes_key_wrap_384_used and int(s) == 5
     with pytest.raises(m.EncodeError):
-        int(IgvmSignal(reserved_bits=0x1))
+        int(m.IgvmSignal(reserved_bits=0x1))
     with pytest.raises(m.EncodeError):
-        IgvmErrorInfo(error_code=1 << 32).to_bytes()
+        m.IgvmErrorInfo(error_code=1 << 32).to_bytes()
     with pytest.raises(m.EncodeError):
-        IgvmErrorInfo(reserved=[0, 0]).to_bytes()
-
-
-def test_size_and_enum_constants() -> None:
-    assert m.SNP_VM_REPORT_SIZE == m.ATTESTATION_REPORT_SIZE_MAX == 1184
-    assert m.IGVM_ATTEST_RESPONSE_CURRENT_VERSION is IgvmAttestResponseVersion.VERSION_2
+        m.IgvmErrorInfo(reserved=[0, 0]).to_bytes()

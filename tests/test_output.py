@@ -95,20 +95,28 @@ def test_layout_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(capsys.readouterr().out)
     types = report["types"]
     assert types["IgvmAttestRequestHeader"]["size"] == 32
-    assert types["IgvmAttestRequestData"]["sizes"] == {"1": 20, "2": 20}
+    assert types["IgvmAttestRequestData"]["sizes"] == {"1": 20, "2": 24}
     assert types["IgvmErrorInfo"]["size"] == 24
     for name in ("IgvmAttestKeyReleaseResponseHeader", "IgvmAttestWrappedKeyResponseHeader", "IgvmAttestAkCertResponseHeader"):
-        assert types[name]["size"] == 32
-        assert types[name]["fields"][2] == {"name": "error_info", "type": "IgvmErrorInfo", "offset": 8, "size": 24, "since": 1}
-    assert types["IgvmAttestRequestBase"]["sizes"] == {"1": 1236, "2": 1236}
-    request = report["messages"]["IgvmAttestRequest"]
-    assert request["version_field"] == {"path": "base.request_data.version", "offset": 1220}
-    assert {v: lay["fixed_size"] for v, lay in request["layouts"].items()} == {"1": 1236, "2": 1240}
-    assert request["layouts"]["2"]["parts"][1] == {"name": "ext", "type": "IgvmAttestRequestDataExt", "offset": 1236, "size": 4}
-    assert [(ln["field"], ln["minimum"]) for ln in request["lengths"]] == [
-        ("base.header.report_size", {"1": 1236, "2": 1240}),
-        ("base.request_data.data_size", {"1": 20, "2": 24}),
-        ("base.request_data.variable_data_size", {"1": 0, "2": 0}),
-    ]
+        assert types[name]["sizes"] == {"1": 8, "2": 32}
+        assert types[name]["fields"][2] == {"name": "error_info", "type": "IgvmErrorInfo", "offset": 8, "size": 24, "since": 2}
+    assert types["IgvmAttestRequestBase"]["sizes"] == {"1": 1236, "2": 1240}
     assert types["IgvmSignal"]["kind"] == "bitmap" and types["IgvmSignal"]["fields"][0]["bits"] == [0, 0]
     assert types["IgvmAttestReportType"]["values"]["CCA_VM_REPORT"] == 5
+
+
+@pytest.mark.parametrize("command", ["generate", "check"])
+def test_no_schema_is_an_error_and_writes_nothing(in_tmp: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    assert run_cli(command) == 2
+    err = capsys.readouterr().err
+    assert "no schema given and none found under schema/*.yaml" in err and "nothing was written" in err
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        run_cli("--version")
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"wiregen {version('wiregen')}\n"

@@ -1,4 +1,4 @@
-"""The generated Python is strictly typed and formatted by black, for the IGVM schema and the zoo."""
+"""The generated Python is strictly typed and formatted by black, for the IGVM fixture and the zoo."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("which", ["igvm_attest", "zoo"])
-def test_generated_python_passes_mypy_strict(which: str, zoo_python: Path, tmp_path: Path) -> None:
-    where = ROOT / "generated" / "python" if which == "igvm_attest" else zoo_python
+def test_generated_python_passes_mypy_strict(which: str, zoo_python: Path, igvm_out: Path) -> None:
+    where = igvm_out / "python" if which == "igvm_attest" else zoo_python
     done = _run("mypy", "--strict", "--no-incremental", f"{which}.py", f"codec_{which}.py", cwd=where)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_generated_python_is_black_clean(zoo_python: Path) -> None:
-    done = _run("black", "--check", "--quiet", str(ROOT / "generated" / "python"), str(zoo_python), cwd=ROOT)
+def test_generated_python_is_black_clean(zoo_python: Path, igvm_out: Path) -> None:
+    done = _run("black", "--check", "--quiet", str(igvm_out / "python"), str(zoo_python), cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -199,7 +199,7 @@ def test_cargo_test(workspace: Path) -> None:
     output = done.stdout + done.stderr
     assert "FAILED" not in output
     # the vector tests of both crates and the hand-written tests all ran
-    for name in ("keyword_names_take_an_underscore", "packed_struct_has_no_padding", "mixed::vectors", "holder::vectors",
+    for name in ("keyword_names_take_an_underscore", "packed_struct_has_no_padding", "mixed::vectors", "holder::vectors", "rust_names::vectors",
                  "outer::layout_version", "outer::v1", "outer::v3", "flags8::reserved_bits", "option::layout_version",
                  "option::v1", "result::vectors", "from_bytes::vectors", "ok::vectors"):
         assert re.search(rf"^test {name} \.\.\. ok$", output, re.M), name

@@ -173,6 +173,32 @@ CASES = [
             (14, "1}", "structs[0].fields[2].value", "for scalar and enum fields"),
         ],
     ),
+    (
+        "package-values",
+        s("""
+        package:
+          version: "1.2"
+          license: MIT OR
+          repository: ftp://example.com/x
+          rust_version: "1"
+          publish: maybe
+          owner: me
+        """),
+        [
+            (5, '"1.2"', "package.version", "expected a semantic version"),
+            (6, "MIT OR", "package.license", "expected an SPDX license expression"),
+            (7, "ftp", "package.repository", "expected an http(s) URL"),
+            (8, '"1"', "package.rust_version", "expected a Rust version"),
+            (9, "maybe", "package.publish", "expected true or false"),
+            (10, "owner", "package.owner", "unknown key 'owner'"),
+        ],
+    ),
+    ("package-rust-version-too-old", s("package: {rust_version: 1.70}\nstructs:\n  - name: S\n    fields:\n      - {name: a, type: u8}\n"), [(4, "1.70", "package.rust_version", "needs Rust 1.81 or newer")]),
+    (
+        "names-override",
+        s("structs:\n  - name: S\n    names: {c: 1st, go: S}\n    fields:\n      - {name: a, type: u8}\n"),
+        [(6, "1st", "structs[0].names.c", "not an identifier"), (6, "go", "structs[0].names.go", "unknown key 'go'")],
+    ),
     ("too-large", s("structs:\n  - name: S\n    fields:\n      - {name: a, type: 'u8[1048577]'}\n"), [(7, "'u8[1048577]'", "structs[0].fields[0].type", "no type may exceed 1 MiB")]),
 ]
 
@@ -314,3 +340,25 @@ def test_an_internal_error_exits_3_with_one_line_and_no_traceback(in_tmp: Path, 
     with pytest.raises(KeyError):
         run_cli("generate", "ok.yaml", "--out", "out", "--debug")
     assert not (in_tmp / "out").exists()
+
+
+
+@pytest.mark.parametrize(
+    "fields, at",
+    [(["{name: a, type: u8}", "{name: b, type: u32}"], 1), (["{name: a, type: u32}", "{name: b, type: u8}"], 2)],
+    ids=["hole", "tail"],
+)
+def test_padding_hint_is_valid_yaml_that_closes_the_gap(in_tmp: Path, capsys: pytest.CaptureFixture[str], fields: list[str], at: int) -> None:
+    """The suggested field, pasted into the schema where the message says, loads."""
+    import re
+
+    from wiregen.loader import load_text
+
+    def schema(items: list[str]) -> str:
+        return s("structs:\n  - name: S\n    fields:\n" + "".join(f"      - {f}\n" for f in items))
+
+    (in_tmp / "bad.yaml").write_text(schema(fields))
+    assert run_cli("check", "bad.yaml") == 2
+    (hint,) = re.findall(r"add a field (\{.*?\}) (?:there|at the end)", capsys.readouterr().err)
+    assert hint == '{name: reserved_' + ("1" if at == 1 else "5") + ', type: "u8[3]", reserved: true}'
+    load_text(schema(fields[:at] + [hint] + fields[at:]), "fixed.yaml")  # raises if invalid YAML or a gap remains

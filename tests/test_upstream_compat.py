@@ -24,7 +24,9 @@ def test_code_written_for_upstream_compiles_and_makes_the_same_bytes(tmp_path: P
     workspace = tmp_path / "rust"
     shutil.copytree(ROOT / "generated" / "rust", workspace)
     shutil.copy(ROOT / "tests" / "rust" / "upstream_compat.rs", workspace / "igvm_attest" / "tests" / "upstream_compat.rs")
-    env = dict(os.environ, CARGO_TARGET_DIR=os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target")))
+    # the live crate is named like the IGVM fixture's: a target directory of its own (as in
+    # tests/test_igvm_messages.py), where cargo cannot take one crate's artifacts for the other's
+    env = dict(os.environ, CARGO_TARGET_DIR=os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target")) + "-live")
     done = subprocess.run(
         ["cargo", "test", "--locked", "-p", "igvm_attest", "--test", "upstream_compat"], cwd=workspace, env=env, capture_output=True, text=True, timeout=900
     )

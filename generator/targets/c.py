@@ -167,6 +167,15 @@ def _scalar(t: Scalar | Enum | Bitmap) -> Scalar:
     return t if isinstance(t, Scalar) else t.type
 
 
+def _read_le(s: Scalar, ctype: str, src: str, offset: int) -> str:
+    """A C expression of type `ctype` (a typedef of scalar `s`) reading `s` from the little-endian
+    bytes at `src[offset]` (an `unsigned char` pointer), whatever the host's byte order."""
+    utype = SCALAR_TYPES[f"u{s.bits}"]
+    parts = [f"({utype}){src}[{offset + i}]" + (f" << {8 * i}" if i else "") for i in range(s.size)]
+    raw = f"({utype})({' | '.join(parts)})" if s.size > 1 else f"{src}[{offset}]"
+    return raw if ctype == utype else f"({ctype}){raw}"
+
+
 def _since_note(item: Item, first: int, since: int | None = None) -> list[str]:
     v = item.since if since is None else since
     return [f"Since version {v}."] if v is not None and v > first else []
@@ -293,6 +302,9 @@ class _C:
 
     def size_fn(self, st: Struct) -> str:
         return f"{c_function_prefix(st)}_size_for_version"
+
+    def size_from_bytes_fn(self, st: Struct) -> str:
+        return f"{c_function_prefix(st)}_size_from_bytes"
 
     # header ------------------------------------------------------------------------------
 
@@ -443,10 +455,13 @@ class _C:
                 vt = st.version_type
                 size_fn = {
                     "name": self.reg.claim(self.size_fn(st), st, f"struct {st.name}"),
+                    "from_bytes": self.reg.claim(self.size_from_bytes_fn(st), st, f"struct {st.name}"),
                     "param": self.type_name(vt),
                     "field": ".".join(self.field_name(f) for f in st.version_path),
                     "newest_first": [(macro, v) for macro, v, _ in reversed(sizes[1:])],
                     "oldest": sizes[0][0],
+                    "end": st.version_offset + _scalar(vt).size,
+                    "read": _read_le(_scalar(vt), self.type_name(vt), "bytes", st.version_offset),
                 }
             out.append(CGroup(st.packed, full, older, sizes, size_fn))
         return out

@@ -27,14 +27,22 @@ import textwrap
 from typing import Any
 
 from .. import codec, naming
-from ..errors import ToolError
+from ..errors import Problem, SchemaError, ToolError
 from ..model import SIZE, Bitmap, Constant, Enum, Field, Message, Scalar, Schema, Struct, TypeRef
 from ..render import TEMPLATES, Banner, banner, doc_lines, environment
 from . import vectors
 
 TARGET = "rust"
-ZEROCOPY = "=0.8.64"
-BITFIELD_STRUCT = "=0.13.0"
+# Dependency requirements: from the lowest versions the generated crates build and pass their
+# tests with (tests/test_rust_dependencies.py resolves them with `cargo update --precise`) to the
+# newest (the committed Cargo.lock). bitfield-struct is a proc-macro whose output is the crate's
+# own types, so a range across its 0.x releases is safe, and lets a workspace that pins one of them
+# (openvmm: 0.11) build with a single copy.
+ZEROCOPY = "0.8"
+BITFIELD_STRUCT = ">=0.6, <0.14"
+# The oldest Rust the generated code compiles with: core::error::Error is stable since 1.81
+# (core::mem::offset_of!, since 1.77). A schema may ask for a newer one (`package.rust_version`).
+RUST_VERSION = "1.81"
 RUSTFMT_CONFIG = TEMPLATES / TARGET / "rustfmt.toml"
 
 
@@ -374,6 +382,21 @@ def _message_tests(names: Names, schema: Schema) -> list[dict[str, Any]]:
     return tests
 
 
+def _rust_version(schema: Schema) -> str:
+    """`rust-version` of the crate: the schema's, which may not be older than the generated code needs."""
+    wanted = schema.package.rust_version
+    if wanted is None:
+        return RUST_VERSION
+
+    def key(v: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in v.split("."))
+
+    if key(wanted) < key(RUST_VERSION):
+        mark = schema.package.marks["rust_version"]
+        raise SchemaError([Problem(mark, "package.rust_version", f"the generated Rust code needs Rust {RUST_VERSION} or newer (core::error::Error); got {wanted}")])
+    return wanted
+
+
 def render(schema: Schema) -> dict[str, str]:
     env = environment(TARGET)
     names = Names(schema)
@@ -406,6 +429,8 @@ def render(schema: Schema) -> dict[str, str]:
         "toml": lambda s: json.dumps(s, ensure_ascii=False),
         "zerocopy": ZEROCOPY,
         "bitfield_struct": BITFIELD_STRUCT,
+        "package": schema.package,
+        "rust_version": _rust_version(schema),
         "Struct": Struct,
         "Bitmap": Bitmap,
         "Enum": Enum,

@@ -143,7 +143,8 @@ fn key_release_payload(response: &[u8]) -> Result<(&[u8], bool), ResponseError> 
     Ok((&response[header_size..header.data_size as usize], wrap_384))
 }
 
-/// How the test agent answers: a failure with a signal, or a success with a payload.
+/// How the test agent answers: a failure with a signal, or a success with a payload, in a
+/// version 2 header (upstream's agent writes `IGVM_ATTEST_RESPONSE_CURRENT_VERSION`, 2 today).
 fn agent_response(request_type: IgvmAttestRequestType, failure: Option<(u32, IgvmSignal)>, data: &[u8]) -> Vec<u8> {
     let error_info = match failure {
         Some((error_code, igvm_signal)) => IgvmErrorInfo { error_code, http_status_code: 400, igvm_signal, reserved: [0; 3] },
@@ -152,21 +153,21 @@ fn agent_response(request_type: IgvmAttestRequestType, failure: Option<(u32, Igv
     let header = match request_type {
         IgvmAttestRequestType::KEY_RELEASE_REQUEST => IgvmAttestKeyReleaseResponseHeader {
             data_size: (data.len() + size_of::<IgvmAttestKeyReleaseResponseHeader>()) as u32,
-            version: IGVM_ATTEST_RESPONSE_CURRENT_VERSION,
+            version: IgvmAttestResponseVersion::VERSION_2,
             error_info,
         }
         .as_bytes()
         .to_vec(),
         IgvmAttestRequestType::WRAPPED_KEY_REQUEST => IgvmAttestWrappedKeyResponseHeader {
             data_size: (data.len() + size_of::<IgvmAttestWrappedKeyResponseHeader>()) as u32,
-            version: IGVM_ATTEST_RESPONSE_CURRENT_VERSION,
+            version: IgvmAttestResponseVersion::VERSION_2,
             error_info,
         }
         .as_bytes()
         .to_vec(),
         IgvmAttestRequestType::AK_CERT_REQUEST => IgvmAttestAkCertResponseHeader {
             data_size: (data.len() + size_of::<IgvmAttestAkCertResponseHeader>()) as u32,
-            version: IGVM_ATTEST_RESPONSE_CURRENT_VERSION,
+            version: IgvmAttestResponseVersion::VERSION_2,
             error_info: IgvmErrorInfo::default(),
         }
         .as_bytes()
@@ -200,7 +201,8 @@ fn packed_request(version: u32, claims: &[u8], report: &[u8]) -> Vec<u8> {
 fn requests_are_the_bytes_of_the_reference() {
     let claims = br#"{"keys":[],"vm-configuration":{}}"#;
     let report = [0x6c; get::SNP_VM_REPORT_SIZE];
-    for (version, number) in [(IgvmAttestRequestVersion::VERSION_1, 1), (IGVM_ATTEST_REQUEST_CURRENT_VERSION, 2)] {
+    assert!(IGVM_ATTEST_REQUEST_CURRENT_VERSION >= IgvmAttestRequestVersion::VERSION_2);
+    for (version, number) in [(IgvmAttestRequestVersion::VERSION_1, 1), (IgvmAttestRequestVersion::VERSION_2, 2)] {
         let request = create_request(
             version,
             IgvmAttestRequestType::KEY_RELEASE_REQUEST,
@@ -227,7 +229,7 @@ fn requests_are_the_bytes_of_the_reference() {
 fn the_test_agent_reads_a_request_and_answers() {
     let claims = b"{}";
     let request = create_request(
-        IGVM_ATTEST_REQUEST_CURRENT_VERSION,
+        IgvmAttestRequestVersion::VERSION_2,
         IgvmAttestRequestType::KEY_RELEASE_REQUEST,
         claims,
         &[],
@@ -235,7 +237,7 @@ fn the_test_agent_reads_a_request_and_answers() {
         IgvmAttestHashType::SHA_256,
     );
     let base = IgvmAttestRequestBase::read_from_prefix(&request).expect("the base").0;
-    assert!(base.request_data.version == IGVM_ATTEST_REQUEST_CURRENT_VERSION);
+    assert!(base.request_data.version <= IGVM_ATTEST_REQUEST_CURRENT_VERSION);
     let start = size_of::<IgvmAttestRequestBase>() + size_of::<IgvmAttestRequestDataExt>();
     let end = start + base.request_data.variable_data_size as usize;
     assert_eq!(&request[start..end], claims);
@@ -269,11 +271,12 @@ fn failures_and_retries_reach_the_paravisor() {
     let v1 = words(&[8 + 3, 1]).into_iter().chain(*b"key").collect::<Vec<u8>>();
     assert_eq!(key_release_payload(&v1), Ok((&b"key"[..], false)));
 
-    let newer = words(&[32, 3, 0, 0, 0, 0, 0, 0]);
+    let newer = words(&[32, 99, 0, 0, 0, 0, 0, 0]);
     assert_eq!(
         parse_response_header(&newer),
-        Err(ResponseError::Version { version: IgvmAttestResponseVersion(3), latest_version: IgvmAttestResponseVersion::VERSION_2 })
+        Err(ResponseError::Version { version: IgvmAttestResponseVersion(99), latest_version: IGVM_ATTEST_RESPONSE_CURRENT_VERSION })
     );
+    assert!(IGVM_ATTEST_RESPONSE_CURRENT_VERSION >= IgvmAttestResponseVersion::VERSION_2);
     assert_eq!(parse_response_header(&newer[..4]), Err(ResponseError::TooSmall(4)));
     assert_eq!(
         parse_response_header(&words(&[40, 2, 0, 0, 0, 0, 0, 0])),

@@ -29,6 +29,9 @@
 #![forbid(unsafe_code)]
 
 use bitfield_struct::bitfield;
+/// The crate the types read and write their bytes with (`FromBytes::read_from_prefix`,
+/// `IntoBytes::as_bytes`), so that users need no dependency of their own on it.
+pub use zerocopy;
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
 #[cfg(target_endian = "big")]

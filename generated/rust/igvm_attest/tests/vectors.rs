@@ -6,7 +6,7 @@
 //! to the vector's bytes, decode from them to the same fields and re-encode unchanged (unknown
 //! enum values and reserved bits included); a buffer one byte short is refused.
 
-use igvm_attest::*;
+use ::igvm_attest::*; // `::`: a test module may be named like the crate (struct `Ping` in crate `ping`)
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// The bytes a vector's hex string spells.
