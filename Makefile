@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 CARGO_TARGET_DIR ?= $(CURDIR)/build/cargo-target
 export CARGO_TARGET_DIR
 
-.PHONY: generate check test test-python test-rust test-c bench conformance
+.PHONY: generate check test test-python test-rust test-c bench bench-generator conformance
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,19 @@ test: check test-python test-rust test-c
 test-python: $(STAMP)
 	$(BIN)/python -m pytest
 
-## Measure the generated Python codec against hand-written struct code.
-bench: $(STAMP)
-	$(BIN)/python tests/bench_python_codec.py
+## The generated Python codec against its peers, and Rust dispatch against hand-written code, in
+## one run; writes docs/benchmarks.md. Its peers' packages go into .venv only for it.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python tests/bench_codecs.py
+
+## How generate and check scale with the number of types and with nesting depth.
+bench-generator: $(STAMP)
+	$(BIN)/python tests/bench_generator.py
 
 ## The C target: each generated test built as C11 and C++17 (gcc/g++, and clang/clang++, installed
 ## from Debian's packages when absent) under ASan/UBSan and run; each header compiled alone.

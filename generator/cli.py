@@ -51,11 +51,14 @@ def load_all(paths: list[Path]) -> list[Schema]:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from . import cache
     from .output import render_all, write
 
-    schemas = load_all(_schema_paths(args.schemas))
+    paths = _schema_paths(args.schemas)
+    schemas = load_all(paths)
     files = render_all(schemas)
     changed = write(files, Path(args.out))
+    cache.remember(cache.key(paths, Path(args.out)), files)
     for rel in changed:
         print(f"wrote {Path(args.out) / rel}")
     print(f"{len(files)} files generated from {len(schemas)} schema(s), {len(changed)} changed")
@@ -63,11 +66,20 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .output import render_all, stale
+    from . import cache
+    from .output import render_all, stale, stale_digests
 
-    schemas = load_all(_schema_paths(args.schemas))
-    files = render_all(schemas)
-    bad = stale(files, Path(args.out))
+    paths = _schema_paths(args.schemas)
+    key = cache.key(paths, Path(args.out))
+    digests = cache.recall(key)
+    if digests is not None:  # these inputs were rendered before: compare with what they gave
+        files: dict[str, object] = dict(digests)
+        bad = stale_digests(digests, Path(args.out))
+    else:
+        rendered = render_all(load_all(paths))
+        cache.remember(key, rendered)
+        files = dict(rendered)
+        bad = stale(rendered, Path(args.out))
     if bad:
         print("stale generated files (run `make generate` and commit the result):", file=sys.stderr)
         for rel in bad:

@@ -83,9 +83,16 @@ def _put_field(buf: bytearray, at: int, f: Field, value: Any, version: int) -> N
     if ref.is_array:
         if not isinstance(value, list) or len(value) != ref.count:
             raise CodecError(f"field '{f.name}': expected a list of {ref.count} values")
+        t = ref.target
+        if isinstance(t, Scalar) and t.name == "u8":
+            try:
+                buf[at : at + len(value)] = bytes(value)
+            except (ValueError, TypeError):
+                raise CodecError(f"field '{f.name}': {value!r} are not bytes") from None
+            return
         step = _elem_size(f)
         for i, v in enumerate(value):
-            _put_one(buf, at + i * step, ref.target, v, version)
+            _put_one(buf, at + i * step, t, v, version)
     else:
         _put_one(buf, at, ref.target, value, version)
 
@@ -99,9 +106,10 @@ def _put_one(buf: bytearray, at: int, t: Any, value: Any, version: int | None) -
         buf[at : at + t.size] = raw.to_bytes(t.size, "little")
         return
     s = _scalar_of(t)
-    if not s.fits(int(value)):
-        raise CodecError(f"{t.name}: {value} does not fit {s.name}")
-    buf[at : at + s.size] = int(value).to_bytes(s.size, "little", signed=s.signed)
+    try:
+        buf[at : at + s.size] = int(value).to_bytes(s.size, "little", signed=s.signed)
+    except OverflowError:
+        raise CodecError(f"{t.name}: {value} does not fit {s.name}") from None
 
 
 def read_version(st: Struct, data: bytes) -> int:
@@ -133,7 +141,9 @@ def _get_struct(data: bytes, base: int, st: Struct, version: int) -> dict[str, A
     out: dict[str, Any] = {}
     for f in st.layout_for(version).fields:
         at = base + f.offset
-        if f.type.is_array:
+        if f.type.is_array and isinstance(f.type.target, Scalar) and f.type.target.name == "u8":
+            out[f.name] = _get_bytes(data, at, f.type.count or 0)
+        elif f.type.is_array:
             step = _elem_size(f)
             out[f.name] = [_get_one(data, at + i * step, f.type.target, version) for i in range(f.type.count or 0)]
         else:
@@ -149,6 +159,10 @@ def _get_one(data: bytes, at: int, t: Any, version: int | None) -> Any:
     return bitmap_value(t, raw) if isinstance(t, Bitmap) else raw
 
 
+def _get_bytes(data: bytes, at: int, count: int) -> list[int]:
+    return list(data[at : at + count])
+
+
 # --- messages -------------------------------------------------------------------------------
 #
 # A message's value: {"version": v or None, "parts": {part: struct value or None}, "payload": bytes}.
@@ -156,7 +170,9 @@ def _get_one(data: bytes, at: int, t: Any, version: int | None) -> Any:
 #   1. the buffer holds the version field                       short (field: the version field)
 #   2. the version is one the message has                         version
 #   3. the buffer holds the fixed parts of that version           short (value: the version)
-#   4. each length field, in the schema's order: not below the fixed bytes it counts
+#   4. each magic number of those parts holds its value, in byte order  magic (value: what it
+#      holds; limit: its value)
+#   5. each length field, in the schema's order: not below the fixed bytes it counts
 #      (length-too-small), not past the end of the buffer (length-too-large), and ending the
 #      message where the first one does (with no payload: at the fixed parts) (length-mismatch).
 # The message ends where its length fields say (bytes after it are not part of it); with no
@@ -164,7 +180,7 @@ def _get_one(data: bytes, at: int, t: Any, version: int | None) -> Any:
 # those of the version (part-excluded, part-missing) and that every length fits its field
 # (length-overflow).
 
-FAULTS = ("short", "version", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow", "buffer-too-small")
+FAULTS = ("short", "version", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow", "buffer-too-small", "magic")
 
 
 class MessageFault(CodecError):
@@ -205,6 +221,8 @@ def fault_text(kind: str, field: str | None, value: int | None, limit: int | Non
         return f"{field} would be {value}, more than its {width} holds ({limit})"
     if kind == "buffer-too-small":
         return f"the message is {limit} bytes, the buffer holds {given}"
+    if kind == "magic":
+        return f"{field} is {value:#x}, not the magic number {limit:#x}"
     raise ValueError(kind)
 
 
@@ -241,6 +259,10 @@ def parse_message(msg: Message, data: bytes) -> dict[str, Any]:
         lay = msg.layouts[0]
     if n < lay.fixed_size:
         raise _fault(msg, "short", None, version, lay.fixed_size, n)
+    for magic in lay.magics:
+        found = int.from_bytes(data[magic.offset : magic.offset + magic.scalar.size], "little")
+        if found != magic.value:
+            raise _fault(msg, "magic", magic.path, found, magic.value, n)
     end: int | None = None
     for length in msg.lengths:
         value = _uint(data, length.offset, length.scalar)

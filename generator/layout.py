@@ -16,6 +16,7 @@ from .model import (
     Enum,
     Field,
     LengthField,
+    Magic,
     Message,
     MessageLayout,
     Part,
@@ -338,7 +339,8 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
                 assert p.struct is not None
                 placed.append(PlacedPart(p, off, p.struct.size))
                 off += p.struct.size
-        msg.layouts.append(MessageLayout(v, placed, off))
+        magics = [m for pl in placed for m in _magics(pl.part, pl.part.struct, pl.offset, f"{pl.part.name}.")]  # type: ignore[arg-type]
+        msg.layouts.append(MessageLayout(v, placed, off, magics))
     newest = msg.layouts[-1]
     if newest.fixed_size > MAX_TYPE_SIZE:
         problems.add(msg.mark, msg.path, f"the fixed parts of {msg.name} are {newest.fixed_size} bytes; they may not exceed 1 MiB ({MAX_TYPE_SIZE} bytes)")
@@ -348,6 +350,22 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
 
     for length in msg.lengths:
         _length(msg, length, problems)
+
+
+def _magics(part: Part, st: Struct, base: int, prefix: str) -> list[Magic]:
+    """Every magic number of `st` (a part's struct, one layout) placed at `base`, in byte order;
+    an element of an array of structs is named `name[]`, one entry each."""
+    out: list[Magic] = []
+    for f in st.newest.fields:
+        t = f.type.target
+        if f.magic and f.value is not None:
+            out.append(Magic(prefix + f.name, f, base + f.offset, part))
+        elif isinstance(t, Struct):
+            step = f.size // (f.type.count or 1)
+            name = f"{f.name}[]" if f.type.is_array else f.name
+            for i in range(f.type.count or 1):
+                out += _magics(part, t, base + f.offset + i * step, f"{prefix}{name}.")
+    return out
 
 
 def _offset(msg: Message, part: Part) -> int:

@@ -235,7 +235,7 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "bitmap": (("name", "type", "doc", "since", "names", "fields"), ("name", "type", "fields")),
     "bit_field": (("name", "bit", "bits", "type", "doc", "since", "names"), ("name",)),
     "struct": (("name", "doc", "since", "names", "version_field", "size", "packed", "constructor", "fields"), ("name", "fields")),
-    "field": (("name", "type", "doc", "since", "names", "reserved", "value", "offset"), ("name", "type")),
+    "field": (("name", "type", "doc", "since", "names", "reserved", "value", "magic", "offset"), ("name", "type")),
     "message": (("name", "doc", "since", "names", "version_field", "parts", "lengths"), ("name", "parts")),
     "part": (("name", "type", "payload", "format", "doc", "since", "names"), ("name",)),
     "length": (("field", "counts", "doc"), ("field", "counts")),
@@ -450,6 +450,10 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
                 f.reserved = r.boolean(fm["reserved"], f"{fpath}.reserved")
             if "offset" in fm:
                 f.offset_assert = r.integer(fm["offset"], f"{fpath}.offset", "a byte offset")
+            if "magic" in fm:
+                f.magic = r.boolean(fm["magic"], f"{fpath}.magic")
+                if f.magic and "value" not in fm:
+                    r.err(fm["magic"], f"{fpath}.magic", "`magic: true` needs the number a reader checks: add `value:` (an integer, a constant's name or Enum.VALUE)")
             if fname:
                 st.fields.append(f)
                 pending_fields.append((f, fm["type"], f"{fpath}.type", fm.get("value")))

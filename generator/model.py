@@ -186,6 +186,7 @@ class Field(Item):
     reserved: bool = False
     value: int | None = None  # fixed value, if any
     value_ref: str | None = None  # how the schema spelled it (constant or Enum.VALUE)
+    magic: bool = False  # a reader refuses a message whose field does not hold `value`
     offset_assert: int | None = None
     # layout
     offset: int = 0
@@ -292,12 +293,38 @@ class PlacedPart:
 
 
 @dataclass
+class Magic:
+    """A magic number of a message part, where one version of the message carries it (layout)."""
+
+    path: str  # from the part: `base.header.signature`; an element of an array of structs is `tags[]`
+    field: Field
+    offset: int  # absolute
+    part: Part
+
+    @property
+    def scalar(self) -> Scalar:
+        t = self.field.type.target
+        return t.type if isinstance(t, Enum) else t  # type: ignore[return-value]
+
+    @property
+    def value(self) -> int:
+        """The magic number as its bytes read unsigned (every target compares the raw bits)."""
+        assert self.field.value is not None
+        return self.field.value & ((1 << self.scalar.bits) - 1)
+
+    @property
+    def first_version(self) -> int:
+        return self.part.first_version
+
+
+@dataclass
 class MessageLayout:
     """The parts of a message in one protocol version (layout)."""
 
     version: int
     parts: list[PlacedPart]  # the struct parts present, in order
     fixed_size: int  # bytes of those parts; the payload, if any, starts here
+    magics: list[Magic] = field(default_factory=list)  # the magic numbers of those parts, in byte order
 
     def start(self, length: LengthField) -> int:
         """Where the bytes that `length` counts start in this version."""

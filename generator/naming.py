@@ -49,7 +49,7 @@ RUST_RESERVED = frozenset(
     as_bytes size_of
     as_mut_bytes write_to write_to_prefix write_to_suffix read_from_suffix ref_from_bytes ref_from_prefix
     ref_from_suffix mut_from_bytes mut_from_prefix mut_from_suffix new_zeroed zero
-    FromBytes FromZeros IntoBytes Immutable KnownLayout BufferTooShort MessageError MessageProblem
+    FromBytes FromZeros IntoBytes Immutable KnownLayout BufferTooShort BadMagic MessageError MessageProblem
     Option Some Result Ok Err Vec String""".split()
 )
 

@@ -40,6 +40,21 @@ def stale(files: dict[str, str], out: Path) -> list[str]:
     return result
 
 
+def stale_digests(digests: dict[str, str], out: Path) -> list[str]:
+    """Paths whose file under `out` is missing or does not hash to its digest (cache.digest)."""
+    from .cache import digest
+
+    result = []
+    for rel, want in digests.items():
+        try:
+            if digest((out / rel).read_bytes()) == want:
+                continue
+        except OSError:
+            pass
+        result.append(rel)
+    return result
+
+
 def write(files: dict[str, str], out: Path) -> list[str]:
     """Write what changed; an unchanged file is not touched (its mtime is kept).
 

@@ -5,8 +5,8 @@ schemas generated into a temporary directory, so both use one set of flags.
 
 For every generated header and test:
 - the test, as C11 (gcc, clang) and as C++17 (g++, clang++), with -Wall -Wextra -Wpedantic
-  -Werror under AddressSanitizer and UndefinedBehaviorSanitizer, is run and must print
-  "N passed, 0 failed";
+  -Werror under AddressSanitizer and UndefinedBehaviorSanitizer, is run on the schema's vectors
+  (../vectors/<schema>.txt on its standard input) and must print "N passed, 0 failed";
 - the header alone, as C11 and C++17, with extra warnings a careful user may turn on
   (-Wconversion, -Wsign-conversion, ...), and with clang also for the Windows (MSVC ABI,
   x64/x86/ARM64) and AArch64 Linux targets, where its static_asserts check the layout of
@@ -118,7 +118,9 @@ def build_and_run(test_c: Path, out_dir: Path, builds: list[tuple[str, list[str]
     for cc, lang in builds:
         exe = out_dir / f"{test_c.stem}-{cc.replace('+', 'x')}"
         run([cc, *lang, *WARNINGS, *SANITIZERS, "-o", str(exe), str(test_c)], quiet=quiet)
-        done = subprocess.run([str(exe)], capture_output=True, text=True)
+        vectors = test_c.parent.parent / "vectors" / f"{test_c.stem.removeprefix('test_')}.txt"
+        done = subprocess.run([str(exe)], stdin=vectors.open("rb"), capture_output=True)
+        done = subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
         last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
         if not quiet:
             print(f"$ {exe}\n{last}", flush=True)

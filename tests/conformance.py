@@ -24,7 +24,7 @@ from typing import Any
 
 from wiregen import codec
 from wiregen.model import Bitmap, Enum, Message, Schema, Struct
-from wiregen.targets.vectors import _Maker
+from wiregen.targets.vectors import _Maker, build_line, magic_fields, parse_answer, wrong_magic
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,26 @@ class Target:
     argv: list[str]
     cwd: Path | None = None
 
-    def run(self, cases: list[Case]) -> list[dict[str, Any]]:
+    def run(self, cases: list[Case]) -> list[str]:
+        """The answer lines of the codec to `cases` (JSON text, compared as text: every codec prints
+        the same canonical JSON, as the vector tests prove)."""
         text = "".join(c.line + "\n" for c in cases)
         proc = subprocess.run(self.argv, input=text, capture_output=True, text=True, cwd=self.cwd, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"{self.name} codec failed ({proc.returncode}): {proc.stderr[-2000:]}")
-        out = [json.loads(line) for line in proc.stdout.splitlines()]
+        out = proc.stdout.splitlines()
         if len(out) != len(cases):
             raise RuntimeError(f"{self.name} codec answered {len(out)} lines for {len(cases)} cases")
         return out
+
+
+def run_all(targets: list[Target], cases: list[Case]) -> dict[str, list[str]]:
+    """Every target's answers to `cases`, the targets' processes running at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        runs = {t.name: pool.submit(t.run, cases) for t in targets}
+        return {name: run.result() for name, run in runs.items()}
 
 
 def python_target(out_dir: Path, schema: str) -> Target:
@@ -132,7 +143,7 @@ def value_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[tup
             n = max(per_layout // max(1, t.size // 256), 50)
             for lay in t.layouts:
                 for _ in range(n):
-                    mode = rng.choice(("random", "random", "random", "max", "min", "reserved", "unknown", "zero"))
+                    mode = rng.choice(("random", "random", "random", "max", "min", "reserved", "unknown", "edge", "zero"))
                     out.append((t, lay.version, _Maker(mode, random.Random(rng.getrandbits(64))).struct(t, lay.version)))
         elif isinstance(t, Bitmap):
             for _ in range(per_layout):
@@ -163,8 +174,20 @@ def raw_cases(schema: Schema, rng: random.Random, per_type: int) -> list[Case]:
                     known = [lay.version for lay in t.layouts]
                     v = rng.choice(known + [0, known[-1] + 1, scalar.max, rng.randint(max(scalar.min, 0), scalar.max)])
                     data[t.version_offset : end] = v.to_bytes(scalar.size, "little", signed=scalar.signed)
+            _set_magic(t, data, rng)
             cases.append(Case(t.name, "auto", bytes(data)))
     return cases
+
+
+def _set_magic(t: Any, data: bytearray, rng: random.Random) -> None:
+    """Mostly, the magic numbers of struct `t` written where `data` has room for them (random
+    bytes would almost never hold them, and refusing them is all a target would show)."""
+    if not isinstance(t, Struct) or rng.random() < 0.2:
+        return
+    for _, f, at in magic_fields(t, t.newest.version):
+        s = f.type.target.type if isinstance(f.type.target, Enum) else f.type.target
+        if at + s.size <= len(data) and rng.random() < 0.95:
+            data[at : at + s.size] = f.value.to_bytes(s.size, "little", signed=s.signed)
 
 
 def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[Case]:
@@ -178,7 +201,9 @@ def explicit_cases(schema: Schema, rng: random.Random, per_layout: int) -> list[
         for lay in t.layouts:
             for _ in range(per_layout):
                 n = rng.choice((0, lay.size - 1, lay.size, lay.size, lay.size + rng.randint(1, 16), rng.randint(0, lay.size)))
-                cases.append(Case(t.name, str(lay.version), rng.randbytes(n)))
+                data = bytearray(rng.randbytes(n))
+                _set_magic(t, data, rng)
+                cases.append(Case(t.name, str(lay.version), bytes(data)))
     return cases
 
 
@@ -286,15 +311,23 @@ class Report:
         return not self.mismatches
 
 
-def compare(schema: Schema, cases: list[Case], answers: dict[str, list[dict[str, Any]]], limit: int = 20) -> Report:
-    """Every target's answer to every case must be the same."""
+def text(answer: dict[str, Any]) -> str:
+    """An answer as every codec prints it."""
+    return json.dumps(answer, separators=(",", ":"))
+
+
+def compare(schema: Schema, cases: list[Case], answers: dict[str, list[str]], limit: int = 20) -> Report:
+    """Every target's answer to every case must be the same (the same text)."""
     names = list(answers)
     bad: list[str] = []
     for i, case in enumerate(cases):
         first = answers[names[0]][i]
         for other in names[1:]:
             if answers[other][i] != first:
-                bad.append(describe(schema, case, names[0], first, other, answers[other][i]))
+                a, b = json.loads(first), json.loads(answers[other][i])
+                if a == b:
+                    continue
+                bad.append(describe(schema, case, names[0], a, other, b))
                 break
         if len(bad) >= limit:
             break
@@ -304,7 +337,7 @@ def compare(schema: Schema, cases: list[Case], answers: dict[str, list[dict[str,
 def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tuple[Any, int | None, Any]]) -> Report:
     """Values encoded by the generated Python module, decoded and re-encoded by every target."""
     cases: list[Case] = []
-    expected: list[dict[str, Any]] = []
+    expected: list[str] = []
     bad: list[str] = []
     for t, layout, value in values:
         reference = codec.encode(t, value, layout)
@@ -318,10 +351,8 @@ def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tup
             head = f"{t.name} (layout {layout}): the Python module and the layout engine encode the same values differently"
             bad.append("\n".join([head, *_byte_lines(t, layout, "bytes", "layout engine", reference, "python", data)]))
         cases.append(Case(t.name, str(layout) if layout is not None else "auto", data))
-        expected.append({"type": t.name, "layout": layout, "value": value, "hex": reference.hex(), "rest": 0})
-    answers = {"layout engine": expected}
-    for target in targets:
-        answers[target.name] = target.run(cases)
+        expected.append(text({"type": t.name, "layout": layout, "value": value, "hex": reference.hex(), "rest": 0}))
+    answers = {"layout engine": expected, **run_all(targets, cases)}
     report = compare(schema, cases, answers)
     report.mismatches = bad[:20] + report.mismatches
     return report
@@ -330,11 +361,16 @@ def round_trip(schema: Schema, py_codec, targets: list[Target], values: list[tup
 def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> Report:
     """Raw bytes: all targets decode to the same values and bytes, or all refuse; and every
     dispatch agrees with the layout engine."""
-    answers = {target.name: target.run(cases) for target in targets}
+    answers = run_all(targets, cases)
     report = compare(schema, cases, answers)
-    first = answers[targets[0].name]
+    first = [json.loads(a) for a in answers[targets[0].name]]
     for case, ans in zip(cases, first):
         t = schema.type(case.type)
+        if isinstance(t, Struct) and ans.get("error") != "short":
+            layout = t.layout_for(codec.read_version(t, case.data)).version if t.versioned else t.newest.version
+            wrong = wrong_magic(t, layout, case.data)
+            if wrong != ans.get("field"):
+                report.mismatches.append(f"{case.type}: the layout engine finds magic number {wrong} wrong, the targets answer {ans} for {case.line}")
         if not isinstance(t, Struct) or "error" in ans or not t.versioned:
             continue
         expected = t.layout_for(codec.read_version(t, case.data)).version
@@ -346,20 +382,22 @@ def raw_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> R
 def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case]) -> Report:
     """VERSION K reads and writes exactly layout K whatever the version field holds: every target
     answers as the layout engine does."""
-    expected: list[dict[str, Any]] = []
+    expected: list[str] = []
     for case in cases:
         t = schema.type(case.type)
         layout = int(case.version)
         size = t.size_in(layout)
         if len(case.data) < size:
-            expected.append({"type": t.name, "error": "short", "needed": size, "given": len(case.data)})
+            expected.append(text({"type": t.name, "error": "short", "needed": size, "given": len(case.data)}))
+            continue
+        wrong = wrong_magic(t, layout, case.data)
+        if wrong is not None:
+            expected.append(text({"type": t.name, "error": "magic", "field": wrong}))
             continue
         value = codec._get_struct(case.data, 0, t, layout)
         hex_ = codec.encode(t, value, layout).hex()
-        expected.append({"type": t.name, "layout": layout, "value": value, "hex": hex_, "rest": len(case.data) - size})
-    answers = {"layout engine": expected}
-    for target in targets:
-        answers[target.name] = target.run(cases)
+        expected.append(text({"type": t.name, "layout": layout, "value": value, "hex": hex_, "rest": len(case.data) - size}))
+    answers = {"layout engine": expected, **run_all(targets, cases)}
     return compare(schema, cases, answers)
 
 
@@ -367,31 +405,13 @@ def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case])
 #
 # Message lines: `MESSAGE parse HEX` and `MESSAGE build:FLAGS HEX` (FLAGS: 1 or 0 per struct
 # part, HEX: the given parts' bytes, then the payload). The expected answers come from the
-# reference codec (codec.parse_message, codec.build_message).
+# reference codec (codec.parse_message, codec.build_message), as the vectors' do.
 
 
-def expected_parse(msg: Message, data: bytes) -> dict[str, Any]:
-    """What every target answers to `MESSAGE parse HEX`, by the reference codec."""
-    try:
-        parsed = codec.parse_message(msg, data)
-    except codec.MessageFault as fault:
-        return {"message": msg.name, **fault.as_dict()}
-    rebuilt = codec.build_message(msg, parsed["parts"], parsed["payload"])
-    return {"message": msg.name, "parts": parsed["parts"], "payload": parsed["payload"].hex(), "hex": rebuilt.hex()}
-
-
-def expected_build(msg: Message, parts: dict[str, Any], payload: bytes) -> dict[str, Any]:
-    try:
-        return {"message": msg.name, "hex": codec.build_message(msg, parts, payload).hex()}
-    except codec.MessageFault as fault:
-        return {"message": msg.name, **fault.as_dict()}
-
-
-def build_case(msg: Message, parts: dict[str, Any], payload: bytes) -> Case:
-    """The line that builds a message from `parts` (None: not given) and `payload`."""
-    flags = "".join("0" if parts.get(p.name) is None else "1" for p in msg.struct_parts)
-    data = b"".join(codec.encode(p.struct, parts[p.name]) for p in msg.struct_parts if parts.get(p.name) is not None)
-    return Case(msg.name, f"build:{flags}", data + payload)
+def build_case(msg: Message, parts: dict[str, Any], payload: bytes) -> tuple[Case, str]:
+    """The line that builds a message from `parts` (None: not given) and `payload`, and its answer."""
+    flags, data, answer = build_line(msg, parts, payload)
+    return Case(msg.name, f"build:{flags}", data), answer
 
 
 def random_parts(msg: Message, version: int, rng: random.Random, lie: bool = False) -> dict[str, Any]:
@@ -402,7 +422,7 @@ def random_parts(msg: Message, version: int, rng: random.Random, lie: bool = Fal
         present = p.first_version <= version
         if lie and p.first_version > msg.layouts[0].version and rng.random() < 0.5:
             present = not present
-        mode = rng.choice(("random", "random", "max", "zero", "reserved", "unknown"))
+        mode = rng.choice(("random", "random", "max", "zero", "edge"))
         parts[p.name] = _Maker(mode, random.Random(rng.getrandbits(64))).struct(p.struct, p.struct.newest.version) if present else None  # type: ignore[union-attr]
     if msg.versioned:
         node = parts[msg.version_part.name]  # type: ignore[union-attr]
@@ -416,24 +436,26 @@ def _payload(rng: random.Random) -> bytes:
     return rng.randbytes(rng.choice((0, 1, rng.randint(2, 40), rng.randint(41, 300))))
 
 
-def message_cases(schema: Schema, rng: random.Random, per_message: int) -> tuple[list[Case], list[dict[str, Any]]]:
+def message_cases(schema: Schema, rng: random.Random, per_message: int) -> tuple[list[Case], list[str]]:
     """Messages of every version from random parts and payloads, the same bytes cut short, with
-    a length field or the version field set to a lie, and parts that do not match their version;
-    each with the answer the reference codec gives."""
+    a length field, the version field or a magic number set to a lie, and parts that do not match
+    their version; each with the answer the reference codec gives."""
     cases: list[Case] = []
-    expected: list[dict[str, Any]] = []
+    expected: list[str] = []
     for msg in schema.messages:
         versions = msg.versions
         for _ in range(per_message):
             version = rng.choice(versions)
             payload = _payload(rng) if msg.payload is not None else b""
-            lie = rng.random() < 0.2
-            parts = random_parts(msg, version, rng, lie)
-            cases.append(build_case(msg, parts, payload))
-            expected.append(expected_build(msg, parts, payload))
-            if "error" in expected[-1]:
+            parts = random_parts(msg, version, rng, lie=rng.random() < 0.2)
+            case, answer = build_case(msg, parts, payload)
+            cases.append(case)
+            expected.append(answer)
+            if '"error"' in answer:
                 continue
-            data = bytearray(bytes.fromhex(expected[-1]["hex"]))
+            data = bytearray(bytes.fromhex(json.loads(answer)["hex"]))
+            lay = msg.layout_in(version)
+            assert lay is not None
             pick = rng.random()
             if pick < 0.3 and msg.lengths:
                 ln = rng.choice(msg.lengths)
@@ -444,24 +466,25 @@ def message_cases(schema: Schema, rng: random.Random, per_message: int) -> tuple
                 scalar = msg.version_scalar
                 other = rng.choice((0, versions[-1] + 1, scalar.max, rng.choice(versions)))  # type: ignore[union-attr]
                 data[msg.version_offset : msg.version_offset + scalar.size] = other.to_bytes(scalar.size, "little")  # type: ignore[union-attr]
-            elif pick < 0.55:
+            elif pick < 0.45 and lay.magics:
+                magic = rng.choice(lay.magics)
+                data[magic.offset] ^= 1 << rng.randrange(8)
+            elif pick < 0.6:
                 data = data[: rng.randint(0, len(data))]
-            elif pick < 0.65:
+            elif pick < 0.7:
                 data += rng.randbytes(rng.randint(1, 16))  # bytes after the message are not part of it
             cases.append(Case(msg.name, "parse", bytes(data)))
-            expected.append(expected_parse(msg, bytes(data)))
+            expected.append(parse_answer(msg, bytes(data)))
         for _ in range(per_message // 4):
             data = rng.randbytes(rng.randint(0, msg.layouts[-1].fixed_size + 16))
             cases.append(Case(msg.name, "parse", data))
-            expected.append(expected_parse(msg, data))
+            expected.append(parse_answer(msg, data))
     return cases, expected
 
 
-def message_agreement(schema: Schema, targets: list[Target], cases: list[Case], expected: list[dict[str, Any]]) -> Report:
+def message_agreement(schema: Schema, targets: list[Target], cases: list[Case], expected: list[str]) -> Report:
     """Every target parses and builds each message line as the reference codec does."""
-    answers = {"layout engine": expected}
-    for target in targets:
-        answers[target.name] = target.run(cases)
+    answers = {"layout engine": expected, **run_all(targets, cases)}
     return compare(schema, cases, answers)
 
 
@@ -478,7 +501,7 @@ def python_message_builds(schema: Schema, py_codec, rng: random.Random, per_mess
             kwargs = {attr: (py_codec.build(tname, parts[name]) if parts[name] is not None else None) for name, attr, tname, _ in parts_spec}
             if payload_attr:
                 kwargs[payload_attr] = payload
-            want = expected_build(msg, parts, payload)
+            want = json.loads(build_line(msg, parts, payload)[2])
             try:
                 got = {"message": msg.name, "hex": cls(**kwargs).build().hex()}
             except py_codec.m.MessageEncodeError as e:

@@ -18,6 +18,12 @@ ZOO_SCHEMA = ROOT / "tests" / "schemas" / "zoo.yaml"
 LIVE_SCHEMA = ROOT / "schema" / "igvm_attest.yaml"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _render_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The generator's render cache in a directory of this test session's own."""
+    os.environ["WIREGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("wiregen-cache"))
+
+
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in a scratch directory, so paths in messages are short and nothing leaks."""

@@ -59,7 +59,7 @@ def program(structs: list[Struct]) -> str:
 def test_size_from_bytes_is_the_layout_engines_and_reads_nothing_past_len(tmp_path: Path, cc: str, lang: list[str]) -> None:
     schema = load_file(ZOO_SCHEMA)
     structs = [st for st in schema.structs if st.versioned]
-    assert [st.name for st in structs] == ["Inner", "Outer"] and [st.version_offset for st in structs] == [0, 8]
+    assert [st.name for st in structs] == ["Inner", "Outer", "Framed"] and [st.version_offset for st in structs] == [0, 8, 24]
     assert all(st.version_path[-1].size == 2 for st in structs)
     (tmp_path / "zoo.h").write_text(c_target.render(schema)["c/zoo.h"])
     (tmp_path / "main.c").write_text(program(structs))

@@ -1252,3 +1252,16 @@ def test_pre_commit_hook_runs_make_check():
     hooks = [h for r in cfg["repos"] if r["repo"] == "local" for h in r["hooks"]]
     assert any(h["entry"] == "make check" and h["language"] == "system" and h.get("pass_filenames") is False for h in hooks)
 
+
+
+def test_a_fixed_value_made_a_magic_number():
+    """The bytes are the same; what readers refuse is not: SOURCE, with the reason."""
+
+    def magic(d):
+        fields(d, "IgvmAttestRequestHeader")[1]["magic"] = True
+
+    assert rows(real(), edited(magic)) == expect(
+        ("IgvmAttestRequestHeader", "magic-toggled", "version magic number check changed"),
+    )
+    d = compare(real(), edited(magic))
+    assert d.verdict == diff.SOURCE

@@ -395,7 +395,7 @@ def test_length_overflow_on_build(schema) -> None:
     assert codec.build_message(resp, parts, b"abc") == struct.pack("<II", 11, 1) + b"abc"
 
 
-# --- the generated message tests of every target (the zoo's messages) ---------------------
+# --- the generated tests of every target check the message vectors ------------------------
 
 
 @pytest.fixture(scope="module")
@@ -407,35 +407,44 @@ def zoo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _pytest(where: Path, test: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=where, capture_output=True, text=True, timeout=600)
-
-
-def test_python_message_tests_pass_and_can_fail(zoo_out: Path) -> None:
-    done = _pytest(zoo_out / "python", "test_messages_zoo.py")
-    assert done.returncode == 0 and " passed" in done.stdout, done.stdout + done.stderr
-    vectors = zoo_out / "vectors" / "zoo.messages.json"
+def _lie_about_one_refusal(vectors: Path) -> str:
+    """Changes the limit of one message refusal in the vector file; returns the original text."""
     text = vectors.read_text()
-    data = json.loads(text)
-    refused = next(v for v in data["messages"] if v.get("error", {}).get("error") == "length-too-large")
-    refused["error"]["limit"] += 1
-    vectors.write_text(json.dumps(data))
+    line = next(ln for ln in text.splitlines() if ln.startswith("Envelope parse ") and '"error":"length-too-large"' in ln)
+    answer = json.loads(line.split(" ", 4)[4])
+    lie = line.replace(f'"limit":{answer["limit"]},', f'"limit":{answer["limit"] + 1},')
+    assert lie != line
+    vectors.write_text(text.replace(line, lie))
+    return text
+
+
+def test_message_vectors_are_lines_of_every_codec(zoo_out: Path) -> None:
+    lines = [ln for ln in (zoo_out / "vectors" / "zoo.txt").read_text().splitlines() if ln.startswith(("Envelope ", "Tick "))]
+    kinds = {json.loads(ln.split(" ", 4)[4]).get("error", "built" if " build:" in ln else "parsed") for ln in lines}
+    assert kinds >= {"built", "parsed", "short", "version", "magic", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow"}, kinds
+
+
+def test_python_vector_test_checks_messages_and_can_fail(zoo_out: Path) -> None:
+    test = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_zoo.py", "-k", "codec_answers"]
+    done = subprocess.run(test, cwd=zoo_out / "python", capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and " passed" in done.stdout, done.stdout + done.stderr
+    original = _lie_about_one_refusal(zoo_out / "vectors" / "zoo.txt")
     try:
-        done = _pytest(zoo_out / "python", "test_messages_zoo.py")
-        assert done.returncode == 1 and "1 failed" in done.stdout, done.stdout
+        done = subprocess.run(test, cwd=zoo_out / "python", capture_output=True, text=True, timeout=600)
+        assert done.returncode == 1 and "1 vector(s) failed" in done.stdout and "Envelope" in done.stdout, done.stdout
     finally:
-        vectors.write_text(text)
+        (zoo_out / "vectors" / "zoo.txt").write_text(original)
 
 
-def test_c_message_tests_pass_and_can_fail(zoo_out: Path, tmp_path: Path) -> None:
-    from c_toolchain import C11, CXX17, BuildError, build_and_run
+def test_c_vector_test_checks_messages_and_can_fail(zoo_out: Path, tmp_path: Path) -> None:
+    from c_toolchain import C11, BuildError, build_and_run
 
-    test_c = zoo_out / "c" / "test_messages_zoo.c"
-    lines = build_and_run(test_c, tmp_path, [("gcc", C11), ("g++", CXX17)], quiet=True)
-    assert lines[0] == lines[1] and lines[0].endswith(" passed, 0 failed")
-    text = test_c.read_text()
-    broken = zoo_out / "c" / "test_messages_broken.c"
-    row = next(ln for ln in text.splitlines() if "_LENGTH_TOO_LARGE, " in ln and ln.strip().startswith("{"))
-    broken.write_text(text.replace(row, row.replace(" }", "1 }"), 1))  # one refusal's buffer length, wrong
-    with pytest.raises(BuildError, match="1 failed"):
-        build_and_run(broken, tmp_path / "broken", [("gcc", C11)], quiet=True)
+    test_c = zoo_out / "c" / "test_zoo.c"
+    (line,) = build_and_run(test_c, tmp_path, [("gcc", C11)], quiet=True)
+    assert line.endswith(" passed, 0 failed")
+    original = _lie_about_one_refusal(zoo_out / "vectors" / "zoo.txt")
+    try:
+        with pytest.raises(BuildError, match="1 failed"):
+            build_and_run(test_c, tmp_path / "again", [("gcc", C11)], quiet=True)
+    finally:
+        (zoo_out / "vectors" / "zoo.txt").write_text(original)

@@ -23,7 +23,7 @@ def project(in_tmp: Path) -> Path:
 def test_two_runs_give_identical_bytes_and_keep_mtimes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli("generate") == 0
     first, stamps = tree(project / "generated"), mtimes(project / "generated")
-    assert set(first) >= {"python/igvm_attest.py", "python/test_igvm_attest.py", "docs/igvm_attest.md", "vectors/igvm_attest.json"}
+    assert set(first) >= {"python/igvm_attest.py", "python/test_igvm_attest.py", "docs/igvm_attest.md", "vectors/igvm_attest.txt"}
     capsys.readouterr()
     assert run_cli("generate") == 0
     assert "0 changed" in capsys.readouterr().out
@@ -49,11 +49,30 @@ def test_check_lists_a_hand_edited_file(project: Path, capsys: pytest.CaptureFix
     assert tree(project / "generated") == before  # check writes nothing
 
 
+def test_check_of_an_unchanged_tree_renders_nothing(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("generate") == 0
+
+    def refuse(schemas):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(output, "render_all", refuse)
+    assert run_cli("check") == 0  # the render that generate remembered
+    doc = project / "generated" / "docs" / "igvm_attest.md"
+    doc.write_text(doc.read_text() + "hand edit\n")
+    assert run_cli("check") == 1
+    assert "generated/docs/igvm_attest.md" in capsys.readouterr().err
+    # another schema is another render: check renders it
+    schema = project / "schema" / "igvm_attest.yaml"
+    schema.write_text(schema.read_text().replace("Error details.", "Error info."))
+    assert run_cli("check") == 3
+    assert "rendered again" in capsys.readouterr().err
+
+
 def test_check_reports_a_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli("generate") == 0
-    (project / "generated" / "vectors" / "igvm_attest.json").unlink()
+    (project / "generated" / "vectors" / "igvm_attest.txt").unlink()
     assert run_cli("check") == 1
-    assert "vectors/igvm_attest.json" in capsys.readouterr().err
+    assert "vectors/igvm_attest.txt" in capsys.readouterr().err
 
 
 def test_failure_while_rendering_writes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,8 +96,8 @@ def test_generate_from_an_empty_directory_and_run_the_generated_tests(venv: Path
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "c/codec_ping.c", "c/ping.h", "c/test_ping.c", "docs/ping.md",
         "python/codec_ping.py", "python/ping.py", "python/test_ping.py",
-        "rust/Cargo.toml", "rust/ping/Cargo.toml", "rust/ping/examples/codec.rs", "rust/ping/src/lib.rs", "rust/ping/tests/vectors.rs",
-        "vectors/ping.json",
+        "rust/Cargo.toml", "rust/ping/Cargo.toml", "rust/ping/examples/codec.rs", "rust/ping/src/lib.rs",
+        "rust/ping/tests/codec/mod.rs", "rust/ping/tests/vectors.rs", "vectors/ping.txt",
     ]  # fmt: skip
     assert 'license = "MIT"' in (out / "rust" / "ping" / "Cargo.toml").read_text()
 

@@ -28,7 +28,7 @@ from conftest import ROOT
 
 from wiregen.cli import load_all
 from wiregen.output import write
-from wiregen.targets import rust
+from wiregen.targets import rust, vectors
 
 pytestmark = pytest.mark.skipif(shutil.which("cargo") is None or shutil.which("rustfmt") is None, reason="needs cargo and rustfmt")
 
@@ -68,6 +68,7 @@ def crates() -> Path:
     files: dict[str, str] = {}
     for s in schemas:
         files.update(rust.render(s))
+        files.update(vectors.render(s))  # the crates' vector tests read them
     files.update(rust.render_project(schemas))
     write(files, WORK / "lowest")
     ws = WORK / "lowest" / "rust"

@@ -8,14 +8,16 @@
  *
  * Reads `TYPE VERSION HEX` lines on stdin and prints one JSON line per input line:
  *   {"type":T,"layout":K,"value":V,"hex":H,"rest":R}
- * or a refusal, {"type":T,"error":"short","needed":N,"given":G} or {"type":T,"error":"bad-input"}.
+ * or a refusal: {"type":T,"error":"short","needed":N,"given":G}, {"type":T,"error":"magic","field":F}
+ * (the header's check_magic function names a wrong magic number) or {"type":T,"error":"bad-input"}.
  * VERSION is `auto` (the header's own dispatch: its *_size_for_version function applied to the
  * version field, read through the oldest layout's struct) or the layout to decode as; HEX is `-`
  * for no bytes. A value is the prefix of the bytes copied into the layout's struct and printed
  * field by field through it (bitmaps through their getters), so the offsets the compiler gave
  * each member are what is tested. Its re-encoding is a fresh struct, filled with a pattern, whose
  * fields are assigned one by one from the decoded ones (bitmaps through their setters, starting
- * from the reserved bits). Valid C11 and C++17.
+ * from the reserved bits). Valid C11 and C++17. The generated test (test_igvm_attest.c) includes
+ * this file with IGVM_ATTEST_CODEC_NO_MAIN defined and compares each answer with its vector's.
  *
  * A message line is `MESSAGE parse HEX` (the header's parse function, then each part printed
  * through its struct and the message rebuilt by the header's build function), or
@@ -33,16 +35,53 @@
  * shows in the bytes it prints. */
 static const int fill_pattern = 0xA5;
 
-/* ---- Output ---- */
+/* ---- Output: each answer is written into one buffer, then printed (or compared) whole ---- */
+
+static void fail(const char *what);
+
+/* The answer being written: one JSON line, without its newline. */
+static char *answer_text;
+static size_t answer_len;
+static size_t answer_cap;
+
+static void put(const char *text, size_t size)
+{
+    if (answer_len + size > answer_cap) {
+        size_t n = answer_cap ? answer_cap : 256;
+        while (n < answer_len + size) {
+            n *= 2;
+        }
+        char *p = (char *)realloc(answer_text, n);
+        if (p == NULL) {
+            fail("out of memory");
+        }
+        answer_text = p;
+        answer_cap = n;
+    }
+    memcpy(answer_text + answer_len, text, size);
+    answer_len += size;
+}
+
+static void put_str(const char *text)
+{
+    put(text, strlen(text));
+}
+
+static void put_char(char c)
+{
+    put(&c, 1);
+}
 
 static void print_u(uint64_t value)
 {
-    printf("%" PRIu64, value);
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRIu64, value);
+    put_str(digits);
 }
 
 static void print_bool(int value)
 {
-    fputs(value ? "true" : "false", stdout);
+    put_str(value ? "true" : "false");
 }
 
 static void print_hex(const void *bytes, size_t size)
@@ -50,52 +89,77 @@ static void print_hex(const void *bytes, size_t size)
     static const char digits[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)bytes;
     for (size_t i = 0; i < size; i++) {
-        putchar(digits[p[i] >> 4]);
-        putchar(digits[p[i] & 0xF]);
+        put_char(digits[p[i] >> 4]);
+        put_char(digits[p[i] & 0xF]);
     }
 }
 
 /* A JSON string of arbitrary input text (a TYPE the codec does not know). */
 static void print_string(const char *text)
 {
-    putchar('"');
+    static const char digits[] = "0123456789abcdef";
+    put_char('"');
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (*p == '"' || *p == '\\') {
-            putchar('\\');
-            putchar(*p);
+            put_char('\\');
+            put_char((char)*p);
         } else if (*p < 0x20 || *p == 0x7F) {
-            printf("\\u%04x", *p);
+            put_str("\\u00");
+            put_char(digits[*p >> 4]);
+            put_char(digits[*p & 0xF]);
         } else {
-            putchar(*p);
+            put_char((char)*p);
         }
     }
-    putchar('"');
+    put_char('"');
 }
 
 /* The start of an answer, up to the value. `layout` is NULL for enums and bitmaps. */
 static void print_head(const char *type, const char *layout)
 {
-    printf("{\"type\":\"%s\",\"layout\":%s,\"value\":", type, layout ? layout : "null");
+    put_str("{\"type\":\"");
+    put_str(type);
+    put_str("\",\"layout\":");
+    put_str(layout ? layout : "null");
+    put_str(",\"value\":");
 }
 
 /* The end of an answer: the re-encoded bytes and how many input bytes were not read. */
 static void print_tail(const void *bytes, size_t size, size_t rest)
 {
-    fputs(",\"hex\":\"", stdout);
+    put_str(",\"hex\":\"");
     print_hex(bytes, size);
-    printf("\",\"rest\":%zu}\n", rest);
+    put_str("\",\"rest\":");
+    print_u(rest);
+    put_char('}');
 }
 
 static void print_short(const char *type, size_t needed, size_t given)
 {
-    printf("{\"type\":\"%s\",\"error\":\"short\",\"needed\":%zu,\"given\":%zu}\n", type, needed, given);
+    put_str("{\"type\":\"");
+    put_str(type);
+    put_str("\",\"error\":\"short\",\"needed\":");
+    print_u(needed);
+    put_str(",\"given\":");
+    print_u(given);
+    put_char('}');
+}
+
+/* The refusal of bytes whose magic number at `field` (a dotted path) is wrong. */
+static void print_magic(const char *type, const char *field)
+{
+    put_str("{\"type\":\"");
+    put_str(type);
+    put_str("\",\"error\":\"magic\",\"field\":\"");
+    put_str(field);
+    put_str("\"}");
 }
 
 static void print_bad_input(const char *type)
 {
-    fputs("{\"type\":", stdout);
+    put_str("{\"type\":");
     print_string(type);
-    fputs(",\"error\":\"bad-input\"}\n", stdout);
+    put_str(",\"error\":\"bad-input\"}");
 }
 
 static void fail(const char *what)
@@ -108,19 +172,19 @@ static void fail(const char *what)
 
 static void print_IgvmCapabilityBitMap(IgvmCapabilityBitMap bits)
 {
-    fputs("{\"error_code\":", stdout);
+    put_str("{\"error_code\":");
     print_bool(igvm_capability_bit_map_get_error_code(bits));
-    fputs(",\"retry\":", stdout);
+    put_str(",\"retry\":");
     print_bool(igvm_capability_bit_map_get_retry(bits));
-    fputs(",\"skip_hw_unsealing\":", stdout);
+    put_str(",\"skip_hw_unsealing\":");
     print_bool(igvm_capability_bit_map_get_skip_hw_unsealing(bits));
-    fputs(",\"use_rsa_aes_key_wrap_384\":", stdout);
+    put_str(",\"use_rsa_aes_key_wrap_384\":");
     print_bool(igvm_capability_bit_map_get_use_rsa_aes_key_wrap_384(bits));
-    fputs(",\"corim_endorsement\":", stdout);
+    put_str(",\"corim_endorsement\":");
     print_bool(igvm_capability_bit_map_get_corim_endorsement(bits));
-    fputs(",\"_reserved\":", stdout);
+    put_str(",\"_reserved\":");
     print_u(bits & IGVM_CAPABILITY_BIT_MAP_RESERVED_MASK);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmCapabilityBitMap rebuild_IgvmCapabilityBitMap(IgvmCapabilityBitMap in)
@@ -136,17 +200,17 @@ static IgvmCapabilityBitMap rebuild_IgvmCapabilityBitMap(IgvmCapabilityBitMap in
 
 static void print_IgvmSignal(IgvmSignal bits)
 {
-    fputs("{\"retry\":", stdout);
+    put_str("{\"retry\":");
     print_bool(igvm_signal_get_retry(bits));
-    fputs(",\"skip_hw_unsealing\":", stdout);
+    put_str(",\"skip_hw_unsealing\":");
     print_bool(igvm_signal_get_skip_hw_unsealing(bits));
-    fputs(",\"rsa_aes_key_wrap_384_used\":", stdout);
+    put_str(",\"rsa_aes_key_wrap_384_used\":");
     print_bool(igvm_signal_get_rsa_aes_key_wrap_384_used(bits));
-    fputs(",\"corim_endorsement_requested\":", stdout);
+    put_str(",\"corim_endorsement_requested\":");
     print_bool(igvm_signal_get_corim_endorsement_requested(bits));
-    fputs(",\"_reserved\":", stdout);
+    put_str(",\"_reserved\":");
     print_u(bits & IGVM_SIGNAL_RESERVED_MASK);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmSignal rebuild_IgvmSignal(IgvmSignal in)
@@ -161,27 +225,45 @@ static IgvmSignal rebuild_IgvmSignal(IgvmSignal in)
 
 /* ---- Structs: fields read through the struct, re-encoded by assigning them one by one ---- */
 
+/* The items of an array, separated by commas, then the closing bracket. */
+static void print_u32_array(const uint32_t *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0) {
+            put_char(',');
+        }
+        print_u(items[i]);
+    }
+    put_char(']');
+}
+
+/* The items of an array, separated by commas, then the closing bracket. */
+static void print_u8_array(const uint8_t *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0) {
+            put_char(',');
+        }
+        print_u(items[i]);
+    }
+    put_char(']');
+}
+
 static void print_IgvmAttestRequestHeader(IgvmAttestRequestHeader v)
 {
-    fputs("{\"signature\":", stdout);
+    put_str("{\"signature\":");
     print_u(v.signature);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"report_size\":", stdout);
+    put_str(",\"report_size\":");
     print_u(v.report_size);
-    fputs(",\"request_type\":", stdout);
+    put_str(",\"request_type\":");
     print_u(v.request_type);
-    fputs(",\"status\":", stdout);
+    put_str(",\"status\":");
     print_u(v.status);
-    fputs(",\"reserved\":[", stdout);
-    for (size_t i = 0; i < 3; i++) {
-        if (i > 0) {
-            putchar(',');
-        }
-        print_u(v.reserved[i]);
-    }
-    putchar(']');
-    putchar('}');
+    put_str(",\"reserved\":[");
+    print_u32_array(v.reserved, 3);
+    put_char('}');
 }
 
 static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequestHeader in)
@@ -193,25 +275,23 @@ static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequest
     out.report_size = in.report_size;
     out.request_type = in.request_type;
     out.status = in.status;
-    for (size_t i = 0; i < 3; i++) {
-        out.reserved[i] = in.reserved[i];
-    }
+    memcpy(out.reserved, in.reserved, sizeof out.reserved);
     return out;
 }
 
 static void print_IgvmAttestRequestData(IgvmAttestRequestData v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"report_type\":", stdout);
+    put_str(",\"report_type\":");
     print_u(v.report_type);
-    fputs(",\"report_data_hash_type\":", stdout);
+    put_str(",\"report_data_hash_type\":");
     print_u(v.report_data_hash_type);
-    fputs(",\"variable_data_size\":", stdout);
+    put_str(",\"variable_data_size\":");
     print_u(v.variable_data_size);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestRequestData rebuild_IgvmAttestRequestData(IgvmAttestRequestData in)
@@ -228,9 +308,9 @@ static IgvmAttestRequestData rebuild_IgvmAttestRequestData(IgvmAttestRequestData
 
 static void print_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt v)
 {
-    fputs("{\"capability_bitmap\":", stdout);
+    put_str("{\"capability_bitmap\":");
     print_IgvmCapabilityBitMap(v.capability_bitmap);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestRequestDataExt rebuild_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt in)
@@ -243,19 +323,13 @@ static IgvmAttestRequestDataExt rebuild_IgvmAttestRequestDataExt(IgvmAttestReque
 
 static void print_IgvmAttestRequestBase(IgvmAttestRequestBase v)
 {
-    fputs("{\"header\":", stdout);
+    put_str("{\"header\":");
     print_IgvmAttestRequestHeader(v.header);
-    fputs(",\"attestation_report\":[", stdout);
-    for (size_t i = 0; i < 1184; i++) {
-        if (i > 0) {
-            putchar(',');
-        }
-        print_u(v.attestation_report[i]);
-    }
-    putchar(']');
-    fputs(",\"request_data\":", stdout);
+    put_str(",\"attestation_report\":[");
+    print_u8_array(v.attestation_report, 1184);
+    put_str(",\"request_data\":");
     print_IgvmAttestRequestData(v.request_data);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase in)
@@ -263,20 +337,18 @@ static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase
     IgvmAttestRequestBase out;
     memset(&out, fill_pattern, sizeof out);
     out.header = rebuild_IgvmAttestRequestHeader(in.header);
-    for (size_t i = 0; i < 1184; i++) {
-        out.attestation_report[i] = in.attestation_report[i];
-    }
+    memcpy(out.attestation_report, in.attestation_report, sizeof out.attestation_report);
     out.request_data = rebuild_IgvmAttestRequestData(in.request_data);
     return out;
 }
 
 static void print_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestCommonResponseHeader rebuild_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader in)
@@ -290,21 +362,15 @@ static IgvmAttestCommonResponseHeader rebuild_IgvmAttestCommonResponseHeader(Igv
 
 static void print_IgvmErrorInfo(IgvmErrorInfo v)
 {
-    fputs("{\"error_code\":", stdout);
+    put_str("{\"error_code\":");
     print_u(v.error_code);
-    fputs(",\"http_status_code\":", stdout);
+    put_str(",\"http_status_code\":");
     print_u(v.http_status_code);
-    fputs(",\"igvm_signal\":", stdout);
+    put_str(",\"igvm_signal\":");
     print_IgvmSignal(v.igvm_signal);
-    fputs(",\"reserved\":[", stdout);
-    for (size_t i = 0; i < 3; i++) {
-        if (i > 0) {
-            putchar(',');
-        }
-        print_u(v.reserved[i]);
-    }
-    putchar(']');
-    putchar('}');
+    put_str(",\"reserved\":[");
+    print_u32_array(v.reserved, 3);
+    put_char('}');
 }
 
 static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
@@ -314,21 +380,19 @@ static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
     out.error_code = in.error_code;
     out.http_status_code = in.http_status_code;
     out.igvm_signal = rebuild_IgvmSignal(in.igvm_signal);
-    for (size_t i = 0; i < 3; i++) {
-        out.reserved[i] = in.reserved[i];
-    }
+    memcpy(out.reserved, in.reserved, sizeof out.reserved);
     return out;
 }
 
 static void print_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"error_info\":", stdout);
+    put_str(",\"error_info\":");
     print_IgvmErrorInfo(v.error_info);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestKeyReleaseResponseHeader rebuild_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader in)
@@ -343,13 +407,13 @@ static IgvmAttestKeyReleaseResponseHeader rebuild_IgvmAttestKeyReleaseResponseHe
 
 static void print_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"error_info\":", stdout);
+    put_str(",\"error_info\":");
     print_IgvmErrorInfo(v.error_info);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestWrappedKeyResponseHeader rebuild_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader in)
@@ -364,13 +428,13 @@ static IgvmAttestWrappedKeyResponseHeader rebuild_IgvmAttestWrappedKeyResponseHe
 
 static void print_IgvmAttestAkCertResponseHeader(IgvmAttestAkCertResponseHeader v)
 {
-    fputs("{\"data_size\":", stdout);
+    put_str("{\"data_size\":");
     print_u(v.data_size);
-    fputs(",\"version\":", stdout);
+    put_str(",\"version\":");
     print_u(v.version);
-    fputs(",\"error_info\":", stdout);
+    put_str(",\"error_info\":");
     print_IgvmErrorInfo(v.error_info);
-    putchar('}');
+    put_char('}');
 }
 
 static IgvmAttestAkCertResponseHeader rebuild_IgvmAttestAkCertResponseHeader(IgvmAttestAkCertResponseHeader in)
@@ -385,256 +449,61 @@ static IgvmAttestAkCertResponseHeader rebuild_IgvmAttestAkCertResponseHeader(Igv
 
 /* ---- Answers: one per enum, bitmap and struct layout; VERSION selects a struct's layout ---- */
 
-static void answer_IgvmAttestRequestVersion(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestVersion v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestVersion", sizeof v, size);
-        return;
+/*
+ * Defines `fn`, which answers a line with the layout `ctype` (named `type` and `layout` in the
+ * answer): a buffer shorter than `ctype` is refused; else its first bytes are copied into a
+ * `ctype`, a wrong magic number is refused (`magic`: an expression of `v`, NULL or the dotted
+ * path of the wrong field), and the value is printed by `print` and re-encoded by `rebuild`
+ * (empty: the value itself). VERSION is read by the dispatch that calls `fn`.
+ */
+#define ANSWER(fn, ctype, type, layout, magic, print, rebuild)                                    \
+    static void fn(const char *version, const unsigned char *data, size_t size)                   \
+    {                                                                                             \
+        ctype v;                                                                                  \
+        (void)version;                                                                            \
+        if (size < sizeof v) {                                                                    \
+            print_short(type, sizeof v, size);                                                    \
+            return;                                                                               \
+        }                                                                                         \
+        memcpy(&v, data, sizeof v);                                                               \
+        const char *wrong = magic;                                                                \
+        if (wrong != NULL) {                                                                      \
+            print_magic(type, wrong);                                                             \
+            return;                                                                               \
+        }                                                                                         \
+        print_head(type, layout);                                                                 \
+        print(v);                                                                                 \
+        const ctype out = rebuild(v);                                                             \
+        print_tail(&out, sizeof out, size - sizeof v);                                            \
     }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestVersion", NULL);
-    print_u(v);
-    const IgvmAttestRequestVersion out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
 
-static void answer_IgvmAttestResponseVersion(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestResponseVersion v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestResponseVersion", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestResponseVersion", NULL);
-    print_u(v);
-    const IgvmAttestResponseVersion out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestReportType(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestReportType v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestReportType", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestReportType", NULL);
-    print_u(v);
-    const IgvmAttestReportType out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestType(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestType v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestType", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestType", NULL);
-    print_u(v);
-    const IgvmAttestRequestType out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestHashType(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestHashType v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestHashType", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestHashType", NULL);
-    print_u(v);
-    const IgvmAttestHashType out = v;
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmCapabilityBitMap(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmCapabilityBitMap v;
-    if (size < sizeof v) {
-        print_short("IgvmCapabilityBitMap", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmCapabilityBitMap", NULL);
-    print_IgvmCapabilityBitMap(v);
-    const IgvmCapabilityBitMap out = rebuild_IgvmCapabilityBitMap(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmSignal(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmSignal v;
-    if (size < sizeof v) {
-        print_short("IgvmSignal", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmSignal", NULL);
-    print_IgvmSignal(v);
-    const IgvmSignal out = rebuild_IgvmSignal(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestHeader(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestHeader", "1");
-    print_IgvmAttestRequestHeader(v);
-    const IgvmAttestRequestHeader out = rebuild_IgvmAttestRequestHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestData(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestData v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestData", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestData", "1");
-    print_IgvmAttestRequestData(v);
-    const IgvmAttestRequestData out = rebuild_IgvmAttestRequestData(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestDataExt(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestDataExt v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestDataExt", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestDataExt", "1");
-    print_IgvmAttestRequestDataExt(v);
-    const IgvmAttestRequestDataExt out = rebuild_IgvmAttestRequestDataExt(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestRequestBase(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestRequestBase v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestRequestBase", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestRequestBase", "1");
-    print_IgvmAttestRequestBase(v);
-    const IgvmAttestRequestBase out = rebuild_IgvmAttestRequestBase(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestCommonResponseHeader(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestCommonResponseHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestCommonResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestCommonResponseHeader", "1");
-    print_IgvmAttestCommonResponseHeader(v);
-    const IgvmAttestCommonResponseHeader out = rebuild_IgvmAttestCommonResponseHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmErrorInfo(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmErrorInfo v;
-    if (size < sizeof v) {
-        print_short("IgvmErrorInfo", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmErrorInfo", "1");
-    print_IgvmErrorInfo(v);
-    const IgvmErrorInfo out = rebuild_IgvmErrorInfo(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestKeyReleaseResponseHeader(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestKeyReleaseResponseHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestKeyReleaseResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestKeyReleaseResponseHeader", "1");
-    print_IgvmAttestKeyReleaseResponseHeader(v);
-    const IgvmAttestKeyReleaseResponseHeader out = rebuild_IgvmAttestKeyReleaseResponseHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestWrappedKeyResponseHeader(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestWrappedKeyResponseHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestWrappedKeyResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestWrappedKeyResponseHeader", "1");
-    print_IgvmAttestWrappedKeyResponseHeader(v);
-    const IgvmAttestWrappedKeyResponseHeader out = rebuild_IgvmAttestWrappedKeyResponseHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
-
-static void answer_IgvmAttestAkCertResponseHeader(const char *version, const unsigned char *data, size_t size)
-{
-    (void)version; /* one layout */
-    IgvmAttestAkCertResponseHeader v;
-    if (size < sizeof v) {
-        print_short("IgvmAttestAkCertResponseHeader", sizeof v, size);
-        return;
-    }
-    memcpy(&v, data, sizeof v);
-    print_head("IgvmAttestAkCertResponseHeader", "1");
-    print_IgvmAttestAkCertResponseHeader(v);
-    const IgvmAttestAkCertResponseHeader out = rebuild_IgvmAttestAkCertResponseHeader(v);
-    print_tail(&out, sizeof out, size - sizeof v);
-}
+ANSWER(answer_IgvmAttestRequestVersion, IgvmAttestRequestVersion, "IgvmAttestRequestVersion", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestResponseVersion, IgvmAttestResponseVersion, "IgvmAttestResponseVersion", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestReportType, IgvmAttestReportType, "IgvmAttestReportType", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestRequestType, IgvmAttestRequestType, "IgvmAttestRequestType", NULL, NULL, print_u, )
+ANSWER(answer_IgvmAttestHashType, IgvmAttestHashType, "IgvmAttestHashType", NULL, NULL, print_u, )
+ANSWER(answer_IgvmCapabilityBitMap, IgvmCapabilityBitMap, "IgvmCapabilityBitMap", NULL, NULL, print_IgvmCapabilityBitMap, rebuild_IgvmCapabilityBitMap)
+ANSWER(answer_IgvmSignal, IgvmSignal, "IgvmSignal", NULL, NULL, print_IgvmSignal, rebuild_IgvmSignal)
+ANSWER(answer_IgvmAttestRequestHeader, IgvmAttestRequestHeader, "IgvmAttestRequestHeader", "1", igvm_attest_request_header_check_magic(&v), print_IgvmAttestRequestHeader, rebuild_IgvmAttestRequestHeader)
+ANSWER(answer_IgvmAttestRequestData, IgvmAttestRequestData, "IgvmAttestRequestData", "1", NULL, print_IgvmAttestRequestData, rebuild_IgvmAttestRequestData)
+ANSWER(answer_IgvmAttestRequestDataExt, IgvmAttestRequestDataExt, "IgvmAttestRequestDataExt", "1", NULL, print_IgvmAttestRequestDataExt, rebuild_IgvmAttestRequestDataExt)
+ANSWER(answer_IgvmAttestRequestBase, IgvmAttestRequestBase, "IgvmAttestRequestBase", "1", igvm_attest_request_base_check_magic(&v), print_IgvmAttestRequestBase, rebuild_IgvmAttestRequestBase)
+ANSWER(answer_IgvmAttestCommonResponseHeader, IgvmAttestCommonResponseHeader, "IgvmAttestCommonResponseHeader", "1", NULL, print_IgvmAttestCommonResponseHeader, rebuild_IgvmAttestCommonResponseHeader)
+ANSWER(answer_IgvmErrorInfo, IgvmErrorInfo, "IgvmErrorInfo", "1", NULL, print_IgvmErrorInfo, rebuild_IgvmErrorInfo)
+ANSWER(answer_IgvmAttestKeyReleaseResponseHeader, IgvmAttestKeyReleaseResponseHeader, "IgvmAttestKeyReleaseResponseHeader", "1", NULL, print_IgvmAttestKeyReleaseResponseHeader, rebuild_IgvmAttestKeyReleaseResponseHeader)
+ANSWER(answer_IgvmAttestWrappedKeyResponseHeader, IgvmAttestWrappedKeyResponseHeader, "IgvmAttestWrappedKeyResponseHeader", "1", NULL, print_IgvmAttestWrappedKeyResponseHeader, rebuild_IgvmAttestWrappedKeyResponseHeader)
+ANSWER(answer_IgvmAttestAkCertResponseHeader, IgvmAttestAkCertResponseHeader, "IgvmAttestAkCertResponseHeader", "1", NULL, print_IgvmAttestAkCertResponseHeader, rebuild_IgvmAttestAkCertResponseHeader)
 
 /* ---- Messages: parsed and built by the header's functions ---- */
 
-static const char *const message_kinds[] = {"", "short", "version", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow", "buffer-too-small"};
+static const char *const message_kinds[] = {"", "short", "version", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow", "buffer-too-small", "magic"};
 
 static void print_null_or(int present, uint64_t value)
 {
     if (present) {
         print_u(value);
     } else {
-        fputs("null", stdout);
+        put_str("null");
     }
 }
 
@@ -642,19 +511,25 @@ static void print_null_or(int present, uint64_t value)
 static void print_message_error(const char *name, const IgvmAttestMessageError *error, int versioned, int parsing)
 {
     const char *kind = message_kinds[error->kind];
-    printf("{\"message\":\"%s\",\"error\":\"%s\",\"field\":", name, kind);
+    put_str("{\"message\":\"");
+    put_str(name);
+    put_str("\",\"error\":\"");
+    put_str(kind);
+    put_str("\",\"field\":");
     if (error->field != NULL) {
-        printf("\"%s\"", error->field);
+        put_char('"');
+        put_str(error->field);
+        put_char('"');
     } else {
-        fputs("null", stdout);
+        put_str("null");
     }
-    fputs(",\"value\":", stdout);
+    put_str(",\"value\":");
     print_null_or(strcmp(kind, "short") != 0 || (error->field == NULL && versioned), error->value);
-    fputs(",\"limit\":", stdout);
+    put_str(",\"limit\":");
     print_null_or(strcmp(kind, "version") != 0, error->limit);
-    fputs(",\"given\":", stdout);
+    put_str(",\"given\":");
     print_null_or(parsing, error->given);
-    puts("}");
+    put_char('}');
 }
 
 static void message_IgvmAttestRequest(const char *how, const unsigned char *data, size_t size)
@@ -667,16 +542,18 @@ static void message_IgvmAttestRequest(const char *how, const unsigned char *data
             print_message_error("IgvmAttestRequest", &error, 1, 1);
             return;
         }
-        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestRequest");
-        fputs("{\"base\":", stdout);
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestRequest");
+        put_str("\",\"parts\":");
+        put_str("{\"base\":");
         print_IgvmAttestRequestBase(msg.base);
-        fputs(",\"ext\":", stdout);
+        put_str(",\"ext\":");
         if (msg.has_ext) {
             print_IgvmAttestRequestDataExt(msg.ext);
         } else {
-            fputs("null", stdout);
+            put_str("null");
         }
-        fputs("},\"payload\":\"", stdout);
+        put_str("},\"payload\":\"");
         print_hex(msg.runtime_claims, msg.runtime_claims_size);
         unsigned char *out = (unsigned char *)malloc(size + 1);
         size_t built = 0;
@@ -686,9 +563,9 @@ static void message_IgvmAttestRequest(const char *how, const unsigned char *data
         if (igvm_attest_request_build(&msg, out, size, &built, &error) != 0) {
             fail("igvm_attest_request_build refused a message igvm_attest_request_parse read");
         }
-        fputs("\",\"hex\":\"", stdout);
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
         free(out);
         return;
     }
@@ -732,9 +609,11 @@ static void message_IgvmAttestRequest(const char *how, const unsigned char *data
     if (igvm_attest_request_build(&msg, out, room, &built, &error) != 0) {
         print_message_error("IgvmAttestRequest", &error, 1, 0);
     } else {
-        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestRequest");
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestRequest");
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
     }
     free(out);
 }
@@ -749,16 +628,18 @@ static void message_IgvmAttestKeyReleaseResponse(const char *how, const unsigned
             print_message_error("IgvmAttestKeyReleaseResponse", &error, 1, 1);
             return;
         }
-        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestKeyReleaseResponse");
-        fputs("{\"header\":", stdout);
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestKeyReleaseResponse");
+        put_str("\",\"parts\":");
+        put_str("{\"header\":");
         print_IgvmAttestCommonResponseHeader(msg.header);
-        fputs(",\"error_info\":", stdout);
+        put_str(",\"error_info\":");
         if (msg.has_error_info) {
             print_IgvmErrorInfo(msg.error_info);
         } else {
-            fputs("null", stdout);
+            put_str("null");
         }
-        fputs("},\"payload\":\"", stdout);
+        put_str("},\"payload\":\"");
         print_hex(msg.payload, msg.payload_size);
         unsigned char *out = (unsigned char *)malloc(size + 1);
         size_t built = 0;
@@ -768,9 +649,9 @@ static void message_IgvmAttestKeyReleaseResponse(const char *how, const unsigned
         if (igvm_attest_key_release_response_build(&msg, out, size, &built, &error) != 0) {
             fail("igvm_attest_key_release_response_build refused a message igvm_attest_key_release_response_parse read");
         }
-        fputs("\",\"hex\":\"", stdout);
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
         free(out);
         return;
     }
@@ -814,9 +695,11 @@ static void message_IgvmAttestKeyReleaseResponse(const char *how, const unsigned
     if (igvm_attest_key_release_response_build(&msg, out, room, &built, &error) != 0) {
         print_message_error("IgvmAttestKeyReleaseResponse", &error, 1, 0);
     } else {
-        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestKeyReleaseResponse");
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestKeyReleaseResponse");
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
     }
     free(out);
 }
@@ -831,16 +714,18 @@ static void message_IgvmAttestWrappedKeyResponse(const char *how, const unsigned
             print_message_error("IgvmAttestWrappedKeyResponse", &error, 1, 1);
             return;
         }
-        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestWrappedKeyResponse");
-        fputs("{\"header\":", stdout);
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestWrappedKeyResponse");
+        put_str("\",\"parts\":");
+        put_str("{\"header\":");
         print_IgvmAttestCommonResponseHeader(msg.header);
-        fputs(",\"error_info\":", stdout);
+        put_str(",\"error_info\":");
         if (msg.has_error_info) {
             print_IgvmErrorInfo(msg.error_info);
         } else {
-            fputs("null", stdout);
+            put_str("null");
         }
-        fputs("},\"payload\":\"", stdout);
+        put_str("},\"payload\":\"");
         print_hex(msg.payload, msg.payload_size);
         unsigned char *out = (unsigned char *)malloc(size + 1);
         size_t built = 0;
@@ -850,9 +735,9 @@ static void message_IgvmAttestWrappedKeyResponse(const char *how, const unsigned
         if (igvm_attest_wrapped_key_response_build(&msg, out, size, &built, &error) != 0) {
             fail("igvm_attest_wrapped_key_response_build refused a message igvm_attest_wrapped_key_response_parse read");
         }
-        fputs("\",\"hex\":\"", stdout);
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
         free(out);
         return;
     }
@@ -896,9 +781,11 @@ static void message_IgvmAttestWrappedKeyResponse(const char *how, const unsigned
     if (igvm_attest_wrapped_key_response_build(&msg, out, room, &built, &error) != 0) {
         print_message_error("IgvmAttestWrappedKeyResponse", &error, 1, 0);
     } else {
-        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestWrappedKeyResponse");
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestWrappedKeyResponse");
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
     }
     free(out);
 }
@@ -913,16 +800,18 @@ static void message_IgvmAttestAkCertResponse(const char *how, const unsigned cha
             print_message_error("IgvmAttestAkCertResponse", &error, 1, 1);
             return;
         }
-        printf("{\"message\":\"%s\",\"parts\":", "IgvmAttestAkCertResponse");
-        fputs("{\"header\":", stdout);
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestAkCertResponse");
+        put_str("\",\"parts\":");
+        put_str("{\"header\":");
         print_IgvmAttestCommonResponseHeader(msg.header);
-        fputs(",\"error_info\":", stdout);
+        put_str(",\"error_info\":");
         if (msg.has_error_info) {
             print_IgvmErrorInfo(msg.error_info);
         } else {
-            fputs("null", stdout);
+            put_str("null");
         }
-        fputs("},\"payload\":\"", stdout);
+        put_str("},\"payload\":\"");
         print_hex(msg.payload, msg.payload_size);
         unsigned char *out = (unsigned char *)malloc(size + 1);
         size_t built = 0;
@@ -932,9 +821,9 @@ static void message_IgvmAttestAkCertResponse(const char *how, const unsigned cha
         if (igvm_attest_ak_cert_response_build(&msg, out, size, &built, &error) != 0) {
             fail("igvm_attest_ak_cert_response_build refused a message igvm_attest_ak_cert_response_parse read");
         }
-        fputs("\",\"hex\":\"", stdout);
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
         free(out);
         return;
     }
@@ -978,9 +867,11 @@ static void message_IgvmAttestAkCertResponse(const char *how, const unsigned cha
     if (igvm_attest_ak_cert_response_build(&msg, out, room, &built, &error) != 0) {
         print_message_error("IgvmAttestAkCertResponse", &error, 1, 0);
     } else {
-        printf("{\"message\":\"%s\",\"hex\":\"", "IgvmAttestAkCertResponse");
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestAkCertResponse");
+        put_str("\",\"hex\":\"");
         print_hex(out, built);
-        puts("\"}");
+        put_str("\"}");
     }
     free(out);
 }
@@ -1118,19 +1009,10 @@ static int parse_hex(const char *text, unsigned char **data, size_t *cap, size_t
     return 1;
 }
 
-static void handle(char *line, unsigned char **data, size_t *cap)
+/* Answers TYPE VERSION HEX into the answer buffer; *data is the buffer HEX is read into. */
+static void answer(const char *type, const char *version, const char *hex, unsigned char **data, size_t *cap)
 {
-    char *cursor = line;
-    char *type = next_token(&cursor);
-    if (type == NULL) {
-        return; /* a blank line has no answer */
-    }
-    char *version = next_token(&cursor);
-    char *hex = version ? next_token(&cursor) : NULL;
-    if (hex == NULL || next_token(&cursor) != NULL) {
-        print_bad_input(type);
-        return;
-    }
+    answer_len = 0;
     for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++) {
         if (strcmp(type, messages[i].name) == 0) {
             size_t size;
@@ -1156,6 +1038,26 @@ static void handle(char *line, unsigned char **data, size_t *cap)
     print_bad_input(type);
 }
 
+#ifndef IGVM_ATTEST_CODEC_NO_MAIN
+/* Answers one `TYPE VERSION HEX` line into the answer buffer; 0 for a blank line (no answer). */
+static int handle(char *line, unsigned char **data, size_t *cap)
+{
+    char *cursor = line;
+    char *type = next_token(&cursor);
+    if (type == NULL) {
+        return 0;
+    }
+    char *version = next_token(&cursor);
+    char *hex = version ? next_token(&cursor) : NULL;
+    if (hex == NULL || next_token(&cursor) != NULL) {
+        answer_len = 0;
+        print_bad_input(type);
+        return 1;
+    }
+    answer(type, version, hex, data, cap);
+    return 1;
+}
+
 int main(void)
 {
     char *line = NULL;
@@ -1163,12 +1065,17 @@ int main(void)
     unsigned char *data = NULL;
     size_t data_cap = 0;
     while (read_line(&line, &line_cap)) {
-        handle(line, &data, &data_cap);
+        if (handle(line, &data, &data_cap)) {
+            put_char('\n');
+            fwrite(answer_text, 1, answer_len, stdout);
+        }
     }
     free(line);
     free(data);
+    free(answer_text);
     if (fflush(stdout) != 0 || ferror(stdout) || ferror(stdin)) {
         fail("input or output error");
     }
     return 0;
 }
+#endif

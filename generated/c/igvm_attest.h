@@ -415,9 +415,12 @@ static inline IgvmSignal igvm_signal_set_corim_endorsement_requested(IgvmSignal 
  * `ATTESTATION_VERSION` and selects nothing.
  */
 typedef struct IgvmAttestRequestHeader {
-    /** Always `ATTESTATION_SIGNATURE` ('HCLA'). */
+    /** Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value. */
     uint32_t signature;
-    /** Always `ATTESTATION_VERSION` (2), whatever the request-data version. */
+    /**
+     * Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a reader tolerates
+     * another value.
+     */
     uint32_t version;
     /**
      * Length of the whole request: this header, the report, the request data, the request-data
@@ -431,6 +434,20 @@ typedef struct IgvmAttestRequestHeader {
     /** Reserved; zero. */
     uint32_t reserved[3];
 } IgvmAttestRequestHeader;
+
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`signature`), as a dotted path; NULL if every one does. A reader refuses a message for which
+ * this is not NULL.
+ */
+static inline const char *igvm_attest_request_header_check_magic(const IgvmAttestRequestHeader *value)
+{
+    if (value->signature != ATTESTATION_SIGNATURE) {
+        return "signature";
+    }
+    return NULL;
+}
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestHeader) == 4);
@@ -461,6 +478,7 @@ typedef struct IgvmAttestRequestData {
     uint32_t variable_data_size;
 } IgvmAttestRequestData;
 
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestData) == 20);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestData) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, data_size) == 0);
@@ -477,6 +495,7 @@ typedef struct IgvmAttestRequestDataExt {
     /** What the requester asks of the agent. */
     IgvmCapabilityBitMap capability_bitmap;
 } IgvmAttestRequestDataExt;
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestDataExt) == 4);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestDataExt) == 4);
@@ -498,6 +517,20 @@ typedef struct IgvmAttestRequestBase {
     IgvmAttestRequestData request_data;
 } IgvmAttestRequestBase;
 
+
+/**
+ * The first magic number of `value`, in the order of the bytes, that does not hold its value
+ * (`header.signature`), as a dotted path; NULL if every one does. A reader refuses a message for
+ * which this is not NULL.
+ */
+static inline const char *igvm_attest_request_base_check_magic(const IgvmAttestRequestBase *value)
+{
+    if (value->header.signature != ATTESTATION_SIGNATURE) {
+        return "header.signature";
+    }
+    return NULL;
+}
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestBase) == 1236);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestBase) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase, header) == 0);
@@ -514,6 +547,7 @@ typedef struct IgvmAttestCommonResponseHeader {
     /** Response header version. */
     IgvmAttestResponseVersion version;
 } IgvmAttestCommonResponseHeader;
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestCommonResponseHeader) == 8);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestCommonResponseHeader) == 4);
@@ -534,6 +568,7 @@ typedef struct IgvmErrorInfo {
     /** Reserved; zero. */
     uint32_t reserved[3];
 } IgvmErrorInfo;
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmErrorInfo) == 24);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmErrorInfo) == 4);
@@ -556,6 +591,7 @@ typedef struct IgvmAttestKeyReleaseResponseHeader {
     IgvmErrorInfo error_info;
 } IgvmAttestKeyReleaseResponseHeader;
 
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestKeyReleaseResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestKeyReleaseResponseHeader) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestKeyReleaseResponseHeader, data_size) == 0);
@@ -574,6 +610,7 @@ typedef struct IgvmAttestWrappedKeyResponseHeader {
     /** Error details. */
     IgvmErrorInfo error_info;
 } IgvmAttestWrappedKeyResponseHeader;
+
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestWrappedKeyResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestWrappedKeyResponseHeader) == 4);
@@ -594,6 +631,7 @@ typedef struct IgvmAttestAkCertResponseHeader {
     IgvmErrorInfo error_info;
 } IgvmAttestAkCertResponseHeader;
 
+
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestAkCertResponseHeader) == 32);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestAkCertResponseHeader) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader, data_size) == 0);
@@ -613,6 +651,7 @@ IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader, error_info) =
 #define IGVM_ATTEST_MESSAGE_PART_MISSING 7
 #define IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW 8
 #define IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL 9
+#define IGVM_ATTEST_MESSAGE_MAGIC 10
 
 /**
  * A buffer that holds no valid message, or parts that make none.
@@ -622,6 +661,7 @@ IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader, error_info) =
  * - SHORT: the buffer ends before the version field `field` (value 0), or before the fixed
  *   parts of version `value`; `limit` is the bytes needed.
  * - VERSION: `value` is a version the message does not have.
+ * - MAGIC: the magic number `field` holds `value`, not `limit`.
  * - LENGTH_TOO_SMALL, LENGTH_TOO_LARGE, LENGTH_MISMATCH: `value` is what the length field
  *   holds, `limit` the least it may hold, the most the buffer allows, or what it should hold.
  * - PART_EXCLUDED, PART_MISSING: part `field` is given but version `value` lacks it, or the
@@ -773,6 +813,9 @@ static inline int igvm_attest_request_parse(IgvmAttestRequest *msg, const uint8_
     }
     if (size < fixed) {
         return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestRequest", NULL, version, fixed, size);
+    }
+    if (igvm_attest_read_uint(data + 0, 4) != UINT64_C(0x414C4348)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_MAGIC, "IgvmAttestRequest", "base.header.signature", igvm_attest_read_uint(data + 0, 4), UINT64_C(0x414C4348), size);
     }
     size_t end = 0;
     int rc = igvm_attest_check_length(data, size, "IgvmAttestRequest", "base.header.report_size", 8, 4, 0, fixed, NULL, &end, error);

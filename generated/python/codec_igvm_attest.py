@@ -127,47 +127,17 @@ CLASSES: dict[str, Any] = {
     "IgvmAttestWrappedKeyResponseHeader": m.IgvmAttestWrappedKeyResponseHeader,
     "IgvmAttestAkCertResponseHeader": m.IgvmAttestAkCertResponseHeader,
 }
-# Every layout of every struct: its struct.Struct and the decoder of that layout.
-LAYOUTS: dict[str, dict[int, tuple[struct.Struct, Any]]] = {
-    "IgvmAttestRequestHeader": {
-        1: (m._IgvmAttestRequestHeader, m.IgvmAttestRequestHeader._unflat_v1),
-    },
-    "IgvmAttestRequestData": {
-        1: (m._IgvmAttestRequestData, m.IgvmAttestRequestData._unflat_v1),
-    },
-    "IgvmAttestRequestDataExt": {
-        1: (m._IgvmAttestRequestDataExt, m.IgvmAttestRequestDataExt._unflat_v1),
-    },
-    "IgvmAttestRequestBase": {
-        1: (m._IgvmAttestRequestBase, m.IgvmAttestRequestBase._unflat_v1),
-    },
-    "IgvmAttestCommonResponseHeader": {
-        1: (
-            m._IgvmAttestCommonResponseHeader,
-            m.IgvmAttestCommonResponseHeader._unflat_v1,
-        ),
-    },
-    "IgvmErrorInfo": {
-        1: (m._IgvmErrorInfo, m.IgvmErrorInfo._unflat_v1),
-    },
-    "IgvmAttestKeyReleaseResponseHeader": {
-        1: (
-            m._IgvmAttestKeyReleaseResponseHeader,
-            m.IgvmAttestKeyReleaseResponseHeader._unflat_v1,
-        ),
-    },
-    "IgvmAttestWrappedKeyResponseHeader": {
-        1: (
-            m._IgvmAttestWrappedKeyResponseHeader,
-            m.IgvmAttestWrappedKeyResponseHeader._unflat_v1,
-        ),
-    },
-    "IgvmAttestAkCertResponseHeader": {
-        1: (
-            m._IgvmAttestAkCertResponseHeader,
-            m.IgvmAttestAkCertResponseHeader._unflat_v1,
-        ),
-    },
+# The layouts of every struct (keys of SIZES).
+LAYOUTS: dict[str, tuple[int, ...]] = {
+    "IgvmAttestRequestHeader": (1,),
+    "IgvmAttestRequestData": (1,),
+    "IgvmAttestRequestDataExt": (1,),
+    "IgvmAttestRequestBase": (1,),
+    "IgvmAttestCommonResponseHeader": (1,),
+    "IgvmErrorInfo": (1,),
+    "IgvmAttestKeyReleaseResponseHeader": (1,),
+    "IgvmAttestWrappedKeyResponseHeader": (1,),
+    "IgvmAttestAkCertResponseHeader": (1,),
 }
 
 
@@ -242,29 +212,24 @@ def decode(type_name: str, version: str, data: bytes) -> dict[str, Any]:
             "rest": len(data) - fmt.size,
         }
     layouts = LAYOUTS.get(type_name)
+    layout = None
     try:
         if layouts is None:
             obj, rest = cls.from_prefix(data)
-            layout = None
-        elif version == "auto" or len(layouts) == 1:
+        elif len(layouts) == 1:
             obj, rest = cls.from_prefix(data)
-            layout = (
-                cls.layout_version(data) if len(layouts) > 1 else next(iter(layouts))
-            )
+            layout = layouts[0]
+        elif version == "auto":
+            obj, rest = cls.from_prefix(data)
+            layout = cls.layout_version(data)
         elif not version.isdigit() or int(version) not in layouts:
             return {"type": type_name, "error": "bad-input"}
         else:
             layout = int(version)
-            fmt, unflat = layouts[layout]
-            if len(data) < fmt.size:
-                return {
-                    "type": type_name,
-                    "error": "short",
-                    "needed": fmt.size,
-                    "given": len(data),
-                }
-            obj, rest = unflat(fmt.unpack_from(data), 0), data[fmt.size :]
+            obj, rest = cls.from_prefix(data, layout=layout)
     except m.DecodeError as e:
+        if e.field is not None:
+            return {"type": type_name, "error": "magic", "field": e.field}
         return {
             "type": type_name,
             "error": "short",
@@ -272,11 +237,8 @@ def decode(type_name: str, version: str, data: bytes) -> dict[str, Any]:
             "given": e.given,
         }
     # a versioned struct is written in the layout it was read as, whatever its version field holds
-    encoded = (
-        obj.to_bytes(layout)
-        if layouts is not None and len(layouts) > 1
-        else obj.to_bytes()
-    )
+    versioned = layouts is not None and len(layouts) > 1
+    encoded = obj.to_bytes(layout) if versioned else obj.to_bytes()
     return {
         "type": type_name,
         "layout": layout,

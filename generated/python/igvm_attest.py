@@ -24,9 +24,9 @@ All integers are little-endian; no struct has padding.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 __all__ = [
     "DecodeError",
@@ -75,7 +75,8 @@ class DecodeError(ValueError):
     """Bytes that cannot be decoded as the type asked for.
 
     `type_name` is the type, `needed` the number of bytes it needs and `given`
-    the number of bytes there were.
+    the number of bytes there were; `field` names the field whose fixed value
+    (a magic number) was wrong, or is None when the size was.
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class DecodeError(ValueError):
         self.type_name = type_name
         self.needed = needed
         self.given = given
+        self.field: str | None = None
         detail = reason or f"needs {needed} bytes, got {given}"
         super().__init__(f"{type_name}: {detail}")
 
@@ -92,14 +94,210 @@ class EncodeError(ValueError):
     """A value that cannot be encoded: out of range, wrong length, or a field its version lacks."""
 
 
-def _sized(items: Any, count: int, label: str) -> Any:
-    if len(items) != count:
-        raise EncodeError(f"{label}: expected {count} items, got {len(items)}")
-    return items
+_new = object.__new__  # builds a decoded object without running its __init__
+_E = TypeVar("_E", bound=int)
 
 
-def _flat_all(items: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(v for item in items for v in item._flat())
+class _Values(dict[int, _E], Generic[_E]):
+    """An open enum's values: the singleton of each listed value; a value the schema does
+    not list becomes a new instance."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: type[_E], members: Iterable[_E]) -> None:
+        super().__init__((int(member), member) for member in members)
+        self._cls = cls
+
+    def __missing__(self, value: int) -> _E:
+        return self._cls(value)
+
+
+class _Value:
+    """Equality and repr by fields, as a dataclass has them (and so no hash)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{self.__class__.__qualname__}({fields})"
+
+    def verify(self) -> None:
+        """Raise DecodeError if a field with a fixed value holds another value."""
+        return None
+
+
+class _OpenEnum(int):
+    """What every open enum shares: the name of a listed value, a repr that shows the value."""
+
+    _NAMES: ClassVar[dict[int, str]] = {}
+
+    @property
+    def name(self) -> str | None:
+        """The name of this value, or None for a value this schema does not list."""
+        return self._NAMES.get(int(self))
+
+    def __repr__(self) -> str:
+        name = self._NAMES.get(int(self))
+        if name:
+            return f"{self.__class__.__name__}.{name}"
+        return f"{self.__class__.__name__}({int(self)})"
+
+    __str__ = __repr__
+
+
+class _Bitmap(_Value):
+    """What every bitmap shares: its bytes are its integer's."""
+
+    __slots__ = ()
+    SIZE: ClassVar[int]
+    RESERVED_MASK: ClassVar[int]
+    _FORMAT: ClassVar[struct.Struct]
+    _WIDTHS: ClassVar[dict[str, int]]  # the width of every field that is not a flag
+    reserved_bits: int
+
+    def __int__(self) -> int:
+        raise NotImplementedError
+
+    def _error(self) -> EncodeError:
+        """The error of a field that does not fit its bits."""
+        name = self.__class__.__name__
+        for field, width in self._WIDTHS.items():
+            value = getattr(self, field)
+            if value >> width:
+                return EncodeError(f"{name}.{field}: {value} does not fit {width} bits")
+        mask = self.RESERVED_MASK
+        return EncodeError(
+            f"{name}.reserved_bits: {self.reserved_bits:#x} is outside the reserved mask 0x{mask:X}"
+        )
+
+    @classmethod
+    def from_int(cls, raw: int) -> Self:
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        return self._FORMAT.pack(int(self))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode exactly SIZE bytes."""
+        if len(data) != cls.SIZE:
+            raise DecodeError(cls.__name__, cls.SIZE, len(data))
+        return cls.from_int(cls._FORMAT.unpack(data)[0])
+
+    @classmethod
+    def from_prefix(cls, data: bytes) -> tuple[Self, bytes]:
+        """Decode the first SIZE bytes; returns the value and the rest."""
+        if len(data) < cls.SIZE:
+            raise DecodeError(cls.__name__, cls.SIZE, len(data))
+        return cls.from_int(cls._FORMAT.unpack_from(data)[0]), data[cls.SIZE :]
+
+
+class _Struct(_Value):
+    """What every struct shares: reading a message at the start of a buffer."""
+
+    __slots__ = ()
+    SIZE: ClassVar[int]
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, strict: bool = False) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_prefix(cls, data: bytes, *, strict: bool = False) -> tuple[Self, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it."""
+        if len(data) >= cls.SIZE:
+            return cls.from_bytes(data[: cls.SIZE], strict=strict), data[cls.SIZE :]
+        raise _refused(cls.__name__, data, cls.SIZE, False)
+
+
+class _Versioned(_Struct):
+    """What every versioned struct shares: the layout a message uses, read from its version
+    field, and reading a message of any layout at the start of a buffer."""
+
+    __slots__ = ()
+    SIZES: ClassVar[dict[int, int]]
+    # the version field: its format and its offset
+    _VERSION: ClassVar[tuple[struct.Struct, int]]
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+    ) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def layout_version(cls, data: bytes) -> int:
+        """The layout (a key of SIZES) of the message in `data`, which its version field
+        selects: the newest at or below that version (the oldest below all of them), so a
+        version newer than any this schema knows uses the newest layout."""
+        oldest = min(cls.SIZES.values())
+        if len(data) < oldest:
+            raise DecodeError(cls.__name__, oldest, len(data))
+        value = cls._VERSION[0].unpack_from(data, cls._VERSION[1])[0]
+        return max((k for k in cls.SIZES if k <= value), default=min(cls.SIZES))
+
+    @classmethod
+    def from_prefix(
+        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+    ) -> tuple[Self, bytes]:
+        """Decode a message at the start of `data`; returns it and the bytes after it.
+
+        `layout` (a key of SIZES) reads that layout whatever the version field holds.
+        """
+        chosen = layout
+        if chosen is None and len(data) >= min(cls.SIZES.values()):
+            chosen = cls.layout_version(data)
+        size = cls.SIZES.get(chosen, 0) if chosen is not None else 0
+        if 0 < size <= len(data):
+            head = cls.from_bytes(data[:size], strict=strict, layout=chosen)
+            return head, data[size:]
+        raise _refused(cls.__name__, data, cls.SIZES, False, cls._VERSION, layout)
+
+
+def _refused(
+    name: str,
+    data: bytes,
+    sizes: int | dict[int, int],
+    exact: bool,
+    version: tuple[struct.Struct, int] | None = None,
+    layout: int | None = None,
+) -> DecodeError:
+    """Why `data` holds no message of type `name`: the slow path of decoding."""
+    n = len(data)
+    if isinstance(sizes, int):
+        sizes = {0: sizes}
+    if layout is not None:
+        if layout not in sizes:
+            raise ValueError(
+                f"{name} has no layout {layout}; its layouts are {list(sizes)}"
+            )
+        return DecodeError(name, sizes[layout], n)
+    oldest = min(sizes.values())
+    if n < oldest:
+        return DecodeError(name, oldest, n)
+    size = oldest
+    if version is not None:
+        value = version[0].unpack_from(data, version[1])[0]
+        size = sizes[max((k for k in sizes if k <= value), default=min(sizes))]
+        if n < size:
+            return DecodeError(
+                name, size, n, f"version {value} needs {size} bytes, got {n}"
+            )
+    return DecodeError(name, size, n, f"needs exactly {size} bytes, got {n}")
+
+
+def _wrong(
+    name: str, size: int, field: str, expected: str, got: int, n: int
+) -> DecodeError:
+    """The refusal of a field that does not hold its fixed value."""
+    error = DecodeError(name, size, n, f"{field} must be {expected}, got {got:#x}")
+    error.field = field
+    return error
 
 
 # Constants
@@ -146,7 +344,7 @@ IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE: int = 0xFFFFFFFF
 the agent. The only failure report a version 1 peer gets."""
 
 
-class IgvmAttestRequestVersion(int):
+class IgvmAttestRequestVersion(_OpenEnum):
     """Version of `IgvmAttestRequestData`, which selects the request format.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -158,30 +356,18 @@ class IgvmAttestRequestVersion(int):
     VERSION_2: ClassVar[IgvmAttestRequestVersion]
     """The 4-byte `capability_bitmap` follows the request data, then the runtime
     claims. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestRequestVersion.{name}"
-            if name
-            else f"IgvmAttestRequestVersion({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestRequestVersion.VERSION_1 = IgvmAttestRequestVersion(1)
 IgvmAttestRequestVersion.VERSION_2 = IgvmAttestRequestVersion(2)
 IgvmAttestRequestVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
+_IgvmAttestRequestVersion_of = _Values(
+    IgvmAttestRequestVersion,
+    [IgvmAttestRequestVersion.VERSION_1, IgvmAttestRequestVersion.VERSION_2],
+)
 
 
-class IgvmAttestResponseVersion(int):
+class IgvmAttestResponseVersion(_OpenEnum):
     """Version of the response header, which selects its layout.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -192,30 +378,18 @@ class IgvmAttestResponseVersion(int):
     """8-byte header: `data_size` and `version`."""
     VERSION_2: ClassVar[IgvmAttestResponseVersion]
     """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestResponseVersion.{name}"
-            if name
-            else f"IgvmAttestResponseVersion({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestResponseVersion.VERSION_1 = IgvmAttestResponseVersion(1)
 IgvmAttestResponseVersion.VERSION_2 = IgvmAttestResponseVersion(2)
 IgvmAttestResponseVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
+_IgvmAttestResponseVersion_of = _Values(
+    IgvmAttestResponseVersion,
+    [IgvmAttestResponseVersion.VERSION_1, IgvmAttestResponseVersion.VERSION_2],
+)
 
 
-class IgvmAttestReportType(int):
+class IgvmAttestReportType(_OpenEnum):
     """Which TEE hardware report the request carries.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -235,22 +409,6 @@ class IgvmAttestReportType(int):
     CCA_VM_REPORT: ClassVar[IgvmAttestReportType]
     """Arm CCA realm report. Assigned after version 2 was introduced; its report size
     is not defined yet. (Since version 2.)"""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestReportType.{name}"
-            if name
-            else f"IgvmAttestReportType({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestReportType.INVALID_REPORT = IgvmAttestReportType(0)
@@ -267,9 +425,20 @@ IgvmAttestReportType._NAMES = {
     4: "TDX_VM_REPORT",
     5: "CCA_VM_REPORT",
 }
+_IgvmAttestReportType_of = _Values(
+    IgvmAttestReportType,
+    [
+        IgvmAttestReportType.INVALID_REPORT,
+        IgvmAttestReportType.VBS_VM_REPORT,
+        IgvmAttestReportType.SNP_VM_REPORT,
+        IgvmAttestReportType.TVM_REPORT,
+        IgvmAttestReportType.TDX_VM_REPORT,
+        IgvmAttestReportType.CCA_VM_REPORT,
+    ],
+)
 
 
-class IgvmAttestRequestType(int):
+class IgvmAttestRequestType(_OpenEnum):
     """What the request asks the agent for.
 
     Open enum: a value that is not listed here still decodes, compares equal to
@@ -286,22 +455,6 @@ class IgvmAttestRequestType(int):
     WRAPPED_KEY_REQUEST: ClassVar[IgvmAttestRequestType]
     """The VM metadata blob holding the wrapped disk-encryption key, from the CVM
     provisioning service."""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestRequestType.{name}"
-            if name
-            else f"IgvmAttestRequestType({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestRequestType.INVALID_REQUEST = IgvmAttestRequestType(0)
@@ -314,9 +467,18 @@ IgvmAttestRequestType._NAMES = {
     2: "AK_CERT_REQUEST",
     3: "WRAPPED_KEY_REQUEST",
 }
+_IgvmAttestRequestType_of = _Values(
+    IgvmAttestRequestType,
+    [
+        IgvmAttestRequestType.INVALID_REQUEST,
+        IgvmAttestRequestType.KEY_RELEASE_REQUEST,
+        IgvmAttestRequestType.AK_CERT_REQUEST,
+        IgvmAttestRequestType.WRAPPED_KEY_REQUEST,
+    ],
+)
 
 
-class IgvmAttestHashType(int):
+class IgvmAttestHashType(_OpenEnum):
     """Hash algorithm of the runtime-claims digest placed in the TEE report's report
     data.
 
@@ -332,20 +494,6 @@ class IgvmAttestHashType(int):
     """SHA-384."""
     SHA_512: ClassVar[IgvmAttestHashType]
     """SHA-512."""
-    _NAMES: ClassVar[dict[int, str]]
-
-    @property
-    def name(self) -> str | None:
-        """The name of this value, or None for a value this schema does not list."""
-        return self._NAMES.get(int(self))
-
-    def __repr__(self) -> str:
-        name = self._NAMES.get(int(self))
-        return (
-            f"IgvmAttestHashType.{name}" if name else f"IgvmAttestHashType({int(self)})"
-        )
-
-    __str__ = __repr__
 
 
 IgvmAttestHashType.INVALID_HASH = IgvmAttestHashType(0)
@@ -358,6 +506,15 @@ IgvmAttestHashType._NAMES = {
     2: "SHA_384",
     3: "SHA_512",
 }
+_IgvmAttestHashType_of = _Values(
+    IgvmAttestHashType,
+    [
+        IgvmAttestHashType.INVALID_HASH,
+        IgvmAttestHashType.SHA_256,
+        IgvmAttestHashType.SHA_384,
+        IgvmAttestHashType.SHA_512,
+    ],
+)
 
 IGVM_ATTEST_REQUEST_CURRENT_VERSION: IgvmAttestRequestVersion = (
     IgvmAttestRequestVersion.VERSION_2
@@ -369,11 +526,8 @@ IGVM_ATTEST_RESPONSE_CURRENT_VERSION: IgvmAttestResponseVersion = (
 )
 """Highest response-header version the paravisor accepts."""
 
-_IgvmCapabilityBitMap = struct.Struct("<I")
 
-
-@dataclass(slots=True)
-class IgvmCapabilityBitMap:
+class IgvmCapabilityBitMap(_Bitmap):
     """What the requester asks of the agent (request data version 2 and later). An
     agent ignores bits it does not know.
 
@@ -382,78 +536,80 @@ class IgvmCapabilityBitMap:
     decode followed by an encode returns the same bytes.
     """
 
-    error_code: bool = False
+    __slots__ = (
+        "error_code",
+        "retry",
+        "skip_hw_unsealing",
+        "use_rsa_aes_key_wrap_384",
+        "corim_endorsement",
+        "reserved_bits",
+    )
+
+    error_code: bool
     """Bit 0: Return an error code (`IgvmErrorInfo`) in a version 2 response header."""
-    retry: bool = False
+    retry: bool
     """Bit 1: Return a retry recommendation (`IgvmSignal.retry`)."""
-    skip_hw_unsealing: bool = False
+    skip_hw_unsealing: bool
     """Bit 2: The requester understands the "skip hardware unsealing" signal when key release
     fails. Assigned after version 2 was introduced. (Since version 2.)"""
-    use_rsa_aes_key_wrap_384: bool = False
+    use_rsa_aes_key_wrap_384: bool
     """Bit 3: Ask Key Vault to wrap the released key with RSA_AES_KEY_WRAP_384 (RSA-OAEP with
     SHA-384 plus AES key wrap) instead of the SHA-1 default. Assigned after version
     2 was introduced. (Since version 2.)"""
-    corim_endorsement: bool = False
+    corim_endorsement: bool
     """Bit 4: Ask the agent to fetch the guest's CoRIM launch endorsement (the paravisor sets
     it for TDX). Assigned after version 2 was introduced. (Since version 2.)"""
-    reserved_bits: int = 0
+    reserved_bits: int
     """The reserved bits, in place (only bits of 0xFFFFFFE0)."""
 
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFE0
+    _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
+    _WIDTHS: ClassVar[dict[str, int]] = {}
+
+    def __init__(
+        self,
+        error_code: bool = False,
+        retry: bool = False,
+        skip_hw_unsealing: bool = False,
+        use_rsa_aes_key_wrap_384: bool = False,
+        corim_endorsement: bool = False,
+        reserved_bits: int = 0,
+    ) -> None:
+        self.error_code = error_code
+        self.retry = retry
+        self.skip_hw_unsealing = skip_hw_unsealing
+        self.use_rsa_aes_key_wrap_384 = use_rsa_aes_key_wrap_384
+        self.corim_endorsement = corim_endorsement
+        self.reserved_bits = reserved_bits
 
     def __int__(self) -> int:
-        if self.reserved_bits & ~0xFFFFFFE0:
-            raise EncodeError(
-                f"IgvmCapabilityBitMap.reserved_bits: {self.reserved_bits:#x} is outside the reserved mask 0xFFFFFFE0"
-            )
-        return (
-            (0x1 if self.error_code else 0)
+        if self.reserved_bits & 0x1F:
+            raise self._error()
+        self_bits = (
+            self.reserved_bits
+            | (0x1 if self.error_code else 0)
             | (0x2 if self.retry else 0)
             | (0x4 if self.skip_hw_unsealing else 0)
             | (0x8 if self.use_rsa_aes_key_wrap_384 else 0)
             | (0x10 if self.corim_endorsement else 0)
-            | self.reserved_bits
         )
+        return self_bits
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmCapabilityBitMap:
         """Decode the raw u32; every bit is kept."""
-        return cls(
-            bool(raw & 0x1),
-            bool(raw & 0x2),
-            bool(raw & 0x4),
-            bool(raw & 0x8),
-            bool(raw & 0x10),
-            raw & 0xFFFFFFE0,
-        )
-
-    def to_bytes(self) -> bytes:
-        return _IgvmCapabilityBitMap.pack(int(self))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> IgvmCapabilityBitMap:
-        """Decode exactly 4 bytes."""
-        if len(data) != 4:
-            raise DecodeError("IgvmCapabilityBitMap", 4, len(data))
-        return cls.from_int(_IgvmCapabilityBitMap.unpack(data)[0])
-
-    @classmethod
-    def from_prefix(cls, data: bytes) -> tuple[IgvmCapabilityBitMap, bytes]:
-        """Decode the first 4 bytes; returns the value and the rest."""
-        if len(data) < 4:
-            raise DecodeError("IgvmCapabilityBitMap", 4, len(data))
-        return cls.from_int(_IgvmCapabilityBitMap.unpack_from(data)[0]), data[4:]
-
-    def _flat(self) -> tuple[int]:
-        return (int(self),)
+        o = _new(cls)
+        o.error_code = raw & 0x1 != 0
+        o.retry = raw & 0x2 != 0
+        o.skip_hw_unsealing = raw & 0x4 != 0
+        o.use_rsa_aes_key_wrap_384 = raw & 0x8 != 0
+        o.corim_endorsement = raw & 0x10 != 0
+        o.reserved_bits = raw & 0xFFFFFFE0
+        return o
 
 
-_IgvmSignal = struct.Struct("<I")
-
-
-@dataclass(slots=True)
-class IgvmSignal:
+class IgvmSignal(_Bitmap):
     """What the agent tells the requester, inside `IgvmErrorInfo` (response version 2).
 
     u32 bitmap, bit 0 least significant. Bits no field names
@@ -461,345 +617,340 @@ class IgvmSignal:
     decode followed by an encode returns the same bytes.
     """
 
-    retry: bool = False
+    __slots__ = (
+        "retry",
+        "skip_hw_unsealing",
+        "rsa_aes_key_wrap_384_used",
+        "corim_endorsement_requested",
+        "reserved_bits",
+    )
+
+    retry: bool
     """Bit 0: A retry is recommended."""
-    skip_hw_unsealing: bool = False
+    skip_hw_unsealing: bool
     """Bit 1: Skip the hardware-sealed key unsealing fallback. Assigned after version 2 was
     introduced. (Since version 2.)"""
-    rsa_aes_key_wrap_384_used: bool = False
+    rsa_aes_key_wrap_384_used: bool
     """Bit 2: Key Vault used RSA_AES_KEY_WRAP_384 to wrap the released key; when clear, the
     SHA-1 default was used. Assigned after version 2 was introduced. (Since version 2.)"""
-    corim_endorsement_requested: bool = False
+    corim_endorsement_requested: bool
     """Bit 3: The agent requested the CoRIM endorsement (informational). Assigned after
     version 2 was introduced. (Since version 2.)"""
-    reserved_bits: int = 0
+    reserved_bits: int
     """The reserved bits, in place (only bits of 0xFFFFFFF0)."""
 
     SIZE: ClassVar[int] = 4
     RESERVED_MASK: ClassVar[int] = 0xFFFFFFF0
+    _FORMAT: ClassVar[struct.Struct] = struct.Struct("<I")
+    _WIDTHS: ClassVar[dict[str, int]] = {}
+
+    def __init__(
+        self,
+        retry: bool = False,
+        skip_hw_unsealing: bool = False,
+        rsa_aes_key_wrap_384_used: bool = False,
+        corim_endorsement_requested: bool = False,
+        reserved_bits: int = 0,
+    ) -> None:
+        self.retry = retry
+        self.skip_hw_unsealing = skip_hw_unsealing
+        self.rsa_aes_key_wrap_384_used = rsa_aes_key_wrap_384_used
+        self.corim_endorsement_requested = corim_endorsement_requested
+        self.reserved_bits = reserved_bits
 
     def __int__(self) -> int:
-        if self.reserved_bits & ~0xFFFFFFF0:
-            raise EncodeError(
-                f"IgvmSignal.reserved_bits: {self.reserved_bits:#x} is outside the reserved mask 0xFFFFFFF0"
-            )
-        return (
-            (0x1 if self.retry else 0)
+        if self.reserved_bits & 0xF:
+            raise self._error()
+        self_bits = (
+            self.reserved_bits
+            | (0x1 if self.retry else 0)
             | (0x2 if self.skip_hw_unsealing else 0)
             | (0x4 if self.rsa_aes_key_wrap_384_used else 0)
             | (0x8 if self.corim_endorsement_requested else 0)
-            | self.reserved_bits
         )
+        return self_bits
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmSignal:
         """Decode the raw u32; every bit is kept."""
-        return cls(
-            bool(raw & 0x1),
-            bool(raw & 0x2),
-            bool(raw & 0x4),
-            bool(raw & 0x8),
-            raw & 0xFFFFFFF0,
-        )
-
-    def to_bytes(self) -> bytes:
-        return _IgvmSignal.pack(int(self))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> IgvmSignal:
-        """Decode exactly 4 bytes."""
-        if len(data) != 4:
-            raise DecodeError("IgvmSignal", 4, len(data))
-        return cls.from_int(_IgvmSignal.unpack(data)[0])
-
-    @classmethod
-    def from_prefix(cls, data: bytes) -> tuple[IgvmSignal, bytes]:
-        """Decode the first 4 bytes; returns the value and the rest."""
-        if len(data) < 4:
-            raise DecodeError("IgvmSignal", 4, len(data))
-        return cls.from_int(_IgvmSignal.unpack_from(data)[0]), data[4:]
-
-    def _flat(self) -> tuple[int]:
-        return (int(self),)
+        o = _new(cls)
+        o.retry = raw & 0x1 != 0
+        o.skip_hw_unsealing = raw & 0x2 != 0
+        o.rsa_aes_key_wrap_384_used = raw & 0x4 != 0
+        o.corim_endorsement_requested = raw & 0x8 != 0
+        o.reserved_bits = raw & 0xFFFFFFF0
+        return o
 
 
 _IgvmAttestRequestHeader = struct.Struct("<8I")
 
 
-@dataclass(slots=True)
-class IgvmAttestRequestHeader:
+class IgvmAttestRequestHeader(_Struct):
     """Unmeasured header of an attestation request, for transport sanity checks. Its
     `version` is always `ATTESTATION_VERSION` and selects nothing.
 
     Size: 32 bytes.
     """
 
-    signature: int = 0x414C4348
-    """Always `ATTESTATION_SIGNATURE` ('HCLA')."""
-    version: int = 2
-    """Always `ATTESTATION_VERSION` (2), whatever the request-data version."""
-    report_size: int = 0
+    __slots__ = (
+        "signature",
+        "version",
+        "report_size",
+        "request_type",
+        "status",
+        "reserved",
+    )
+
+    signature: int
+    """Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value."""
+    version: int
+    """Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a
+    reader tolerates another value."""
+    report_size: int
     """Length of the whole request: this header, the report, the request data, the
     request-data extension (version 2) and the runtime claims."""
-    request_type: IgvmAttestRequestType = IgvmAttestRequestType.INVALID_REQUEST
+    request_type: IgvmAttestRequestType
     """What the request asks for."""
-    status: int = 0
+    status: int
     """Always 0 from the paravisor."""
-    reserved: list[int] = field(default_factory=lambda: [0] * 3)
+    reserved: list[int]
     """Reserved; zero."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (
-            self.signature,
-            self.version,
-            self.report_size,
-            self.request_type,
-            self.status,
-            *_sized(self.reserved, 3, "IgvmAttestRequestHeader.reserved"),
-        )
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestRequestHeader.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestHeader, int]:
-        if len(data) < 32:
-            raise DecodeError("IgvmAttestRequestHeader", 32, len(data))
-        return cls._unflat_v1(_IgvmAttestRequestHeader.unpack_from(data), 0), 32
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestHeader:
-        return cls(
-            v[i],
-            v[i + 1],
-            v[i + 2],
-            IgvmAttestRequestType(v[i + 3]),
-            v[i + 4],
-            list(v[i + 5 : i + 5 + 3]),
-        )
+    def __init__(
+        self,
+        signature: int = 0x414C4348,
+        version: int = 2,
+        report_size: int = 0,
+        request_type: IgvmAttestRequestType = IgvmAttestRequestType.INVALID_REQUEST,
+        status: int = 0,
+        reserved: list[int] | None = None,
+    ) -> None:
+        self.signature = signature
+        self.version = version
+        self.report_size = report_size
+        self.request_type = request_type
+        self.status = status
+        self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
     ) -> IgvmAttestRequestHeader:
-        """Decode exactly one message.
+        """Decode exactly one message; with strict=True, every fixed value must hold.
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestRequestHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+        A wrong magic number is refused in any case."""
+        if len(data) == 32:
+            v0, v1, v2, v3, v4, v5, v6, v7 = _IgvmAttestRequestHeader.unpack(data)
+            if v0 != 0x414C4348:
+                raise _wrong(
+                    "IgvmAttestRequestHeader",
+                    32,
+                    "signature",
+                    "ATTESTATION_SIGNATURE (0x414C4348)",
+                    v0,
+                    len(data),
+                )
+            o = _new(cls)
+            o.signature = v0
+            o.version = v1
+            o.report_size = v2
+            o.request_type = _IgvmAttestRequestType_of[v3]
+            o.status = v4
+            o.reserved = [v5, v6, v7]
+            if strict:
+                o.verify()
+            return o
+        raise _refused("IgvmAttestRequestHeader", data, 32, True)
+
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            return _IgvmAttestRequestHeader.pack(
+                self.signature,
+                self.version,
+                self.report_size,
+                self.request_type,
+                self.status,
+                *self.reserved,
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestRequestHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
+        except struct.error as e:
+            if len(self.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(self.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
 
     def verify(self) -> None:
         """Raise DecodeError if a field with a fixed value holds another value."""
         if self.signature != 0x414C4348:
-            raise DecodeError(
+            raise _wrong(
                 "IgvmAttestRequestHeader",
                 32,
+                "signature",
+                "ATTESTATION_SIGNATURE (0x414C4348)",
+                self.signature,
                 32,
-                f"signature must be ATTESTATION_SIGNATURE (0x414C4348), got {self.signature:#x}",
             )
         if self.version != 2:
-            raise DecodeError(
+            raise _wrong(
                 "IgvmAttestRequestHeader",
                 32,
+                "version",
+                "ATTESTATION_VERSION (2)",
+                self.version,
                 32,
-                f"version must be ATTESTATION_VERSION (2), got {self.version:#x}",
             )
 
 
 _IgvmAttestRequestData = struct.Struct("<5I")
 
 
-@dataclass(slots=True)
-class IgvmAttestRequestData:
+class IgvmAttestRequestData(_Struct):
     """Unmeasured request data that follows the TEE report. Its `version` selects the
     request format: version 2 appends an `IgvmAttestRequestDataExt`.
 
     Size: 20 bytes.
     """
 
-    data_size: int = 0
+    __slots__ = (
+        "data_size",
+        "version",
+        "report_type",
+        "report_data_hash_type",
+        "variable_data_size",
+    )
+
+    data_size: int
     """Length from this struct to the end of the request: these 20 bytes, the extension
     (4 bytes, version 2) and the runtime claims."""
-    version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_1
+    version: IgvmAttestRequestVersion
     """Request format version."""
-    report_type: IgvmAttestReportType = IgvmAttestReportType.INVALID_REPORT
+    report_type: IgvmAttestReportType
     """Which TEE report is in `attestation_report`."""
-    report_data_hash_type: IgvmAttestHashType = IgvmAttestHashType.INVALID_HASH
+    report_data_hash_type: IgvmAttestHashType
     """Hash algorithm of the runtime-claims digest in the report data."""
-    variable_data_size: int = 0
+    variable_data_size: int
     """Length of the runtime-claims JSON that follows."""
 
     SIZE: ClassVar[int] = 20
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (
-            self.data_size,
-            self.version,
-            self.report_type,
-            self.report_data_hash_type,
-            self.variable_data_size,
-        )
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestRequestData.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestRequestData: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestData, int]:
-        if len(data) < 20:
-            raise DecodeError("IgvmAttestRequestData", 20, len(data))
-        return cls._unflat_v1(_IgvmAttestRequestData.unpack_from(data), 0), 20
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestData:
-        return cls(
-            v[i],
-            IgvmAttestRequestVersion(v[i + 1]),
-            IgvmAttestReportType(v[i + 2]),
-            IgvmAttestHashType(v[i + 3]),
-            v[i + 4],
-        )
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_1,
+        report_type: IgvmAttestReportType = IgvmAttestReportType.INVALID_REPORT,
+        report_data_hash_type: IgvmAttestHashType = IgvmAttestHashType.INVALID_HASH,
+        variable_data_size: int = 0,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.report_type = report_type
+        self.report_data_hash_type = report_data_hash_type
+        self.variable_data_size = variable_data_size
 
     @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 20:
+            v0, v1, v2, v3, v4 = _IgvmAttestRequestData.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestRequestVersion_of[v1]
+            o.report_type = _IgvmAttestReportType_of[v2]
+            o.report_data_hash_type = _IgvmAttestHashType_of[v3]
+            o.variable_data_size = v4
+            return o
+        raise _refused("IgvmAttestRequestData", data, 20, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestRequestData",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            return _IgvmAttestRequestData.pack(
+                self.data_size,
+                self.version,
+                self.report_type,
+                self.report_data_hash_type,
+                self.variable_data_size,
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestRequestData, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+        except struct.error as e:
+            raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
 
 _IgvmAttestRequestDataExt = struct.Struct("<I")
 
 
-@dataclass(slots=True)
-class IgvmAttestRequestDataExt:
+class IgvmAttestRequestDataExt(_Struct):
     """Request-data extension, after the request base in requests of version 2 and
     later.
 
     Size: 4 bytes.
     """
 
-    capability_bitmap: IgvmCapabilityBitMap = field(
-        default_factory=IgvmCapabilityBitMap
-    )
+    __slots__ = ("capability_bitmap",)
+
+    capability_bitmap: IgvmCapabilityBitMap
     """What the requester asks of the agent."""
 
     SIZE: ClassVar[int] = 4
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (int(self.capability_bitmap),)
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestRequestDataExt.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestDataExt, int]:
-        if len(data) < 4:
-            raise DecodeError("IgvmAttestRequestDataExt", 4, len(data))
-        return cls._unflat_v1(_IgvmAttestRequestDataExt.unpack_from(data), 0), 4
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestDataExt:
-        return cls(IgvmCapabilityBitMap.from_int(v[i]))
+    def __init__(self, capability_bitmap: IgvmCapabilityBitMap | None = None) -> None:
+        self.capability_bitmap = (
+            IgvmCapabilityBitMap() if capability_bitmap is None else capability_bitmap
+        )
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
     ) -> IgvmAttestRequestDataExt:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 4:
+            (v0,) = _IgvmAttestRequestDataExt.unpack(data)
+            o = _new(cls)
+            capability_bitmap = _new(IgvmCapabilityBitMap)
+            capability_bitmap.error_code = v0 & 0x1 != 0
+            capability_bitmap.retry = v0 & 0x2 != 0
+            capability_bitmap.skip_hw_unsealing = v0 & 0x4 != 0
+            capability_bitmap.use_rsa_aes_key_wrap_384 = v0 & 0x8 != 0
+            capability_bitmap.corim_endorsement = v0 & 0x10 != 0
+            capability_bitmap.reserved_bits = v0 & 0xFFFFFFE0
+            o.capability_bitmap = capability_bitmap
+            return o
+        raise _refused("IgvmAttestRequestDataExt", data, 4, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestRequestDataExt",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            capability_bitmap = self.capability_bitmap
+            if capability_bitmap.reserved_bits & 0x1F:
+                raise capability_bitmap._error()
+            capability_bitmap_bits = (
+                capability_bitmap.reserved_bits
+                | (0x1 if capability_bitmap.error_code else 0)
+                | (0x2 if capability_bitmap.retry else 0)
+                | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
+                | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
+                | (0x10 if capability_bitmap.corim_endorsement else 0)
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestRequestDataExt, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+            return _IgvmAttestRequestDataExt.pack(capability_bitmap_bits)
+        except struct.error as e:
+            raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
 
 
 _IgvmAttestRequestBase = struct.Struct("<8I1184s5I")
 
 
-@dataclass(slots=True)
-class IgvmAttestRequestBase:
+class IgvmAttestRequestBase(_Struct):
     """Fixed start of every attestation request: header, TEE report and request data.
     The extension (version 2) and the runtime claims follow it; see the message
     `IgvmAttestRequest`.
@@ -807,75 +958,99 @@ class IgvmAttestRequestBase:
     Size: 1236 bytes.
     """
 
-    header: IgvmAttestRequestHeader = field(default_factory=IgvmAttestRequestHeader)
+    __slots__ = ("header", "attestation_report", "request_data")
+
+    header: IgvmAttestRequestHeader
     """Request header (unmeasured)."""
-    attestation_report: bytes = bytes(1184)
+    attestation_report: bytes
     """The TEE hardware report, of the size its report type gives, then zero fill up to
     `ATTESTATION_REPORT_SIZE_MAX` bytes."""
-    request_data: IgvmAttestRequestData = field(default_factory=IgvmAttestRequestData)
+    request_data: IgvmAttestRequestData
     """Request data (unmeasured); its version selects the request format."""
 
     SIZE: ClassVar[int] = 1236
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (
-            *self.header._flat(),
-            _sized(
-                self.attestation_report,
-                1184,
-                "IgvmAttestRequestBase.attestation_report",
-            ),
-            *self.request_data._flat(),
-        )
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestRequestBase.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestRequestBase, int]:
-        if len(data) < 1236:
-            raise DecodeError("IgvmAttestRequestBase", 1236, len(data))
-        return cls._unflat_v1(_IgvmAttestRequestBase.unpack_from(data), 0), 1236
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestRequestBase:
-        return cls(
-            IgvmAttestRequestHeader._unflat_v1(v, i),
-            v[i + 8],
-            IgvmAttestRequestData._unflat_v1(v, i + 9),
+    def __init__(
+        self,
+        header: IgvmAttestRequestHeader | None = None,
+        attestation_report: bytes = bytes(1184),
+        request_data: IgvmAttestRequestData | None = None,
+    ) -> None:
+        self.header = IgvmAttestRequestHeader() if header is None else header
+        self.attestation_report = attestation_report
+        self.request_data = (
+            IgvmAttestRequestData() if request_data is None else request_data
         )
 
     @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
-        """Decode exactly one message.
+        """Decode exactly one message; with strict=True, every fixed value must hold.
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestRequestBase",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+        A wrong magic number is refused in any case."""
+        if len(data) == 1236:
+            v = _IgvmAttestRequestBase.unpack(data)
+            if v[0] != 0x414C4348:
+                raise _wrong(
+                    "IgvmAttestRequestBase",
+                    1236,
+                    "header.signature",
+                    "ATTESTATION_SIGNATURE (0x414C4348)",
+                    v[0],
+                    len(data),
+                )
+            o = _new(cls)
+            header = _new(IgvmAttestRequestHeader)
+            header.signature = v[0]
+            header.version = v[1]
+            header.report_size = v[2]
+            header.request_type = _IgvmAttestRequestType_of[v[3]]
+            header.status = v[4]
+            header.reserved = [v[5], v[6], v[7]]
+            o.header = header
+            o.attestation_report = v[8]
+            request_data = _new(IgvmAttestRequestData)
+            request_data.data_size = v[9]
+            request_data.version = _IgvmAttestRequestVersion_of[v[10]]
+            request_data.report_type = _IgvmAttestReportType_of[v[11]]
+            request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
+            request_data.variable_data_size = v[13]
+            o.request_data = request_data
+            if strict:
+                o.verify()
+            return o
+        raise _refused("IgvmAttestRequestBase", data, 1236, True)
+
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            header = self.header
+            attestation_report = self.attestation_report
+            if len(attestation_report) != 1184:
+                raise EncodeError(
+                    f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
+                )
+            request_data = self.request_data
+            return _IgvmAttestRequestBase.pack(
+                header.signature,
+                header.version,
+                header.report_size,
+                header.request_type,
+                header.status,
+                *header.reserved,
+                attestation_report,
+                request_data.data_size,
+                request_data.version,
+                request_data.report_type,
+                request_data.report_data_hash_type,
+                request_data.variable_data_size,
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestRequestBase, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
+        except struct.error as e:
+            if len(header.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(header.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
 
     def verify(self) -> None:
         """Raise DecodeError if a field with a fixed value holds another value."""
@@ -885,163 +1060,141 @@ class IgvmAttestRequestBase:
 _IgvmAttestCommonResponseHeader = struct.Struct("<2I")
 
 
-@dataclass(slots=True)
-class IgvmAttestCommonResponseHeader:
+class IgvmAttestCommonResponseHeader(_Struct):
     """Start of every response: the whole version 1 response header, and the first 8
     bytes of a version 2 one.
 
     Size: 8 bytes.
     """
 
-    data_size: int = 0
+    __slots__ = ("data_size", "version")
+
+    data_size: int
     """Length of the whole response (header and payload)."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
+    version: IgvmAttestResponseVersion
     """Response header version."""
 
     SIZE: ClassVar[int] = 8
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (self.data_size, self.version)
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestCommonResponseHeader.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestCommonResponseHeader, int]:
-        if len(data) < 8:
-            raise DecodeError("IgvmAttestCommonResponseHeader", 8, len(data))
-        return cls._unflat_v1(_IgvmAttestCommonResponseHeader.unpack_from(data), 0), 8
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestCommonResponseHeader:
-        return cls(v[i], IgvmAttestResponseVersion(v[i + 1]))
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
     ) -> IgvmAttestCommonResponseHeader:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 8:
+            v0, v1 = _IgvmAttestCommonResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
+            return o
+        raise _refused("IgvmAttestCommonResponseHeader", data, 8, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestCommonResponseHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
-            )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestCommonResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            return _IgvmAttestCommonResponseHeader.pack(self.data_size, self.version)
+        except struct.error as e:
+            raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
 
 
 _IgvmErrorInfo = struct.Struct("<6I")
 
 
-@dataclass(slots=True)
-class IgvmErrorInfo:
+class IgvmErrorInfo(_Struct):
     """Error details the agent returns in a version 2 response, after the common
     header.
 
     Size: 24 bytes.
     """
 
-    error_code: int = 0
+    __slots__ = ("error_code", "http_status_code", "igvm_signal", "reserved")
+
+    error_code: int
     """Agent error code; 0 means success."""
-    http_status_code: int = 0
+    http_status_code: int
     """HTTP status code that refines the error (for example 403 or 503)."""
-    igvm_signal: IgvmSignal = field(default_factory=IgvmSignal)
+    igvm_signal: IgvmSignal
     """Signals to the requester, such as a retry recommendation."""
-    reserved: list[int] = field(default_factory=lambda: [0] * 3)
+    reserved: list[int]
     """Reserved; zero."""
 
     SIZE: ClassVar[int] = 24
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (
-            self.error_code,
-            self.http_status_code,
-            int(self.igvm_signal),
-            *_sized(self.reserved, 3, "IgvmErrorInfo.reserved"),
-        )
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmErrorInfo.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmErrorInfo: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmErrorInfo, int]:
-        if len(data) < 24:
-            raise DecodeError("IgvmErrorInfo", 24, len(data))
-        return cls._unflat_v1(_IgvmErrorInfo.unpack_from(data), 0), 24
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmErrorInfo:
-        return cls(
-            v[i], v[i + 1], IgvmSignal.from_int(v[i + 2]), list(v[i + 3 : i + 3 + 3])
-        )
+    def __init__(
+        self,
+        error_code: int = 0,
+        http_status_code: int = 0,
+        igvm_signal: IgvmSignal | None = None,
+        reserved: list[int] | None = None,
+    ) -> None:
+        self.error_code = error_code
+        self.http_status_code = http_status_code
+        self.igvm_signal = IgvmSignal() if igvm_signal is None else igvm_signal
+        self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
     def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmErrorInfo:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 24:
+            v0, v1, v2, v3, v4, v5 = _IgvmErrorInfo.unpack(data)
+            o = _new(cls)
+            o.error_code = v0
+            o.http_status_code = v1
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v2 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v2 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v2 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v2 & 0x8 != 0
+            igvm_signal.reserved_bits = v2 & 0xFFFFFFF0
+            o.igvm_signal = igvm_signal
+            o.reserved = [v3, v4, v5]
+            return o
+        raise _refused("IgvmErrorInfo", data, 24, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmErrorInfo",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            igvm_signal = self.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmErrorInfo, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+            return _IgvmErrorInfo.pack(
+                self.error_code,
+                self.http_status_code,
+                igvm_signal_bits,
+                *self.reserved,
+            )
+        except struct.error as e:
+            if len(self.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(self.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
 
 _IgvmAttestKeyReleaseResponseHeader = struct.Struct("<8I")
 
 
-@dataclass(slots=True)
-class IgvmAttestKeyReleaseResponseHeader:
+class IgvmAttestKeyReleaseResponseHeader(_Struct):
     """Header of a version 2 `KEY_RELEASE_REQUEST` response as one struct: the common
     header and the error details. A version 1 response starts with the 8-byte
     `IgvmAttestCommonResponseHeader` instead; see the message
@@ -1050,236 +1203,291 @@ class IgvmAttestKeyReleaseResponseHeader:
     Size: 32 bytes.
     """
 
-    data_size: int = 0
+    __slots__ = ("data_size", "version", "error_info")
+
+    data_size: int
     """Length of the whole response (header and payload)."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
+    version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo = field(default_factory=IgvmErrorInfo)
+    error_info: IgvmErrorInfo
     """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (self.data_size, self.version, *self.error_info._flat())
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestKeyReleaseResponseHeader.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestKeyReleaseResponseHeader, int]:
-        if len(data) < 32:
-            raise DecodeError("IgvmAttestKeyReleaseResponseHeader", 32, len(data))
-        return (
-            cls._unflat_v1(_IgvmAttestKeyReleaseResponseHeader.unpack_from(data), 0),
-            32,
-        )
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestKeyReleaseResponseHeader:
-        return cls(
-            v[i],
-            IgvmAttestResponseVersion(v[i + 1]),
-            IgvmErrorInfo._unflat_v1(v, i + 2),
-        )
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
+        error_info: IgvmErrorInfo | None = None,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.error_info = IgvmErrorInfo() if error_info is None else error_info
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
     ) -> IgvmAttestKeyReleaseResponseHeader:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 32:
+            (
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+            ) = _IgvmAttestKeyReleaseResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
+            o.error_info = error_info
+            return o
+        raise _refused("IgvmAttestKeyReleaseResponseHeader", data, 32, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestKeyReleaseResponseHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            error_info = self.error_info
+            igvm_signal = error_info.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestKeyReleaseResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+            return _IgvmAttestKeyReleaseResponseHeader.pack(
+                self.data_size,
+                self.version,
+                error_info.error_code,
+                error_info.http_status_code,
+                igvm_signal_bits,
+                *error_info.reserved,
+            )
+        except struct.error as e:
+            if len(error_info.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
 
 _IgvmAttestWrappedKeyResponseHeader = struct.Struct("<8I")
 
 
-@dataclass(slots=True)
-class IgvmAttestWrappedKeyResponseHeader:
+class IgvmAttestWrappedKeyResponseHeader(_Struct):
     """Header of a version 2 `WRAPPED_KEY_REQUEST` response as one struct; the same
     shape as `IgvmAttestKeyReleaseResponseHeader`.
 
     Size: 32 bytes.
     """
 
-    data_size: int = 0
+    __slots__ = ("data_size", "version", "error_info")
+
+    data_size: int
     """Length of the whole response (header and payload)."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
+    version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo = field(default_factory=IgvmErrorInfo)
+    error_info: IgvmErrorInfo
     """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (self.data_size, self.version, *self.error_info._flat())
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestWrappedKeyResponseHeader.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestWrappedKeyResponseHeader, int]:
-        if len(data) < 32:
-            raise DecodeError("IgvmAttestWrappedKeyResponseHeader", 32, len(data))
-        return (
-            cls._unflat_v1(_IgvmAttestWrappedKeyResponseHeader.unpack_from(data), 0),
-            32,
-        )
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestWrappedKeyResponseHeader:
-        return cls(
-            v[i],
-            IgvmAttestResponseVersion(v[i + 1]),
-            IgvmErrorInfo._unflat_v1(v, i + 2),
-        )
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
+        error_info: IgvmErrorInfo | None = None,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.error_info = IgvmErrorInfo() if error_info is None else error_info
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
     ) -> IgvmAttestWrappedKeyResponseHeader:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 32:
+            (
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+            ) = _IgvmAttestWrappedKeyResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
+            o.error_info = error_info
+            return o
+        raise _refused("IgvmAttestWrappedKeyResponseHeader", data, 32, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestWrappedKeyResponseHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            error_info = self.error_info
+            igvm_signal = error_info.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestWrappedKeyResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+            return _IgvmAttestWrappedKeyResponseHeader.pack(
+                self.data_size,
+                self.version,
+                error_info.error_code,
+                error_info.http_status_code,
+                igvm_signal_bits,
+                *error_info.reserved,
+            )
+        except struct.error as e:
+            if len(error_info.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
 
 _IgvmAttestAkCertResponseHeader = struct.Struct("<8I")
 
 
-@dataclass(slots=True)
-class IgvmAttestAkCertResponseHeader:
+class IgvmAttestAkCertResponseHeader(_Struct):
     """Header of a version 2 `AK_CERT_REQUEST` response as one struct; the same shape
     as `IgvmAttestKeyReleaseResponseHeader`.
 
     Size: 32 bytes.
     """
 
-    data_size: int = 0
+    __slots__ = ("data_size", "version", "error_info")
+
+    data_size: int
     """Length of the whole response (header and payload)."""
-    version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1
+    version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo = field(default_factory=IgvmErrorInfo)
+    error_info: IgvmErrorInfo
     """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
 
-    def _flat(self) -> tuple[Any, ...]:
-        return (self.data_size, self.version, *self.error_info._flat())
-
-    def to_bytes(self) -> bytes:
-        try:
-            return _IgvmAttestAkCertResponseHeader.pack(*self._flat())
-        except struct.error as e:
-            raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
-
-    @classmethod
-    def _decode(cls, data: bytes) -> tuple[IgvmAttestAkCertResponseHeader, int]:
-        if len(data) < 32:
-            raise DecodeError("IgvmAttestAkCertResponseHeader", 32, len(data))
-        return cls._unflat_v1(_IgvmAttestAkCertResponseHeader.unpack_from(data), 0), 32
-
-    @classmethod
-    def _unflat_v1(cls, v: Sequence[Any], i: int) -> IgvmAttestAkCertResponseHeader:
-        return cls(
-            v[i],
-            IgvmAttestResponseVersion(v[i + 1]),
-            IgvmErrorInfo._unflat_v1(v, i + 2),
-        )
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
+        error_info: IgvmErrorInfo | None = None,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+        self.error_info = IgvmErrorInfo() if error_info is None else error_info
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
     ) -> IgvmAttestAkCertResponseHeader:
-        """Decode exactly one message.
+        """Decode exactly one message."""
+        if len(data) == 32:
+            (
+                v0,
+                v1,
+                v2,
+                v3,
+                v4,
+                v5,
+                v6,
+                v7,
+            ) = _IgvmAttestAkCertResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
+            error_info = _new(IgvmErrorInfo)
+            error_info.error_code = v2
+            error_info.http_status_code = v3
+            igvm_signal = _new(IgvmSignal)
+            igvm_signal.retry = v4 & 0x1 != 0
+            igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
+            igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
+            igvm_signal.corim_endorsement_requested = v4 & 0x8 != 0
+            igvm_signal.reserved_bits = v4 & 0xFFFFFFF0
+            error_info.igvm_signal = igvm_signal
+            error_info.reserved = [v5, v6, v7]
+            o.error_info = error_info
+            return o
+        raise _refused("IgvmAttestAkCertResponseHeader", data, 32, True)
 
-        With strict=True, fields with a fixed value must hold it.
-        """
-        value, size = cls._decode(data)
-        if len(data) != size:
-            raise DecodeError(
-                "IgvmAttestAkCertResponseHeader",
-                size,
-                len(data),
-                f"needs exactly {size} bytes, got {len(data)}",
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            error_info = self.error_info
+            igvm_signal = error_info.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-        if strict:
-            value.verify()
-        return value
-
-    @classmethod
-    def from_prefix(
-        cls, data: bytes, *, strict: bool = False
-    ) -> tuple[IgvmAttestAkCertResponseHeader, bytes]:
-        """Decode a message at the start of `data`; returns it and the bytes after it."""
-        value, size = cls._decode(data)
-        if strict:
-            value.verify()
-        return value, data[size:]
-
-    def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
-        return None
+            return _IgvmAttestAkCertResponseHeader.pack(
+                self.data_size,
+                self.version,
+                error_info.error_code,
+                error_info.http_status_code,
+                igvm_signal_bits,
+                *error_info.reserved,
+            )
+        except struct.error as e:
+            if len(error_info.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
+                ) from None
+            raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
 
 
 # Messages
@@ -1290,7 +1498,7 @@ _U32 = struct.Struct("<I")
 class MessageError(ValueError):
     """A buffer that holds no valid message, or parts that make none.
 
-    `message` is the message, `kind` what is wrong (short, version, length-too-small,
+    `message` is the message, `kind` what is wrong (short, version, magic, length-too-small,
     length-too-large, length-mismatch, part-excluded, part-missing, length-overflow),
     `field` the length field, version field or part concerned (a dotted path from its
     part), `value` what it holds (for a short buffer, the version), `limit` the number it
@@ -1475,6 +1683,17 @@ class IgvmAttestRequest:
                 fixed,
                 given,
                 f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        found = _U32.unpack_from(data, 0)[0]
+        if found != 0x414C4348:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "magic",
+                "base.header.signature",
+                found,
+                0x414C4348,
+                given,
+                f"base.header.signature is {found:#x}, not the magic number 0x414c4348",
             )
         end = _length(
             "IgvmAttestRequest",

@@ -61,6 +61,7 @@ RULES: dict[str, tuple[str, str]] = {
         "an enum or bitmap over an existing integer, a message that is the first bytes of existing ones), or nothing uses it yet.",
     ),
     "regrouped": (SOURCE, "Bytes moved between structs in the declaration, but every message carries them at the same offsets."),
+    "magic-toggled": (SOURCE, "A fixed value became a magic number that every reader checks, or stopped being one; writers write the same bytes."),
     "field-type-refined": (SOURCE, "A field changed between a plain integer and an enum or bitmap of the same integer type."),
     "reserved-reshaped": (SOURCE, "A reserved field was reshaped or renamed; the bytes it covers are still reserved."),
     "packed-toggled": (SOURCE, "`packed` was toggled: no byte moves (the schema refuses padding), only the generated types' alignment."),

@@ -61,6 +61,8 @@ def _compare_pair(a: Slot, b: Slot, ctx: Context) -> _Event | None:
         return _Event("field-retyped", a, b)
     if a.value != b.value:
         return _Event("fixed-value-changed", a, b)
+    if a.magic != b.magic:
+        return _Event("magic-toggled", a, b)
     if not ctx.same_type(a.tname, b.tname):
         return _Event("field-type-refined", a, b)
     return None
@@ -275,6 +277,7 @@ _VERBS = {
     "field-retyped": "retyped",
     "field-type-refined": "type changed",
     "fixed-value-changed": "fixed value changed",
+    "magic-toggled": "magic number check changed",
     "field-inserted": "inserted",
     "field-appended": "appended",
     "field-appended-versioned": "appended",
@@ -313,6 +316,11 @@ def _struct_reason(e: _Event, versions: list[int], o: dict[int, View], n: dict[i
         assert a and b
         fmt = lambda x: "none" if x is None else num(x)  # noqa: E731
         return f"fixed value {fmt(a.value)} → {fmt(b.value)}: a strict decoder rejects what the other side writes"
+    if r == "magic-toggled":
+        assert a and b
+        if b.magic:
+            return f"every reader now refuses a message whose field is not {num(b.value)}; writers always wrote it, so no conforming message is refused"
+        return f"readers no longer refuse a message whose field is not {num(b.value)} (only a strict decode does); the bytes written are the same"
     known, unknown = _split(versions, ctx)
     if r == "field-inserted":
         assert b

@@ -25,6 +25,7 @@ class Slot:
     kind: str = "scalar"  # scalar | enum | bitmap | struct
     reserved: bool = False
     value: int | None = None
+    magic: bool = False  # the fixed value is a magic number every reader checks
 
     @property
     def end(self) -> int:
@@ -89,6 +90,7 @@ def view(st: Struct, version: int) -> View:
             kind="scalar" if isinstance(t, Scalar) else t.kind,
             reserved=reserved,
             value=f.value,
+            magic=f.magic,
         )
         nodes[path] = leaf
         leaves.append(leaf)

@@ -64,10 +64,7 @@ SCALAR_TYPES = {
 }
 
 # Names the generated test declares at file scope (besides one function per test).
-TEST_NAMES = (
-    "CHECK_U CHECK_S CHECK_U_AT CHECK_S_AT check_u check_s check_bytes begin end passed failed "
-    "current current_failed host_is_little_endian test_host_byte_order tests main"
-).split()
+TEST_NAMES = "constants answer_value constant_agrees agrees main".split()
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -254,6 +251,7 @@ class CGroup:
     older: list[CStruct]
     sizes: list[tuple[str, int, int]]  # (macro, version, size)
     size_fn: dict[str, Any] | None
+    magic: list[dict[str, Any]] = field(default_factory=list)  # a check function per layout with magic numbers
 
 
 class _C:
@@ -303,6 +301,34 @@ class _C:
     def size_fn(self, st: Struct) -> str:
         return f"{c_function_prefix(st)}_size_for_version"
 
+    def magic_fn(self, st: Struct, version: int) -> str | None:
+        """The header's function that names a wrong magic number of layout `version` of `st`."""
+        if not self.magic_checks(st, version, "value->"):
+            return None
+        lay = st.layout_for(version)
+        return f"{c_function_prefix(st)}_check_magic" if lay is st.newest else f"{c_function_prefix(st)}_v{lay.version}_check_magic"
+
+    def magic_checks(self, st: Struct, version: int, expr: str, path: str = "", depth: int = 0) -> list[tuple[list[str], str, str]]:
+        """(loops, condition, dotted path) of each magic number of layout `version` of `st`, read
+        through `expr` (`value->`), in the order of the bytes; loops open the arrays around it."""
+        out: list[tuple[list[str], str, str]] = []
+        lay = st.layout_for(version)
+        for f in lay.fields:
+            t = f.type.target
+            member = f"{expr}{self.field_name(f)}"
+            if f.magic and f.value is not None:
+                out.append(([], f"{member} != {self.fixed_value(f)}", path + f.name))
+            elif isinstance(t, Struct):
+                inner = t.layout_for(lay.version).version if t.versioned else t.newest.version
+                if f.type.is_array:
+                    i = f"i{depth}"
+                    loop = f"for (size_t {i} = 0; {i} < {f.type.count}; {i}++)"
+                    for loops, cond, p in self.magic_checks(t, inner, f"{member}[{i}].", f"{path}{f.name}[].", depth + 1):
+                        out.append(([loop, *loops], cond, p))
+                else:
+                    out += self.magic_checks(t, inner, f"{member}.", f"{path}{f.name}.", depth)
+        return out
+
     def size_from_bytes_fn(self, st: Struct) -> str:
         return f"{c_function_prefix(st)}_size_from_bytes"
 
@@ -350,7 +376,7 @@ class _C:
                 if bf.is_bool:
                     set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set if `value` is nonzero, else cleared."
                 else:
-                    set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set to `value`; bits of `value` beyond the field are dropped."
+                    set_doc = f"Returns `bits` with `{bf.name}` ({bits}) set to `value`, cut to the field's width."
                 fields.append(
                     {
                         "name": bf.name,
@@ -463,7 +489,15 @@ class _C:
                     "end": st.version_offset + _scalar(vt).size,
                     "read": _read_le(_scalar(vt), self.type_name(vt), "bytes", st.version_offset),
                 }
-            out.append(CGroup(st.packed, full, older, sizes, size_fn))
+            magic = []
+            for lay in reversed(st.layouts):
+                fn = self.magic_fn(st, lay.version)
+                if fn is not None:
+                    checks = [{"loops": loops, "cond": cond, "path": c_string(p)} for loops, cond, p in self.magic_checks(st, lay.version, "value->")]
+                    fields = ", ".join(f"`{p}`" for _, _, p in self.magic_checks(st, lay.version, "value->"))
+                    doc = comment([f"The first magic number of `value`, in the order of the bytes, that does not hold its value ({fields}), as a dotted path; NULL if every one does. A reader refuses a message for which this is not NULL."])
+                    magic.append({"fn": self.reg.claim(fn, st, f"struct {st.name}"), "type": self.type_name(st, lay.version), "checks": checks, "doc": doc})
+            out.append(CGroup(st.packed, full, older, sizes, size_fn, magic))
         return out
 
     def message_names(self) -> dict[str, str]:
@@ -540,6 +574,10 @@ class _C:
                 {"path": ln.name, "offset": ln.offset, "width": ln.scalar.size, "start": ln.start, "max": mask(ln.scalar, ln.scalar.max), "first": i == 0}
                 for i, ln in enumerate(msg.lengths)
             ]
+            magics = [
+                {"path": mg.path, "offset": mg.offset, "width": mg.scalar.size, "value": f"UINT64_C(0x{mg.value:X})", "since": mg.first_version if mg.first_version > msg.layouts[0].version else None}
+                for mg in msg.layouts[-1].magics
+            ]
             version = None
             if msg.versioned:
                 assert msg.version_part is not None and msg.version_scalar is not None
@@ -568,6 +606,7 @@ class _C:
                     "parts": parts,
                     "payload": payload,
                     "lengths": lengths,
+                    "magics": magics,
                     "version": version,
                     "sizes": sizes,
                     "fixed_size": self.reg.claim(f"{fn}_fixed_size", msg, f"message {msg.name}") if msg.versioned else None,
@@ -634,131 +673,22 @@ def _dependency_order(structs: list[Struct]) -> list[Struct]:
 # --- the generated test -------------------------------------------------------------------
 
 
-@dataclass
-class _Case:
-    fn: str
-    label: str  # for a comment
-    name: str  # a C string literal
-    ctype: str
-    data: list[str]
-    size: int
-    arrays: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
-    sets: list[str] = field(default_factory=list)
-
-
-class _TestWriter:
-    """Turns each vector into C statements: field checks after a memcpy, assignments before a memcmp."""
-
-    def __init__(self, c: _C):
-        self.c = c
-        self.fns: set[str] = set()
-
-    def fn_name(self, *parts: object) -> str:
-        base = "test_" + re.sub(r"[^a-z0-9]+", "_", "_".join(str(p) for p in parts).lower()).strip("_")
-        name, n = base, 2
-        while name in self.fns:
-            name, n = f"{base}_{n}", n + 1
-        self.fns.add(name)
-        return self.c.reg.claim(name, None, f"test function {name}")
-
-    def check(self, case: _Case, got: str, want: str, signed: bool) -> None:
-        case.checks.append(f"CHECK_{'S' if signed else 'U'}({got}, {want});")
-
-    def walk(self, case: _Case, t: Any, value: Any, lv: str, version: int) -> None:
-        c = self.c
-        if isinstance(t, Struct):
-            lay = t.layout_for(version)
-            for f in lay.fields:
-                self.field(case, f, value[f.name], f"{lv}.{c.field_name(f)}", version)
-        elif isinstance(t, Bitmap):
-            # the reserved bits as read, every field's bits set: each setter must write its value
-            name = c.type_name(t)
-            reserved = literal(t.type, value[codec.RESERVED_KEY])
-            case.sets.append(f"{lv} = ({name})({reserved} | ({name})~{c_macro_prefix(t)}_RESERVED_MASK);")
-            for bf in t.fields:
-                v = int(value[bf.name])
-                if bf.is_bool:
-                    want, signed = str(v), True
-                else:
-                    want, signed = c.value_expr(bf.type, v), _scalar(bf.type).signed
-                self.check(case, f"{c.bit_fn(t, bf, 'get')}({lv})", want, signed)
-                case.sets.append(f"{lv} = {c.bit_fn(t, bf, 'set')}({lv}, {want});")
-            self.check(case, f"{lv} & {c_macro_prefix(t)}_RESERVED_MASK", literal(t.type, value[codec.RESERVED_KEY]), False)
-        else:
-            want = c.value_expr(t, value)
-            self.check(case, lv, want, _scalar(t).signed)
-            case.sets.append(f"{lv} = {want};")
-
-    def field(self, case: _Case, f: Field, value: Any, lv: str, version: int) -> None:
-        t = f.type
-        if f.value is not None and value == f.value and not t.is_array and isinstance(t.target, (Scalar, Enum)):
-            # a fixed value: compared with, and written as, the constant the schema names
-            want = self.c.fixed_value(f)
-            self.check(case, lv, want, _scalar(t.target).signed)
-            case.sets.append(f"{lv} = {want};")
-        elif not t.is_array:
-            self.walk(case, t.target, value, lv, version)
-        elif isinstance(t.target, (Scalar, Enum)):
-            want = f"want_{len(case.arrays)}"
-            elem = t.target
-            items = [self.c.enum_const(elem, v) or element(elem.type, v) if isinstance(elem, Enum) else element(elem, v) for v in value]
-            case.arrays.append(f"static const {self.c.type_name(elem)} {want}[{t.count}] = {{\n{_rows(items, 12)}\n    }};")
-            signed = _scalar(elem).signed
-            case.checks.append(f"for (size_t i = 0; i < {t.count}; i++) {{\n        CHECK_{'S' if signed else 'U'}_AT({lv}[i], {want}[i], i);\n    }}")
-            case.sets.append(f"for (size_t i = 0; i < {t.count}; i++) {{\n        {lv}[i] = {want}[i];\n    }}")
-        else:
-            for i, v in enumerate(value):
-                self.walk(case, t.target, v, f"{lv}[{i}]", version)
-
-    def vector(self, vec: dict[str, Any]) -> _Case:
-        t = self.c.schema.type(vec["type"])
-        data = bytes.fromhex(vec["hex"])
-        items = [f"0x{b:02x}" for b in data]
-        if vec["kind"] == "struct":
-            version = vec["version"]
-            ctype = self.c.type_name(t, version)
-            label = f"{t.name} v{version} {vec['case']}" if t.versioned else f"{t.name} {vec['case']}"
-            fn = self.fn_name(c_function_prefix(t), f"v{version}" if t.versioned else "", vec["case"])
-        else:
-            version = None
-            ctype = self.c.type_name(t)
-            label = f"{t.name} {vec['case']}"
-            fn = self.fn_name(c_function_prefix(t), vec["case"])
-        case = _Case(fn, comment_text(label), c_string(label), ctype, _rows(items, 12).split("\n"), len(data))
-        self.walk(case, t, vec["value"], "v", version if version is not None else 0)
-        if isinstance(t, Struct) and t.versioned:
-            path = ".".join(self.c.field_name(f) for f in t.version_path)
-            case.checks.append(f"CHECK_U({self.c.size_fn(t)}(v.{path}), sizeof data);")
-        return case
-
-    def size_cases(self, st: Struct) -> dict[str, Any]:
-        """Probes of the size-for-version helper around every layout version and the type's ends."""
-        vt = _scalar(st.version_type)
-        probes = {vt.min, vt.max} | {lay.version + d for lay in st.layouts for d in (-1, 0, 1)}
-        rows = []
-        for v in sorted(p for p in probes if vt.fits(p)):
-            arg = f"({self.c.type_name(st.version_type)}){literal(vt, v)}"
-            rows.append(f"CHECK_U({self.c.size_fn(st)}({arg}), {st.size_in(v)});")
-        label = f"{st.name} size_for_version"
-        return {"fn": self.fn_name(c_function_prefix(st), "size_for_version"), "label": comment_text(label), "name": c_string(label), "checks": rows}
-
-
-def _rows(items: list[str], per_row: int, indent: str = "        ") -> str:
-    return "\n".join(indent + ", ".join(items[i : i + per_row]) + "," for i in range(0, len(items), per_row))
-
-
 def _test(c: _C) -> dict[str, Any]:
-    w = _TestWriter(c)
+    """The test: a loop over the vectors file through the codec, and the constant of every
+    named enum value checked against its vector."""
     for name in TEST_NAMES:
         c.reg.claim(name, None, f"the generated test's '{name}'")
-    cases = [w.vector(v) for v in vectors.build(c.schema)]
-    sizes = [w.size_cases(st) for st in c.schema.structs if st.versioned]
+    constants = [
+        {"type": e.name, "name": v.name, "macro": c.enum_const(e, v.value)}
+        for e in c.schema.enums
+        for v in e.values
+    ]
     return {
         "banner": plain_comment(banner(c.schema).lines),
         "header": f"{c.schema.name}.h",
-        "cases": cases,
-        "sizes": sizes,
+        "schema": c.schema.name,
+        "no_main": f"{c.prefix}_CODEC_NO_MAIN",
+        "constants": constants,
     }
 
 
@@ -766,8 +696,9 @@ def _test(c: _C) -> dict[str, Any]:
 
 # Names the generated codec declares at file scope (besides one function per type and layout).
 CODEC_NAMES = (
-    "fill_pattern print_u print_s print_bool print_hex print_string print_head print_tail print_short "
-    "print_bad_input decoder types fail grow read_line next_token hex_digit parse_hex handle main "
+    "fill_pattern answer_text answer_len answer_cap put put_str put_char print_u print_s print_bool "
+    "print_hex print_string print_head print_tail print_short print_magic print_bad_input decoder "
+    "types fail grow read_line next_token hex_digit parse_hex answer handle main "
     "print_message_error print_null_or message_kinds messages"
 ).split()
 
@@ -785,6 +716,8 @@ class _CodecWriter:
             self.reg.claim(name, None, f"the generated codec's '{name}'")
         self.signed = False  # whether print_s is used
         self.bools = False  # whether print_bool is used
+        self.magic = False  # whether print_magic is used
+        self.arrays: dict[str, dict[str, Any]] = {}  # print functions of arrays of integers, by name
 
     def fn(self, op: str, t: Enum | Bitmap | Struct, version: int | None = None, claim: bool = False) -> str:
         """The codec's `op` function of the C type of `t` (for a struct, of the layout `version`
@@ -832,7 +765,12 @@ class _CodecWriter:
             else:
                 show, rebuild = self.scalar_print(t), None
             key = ("{" if i == 0 else ",") + f'"{f.name}":' + ("[" if f.type.is_array else "")
-            fields.append({"key": c_string(key), "member": self.c.field_name(f), "count": f.type.count, "print": show, "rebuild": rebuild})
+            array = None
+            if f.type.is_array and isinstance(t, (Scalar, Enum)):
+                s = _scalar(t)
+                array = {"fn": f"print_{s.name}_array", "ctype": SCALAR_TYPES[s.name], "print": show}
+                self.arrays[array["fn"]] = array
+            fields.append({"key": c_string(key), "member": self.c.field_name(f), "count": f.type.count, "print": show, "rebuild": rebuild, "array": array})
         return {
             "ctype": self.c.type_name(st, lay.version),
             "print": self.fn("print", st, lay.version, claim=True),
@@ -847,8 +785,11 @@ class _CodecWriter:
         else:
             show, rebuild = self.fn("print", t, version), self.fn("rebuild", t, version)
             layout = c_string(str(version)) if isinstance(t, Struct) else "NULL"
+        magic = self.c.magic_fn(t, version) if isinstance(t, Struct) else None
+        self.magic = self.magic or magic is not None
         return {
             "fn": self.fn("answer", t, version, claim=True),
+            "magic": magic,
             "ctype": self.c.type_name(t, version),
             "type": c_string(t.name),
             "layout": layout,
@@ -917,6 +858,9 @@ def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]], message_view
         "schema": c.schema.name,
         "uses_signed": w.signed,
         "uses_bool": w.bools,
+        "uses_magic": w.magic,
+        "arrays": [dict(a, fn=w.reg.claim(a["fn"], None, f"the codec's {a['fn']}")) for _, a in sorted(w.arrays.items())],
+        "no_main": c.reg.claim(f"{c.prefix}_CODEC_NO_MAIN", None, "the codec's no-main macro"),
         "bitmaps": bitmaps,
         "structs": structs,
         "decoders": decoders,
@@ -926,72 +870,12 @@ def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]], message_view
     }
 
 
-def _message_tests(c: _C, views: list[dict[str, Any]]) -> dict[str, Any]:
-    """The cases of the generated message test, from the message vectors: part bytes encoded by
-    the layout engine, refusals with the kind and numbers the reference codec gives (0 for a
-    number a kind does not use, as the header's error struct holds)."""
-    macro = {kind: c.message_names()["kind_prefix"] + kind.upper().replace("-", "_") for kind in codec.FAULTS}
-    all_vectors = vectors.message_vectors(c.schema)
-
-    def parts_of(msg: Message, parts: dict[str, Any]) -> list[str]:
-        out = []
-        for p in msg.struct_parts:
-            v = parts[p.name]
-            out.append(c_string(codec.encode(p.struct, v).hex()) if v is not None else "NULL")  # type: ignore[arg-type]
-        return out
-
-    def number(x: int | None) -> str:
-        return f"UINT64_C({x})" if x is not None else "0"
-
-    tests = []
-    for view in views:
-        msg: Message = view["message"]
-        mine = [v for v in all_vectors if v["message"] == msg.name]
-        prefix = c.reg.claim(f"{c_function_prefix(msg)}_vectors", msg, f"the message test of {msg.name}")
-        for suffix in ("good", "refused", "not_built", "from"):
-            c.reg.claim(f"{prefix}_{suffix}", msg, f"the message test of {msg.name}")
-        c.reg.claim(f"test_{prefix}", msg, f"the message test of {msg.name}")
-        good = [
-            {"case": c_string(v["case"]), "hex": c_string(v["hex"]), "end": v.get("end", len(v["hex"]) // 2), "parts": parts_of(msg, v["parts"]), "payload": c_string(v["payload"])}
-            for v in mine
-            if "error" not in v
-        ]
-        refused = []
-        not_built = []
-        for v in mine:
-            if "error" not in v:
-                continue
-            e = v["error"]
-            common = {"case": c_string(v["case"]), "kind": macro[e["error"]], "field": c_string(e["field"]) if e["field"] else "NULL", "value": number(e["value"]), "limit": number(e["limit"])}
-            if "parts" in v:
-                not_built.append({**common, "parts": parts_of(msg, v["parts"]), "payload": c_string(v["payload"])})
-            else:
-                refused.append({**common, "hex": c_string(v["hex"]), "given": e["given"]})
-        tests.append(
-            {
-                "name": view["name"],
-                "string": c_string(msg.name),
-                "prefix": prefix,
-                "parse": view["parse"],
-                "build": view["build"],
-                "parts": view["parts"],
-                "payload": view["payload"],
-                "nparts": len(view["parts"]),
-                "good": good,
-                "refused": refused,
-                "not_built": not_built,
-            }
-        )
-    return {"banner": plain_comment(banner(c.schema).lines), "header": f"{c.schema.name}.h", "schema": c.schema.name, "tests": tests, "msg": c.message_names(), "kinds": macro}
-
-
 def render(schema: Schema) -> dict[str, str]:
     c = _C(schema)
     header_ctx = c.header()
     header_names = dict(c.reg.owner)  # the test and the codec are separate programs over the header
     test_ctx = _test(c)
     codec_ctx = _codec(c, header_names, header_ctx["messages"])
-    message_test_ctx = _message_tests(c, header_ctx["messages"]) if schema.messages else None
     c.reg.raise_if_any()
     env = environment(TARGET)
     files = {
@@ -999,6 +883,4 @@ def render(schema: Schema) -> dict[str, str]:
         f"c/test_{schema.name}.c": env.get_template("test.c.j2").render(**test_ctx),
         f"c/codec_{schema.name}.c": env.get_template("codec.c.j2").render(**codec_ctx),
     }
-    if message_test_ctx is not None:
-        files[f"c/test_messages_{schema.name}.c"] = env.get_template("test_messages.c.j2").render(**message_test_ctx)
     return files

@@ -86,6 +86,23 @@ pub const AK_CERT_RESPONSE_BUFFER_SIZE: usize = 4096;
 /// agent. The only failure report a version 1 peer gets.
 pub const IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE: u32 = 0xFFFFFFFF;
 
+/// A magic number that does not hold its value: the bytes are not a message of the type read,
+/// and a reader refuses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadMagic {
+    /// The field, as a dotted path from the struct read (`header.signature`; `items[].magic`
+    /// for an element of an array).
+    pub field: &'static str,
+}
+
+impl core::fmt::Display for BadMagic {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} does not hold its magic number", self.field)
+    }
+}
+
+impl core::error::Error for BadMagic {}
+
 /// Version of `IgvmAttestRequestData`, which selects the request format.
 #[repr(transparent)]
 #[derive(
@@ -425,9 +442,10 @@ const _: () = {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestRequestHeader {
-    /// Always `ATTESTATION_SIGNATURE` ('HCLA').
+    /// Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value.
     pub signature: u32,
-    /// Always `ATTESTATION_VERSION` (2), whatever the request-data version.
+    /// Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a reader tolerates
+    /// another value.
     pub version: u32,
     /// Length of the whole request: this header, the report, the request data, the request-data
     /// extension (version 2) and the runtime claims.
@@ -472,6 +490,22 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestRequestHeader, status) == 16);
     assert!(core::mem::offset_of!(IgvmAttestRequestHeader, reserved) == 20);
 };
+
+impl IgvmAttestRequestHeader {
+    /// Checks every magic number: `signature` is ATTESTATION_SIGNATURE. A reader refuses a message
+    /// that fails this; the other fields with a fixed value are only what a writer sets.
+    ///
+    /// # Errors
+    ///
+    /// [`BadMagic`] naming the first field, in the order of the bytes, that does not hold its value.
+    #[inline]
+    pub fn check_magic(&self) -> Result<(), BadMagic> {
+        if self.signature != 0x414C4348 {
+            return Err(BadMagic { field: "signature" });
+        }
+        Ok(())
+    }
+}
 
 /// Unmeasured request data that follows the TEE report. Its `version` selects the request
 /// format: version 2 appends an `IgvmAttestRequestDataExt`.
@@ -585,6 +619,24 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestRequestBase, attestation_report) == 32);
     assert!(core::mem::offset_of!(IgvmAttestRequestBase, request_data) == 1216);
 };
+
+impl IgvmAttestRequestBase {
+    /// Checks every magic number: `signature` is ATTESTATION_SIGNATURE. A reader refuses a message
+    /// that fails this; the other fields with a fixed value are only what a writer sets.
+    ///
+    /// # Errors
+    ///
+    /// [`BadMagic`] naming the first field, in the order of the bytes, that does not hold its value.
+    #[inline]
+    pub fn check_magic(&self) -> Result<(), BadMagic> {
+        if self.header.signature != 0x414C4348 {
+            return Err(BadMagic {
+                field: "header.signature",
+            });
+        }
+        Ok(())
+    }
+}
 
 /// Start of every response: the whole version 1 response header, and the first 8 bytes of a
 /// version 2 one.
@@ -768,6 +820,15 @@ pub enum MessageProblem {
         /// The versions the message has.
         known: &'static [u64],
     },
+    /// A magic number does not hold its value.
+    WrongMagic {
+        /// The magic number's field.
+        field: &'static str,
+        /// What it holds.
+        value: u64,
+        /// Its value.
+        expected: u64,
+    },
     /// A length field is less than the fixed bytes it counts.
     LengthTooSmall {
         /// The length field.
@@ -850,6 +911,7 @@ impl core::fmt::Display for MessageError {
                 }
                 f.write_str(")")
             }
+            MessageProblem::WrongMagic { field, value, expected } => write!(f, "{field} is {value:#x}, not the magic number {expected:#x}"),
             MessageProblem::LengthTooSmall { field, value, min } => write!(f, "{field} is {value}, less than the {min} bytes of fixed parts it counts"),
             MessageProblem::LengthTooLarge { field, value, max, given } => write!(f, "{field} is {value}, but the buffer ({given} bytes) holds only {max} bytes from where it counts"),
             MessageProblem::LengthMismatch { field, value, expected } => write!(f, "{field} is {value}, but the message's other length fields (or its fixed parts) make it {expected}"),
@@ -924,6 +986,23 @@ fn check_length<const N: usize>(
             expected: (end - start) as u64,
         }),
         _ => Ok(ends),
+    }
+}
+
+/// Checks the magic number of `N` bytes at `offset` of a buffer that holds the fixed parts.
+fn check_magic<const N: usize>(
+    bytes: &[u8],
+    field: &'static str,
+    offset: usize,
+    expected: u64,
+) -> Result<(), MessageProblem> {
+    match read_uint::<N>(bytes, offset) {
+        Some(value) if value == expected => Ok(()),
+        value => Err(MessageProblem::WrongMagic {
+            field,
+            value: value.unwrap_or_default(),
+            expected,
+        }),
     }
 }
 
@@ -1037,6 +1116,7 @@ impl<'a> IgvmAttestRequest<'a> {
                 given,
             }));
         }
+        check_magic::<4>(bytes, "base.header.signature", 0, 0x414C4348).map_err(fail)?;
         let end =
             check_length::<4>(bytes, "base.header.report_size", 8, 0, fixed, None).map_err(fail)?;
         let end = check_length::<4>(
