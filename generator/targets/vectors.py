@@ -24,6 +24,9 @@ its place before it compares. V follows the reference codec's value model (gener
 enum; {field: bool | int, ..., "_reserved": int} for a bitmap; {field: value} with the fields of
 the layout, in schema order, for a struct; a list for an array (u8 arrays too).
 
+A message's vectors are lines of the same protocol, `MESSAGE parse HEX` and `MESSAGE build:FLAGS
+HEX`, with their own answers (see "messages" below).
+
 A type costs a bounded number of vectors, whatever its size: per struct layout zero, max, edge
 (signed numbers at their minimum, reserved fields and bits all ones, enums at a value no name has:
 where the struct has any of those), random-1 and, if it has magic numbers, one per magic number,
