@@ -326,6 +326,8 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
             problems.add(msg.at("version_field"), f"{msg.path}.version_field", f"version_field '{msg.version_field}' must be an unsigned integer or an enum of one; it is {what}")
             return
         msg.version_part, msg.version_path = part, chain
+        if msg.current_version is not None:
+            _current_version(msg, t, versions, problems)  # type: ignore[arg-type]
     elif added:
         problems.add(msg.mark, msg.path, f"message {msg.name} has parts added in later versions ({', '.join(map(str, added))}) and needs `version_field:` naming the field that says which version a message is")
         return
@@ -350,6 +352,20 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
 
     for length in msg.lengths:
         _length(msg, length, problems)
+
+
+def _current_version(msg: Message, field_type: Scalar | Enum, versions: list[int], problems: Problems) -> None:
+    """`current_version` names a constant that a peer writes into the version field: of the
+    field's enum (or its integer type), holding a version the message has."""
+    const = msg.current_version
+    assert const is not None
+    where, path = msg.at("current_version"), f"{msg.path}.current_version"
+    if isinstance(field_type, Enum) and const.type is not field_type:
+        problems.add(where, path, f"current_version '{const.name}' has type {const.type.name}, but the version field '{msg.version_field}' has type {field_type.name}: type the constant by {field_type.name}")
+    elif isinstance(field_type, Scalar) and const.type is not field_type:
+        problems.add(where, path, f"current_version '{const.name}' has type {const.type.name}, but the version field '{msg.version_field}' has type {field_type.name}: give the constant that type")
+    elif const.value not in versions:
+        problems.add(where, path, f"current_version '{const.name}' is {const.value}, which is not a version of {msg.name} ({', '.join(map(str, versions))})")
 
 
 def _magics(part: Part, st: Struct, base: int, prefix: str) -> list[Magic]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from . import layout
 from .errors import Mark, Problem, Problems, SchemaError
 from .model import (
+    AGREEMENTS,
     PAYLOAD_FORMATS,
     SCALARS,
     SIZE,
@@ -236,7 +237,7 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "bit_field": (("name", "bit", "bits", "type", "doc", "since", "names"), ("name",)),
     "struct": (("name", "doc", "since", "names", "version_field", "size", "packed", "constructor", "fields"), ("name", "fields")),
     "field": (("name", "type", "doc", "since", "names", "reserved", "value", "magic", "offset"), ("name", "type")),
-    "message": (("name", "doc", "since", "names", "version_field", "parts", "lengths"), ("name", "parts")),
+    "message": (("name", "doc", "since", "names", "version_field", "version_agreement", "current_version", "parts", "lengths"), ("name", "parts")),
     "part": (("name", "type", "payload", "format", "doc", "since", "names"), ("name",)),
     "length": (("field", "counts", "doc"), ("field", "counts")),
     "names": (TARGETS, ()),
@@ -464,7 +465,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
         if sname:
             schema.structs.append(st)
 
-    pending_parts = _read_messages(r, schema, top, claim)
+    pending_parts, pending_current = _read_messages(r, schema, top, claim)
 
     # --- resolve types ------------------------------------------------------------
     for const, ty, vy, cpath in pending_consts:
@@ -479,6 +480,7 @@ def _build(root: Y, file: str, problems: Problems) -> Schema | None:
     for st, cy, cpath in pending_constructors:
         _resolve_constructor(r, st, cy, cpath)
     _resolve_parts(r, schema, pending_parts)
+    _resolve_current_versions(r, schema, pending_current)
 
     if not schema.versions_given:
         sinces = {it.since for it in _all_items(schema) if it.since is not None}
@@ -560,10 +562,12 @@ def _resolve_constructor(r: _Reader, st: Struct, cy: Y, path: str) -> None:
         st.constructor = chosen
 
 
-def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list[tuple[Part, Y]]:
+def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> tuple[list[tuple[Part, Y]], list[tuple[Message, Y]]]:
     """The `messages:` section: parts and length fields as written; layout.py places and checks them.
-    Returns the struct parts with the `type:` each names, resolved once every struct is read."""
+    Returns the struct parts with the `type:` each names, resolved once every struct is read, and
+    the messages with the constant their `current_version` names."""
     pending: list[tuple[Part, Y]] = []
+    pending_current: list[tuple[Message, Y]] = []
     for i, my in enumerate(r.seq(top.get("messages"), "messages")):
         path = f"messages[{i}]"
         m = r.mapping(my, path, *KEYS["message"])
@@ -574,6 +578,20 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
         msg = Message(mname or "", my.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), marks=_marks(m))
         if "version_field" in m:
             msg.version_field = r.text(m["version_field"], f"{path}.version_field")
+        for key in ("version_agreement", "current_version"):
+            if key in m and "version_field" not in m:
+                r.err(m[key].mark, f"{path}.{key}", f"`{key}` is about the versions of {mname}, which needs `version_field:` naming the field that says which version a message is")
+        if "version_agreement" in m:
+            agreement = r.text(m["version_agreement"], f"{path}.version_agreement")
+            if agreement in AGREEMENTS:
+                msg.agreement = agreement
+            elif agreement:
+                r.err(
+                    m["version_agreement"],
+                    f"{path}.version_agreement",
+                    f"expected `refused` (every reader refuses a version it does not know), `negotiated` (a writer sends a version only to a peer that reads it) "
+                    f"or `none` (neither); got {_describe(m['version_agreement'])}",
+                )
         parts = r.seq(m["parts"], f"{path}.parts")
         if not parts and m["parts"].is_seq:
             r.err(m["parts"], f"{path}.parts", "a message needs at least one part")
@@ -651,7 +669,9 @@ def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> list
                 msg.lengths.append(length)
         if mname:
             schema.messages.append(msg)
-    return pending
+            if "current_version" in m and "version_field" in m:
+                pending_current.append((msg, m["current_version"]))
+    return pending, pending_current
 
 
 def _resolve_parts(r: _Reader, schema: Schema, pending: list[tuple[Part, Y]]) -> None:
@@ -675,6 +695,19 @@ def _resolve_parts(r: _Reader, schema: Schema, pending: list[tuple[Part, Y]]) ->
         else:
             known = ", ".join(s.name for s in schema.structs) or "none defined"
             r.err(ty, f"{part.path}.type", f"unknown struct {_describe(ty)}; a part is one of this schema's structs ({known})")
+
+
+def _resolve_current_versions(r: _Reader, schema: Schema, pending: list[tuple[Message, Y]]) -> None:
+    """A message's `current_version` names a constant of the schema; layout.py checks it against
+    the version field once that is resolved."""
+    for msg, cy in pending:
+        name = cy.value if isinstance(cy.value, str) and not cy.is_map and not cy.is_seq else None
+        const = schema.constant(name) if name else None
+        if const is not None:
+            msg.current_version = const
+        elif name not in r.refused_names:
+            known = ", ".join(c.name for c in schema.constants) or "none defined"
+            r.err(cy, f"{msg.path}.current_version", f"expected the name of the constant that holds the version peers send; {_describe(cy)} is no constant of this schema ({known})")
 
 
 def _resolve_enum_constant(r: _Reader, schema: Schema, const: Constant, ty: Y, vy: Y, path: str) -> None:

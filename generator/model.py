@@ -251,6 +251,13 @@ class Struct(Item):
 
 PAYLOAD_FORMATS = ("binary", "text", "json")
 
+# How the peers of a versioned message agree on its version (`version_agreement:`), which
+# decides what a reader of an older version does with a newer message:
+#   refused     every reader refuses a version it does not know (it never misreads one)
+#   negotiated  a writer sends a version only to a peer that reads it (an old reader never gets one)
+#   none        neither: an old reader may read a newer message by its own newest layout
+AGREEMENTS = ("refused", "negotiated", "none")
+
 
 @dataclass
 class Part(Item):
@@ -346,6 +353,8 @@ class Message(Item):
     parts: list[Part] = field(default_factory=list)
     version_field: str | None = None  # as written: a part name, then field names
     lengths: list[LengthField] = field(default_factory=list)
+    agreement: str | None = None  # one of AGREEMENTS; None: the schema does not say
+    current_version: Constant | None = None  # the constant holding the version peers send (negotiated: agree to)
     # layout
     layouts: list[MessageLayout] = field(default_factory=list)  # one per protocol version it exists in; one if not versioned
     version_part: Part | None = None

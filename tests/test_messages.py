@@ -159,6 +159,67 @@ CASES = [
         ],
     ),
     (
+        "version-agreement-problems",
+        """
+        messages:
+          - name: M
+            version_field: a.version
+            version_agreement: strict
+            parts:
+              - {name: a, type: H}
+          - name: Q
+            version_agreement: negotiated
+            parts:
+              - {name: a, type: H}
+        """,
+        [
+            (28, "strict", "messages[0].version_agreement", "expected `refused`"),
+            (32, "negotiated", "messages[1].version_agreement", "needs `version_field:`"),
+        ],
+    ),
+    (
+        "current-version-problems",
+        """
+        constants:
+          - {name: CURRENT, type: u32, value: 2}
+          - {name: FUTURE, type: u32, value: 3}
+          - {name: NARROW, type: u16, value: 2}
+          - {name: NAMED, type: E, value: A}
+        messages:
+          - name: M
+            version_field: a.version
+            current_version: NOPE
+            parts:
+              - {name: a, type: H}
+          - name: Q
+            version_field: a.version
+            current_version: FUTURE
+            parts:
+              - {name: a, type: H}
+          - name: O
+            version_field: a.version
+            current_version: NARROW
+            parts:
+              - {name: a, type: H}
+          - name: P
+            version_field: a.version
+            current_version: NAMED
+            parts:
+              - {name: a, type: H}
+          - name: R
+            current_version: CURRENT
+            parts:
+              - {name: a, type: H}
+        """,
+        [
+            (33, "NOPE", "messages[0].current_version", "'NOPE' is no constant of this schema"),
+            (38, "FUTURE", "messages[1].current_version", "is 3, which is not a version of Q (1, 2)"),
+            (43, "NARROW", "messages[2].current_version", "has type u16, but the version field 'a.version' has type u32"),
+            (48, "NAMED", "messages[3].current_version", "has type E, but the version field 'a.version' has type u32"),
+            (52, "CURRENT", "messages[4].current_version", "needs `version_field:`"),
+        ],
+    ),
+    (
         "length-from-and-payload",
         """
         messages:

@@ -754,7 +754,10 @@ static inline int igvm_attest_check_length(const uint8_t *data, size_t size, con
 
 /**
  * An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST` host request. Host
- * requests use version 2; the vTPM's guest-visible attestation report is a version 1 request.
+ * requests use version 2; the vTPM's guest-visible attestation report is a version 1 request. The
+ * paravisor sends `IGVM_ATTEST_REQUEST_CURRENT_VERSION` to every agent, and nothing makes an agent
+ * refuse a version it does not know (a version 1 agent read the runtime claims right after the 1236
+ * fixed bytes, whatever the version said).
  *
  * Version 1: base (1236 bytes), then runtime_claims.
  * Version 2: base, ext (1240 bytes), then runtime_claims.
@@ -892,7 +895,8 @@ static inline int igvm_attest_request_build(const IgvmAttestRequest *msg, uint8_
 
 /**
  * The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only to a version 2
- * request. A `data_size` smaller than the bytes received is allowed: the response ends there.
+ * request: the request's version negotiates the response's. A `data_size` smaller than the bytes
+ * received is allowed: the response ends there.
  *
  * Version 1: header (8 bytes), then payload.
  * Version 2: header, error_info (32 bytes), then payload.

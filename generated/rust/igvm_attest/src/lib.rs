@@ -1035,7 +1035,9 @@ fn read_part<T: FromBytes>(bytes: &[u8], offset: usize) -> Option<T> {
 
 /// An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST` host request.
 /// Host requests use version 2; the vTPM's guest-visible attestation report is a version 1
-/// request.
+/// request. The paravisor sends `IGVM_ATTEST_REQUEST_CURRENT_VERSION` to every agent, and
+/// nothing makes an agent refuse a version it does not know (a version 1 agent read the runtime
+/// claims right after the 1236 fixed bytes, whatever the version said).
 ///
 /// Version 1: `base` (1236 bytes), then `runtime_claims`.
 /// Version 2: `base`, `ext` (1240 bytes), then `runtime_claims`.
@@ -1216,8 +1218,8 @@ impl<'a> IgvmAttestRequest<'a> {
 }
 
 /// The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only to a version
-/// 2 request. A `data_size` smaller than the bytes received is allowed: the response ends
-/// there.
+/// 2 request: the request's version negotiates the response's. A `data_size` smaller than the
+/// bytes received is allowed: the response ends there.
 ///
 /// Version 1: `header` (8 bytes), then `payload`.
 /// Version 2: `header`, `error_info` (32 bytes), then `payload`.
