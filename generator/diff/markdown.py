@@ -115,11 +115,26 @@ def _summary(counts: dict[str, int]) -> str:
     return " · ".join(parts)
 
 
-def _verdict_line(verdict: str | None) -> str:
+def conditions(assumptions: list[tuple[str, str]]) -> str:
+    """"the versions of `A`, `B` are negotiated (...)": what a verdict rests on, in words."""
+    by: dict[str, list[str]] = {}
+    for m, a in assumptions:
+        by.setdefault(a, []).append(f"`{m}`")
+    out = []
+    if "negotiated" in by:
+        out.append(f"the version{'s' if len(by['negotiated']) > 1 else ''} of {', '.join(by['negotiated'])} {'are' if len(by['negotiated']) > 1 else 'is'} negotiated (a peer sends a version only to a peer that reads it)")
+    if "refused" in by:
+        out.append(f"readers of {', '.join(by['refused'])} refuse a version they do not know")
+    return "; ".join(out)
+
+
+def _verdict_line(verdict: str | None, assumptions: list[tuple[str, str]]) -> str:
     if verdict is None:
         return "No changes."
     if verdict == BREAKING:
         return "**Breaking:** an old peer and a new peer would misread each other's bytes (see the BREAKING rows)."
+    if verdict == COMPATIBLE and assumptions:
+        return f"No breaking change, provided the schema's `version_agreement` is right: {conditions(assumptions)}; otherwise old readers would misread new versions (see the rows)."
     if verdict == COMPATIBLE:
         return "No breaking change: old and new peers still understand each other."
     if verdict == SOURCE:
@@ -134,7 +149,7 @@ def render(report: Report) -> str:
         out.append("")
         out.append(f"{len(report.diffs)} schema(s) · {_summary(report.counts())}")
         out.append("")
-        out.append(_verdict_line(report.verdict))
+        out.append(_verdict_line(report.verdict, report.assumptions()))
         out.append("")
     for d in report.diffs:
         level = "##" if len(report.diffs) == 1 else "###"
@@ -143,7 +158,7 @@ def render(report: Report) -> str:
         sides = f"`{d.old_label}` → `{d.new_label}`" if d.old_label and d.new_label else f"`{d.old_label or d.new_label}`"
         out.append(f"{sides} · {_summary(d.counts())}")
         out.append("")
-        out.append(_verdict_line(d.verdict))
+        out.append(_verdict_line(d.verdict, d.assumptions()))
         out.append("")
         for s in d.scopes:
             head = {"schema": "Schema", "constants": "Constants"}.get(s.kind, f"`{s.name}`")
