@@ -226,8 +226,8 @@ def test_version_2_is_compatible_only_on_the_stated_condition():
     assert [c.change for c in d.changes if c.rule == "current-version-changed"] == ["`IGVM_ATTEST_RESPONSE_CURRENT_VERSION` changed", "`IGVM_ATTEST_VERSION_CURRENT` changed"]
     names = ", ".join(f"`{m}`" for m in [*RESPONSES, "IgvmAttestRequestMessage"])
     assert diff.Report([d]).to_markdown().splitlines()[4] == (
-        f"No breaking change, provided the schema's `version_agreement` is right: the versions of {names} are negotiated "
-        "(a peer sends a version only to a peer that reads it); otherwise old readers would misread new versions (see the rows)."
+        f"No breaking change, on conditions the schema states or leaves open: the versions of {names} are negotiated "
+        "(`version_agreement`: a peer sends a version only to a peer that reads it). Otherwise old readers would misread new versions (see the rows)."
     )
 
 

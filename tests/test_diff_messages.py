@@ -211,11 +211,11 @@ def test_the_json_report_carries_the_assumptions():
     new = edit(V3, ("version_agreement: none", "version_agreement: refused"), (EXTRA_PART, EXTRA_PART + "      - {name: more, type: Extra, since: 3}\n"))
     d = compare(new, BASE.replace("version_agreement: none", "version_agreement: refused"))
     report = diff.Report([d]).to_json()
-    assert report["assumptions"] == [{"message": "Msg", "version_agreement": "refused"}]
+    assert report["assumptions"] == [{"name": "Msg", "condition": "refused"}]
     (msg,) = [t for t in report["schemas"][0]["types"] if t["name"] == "Msg"]
     assert msg["kind"] == "message" and msg["title"] == "message; v1: 16 B, v2: 16 B, v3: 20 B, then `body`"
     (change,) = msg["changes"]
-    assert change["rule"] == "part-added-refused" and change["assumes"] == [{"message": "Msg", "version_agreement": "refused"}]
+    assert change["rule"] == "part-added-refused" and change["assumes"] == [{"name": "Msg", "condition": "refused"}]
     assert json.loads(json.dumps(report)) == report
 
 

@@ -41,6 +41,22 @@ def _sizes_text(o: Struct | None, n: Struct | None, ctx: Context) -> str:
     return ", ".join(parts)
 
 
+def unfollowed(ctx: Context, scopes: list[Scope]) -> None:
+    """In a schema without messages, a field appended in a new version is harmless to an old
+    reader only if nothing follows the struct it ends on the wire, which the schema cannot say:
+    the row names that condition."""
+    for s in scopes:
+        for c in s.changes:
+            if c.rule != "field-appended-versioned":
+                continue
+            tops = [t for t in dict.fromkeys([r.carrier for r in c.reaches] or [s.name]) if t not in ctx.new_embedded]
+            if not tops:
+                continue
+            c.assumes += tuple((t, "unfollowed") for t in tops)
+            names = ", ".join(tops)
+            c.reason += f", provided nothing follows {names} on the wire: with no message declared, what follows is not judged"
+
+
 def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: str | None = None) -> SchemaDiff:
     """Every change from `old` to `new`, each with its verdict, rule and reason."""
     ctx = Context(old, new)
@@ -101,6 +117,8 @@ def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: s
     for m in ctx.removed_messages:
         d.scopes.append(Scope(m.name, "message", "message", [removed_message(m)]))
     reach_messages(ctx, d.scopes)
+    if not new.messages:
+        unfollowed(ctx, d.scopes)
 
     rank = {"schema": 0, "constants": 1, "message": 3}
     type_order = {t.name: i for i, t in enumerate(new.types)}

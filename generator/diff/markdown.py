@@ -122,9 +122,12 @@ def conditions(assumptions: list[tuple[str, str]]) -> str:
         by.setdefault(a, []).append(f"`{m}`")
     out = []
     if "negotiated" in by:
-        out.append(f"the version{'s' if len(by['negotiated']) > 1 else ''} of {', '.join(by['negotiated'])} {'are' if len(by['negotiated']) > 1 else 'is'} negotiated (a peer sends a version only to a peer that reads it)")
+        many = len(by["negotiated"]) > 1
+        out.append(f"the version{'s' if many else ''} of {', '.join(by['negotiated'])} {'are' if many else 'is'} negotiated (`version_agreement`: a peer sends a version only to a peer that reads it)")
     if "refused" in by:
-        out.append(f"readers of {', '.join(by['refused'])} refuse a version they do not know")
+        out.append(f"readers of {', '.join(by['refused'])} refuse a version they do not know (`version_agreement`)")
+    if "unfollowed" in by:
+        out.append(f"nothing follows {', '.join(by['unfollowed'])} on the wire (no message of the schema says what does)")
     return "; ".join(out)
 
 
@@ -134,7 +137,7 @@ def _verdict_line(verdict: str | None, assumptions: list[tuple[str, str]]) -> st
     if verdict == BREAKING:
         return "**Breaking:** an old peer and a new peer would misread each other's bytes (see the BREAKING rows)."
     if verdict == COMPATIBLE and assumptions:
-        return f"No breaking change, provided the schema's `version_agreement` is right: {conditions(assumptions)}; otherwise old readers would misread new versions (see the rows)."
+        return f"No breaking change, on conditions the schema states or leaves open: {conditions(assumptions)}. Otherwise old readers would misread new versions (see the rows)."
     if verdict == COMPATIBLE:
         return "No breaking change: old and new peers still understand each other."
     if verdict == SOURCE:

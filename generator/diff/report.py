@@ -24,7 +24,7 @@ class Change:
     order: tuple = ()
     reaches: list[Reach] = field(default_factory=list)  # top-level structs an embedded type's change reaches
     was: str | None = None  # the rule this row had on its own, before its carriers were looked at
-    assumes: tuple[tuple[str, str], ...] = ()  # (message, version_agreement) a COMPATIBLE verdict rests on
+    assumes: tuple[tuple[str, str], ...] = ()  # (message or struct, condition) a COMPATIBLE verdict rests on: negotiated, refused (its version_agreement) or unfollowed (nothing follows the struct)
 
     @property
     def verdict(self) -> str:
@@ -41,7 +41,7 @@ class Change:
             "reason": self.reason,
         }
         if self.assumes:
-            out["assumes"] = [{"message": m, "version_agreement": a} for m, a in self.assumes]
+            out["assumes"] = [{"name": m, "condition": a} for m, a in self.assumes]
         if self.reaches:
             out["reaches"] = [{"type": r.carrier, "at": dotted(r.at), "offset": r.offset, "versions": list(r.versions) if r.versions else None} for r in self.reaches]
         return out
@@ -101,7 +101,7 @@ class SchemaDiff(_Tally):
 
 
 def _assumptions_json(items: list[tuple[str, str]]) -> list[dict]:
-    return [{"message": m, "version_agreement": a} for m, a in items]
+    return [{"name": m, "condition": a} for m, a in items]
 
 
 @dataclass
