@@ -238,3 +238,27 @@ def test_the_documented_example_gets_the_verdicts_the_page_states():
     assert "it takes the payload `claims` from byte 8, where a version 2 message has `flags`" in misread.reason
     raised = next(c for c in d.changes if c.rule == "current-version-raised")
     assert raised.change == "`REQUEST_VERSION` changed"
+
+
+def test_old_readers_without_a_version_field_cannot_refuse_a_new_version():
+    """`refused` promises what old readers do with a version they do not know; readers of a
+    message that had no version field read every message by their one layout."""
+    old = edit(("versions: [1, 2]", "versions: [1]"), ("    version_field: head.version\n    version_agreement: none\n    current_version: CURRENT\n", ""))
+    new = edit(("version_agreement: none", "version_agreement: refused"), (EXTRA_PART, EXTRA_PART + "      - {name: more, type: Extra, since: 2}\n"))
+    d = compare(new, old)
+    assert [r for r in rows(d) if r[0] == "Msg"] == [
+        ("Msg", "part-added-misread", "more added in v2"),
+        ("Msg", "version-agreement-changed", "version agreement"),
+        ("Msg", "version-field-added", "version field"),
+    ]
+    assert next(c for c in d.changes if c.rule == "part-added-misread").reason.endswith(
+        "Old readers have no version field to refuse it by, so one reads it by its version 1 layout: it takes the payload `body` from byte 16, "
+        "where a version 2 message has `more`, and counting the payload by `head.body_size`, stops 4 bytes short: the last 4 bytes of `body` are lost"
+    )
+
+
+def test_a_payload_renamed_and_moved_is_one_payload():
+    d = compare(edit(("{name: body, payload: Body, format: json}", "{name: claims, payload: Body, format: json}"), ("{field: head.body_size, counts: payload}", "{field: head.body_size, counts: payload}")))
+    assert rows(d) == [("Msg", "renamed", "body → claims")]
+    d = compare(edit((EXTRA_PART, EXTRA_PART + "      - {name: more, type: Extra}\n"), ("{name: body, payload: Body, format: json}", "{name: claims, payload: Body, format: json}")))
+    assert rows(d) == [("Msg", "part-added", "more added"), ("Msg", "renamed", "body → claims")]

@@ -89,7 +89,7 @@ def _pair(olds: list[_At], news: list[_At], ctx: Context) -> tuple[list[tuple[_A
     left_old = [a for a in olds if all(a is not p for p, _ in pairs)]
     left_new = [b for b in news if all(b is not q for _, q in pairs)]
     for b in list(left_new):
-        a = next((x for x in left_old if x.payload == b.payload and x.offset == b.offset and (b.payload or ctx.old_name.get(b.what) == x.what)), None)
+        a = next((x for x in left_old if (x.payload and b.payload) or (not x.payload and not b.payload and x.offset == b.offset and ctx.old_name.get(b.what) == x.what)), None)
         if a is not None:
             pairs.append((a, b))
             left_old.remove(a)
@@ -242,10 +242,12 @@ def _new_version_rows(o: Message, n: Message, ctx: Context) -> list[Change]:
         elif safe:
             rule = ADDED_RULE[agreement]
             reason = f"{head}. {_capital(PROMISE[agreement])}, so no old reader misreads it; one that read it by its version {r.version} layout would {wrong}"
+        elif refusable:
+            rule = ADDED_RULE[None]
+            reason = f"{head}. {_capital(PROMISE[agreement])}, which reads it by its version {r.version} layout: it {wrong}"
         else:
             rule = ADDED_RULE[None]
-            promise = PROMISE[agreement] if refusable else "old readers have no version field to refuse it by"
-            reason = f"{head}. {_capital(promise)}, which reads it by its version {r.version} layout: it {wrong}"
+            reason = f"{head}. Old readers have no version field to refuse it by, so one reads it by its version {r.version} layout: it {wrong}"
         old = {"text": f"payload `{o.payload.name}` @{r.fixed_size}"} if wrong is not None and o.payload is not None else None
         change = Change(
             n.name,
