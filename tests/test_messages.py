@@ -509,3 +509,31 @@ def test_c_vector_test_checks_messages_and_can_fail(zoo_out: Path, tmp_path: Pat
             build_and_run(test_c, tmp_path / "again", [("gcc", C11)], quiet=True)
     finally:
         (zoo_out / "vectors" / "zoo.txt").write_text(original)
+
+
+def test_the_reference_page_says_how_versions_are_agreed_and_which_is_sent() -> None:
+    from wiregen.loader import load_text
+    from wiregen.targets import docs
+
+    text = s(
+        """
+        constants:
+          - {name: CURRENT, type: u32, value: 2}
+        messages:
+          - name: M
+            version_field: a.version
+            version_agreement: negotiated
+            current_version: CURRENT
+            parts:
+              - {name: a, type: H}
+              - {name: b, type: X, since: 2}
+          - name: Q
+            version_field: a.version
+            parts:
+              - {name: a, type: H}
+        """
+    )
+    (page,) = docs.render(load_text(text, "t.yaml")).values()
+    m, q = page.split("\n## M\n")[1].split("\n## Q\n")
+    assert "The version is negotiated: a peer sends a version only to a peer that reads it (`version_agreement: negotiated`).\nPeers built from this schema send version 2 (`CURRENT`).\n" in m
+    assert "version_agreement" not in q and "Peers built" not in q
