@@ -99,8 +99,8 @@ def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: s
         merge_regroups(rows)
     for rows in message_rows.values():
         merge_regroups(rows, parts=True)
-    for o, n in ctx.message_pairs:
-        d.scopes.append(Scope(n.name, "message", message_title(n, o, ctx), message_rows[n.name]))
+    for om, nm in ctx.message_pairs:
+        d.scopes.append(Scope(nm.name, "message", message_title(nm, om, ctx), message_rows[nm.name]))
     d.scopes = [s for s in d.scopes if s.changes]
 
     for t in ctx.added:

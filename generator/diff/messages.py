@@ -174,7 +174,7 @@ def _verb(e: _Event) -> str:
     if e.rule == "regrouped" and b is None:
         return f"`{a.name}` no longer a part"  # type: ignore[union-attr]
     if e.rule == "regrouped" and a is None:
-        return f"`{b.name}` now a part"
+        return f"`{b.name}` now a part"  # type: ignore[union-attr]
     if e.rule in ("regrouped", "part-retyped"):
         return f"`{b.name}` now {b.what}"  # type: ignore[union-attr]
     what = (b or a).label()  # type: ignore[union-attr]

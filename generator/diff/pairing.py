@@ -94,7 +94,7 @@ class Context:
     def message_shape(self, m: Message) -> tuple:
         """Where each part and the payload start in every version, and the bytes of each part:
         the key that pairs a renamed message with its old self."""
-        out = []
+        out: list[tuple | None] = []
         for v in self.versions:
             lay = layout(m, v)
             if lay is None:
