@@ -1,4 +1,4 @@
-"""Command line: generate, check, layout."""
+"""Command line: generate, check, layout, decode, diff."""
 
 from __future__ import annotations
 
@@ -129,7 +129,22 @@ def layout_report(schema: Schema) -> dict:
                 "type": t.type.name,
                 "values": {v.name: v.value for v in t.values},
             }
-    return {"schema": schema.name, "versions": schema.versions, "types": types}
+    messages: dict[str, dict] = {}
+    for m in schema.messages:
+        messages[m.name] = {
+            "kind": "message",
+            "version_field": {"path": ".".join([m.version_part.name, *(f.name for f in m.version_path)]), "offset": m.version_offset} if m.version_part else None,
+            "layouts": {
+                str(lay.version): {"fixed_size": lay.fixed_size, "parts": [{"name": p.part.name, "type": p.part.struct.name, "offset": p.offset, "size": p.size} for p in lay.parts]}  # type: ignore[union-attr]
+                for lay in m.layouts
+            },
+            "payload": {"name": m.payload.name, "blob": m.payload.blob, "format": m.payload.format} if m.payload else None,
+            "lengths": [
+                {"field": ln.name, "offset": ln.offset, "type": ln.scalar.name, "counts": ln.counts if ln.counts != "from" else f"from {ln.from_path}", "start": ln.start, "minimum": {str(lay.version): lay.minimum(ln) for lay in m.layouts}}
+                for ln in m.lengths
+            ],
+        }
+    return {"schema": schema.name, "versions": schema.versions, "types": types, "messages": messages}
 
 
 def _layout_text(report: dict) -> str:
@@ -150,6 +165,16 @@ def _layout_text(report: dict) -> str:
             for vname, v in t["values"].items():
                 out.append(f"    {vname:<40} = {v}")
         out.append("")
+    for name, m in report["messages"].items():
+        vf = m["version_field"]
+        out.append(f"message {name}  /* " + (f"version field {vf['path']} at byte {vf['offset']}" if vf else "one layout") + " */")
+        for version, lay in m["layouts"].items():
+            parts = ", ".join(f"{p['name']} {p['type']} @{p['offset']}+{p['size']}" for p in lay["parts"])
+            tail = f", then {m['payload']['name']}" if m["payload"] else ""
+            out.append(f"    {'v' + version + ':' if vf else 'fixed:':<6} {parts} = {lay['fixed_size']} bytes{tail}")
+        for ln in m["lengths"]:
+            out.append(f"    length {ln['field']:<32} @{ln['offset']} {ln['type']}, counts {ln['counts']}")
+        out.append("")
     return "\n".join(out)
 
 
@@ -158,6 +183,12 @@ def _cmd_layout(args: argparse.Namespace) -> int:
     report = layout_report(schema)
     print(json.dumps(report, indent=2) if args.json else _layout_text(report))
     return EXIT_OK
+
+
+def _cmd_decode(args: argparse.Namespace) -> int:
+    from .decode import run
+
+    return run(args, load_all([Path(args.schema)])[0])
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
@@ -229,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
     lay.add_argument("schema")
     lay.add_argument("--json", action="store_true", help="machine-readable report")
     lay.set_defaults(func=_cmd_layout)
+    from .decode import add_arguments as decode_arguments
+
+    dec = sub.add_parser("decode", help="what a captured buffer holds: every part and field, length checks, payload")
+    decode_arguments(dec)
+    dec.set_defaults(func=_cmd_decode)
     from .diff import add_arguments
 
     d = sub.add_parser("diff", parents=[common], help="compare two schemas: what moves on the wire, and whether it breaks peers")

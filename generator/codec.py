@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Bitmap, Enum, Field, Scalar, Struct, TypeRef
+from .model import Bitmap, Enum, Field, Message, Scalar, Struct, TypeRef
 
 RESERVED_KEY = "_reserved"
 
@@ -161,3 +161,170 @@ def _get_one(data: bytes, at: int, t: Any, version: int | None) -> Any:
 
 def _get_bytes(data: bytes, at: int, count: int) -> list[int]:
     return list(data[at : at + count])
+
+
+# --- messages -------------------------------------------------------------------------------
+#
+# A message's value: {"version": v or None, "parts": {part: struct value or None}, "payload": bytes}.
+# Parsing checks, in this order (every target follows it, so all refuse a bad buffer alike):
+#   1. the buffer holds the version field                       short (field: the version field)
+#   2. the version is one the message has                         version
+#   3. the buffer holds the fixed parts of that version           short (value: the version)
+#   4. each magic number of those parts holds its value, in byte order  magic (value: what it
+#      holds; limit: its value)
+#   5. each length field, in the schema's order: not below the fixed bytes it counts
+#      (length-too-small), not past the end of the buffer (length-too-large), and ending the
+#      message where the first one does (with no payload: at the fixed parts) (length-mismatch).
+# The message ends where its length fields say (bytes after it are not part of it); with no
+# length field, a payload runs to the end of the buffer. Building checks that the parts given are
+# those of the version (part-excluded, part-missing) and that every length fits its field
+# (length-overflow).
+
+FAULTS = ("short", "version", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow", "buffer-too-small", "magic")
+
+
+class MessageFault(CodecError):
+    """A buffer that holds no valid message, or parts that make none: what, where, and the numbers.
+
+    `field` is the field or part concerned (a dotted path from the part), `value` what it holds
+    (the version for a short buffer), `limit` the number it is checked against (bytes needed, the
+    smallest or largest value allowed, the value expected, the version a part needs) and `given`
+    the buffer's length."""
+
+    def __init__(self, kind: str, message: str, field: str | None = None, value: int | None = None, limit: int | None = None, given: int | None = None, text: str = ""):
+        self.kind, self.message, self.field, self.value, self.limit, self.given = kind, message, field, value, limit, given
+        super().__init__(f"{message}: {text}" if text else f"{message}: {kind}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.kind, "field": self.field, "value": self.value, "limit": self.limit, "given": self.given}
+
+
+def fault_text(kind: str, field: str | None, value: int | None, limit: int | None, given: int | None, versions: list[int], width: str = "") -> str:
+    """The sentence every target prints for a fault (the Python and Rust targets word it alike)."""
+    if kind == "short":
+        if field is not None:
+            return f"{given} bytes, {limit} needed to read the version field {field}"
+        return f"{given} bytes, less than the {limit} bytes of fixed parts" + (f" of version {value}" if value is not None else "")
+    if kind == "version":
+        return f"{field} is {value}, not a version of this message ({', '.join(map(str, versions))})"
+    if kind == "length-too-small":
+        return f"{field} is {value}, less than the {limit} bytes of fixed parts it counts"
+    if kind == "length-too-large":
+        return f"{field} is {value}, but the buffer ({given} bytes) holds only {limit} bytes from where it counts"
+    if kind == "length-mismatch":
+        return f"{field} is {value}, but the message's other length fields (or its fixed parts) make it {limit}"
+    if kind == "part-excluded":
+        return f"part {field} is not in version {value} (only from version {limit} on); leave it out"
+    if kind == "part-missing":
+        return f"version {value} has part {field} (from version {limit} on), and none was given"
+    if kind == "length-overflow":
+        return f"{field} would be {value}, more than its {width} holds ({limit})"
+    if kind == "buffer-too-small":
+        return f"the message is {limit} bytes, the buffer holds {given}"
+    if kind == "magic":
+        return f"{field} is {value:#x}, not the magic number {limit:#x}"
+    raise ValueError(kind)
+
+
+def _fault(msg: Message, kind: str, field: str | None = None, value: int | None = None, limit: int | None = None, given: int | None = None, width: str = "") -> MessageFault:
+    return MessageFault(kind, msg.name, field, value, limit, given, fault_text(kind, field, value, limit, given, msg.versions, width))
+
+
+def _uint(data: bytes, offset: int, s: Scalar) -> int:
+    return int.from_bytes(data[offset : offset + s.size], "little")
+
+
+def version_path(msg: Message) -> str:
+    """The version field as the schema writes it: the part, then the fields."""
+    assert msg.version_part is not None
+    return ".".join([msg.version_part.name, *(f.name for f in msg.version_path)])
+
+
+def parse_message(msg: Message, data: bytes) -> dict[str, Any]:
+    """The message at the start of `data` (see above); raises MessageFault. Adds "end": the
+    number of bytes the message takes."""
+    n = len(data)
+    version: int | None = None
+    if msg.versioned:
+        scalar = msg.version_scalar
+        assert scalar is not None
+        need = msg.version_offset + scalar.size
+        if n < need:
+            raise _fault(msg, "short", version_path(msg), None, need, n)
+        version = _uint(data, msg.version_offset, scalar)
+        lay = msg.layout_in(version)
+        if lay is None:
+            raise _fault(msg, "version", version_path(msg), version, None, n)
+    else:
+        lay = msg.layouts[0]
+    if n < lay.fixed_size:
+        raise _fault(msg, "short", None, version, lay.fixed_size, n)
+    for magic in lay.magics:
+        found = int.from_bytes(data[magic.offset : magic.offset + magic.scalar.size], "little")
+        if found != magic.value:
+            raise _fault(msg, "magic", magic.path, found, magic.value, n)
+    end: int | None = None
+    for length in msg.lengths:
+        value = _uint(data, length.offset, length.scalar)
+        start, least = lay.start(length), lay.minimum(length)
+        if value < least:
+            raise _fault(msg, "length-too-small", length.name, value, least, n)
+        if start + value > n:
+            raise _fault(msg, "length-too-large", length.name, value, n - start, n)
+        if end is None and msg.payload is None and start + value != lay.fixed_size:
+            raise _fault(msg, "length-mismatch", length.name, value, least, n)
+        if end is not None and start + value != end:
+            raise _fault(msg, "length-mismatch", length.name, value, end - start, n)
+        end = start + value
+    if end is None:
+        end = n if msg.payload is not None else lay.fixed_size
+    parts: dict[str, Any] = {p.name: None for p in msg.struct_parts}
+    for placed in lay.parts:
+        st = placed.part.struct
+        assert st is not None
+        parts[placed.part.name] = _get_struct(data, placed.offset, st, st.newest.version)
+    payload = bytes(data[lay.fixed_size : end]) if msg.payload is not None else b""
+    return {"version": version, "parts": parts, "payload": payload, "end": end}
+
+
+def _version_of(msg: Message, parts: dict[str, Any]) -> int:
+    assert msg.version_part is not None
+    node = parts[msg.version_part.name]
+    for f in msg.version_path:
+        node = node[f.name]
+    return int(node)
+
+
+def build_message(msg: Message, parts: dict[str, Any], payload: bytes = b"") -> bytes:
+    """The bytes of a message from its parts (struct values, None for a part left out) and
+    payload, with every length field filled in; raises MessageFault."""
+    version: int | None = None
+    if msg.versioned:
+        version = _version_of(msg, parts)
+        lay = msg.layout_in(version)
+        if lay is None:
+            raise _fault(msg, "version", version_path(msg), version)
+    else:
+        lay = msg.layouts[0]
+    for p in msg.struct_parts:
+        given = parts.get(p.name) is not None
+        wanted = lay.placed(p) is not None
+        if given and not wanted:
+            raise _fault(msg, "part-excluded", p.name, version, p.first_version)
+        if wanted and not given:
+            raise _fault(msg, "part-missing", p.name, version, p.first_version)
+    if payload and msg.payload is None:
+        raise CodecError(f"{msg.name} has no payload")
+    total = lay.fixed_size + len(payload)
+    buf = bytearray(total)
+    for placed in lay.parts:
+        st = placed.part.struct
+        assert st is not None
+        _put_struct(buf, placed.offset, st, parts[placed.part.name], st.newest.version)
+    buf[lay.fixed_size :] = payload
+    for length in msg.lengths:
+        value = total - lay.start(length)
+        if value > length.scalar.max:
+            raise _fault(msg, "length-overflow", length.name, value, length.scalar.max, width=length.scalar.name)
+        buf[length.offset : length.offset + length.scalar.size] = value.to_bytes(length.scalar.size, "little")
+    return bytes(buf)

@@ -10,7 +10,23 @@ uninitialised bytes onto the wire, and zerocopy's IntoBytes refuses it).
 from __future__ import annotations
 
 from .errors import Problems
-from .model import Bitmap, Enum, Field, ReservedBits, Scalar, Schema, Struct, VersionLayout
+from .errors import Mark
+from .model import (
+    Bitmap,
+    Enum,
+    Field,
+    LengthField,
+    Magic,
+    Message,
+    MessageLayout,
+    Part,
+    PlacedPart,
+    ReservedBits,
+    Scalar,
+    Schema,
+    Struct,
+    VersionLayout,
+)
 
 MAX_TYPE_SIZE = 1 << 20
 # Structs inside structs: at most this many levels, the outermost included. Deeper is refused at
@@ -25,6 +41,8 @@ def compute(schema: Schema, problems: Problems) -> None:
     broken: set[str] = set()
     for st in schema.structs:
         _struct_in_order(schema, st, problems, done, broken, [])
+    for msg in schema.messages:
+        _message(schema, msg, problems, broken)
 
 
 def _bitmap(bm: Bitmap, problems: Problems) -> None:
@@ -258,3 +276,186 @@ def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struc
             cur = inner
     st.version_path = chain
     st.version_offset = offset
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str]) -> None:
+    """Place the parts of `msg` in every protocol version it exists in, and resolve its version
+    field and length fields to absolute offsets. A part whose struct cannot be laid out (already
+    reported) leaves the message unplaced."""
+    if not msg.parts or any(not p.is_payload and (p.struct is None or p.struct.name in broken) for p in msg.parts):
+        return
+    if not msg.struct_parts:
+        problems.add(msg.mark, f"{msg.path}.parts", f"message {msg.name} has no struct part; a message starts with at least one fixed-size struct")
+        return
+    first = msg.since if msg.since is not None else schema.first_version
+    ok = True
+    last = first
+    for p in msg.parts:
+        p.first_version = p.since if p.since is not None else first
+        if p.is_payload:
+            continue
+        st = p.struct
+        assert st is not None
+        if st.versioned:
+            sizes = ", ".join(f"{lay.size} bytes in version {lay.version}" for lay in st.layouts)
+            problems.add(p.at("type"), f"{p.path}.type", f"part '{p.name}' is {st.name}, which has versions ({sizes}); a part has one size: put the fields added later in a struct of their own, as a part with `since:`")
+            ok = False
+        if p.first_version < first:
+            problems.add(p.at("since"), f"{p.path}.since", f"part '{p.name}' cannot be added in version {p.first_version}, before message {msg.name} exists (version {first})")
+            ok = False
+        elif p.first_version < last:
+            problems.add(p.at("since"), f"{p.path}.since" if p.since is not None else p.path, f"part '{p.name}' (version {p.first_version}) follows a part added in version {last}; a version may only append parts, in non-decreasing `since` order")
+            ok = False
+        last = max(last, p.first_version)
+    if ok and msg.struct_parts[0].first_version != first:
+        p = msg.struct_parts[0]
+        problems.add(p.at("since"), f"{p.path}.since", f"the first part of {msg.name}, '{p.name}', must be in every version of it (from version {first}); it holds what every peer reads first")
+        ok = False
+    if not ok:
+        return
+
+    versions = [v for v in schema.versions if v >= first]
+    added = sorted({p.first_version for p in msg.struct_parts} - {first})
+    if msg.version_field is not None:
+        found = _part_path(msg, msg.version_field, msg.at("version_field"), f"{msg.path}.version_field", "version_field", problems)
+        if found is None:
+            return
+        part, chain, _ = found
+        t = chain[-1].type.target if chain else None
+        scalar = t.type if isinstance(t, Enum) else t
+        if not chain or chain[-1].type.is_array or not isinstance(scalar, Scalar) or scalar.signed:
+            what = f"{chain[-1].type}" if chain else f"the whole part '{part.name}'"
+            problems.add(msg.at("version_field"), f"{msg.path}.version_field", f"version_field '{msg.version_field}' must be an unsigned integer or an enum of one; it is {what}")
+            return
+        msg.version_part, msg.version_path = part, chain
+        if msg.current_version is not None:
+            _current_version(msg, t, versions, problems)  # type: ignore[arg-type]
+    elif added:
+        problems.add(msg.mark, msg.path, f"message {msg.name} has parts added in later versions ({', '.join(map(str, added))}) and needs `version_field:` naming the field that says which version a message is")
+        return
+
+    msg.layouts = []
+    for v in versions if msg.versioned else [first]:
+        placed: list[PlacedPart] = []
+        off = 0
+        for p in msg.struct_parts:
+            if p.first_version <= v:
+                assert p.struct is not None
+                placed.append(PlacedPart(p, off, p.struct.size))
+                off += p.struct.size
+        magics = [m for pl in placed for m in _magics(pl.part, pl.part.struct, pl.offset, f"{pl.part.name}.")]  # type: ignore[arg-type]
+        msg.layouts.append(MessageLayout(v, placed, off, magics))
+    newest = msg.layouts[-1]
+    if newest.fixed_size > MAX_TYPE_SIZE:
+        problems.add(msg.mark, msg.path, f"the fixed parts of {msg.name} are {newest.fixed_size} bytes; they may not exceed 1 MiB ({MAX_TYPE_SIZE} bytes)")
+    if msg.versioned:
+        assert msg.version_part is not None
+        msg.version_offset = _offset(msg, msg.version_part) + sum(f.offset for f in msg.version_path)
+
+    for length in msg.lengths:
+        _length(msg, length, problems)
+
+
+def _current_version(msg: Message, field_type: Scalar | Enum, versions: list[int], problems: Problems) -> None:
+    """`current_version` names a constant that a peer writes into the version field: of the
+    field's enum (or its integer type), holding a version the message has."""
+    const = msg.current_version
+    assert const is not None
+    where, path = msg.at("current_version"), f"{msg.path}.current_version"
+    if isinstance(field_type, Enum) and const.type is not field_type:
+        problems.add(where, path, f"current_version '{const.name}' has type {const.type.name}, but the version field '{msg.version_field}' has type {field_type.name}: type the constant by {field_type.name}")
+    elif isinstance(field_type, Scalar) and const.type is not field_type:
+        problems.add(where, path, f"current_version '{const.name}' has type {const.type.name}, but the version field '{msg.version_field}' has type {field_type.name}: give the constant that type")
+    elif const.value not in versions:
+        problems.add(where, path, f"current_version '{const.name}' is {const.value}, which is not a version of {msg.name} ({', '.join(map(str, versions))})")
+
+
+def _magics(part: Part, st: Struct, base: int, prefix: str) -> list[Magic]:
+    """Every magic number of `st` (a part's struct, one layout) placed at `base`, in byte order;
+    an element of an array of structs is named `name[]`, one entry each."""
+    out: list[Magic] = []
+    for f in st.newest.fields:
+        t = f.type.target
+        if f.magic and f.value is not None:
+            out.append(Magic(prefix + f.name, f, base + f.offset, part))
+        elif isinstance(t, Struct):
+            step = f.size // (f.type.count or 1)
+            name = f"{f.name}[]" if f.type.is_array else f.name
+            for i in range(f.type.count or 1):
+                out += _magics(part, t, base + f.offset + i * step, f"{prefix}{name}.")
+    return out
+
+
+def _offset(msg: Message, part: Part) -> int:
+    """The offset of a part present in every version (the same in each: it precedes every part
+    added later)."""
+    placed = msg.layouts[0].placed(part)
+    assert placed is not None
+    return placed.offset
+
+
+def _part_path(msg: Message, text: str, mark: Mark, path: str, what: str, problems: Problems) -> tuple[Part, list[Field], int] | None:
+    """Resolve `part.field.field...` (or a part alone) in a part present in every version:
+    the part, the fields outermost first, and the offset inside the part."""
+    names = text.split(".") if text else [""]
+    part = next((p for p in msg.struct_parts if p.name == names[0]), None)
+    if part is None:
+        problems.add(mark, path, f"{what} '{text}': {msg.name} has no struct part '{names[0]}'; its struct parts are {', '.join(p.name for p in msg.struct_parts)}")
+        return None
+    if part.first_version != msg.struct_parts[0].first_version:
+        problems.add(mark, path, f"{what} '{text}': part '{part.name}' is only there from version {part.first_version}; it must be a part every version has")
+        return None
+    assert part.struct is not None
+    cur: Struct | None = part.struct
+    chain: list[Field] = []
+    offset = 0
+    for name in names[1:]:
+        if cur is None:
+            problems.add(mark, path, f"{what} '{text}': '{chain[-1].name}' is {chain[-1].type}, not a struct with fields")
+            return None
+        f = next((x for x in cur.fields if x.name == name), None)
+        if f is None:
+            problems.add(mark, path, f"{what} '{text}': {cur.name} has no field '{name}'; its fields are {', '.join(x.name for x in cur.fields)}")
+            return None
+        chain.append(f)
+        offset += f.offset
+        inner = f.type.target
+        cur = inner if isinstance(inner, Struct) and not f.type.is_array else None
+    return part, chain, offset
+
+
+def _length(msg: Message, length: LengthField, problems: Problems) -> None:
+    mark = length.at("field")
+    path = f"{length.path}.field"
+    found = _part_path(msg, length.name, mark, path, "length field", problems)
+    if found is None:
+        return
+    part, chain, inner = found
+    f = chain[-1] if chain else None
+    if f is None or f.type.is_array or not isinstance(f.type.target, Scalar) or f.type.target.signed:
+        what = f"{f.type}" if f is not None else f"the whole part '{part.name}'"
+        problems.add(mark, path, f"length field '{length.name}' must be an unsigned integer (u8, u16, u32, u64); it is {what}")
+        return
+    if f.value is not None or f.reserved:
+        problems.add(mark, path, f"length field '{length.name}' is {'fixed' if f.value is not None else 'reserved'}; a length field holds the length it counts")
+        return
+    if msg.versioned and part is msg.version_part and chain == msg.version_path:
+        problems.add(mark, path, f"'{length.name}' is the version field of {msg.name}; it cannot also be a length field")
+        return
+    length.part, length.chain, length.scalar = part, chain, f.type.target
+    length.offset = _offset(msg, part) + inner
+    if length.counts == "message":
+        length.start = 0
+    elif length.counts == "from":
+        where = _part_path(msg, length.from_path or "", length.at("from"), f"{length.path}.counts.from", "counts from", problems)
+        if where is None:
+            return
+        length.start = _offset(msg, where[0]) + where[2]
+    else:
+        length.start = None
+    most = max(lay.minimum(length) for lay in msg.layouts)
+    if most > length.scalar.max:
+        problems.add(mark, path, f"length field '{length.name}' is a {length.scalar.name}, too narrow for the {most} fixed bytes it counts")

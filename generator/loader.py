@@ -10,14 +10,20 @@ from pathlib import Path
 from . import doctext, layout, naming
 from .errors import Mark, Problem, Problems, SchemaError
 from .model import (
+    AGREEMENTS,
+    PAYLOAD_FORMATS,
     SCALARS,
+    SIZE,
     BitField,
     Bitmap,
     Constant,
     Enum,
     EnumValue,
     Field,
+    LengthField,
+    Message,
     Package,
+    Part,
     Scalar,
     Schema,
     Struct,
@@ -204,7 +210,7 @@ class _Reader:
         if s not in allowed:
             self.err(y, path, f"expected one of {', '.join(allowed)}; got {_describe(y)}")
             return None
-        return SCALARS[s]
+        return SIZE if s == "size" else SCALARS[s]
 
 
 # ---------------------------------------------------------------------------------
@@ -250,15 +256,18 @@ def load_text(text: str, file: str) -> Schema:
 # (wiregen.schema.json, beside this file) states the same; tests/test_json_schema.py holds the two
 # to one corpus of good and bad schemas and to this table.
 KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "schema": (("schema", "title", "doc", "endian", "versions", "package", "constants", "enums", "bitmaps", "structs"), ("schema", "endian")),
+    "schema": (("schema", "title", "doc", "endian", "versions", "package", "constants", "enums", "bitmaps", "structs", "messages"), ("schema", "endian")),
     "package": (("version", "license", "repository", "rust_version", "publish"), ()),
     "constant": (("name", "type", "value", "doc", "names"), ("name", "type", "value")),
     "enum": (("name", "type", "doc", "since", "names", "values"), ("name", "type", "values")),
     "enum_value": (("name", "value", "doc", "since", "names"), ("name", "value")),
     "bitmap": (("name", "type", "doc", "since", "names", "fields"), ("name", "type", "fields")),
     "bit_field": (("name", "bit", "bits", "type", "doc", "since", "names"), ("name",)),
-    "struct": (("name", "doc", "since", "names", "version_field", "size", "packed", "fields"), ("name", "fields")),
+    "struct": (("name", "doc", "since", "names", "version_field", "size", "packed", "constructor", "fields"), ("name", "fields")),
     "field": (("name", "type", "doc", "since", "names", "reserved", "value", "magic", "offset"), ("name", "type")),
+    "message": (("name", "doc", "since", "names", "version_field", "version_agreement", "current_version", "parts", "lengths"), ("name", "parts")),
+    "part": (("name", "type", "payload", "format", "doc", "since", "names"), ("name",)),
+    "length": (("field", "counts", "doc"), ("field", "counts")),
     "names": (TARGETS, ()),
 }
 JSON_SCHEMA = Path(str(resources.files("wiregen") / "wiregen.schema.json"))
@@ -311,7 +320,8 @@ def _build(root: Y, file: str, problems: Problems, source: str = "") -> Schema |
         else:
             scope[name] = y.mark
 
-    # constants
+    # constants (a constant typed by an enum is resolved once the enums are read)
+    pending_consts: list[tuple[Constant, Y, Y, str]] = []
     for i, cy in enumerate(r.seq(top.get("constants"), "constants")):
         path = f"constants[{i}]"
         m = r.mapping(cy, path, *KEYS["constant"])
@@ -322,14 +332,22 @@ def _build(root: Y, file: str, problems: Problems, source: str = "") -> Schema |
         if cname is None:
             r.refused(m, cy)
         claim(cname, m["name"], f"{path}.name", "constant")
-        ctype = r.scalar_type(m["type"], f"{path}.type")
-        value = r.integer(m["value"], f"{path}.value")
-        if ctype and value is not None and not ctype.fits(value):
-            r.err(m["value"], f"{path}.value", f"{value} does not fit {ctype.name} ({ctype.min}..{ctype.max})")
+        tname = m["type"].value if isinstance(m["type"].value, str) and not m["type"].is_map and not m["type"].is_seq else None
+        ctype: Scalar | None = None
+        value: int | None = None
+        if tname in SCALARS or tname == "size":
+            ctype = SIZE if tname == "size" else SCALARS[tname]
+            value = r.integer(m["value"], f"{path}.value")
+            if value is not None and not ctype.fits(value):
+                r.err(m["value"], f"{path}.value", f"{value} does not fit {ctype.name} ({ctype.min}..{ctype.max})")
+        elif tname is None or not TYPE_NAME.fullmatch(tname):
+            r.err(m["type"], f"{path}.type", f"expected an integer type ({', '.join(SCALARS)}), `size` (a byte count in memory) or an enum of this schema; got {_describe(m['type'])}")
+            tname = None
         if cname:
-            schema.constants.append(
-                Constant(cname, cy.mark, path, r.text(m.get("doc"), f"{path}.doc"), None, r.names(m.get("names"), f"{path}.names"), ctype or SCALARS["u32"], value or 0, marks=_marks(m))
-            )
+            const = Constant(cname, cy.mark, path, r.text(m.get("doc"), f"{path}.doc"), None, r.names(m.get("names"), f"{path}.names"), ctype or SCALARS["u32"], value or 0, marks=_marks(m))
+            schema.constants.append(const)
+            if ctype is None and tname is not None:
+                pending_consts.append((const, m["type"], m["value"], path))
 
     # enums
     for i, ey in enumerate(r.seq(top.get("enums"), "enums")):
@@ -426,6 +444,7 @@ def _build(root: Y, file: str, problems: Problems, source: str = "") -> Schema |
             schema.bitmaps.append(bm)
 
     pending_fields: list[tuple[Field, Y, str, Y | None]] = []
+    pending_constructors: list[tuple[Struct, Y, str]] = []
     for i, sy in enumerate(r.seq(top.get("structs"), "structs")):
         path = f"structs[{i}]"
         m = r.mapping(sy, path, *KEYS["struct"])
@@ -473,16 +492,27 @@ def _build(root: Y, file: str, problems: Problems, source: str = "") -> Schema |
                 pending_fields.append((f, fm["type"], f"{fpath}.type", fm.get("value")))
             elif st.refused_at is None:
                 st.refused_at = len(st.fields)
+        if "constructor" in m:
+            pending_constructors.append((st, m["constructor"], f"{path}.constructor"))
         if sname:
             schema.structs.append(st)
 
+    pending_parts, pending_current = _read_messages(r, schema, top, claim)
+
     # --- resolve types ------------------------------------------------------------
+    for const, ty, vy, cpath in pending_consts:
+        _resolve_enum_constant(r, schema, const, ty, vy, cpath)
     for bf, ty, tpath in pending_bits:
         _resolve_bit_type(r, schema, bf, ty, tpath)
     for f, ty, tpath, vy in pending_fields:
         _resolve_field_type(r, schema, f, ty, tpath)
         if vy is not None and f.type is not None:
             _resolve_value(r, schema, f, vy, tpath.rsplit(".", 1)[0] + ".value")
+
+    for st, cy, cpath in pending_constructors:
+        _resolve_constructor(r, st, cy, cpath)
+    _resolve_parts(r, schema, pending_parts)
+    _resolve_current_versions(r, schema, pending_current)
 
     if not schema.versions_given:
         sinces = {it.since for it in _all_items(schema) if it.since is not None}
@@ -530,6 +560,212 @@ def _all_items(schema: Schema):
     for s in schema.structs:
         yield s
         yield from s.fields
+    for m in schema.messages:
+        yield m
+        yield from m.parts
+
+
+def _resolve_constructor(r: _Reader, st: Struct, cy: Y, path: str) -> None:
+    """`constructor: [field, ...]`: every field that has no fixed value and is not reserved, each once."""
+    wanted = [f for f in st.fields if f.value is None and not f.reserved and f.type is not None]
+    items = r.seq(cy, path)
+    by_name = {f.name: f for f in st.fields}
+    chosen: list[Field] = []
+    ok = True
+    for i, y in enumerate(items):
+        name = r.text(y, f"{path}[{i}]")
+        f = by_name.get(name)
+        if f is None:
+            r.err(y, f"{path}[{i}]", f"{st.name} has no field '{name}'; its fields are {', '.join(by_name)}")
+            ok = False
+        elif f.value is not None or f.reserved:
+            r.err(y, f"{path}[{i}]", f"'{name}' is {'reserved' if f.reserved else 'fixed'}: the constructor writes it itself, so it is no argument")
+            ok = False
+        elif f in chosen:
+            r.err(y, f"{path}[{i}]", f"'{name}' is listed twice")
+            ok = False
+        else:
+            chosen.append(f)
+    missing = [f.name for f in wanted if f not in chosen]
+    if ok and missing:
+        r.err(cy, path, f"the constructor of {st.name} must take every field that is neither fixed nor reserved; missing: {', '.join(missing)}")
+        ok = False
+    if ok:
+        st.constructor = chosen
+
+
+def _read_messages(r: _Reader, schema: Schema, top: dict[str, Y], claim) -> tuple[list[tuple[Part, Y]], list[tuple[Message, Y]]]:
+    """The `messages:` section: parts and length fields as written; layout.py places and checks them.
+    Returns the struct parts with the `type:` each names, resolved once every struct is read, and
+    the messages with the constant their `current_version` names."""
+    pending: list[tuple[Part, Y]] = []
+    pending_current: list[tuple[Message, Y]] = []
+    for i, my in enumerate(r.seq(top.get("messages"), "messages")):
+        path = f"messages[{i}]"
+        m = r.mapping(my, path, *KEYS["message"])
+        if m is None:
+            continue
+        mname = r.name(m["name"], f"{path}.name", "type")
+        claim(mname, m["name"], f"{path}.name", "message")
+        msg = Message(mname or "", my.mark, path, r.text(m.get("doc"), f"{path}.doc"), r.since(m.get("since"), f"{path}.since", schema), r.names(m.get("names"), f"{path}.names"), marks=_marks(m))
+        if "version_field" in m:
+            msg.version_field = r.text(m["version_field"], f"{path}.version_field")
+        for key in ("version_agreement", "current_version"):
+            if key in m and "version_field" not in m:
+                r.err(m[key].mark, f"{path}.{key}", f"`{key}` is about the versions of {mname}, which needs `version_field:` naming the field that says which version a message is")
+        if "version_agreement" in m:
+            agreement = r.text(m["version_agreement"], f"{path}.version_agreement")
+            if agreement in AGREEMENTS:
+                msg.agreement = agreement
+            elif agreement:
+                r.err(
+                    m["version_agreement"],
+                    f"{path}.version_agreement",
+                    f"expected `refused` (every reader refuses a version it does not know), `negotiated` (a writer sends a version only to a peer that reads it) "
+                    f"or `none` (neither); got {_describe(m['version_agreement'])}",
+                )
+        parts = r.seq(m["parts"], f"{path}.parts")
+        if not parts and m["parts"].is_seq:
+            r.err(m["parts"], f"{path}.parts", "a message needs at least one part")
+        seen: dict[str, int] = {}
+        payload_at: int | None = None
+        for j, py in enumerate(parts):
+            ppath = f"{path}.parts[{j}]"
+            pm = r.mapping(py, ppath, *KEYS["part"])
+            if pm is None:
+                continue
+            pname = r.name(pm["name"], f"{ppath}.name", "field")
+            if pname in seen:
+                r.err(pm["name"], f"{ppath}.name", f"duplicate part name '{pname}' in message {mname} (also parts[{seen[pname]}])")
+                pname = None
+            elif pname:
+                seen[pname] = j
+            part = Part(pname or "", py.mark, ppath, r.text(pm.get("doc"), f"{ppath}.doc"), r.since(pm.get("since"), f"{ppath}.since", schema), r.names(pm.get("names"), f"{ppath}.names"), marks=_marks(pm))
+            if payload_at is not None and "payload" not in pm:
+                r.err(py, ppath, f"the payload (parts[{payload_at}]) must be the last part of {mname}; nothing may follow it")
+            if ("type" in pm) == ("payload" in pm):
+                r.err(py, ppath, "give exactly one of `type: STRUCT` (a fixed-size part) or `payload: bytes` / `payload: BlobName` (the trailing variable-length payload)")
+                continue
+            if "type" in pm:
+                if "format" in pm:
+                    r.err(pm["format"], f"{ppath}.format", "`format` describes a payload's bytes; a struct part has none")
+                pending.append((part, pm["type"]))
+            else:
+                if payload_at is not None:
+                    r.err(pm["payload"], f"{ppath}.payload", f"{mname} already has a payload (parts[{payload_at}]); a message has at most one")
+                payload_at = j
+                blob = r.text(pm["payload"], f"{ppath}.payload")
+                if blob != "bytes" and not TYPE_NAME.fullmatch(blob):
+                    r.err(pm["payload"], f"{ppath}.payload", f"expected `bytes` (raw bytes) or the name of what the payload holds, UpperCamel like RuntimeClaims; got {_describe(pm['payload'])}")
+                part.blob = blob
+                if "since" in pm:
+                    r.err(pm["since"], f"{ppath}.since", "the payload is part of every version of its message; only a struct part can be added in a later version")
+                    part.since = None
+                if "format" in pm:
+                    fmt = r.text(pm["format"], f"{ppath}.format")
+                    if fmt not in PAYLOAD_FORMATS:
+                        r.err(pm["format"], f"{ppath}.format", f"expected one of {', '.join(PAYLOAD_FORMATS)}; got {_describe(pm['format'])}")
+                    else:
+                        part.format = fmt
+            if pname:
+                msg.parts.append(part)
+        seen_lengths: dict[str, int] = {}
+        for j, ly in enumerate(r.seq(m.get("lengths"), f"{path}.lengths")):
+            lpath = f"{path}.lengths[{j}]"
+            lm = r.mapping(ly, lpath, *KEYS["length"])
+            if lm is None:
+                continue
+            fpath = r.text(lm["field"], f"{lpath}.field")
+            if fpath in seen_lengths:
+                r.err(lm["field"], f"{lpath}.field", f"'{fpath}' is already a length field of {mname} (lengths[{seen_lengths[fpath]}])")
+                continue
+            seen_lengths[fpath] = j
+            length = LengthField(fpath, ly.mark, lpath, r.text(lm.get("doc"), f"{lpath}.doc"), marks=_marks(lm))
+            cy = lm["counts"]
+            if cy.is_map:
+                cm = r.mapping(cy, f"{lpath}.counts", ("from",), ("from",))
+                if cm is None:
+                    continue
+                length.counts = "from"
+                length.from_path = r.text(cm["from"], f"{lpath}.counts.from")
+                length.marks["from"] = cm["from"].mark
+            elif cy.value in ("message", "payload"):
+                length.counts = cy.value
+                if cy.value == "payload" and payload_at is None:
+                    r.err(cy, f"{lpath}.counts", f"{mname} has no payload part for '{fpath}' to count")
+                    continue
+            else:
+                r.err(cy, f"{lpath}.counts", f"expected `message` (the whole message), `payload` (the payload only) or `{{from: PART_OR_FIELD}}` (from there to the end of the message); got {_describe(cy)}")
+                continue
+            if fpath:
+                msg.lengths.append(length)
+        if mname:
+            schema.messages.append(msg)
+            if "current_version" in m and "version_field" in m:
+                pending_current.append((msg, m["current_version"]))
+    return pending, pending_current
+
+
+def _resolve_parts(r: _Reader, schema: Schema, pending: list[tuple[Part, Y]]) -> None:
+    """A struct part's `type:` names a struct of the schema; a blob name is no other item's name."""
+    for msg in schema.messages:
+        for part in msg.parts:
+            if part.blob and part.blob != "bytes":
+                other = schema.type(part.blob) or schema.constant(part.blob) or schema.message(part.blob)
+                if other is not None:
+                    what = "a constant" if isinstance(other, Constant) else f"a{'n' if other.kind == 'enum' else ''} {other.kind}"
+                    r.err(part.at("payload"), f"{part.path}.payload", f"'{part.blob}' is {what} of this schema; a payload is opaque bytes: name it otherwise, or make it a struct part with `type:`")
+    for part, ty in pending:
+        name = ty.value if isinstance(ty.value, str) and not ty.is_map and not ty.is_seq else None
+        target = schema.type(name) if name else None
+        if isinstance(target, Struct):
+            part.struct = target
+        elif target is not None:
+            r.err(ty, f"{part.path}.type", f"a part is a struct; {name} is a{'n' if target.kind == 'enum' else ''} {target.kind}: wrap it in a struct")
+        elif name in SCALARS:
+            r.err(ty, f"{part.path}.type", f"a part is a struct; {name} is a scalar: wrap it in a struct")
+        else:
+            known = ", ".join(s.name for s in schema.structs) or "none defined"
+            r.err(ty, f"{part.path}.type", f"unknown struct {_describe(ty)}; a part is one of this schema's structs ({known})")
+
+
+def _resolve_current_versions(r: _Reader, schema: Schema, pending: list[tuple[Message, Y]]) -> None:
+    """A message's `current_version` names a constant of the schema; layout.py checks it against
+    the version field once that is resolved."""
+    for msg, cy in pending:
+        name = cy.value if isinstance(cy.value, str) and not cy.is_map and not cy.is_seq else None
+        const = schema.constant(name) if name else None
+        if const is not None:
+            msg.current_version = const
+        elif name not in r.refused_names:
+            known = ", ".join(c.name for c in schema.constants) or "none defined"
+            r.err(cy, f"{msg.path}.current_version", f"expected the name of the constant that holds the version peers send; {_describe(cy)} is no constant of this schema ({known})")
+
+
+def _resolve_enum_constant(r: _Reader, schema: Schema, const: Constant, ty: Y, vy: Y, path: str) -> None:
+    """A constant typed by an enum: its value is one of the enum's value names (or Enum.NAME), or a number."""
+    e = schema.type(ty.value)
+    if not isinstance(e, Enum):
+        what = f"{e.kind} {e.name}" if e is not None else f"'{ty.value}', which this schema does not define"
+        r.err(ty, f"{path}.type", f"a constant's type is an integer type, `size` or an enum; got {what}")
+        return
+    const.type = e
+    if isinstance(vy.value, str) and not vy.is_map and not vy.is_seq:
+        text = vy.value
+        ename, dot, vname = text.rpartition(".")
+        ev = next((v for v in e.values if v.name == vname), None) if not dot or ename == e.name else None
+        if ev is None:
+            r.err(vy, f"{path}.value", f"'{text}' is not a value of {e.name}; expected one of {', '.join(v.name for v in e.values)} (or a number)")
+            return
+        const.value = ev.value
+        return
+    value = r.integer(vy, f"{path}.value", f"a value of {e.name}")
+    if value is None:
+        return
+    if not e.type.fits(value):
+        r.err(vy, f"{path}.value", f"{value} does not fit {e.name}'s {e.type.name} ({e.type.min}..{e.type.max})")
+        return
+    const.value = value
 
 
 def _resolve_bit_type(r: _Reader, schema: Schema, bf: BitField, ty: Y | None, tpath: str) -> None:

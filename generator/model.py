@@ -61,10 +61,21 @@ class Item:
         return self.marks.get(key, self.mark)
 
 
+# The type of a constant that counts bytes in memory (a size or a length, never a wire field):
+# `usize` in Rust, `size_t` in C, `int` in Python. Its values are those of u32, which every
+# target's size type holds.
+SIZE = Scalar("size", 4, False)
+
+
 @dataclass
 class Constant(Item):
-    type: Scalar = SCALARS["u32"]
+    type: Scalar | Enum = SCALARS["u32"]  # an integer, SIZE, or an enum (then `value` is one of its values)
     value: int = 0
+
+    @property
+    def scalar(self) -> Scalar:
+        """The integer type the value is checked against and written as."""
+        return self.type.type if isinstance(self.type, Enum) else self.type
 
 
 @dataclass
@@ -199,6 +210,7 @@ class Struct(Item):
     version_field: str | None = None  # as written (may be dotted)
     size_assert: int | None = None
     packed: bool = False
+    constructor: list[Field] | None = None  # the arguments of the Rust `new`, in order
     # layout
     size: int = 0  # size of the newest version
     align: int = 1
@@ -237,6 +249,152 @@ class Struct(Item):
         return self.layout_for(version).size
 
 
+PAYLOAD_FORMATS = ("binary", "text", "json")
+
+# How the peers of a versioned message agree on its version (`version_agreement:`), which
+# decides what a reader of an older version does with a newer message:
+#   refused     every reader refuses a version it does not know (it never misreads one)
+#   negotiated  a writer sends a version only to a peer that reads it (an old reader never gets one)
+#   none        neither: an old reader may read a newer message by its own newest layout
+AGREEMENTS = ("refused", "negotiated", "none")
+
+
+@dataclass
+class Part(Item):
+    """One part of a message: a struct (present from `since` on), or the trailing payload."""
+
+    struct: Struct | None = None  # a struct part's struct (None until resolved)
+    blob: str | None = None  # the payload's name for what it holds ("bytes": raw bytes); None: a struct part
+    format: str = "binary"  # the payload's encoding: binary, text or json
+    # layout
+    first_version: int = 0
+
+    @property
+    def is_payload(self) -> bool:
+        return self.blob is not None
+
+
+@dataclass
+class LengthField(Item):
+    """A field of a part that holds a length of the message. `name` is its path as written
+    (`header.data_size`); `counts` says what it counts: the whole message, the payload, or the
+    bytes from `from_path` (a part, or a field inside one) to the end of the message."""
+
+    counts: str = "message"  # message | payload | from
+    from_path: str | None = None
+    # layout
+    chain: list[Field] = field(default_factory=list)  # the field, outermost first (chain[0] is in the part)
+    part: Part | None = None
+    offset: int = 0  # absolute: the part holding it precedes every part added in a later version
+    scalar: Scalar = SCALARS["u32"]
+    start: int | None = None  # absolute offset where the counted bytes start; None: at the payload
+
+
+@dataclass
+class PlacedPart:
+    """A struct part as one version of its message carries it (layout)."""
+
+    part: Part
+    offset: int
+    size: int
+
+
+@dataclass
+class Magic:
+    """A magic number of a message part, where one version of the message carries it (layout)."""
+
+    path: str  # from the part: `base.header.signature`; an element of an array of structs is `tags[]`
+    field: Field
+    offset: int  # absolute
+    part: Part
+
+    @property
+    def scalar(self) -> Scalar:
+        t = self.field.type.target
+        return t.type if isinstance(t, Enum) else t  # type: ignore[return-value]
+
+    @property
+    def value(self) -> int:
+        """The magic number as its bytes read unsigned (every target compares the raw bits)."""
+        assert self.field.value is not None
+        return self.field.value & ((1 << self.scalar.bits) - 1)
+
+    @property
+    def first_version(self) -> int:
+        return self.part.first_version
+
+
+@dataclass
+class MessageLayout:
+    """The parts of a message in one protocol version (layout)."""
+
+    version: int
+    parts: list[PlacedPart]  # the struct parts present, in order
+    fixed_size: int  # bytes of those parts; the payload, if any, starts here
+    magics: list[Magic] = field(default_factory=list)  # the magic numbers of those parts, in byte order
+
+    def start(self, length: LengthField) -> int:
+        """Where the bytes that `length` counts start in this version."""
+        return self.fixed_size if length.start is None else length.start
+
+    def minimum(self, length: LengthField) -> int:
+        """The smallest value `length` can hold in this version: the fixed bytes it counts."""
+        return self.fixed_size - self.start(length)
+
+    def placed(self, part: Part) -> PlacedPart | None:
+        return next((p for p in self.parts if p.part is part), None)
+
+
+@dataclass
+class Message(Item):
+    """Parts on the wire in order: fixed-size structs (some only from a version on), then an
+    optional payload whose length the length fields give. A layer above structs."""
+
+    parts: list[Part] = field(default_factory=list)
+    version_field: str | None = None  # as written: a part name, then field names
+    lengths: list[LengthField] = field(default_factory=list)
+    agreement: str | None = None  # one of AGREEMENTS; None: the schema does not say
+    current_version: Constant | None = None  # the constant holding the version peers send (negotiated: agree to)
+    # layout
+    layouts: list[MessageLayout] = field(default_factory=list)  # one per protocol version it exists in; one if not versioned
+    version_part: Part | None = None
+    version_path: list[Field] = field(default_factory=list)  # inside version_part, outermost first
+    version_offset: int = 0  # absolute
+
+    kind = "message"
+
+    @property
+    def versioned(self) -> bool:
+        """Whether a version field selects the parts (and only known versions are accepted)."""
+        return self.version_part is not None
+
+    @property
+    def payload(self) -> Part | None:
+        return next((p for p in self.parts if p.is_payload), None)
+
+    @property
+    def struct_parts(self) -> list[Part]:
+        return [p for p in self.parts if not p.is_payload]
+
+    @property
+    def versions(self) -> list[int]:
+        return [lay.version for lay in self.layouts]
+
+    @property
+    def version_scalar(self) -> Scalar | None:
+        if not self.version_path:
+            return None
+        t = self.version_path[-1].type.target
+        return t.type if isinstance(t, Enum) else t  # type: ignore[return-value]
+
+    def layout_in(self, version: int) -> MessageLayout | None:
+        """The parts of a message whose version field holds `version`; None for a version the
+        schema does not know (an unversioned message has one layout for every version)."""
+        if not self.versioned:
+            return self.layouts[0]
+        return next((lay for lay in self.layouts if lay.version == version), None)
+
+
 @dataclass
 class Package:
     """Metadata of the generated packages (the schema's `package:` key; today the Rust crate's
@@ -264,6 +422,7 @@ class Schema:
     enums: list[Enum] = field(default_factory=list)
     bitmaps: list[Bitmap] = field(default_factory=list)
     structs: list[Struct] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     package: Package = field(default_factory=Package)
 
     @property
@@ -283,6 +442,9 @@ class Schema:
             if t.name == name:
                 return t
         return None
+
+    def message(self, name: str) -> Message | None:
+        return next((m for m in self.messages if m.name == name), None)
 
     def constant(self, name: str) -> Constant | None:
         for c in self.constants:

@@ -11,8 +11,8 @@ RUST_RESERVED holds, besides Rust's keywords: the methods a bitmap gets (a
 bit field becomes a method of its bitfield-struct type, so it must not shadow
 `new`/`from_bits`/`into_bits`, the derived traits' methods or zerocopy's
 `FromBytes`/`IntoBytes` methods); and the type and value names the generated
-module itself uses (`FromBytes`, `IntoBytes`, `Immutable`, `KnownLayout`,
-`BufferTooShort`, and the prelude's `Option`/`Some`/`Result`/`Ok`/`Err`/
+module itself uses (`FromBytes`, `FromZeros`, `IntoBytes`, `Immutable`, `KnownLayout`,
+`BufferTooShort`, `MessageError`, `MessageProblem`, and the prelude's `Option`/`Some`/`Result`/`Ok`/`Err`/
 `Vec`/`String`), which a schema type or tuple-struct enum would otherwise shadow.
 A name Rust's case lints would warn about (`rust_case_lints`: a bit field renamed by the
 rule, `type_`, makes bitfield-struct's `with_type__checked`; a field `a__b`; an override
@@ -41,6 +41,8 @@ PYTHON_RESERVED = frozenset(
         # the generated API
         "to_bytes", "from_bytes", "from_prefix", "from_int", "size", "SIZE", "SIZES", "VERSIONS",
         "layout_version", "is_newer_version", "reserved_bits", "replace", "verify", "RESERVED_MASK",
+        # the generated message API
+        "parse", "build", "FIXED_SIZES", "MessageError", "MessageDecodeError", "MessageEncodeError",
     ]
     # every builtin (Python 3.11 to 3.13): a type named `ValueError` would hide the one the module uses
     + """ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError
@@ -69,7 +71,8 @@ RUST_RESERVED = frozenset(
     as_bytes size_of
     as_mut_bytes write_to write_to_prefix write_to_suffix read_from_suffix ref_from_bytes ref_from_prefix
     ref_from_suffix mut_from_bytes mut_from_prefix mut_from_suffix new_zeroed zero
-    FromBytes IntoBytes Immutable KnownLayout BufferTooShort BadMagic Option Some Result Ok Err Vec String"""
+    FromBytes FromZeros IntoBytes Immutable KnownLayout BufferTooShort BadMagic MessageError MessageProblem
+    Option Some Result Ok Err Vec String"""
     # the rest of the prelude, the primitive types and the crates every crate sees: a struct named
     # `u8` or `PartialEq` would hide the one the generated code means
     """ Copy Send Sized Sync Unpin Drop Fn FnMut FnOnce drop Box ToOwned Clone PartialEq PartialOrd Eq Ord
@@ -302,7 +305,7 @@ class Scope:
             raise SchemaError(self.problems)
 
 
-_KINDS = {"Constant": "constant", "Enum": "enum", "EnumValue": "value", "Bitmap": "bitmap", "BitField": "field", "Struct": "struct", "Field": "field"}
+_KINDS = {"Constant": "constant", "Enum": "enum", "EnumValue": "value", "Bitmap": "bitmap", "BitField": "field", "Struct": "struct", "Field": "field", "Message": "message", "Part": "part"}
 
 
 def kind(item: Item) -> str:
@@ -318,6 +321,9 @@ def items(schema: Schema):
         yield t
         yield from getattr(t, "values", [])
         yield from getattr(t, "fields", [])
+    for msg in schema.messages:
+        yield msg
+        yield from msg.parts
 
 
 def _name_mark(item: Item, target: str):

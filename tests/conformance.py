@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from wiregen import codec
-from wiregen.model import Bitmap, Enum, Schema, Struct
-from wiregen.targets.vectors import _Maker, magic_fields, wrong_magic
+from wiregen.model import Bitmap, Enum, Message, Schema, Struct
+from wiregen.targets.vectors import _Maker, build_line, magic_fields, parse_answer, wrong_magic
 
 
 @dataclass(frozen=True)
@@ -82,18 +82,20 @@ def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
     return Target("c", [str(exe)])
 
 
-def rust_target(out_dir: Path, schema: str) -> Target:
+def rust_target(out_dir: Path, schema: str, target_suffix: str = "") -> Target:
     """The generated crate's codec example (`<out_dir>/rust/<schema>/examples/codec.rs`), built.
 
     It is built in release mode in the shared cargo target directory (CARGO_TARGET_DIR, as the
     Makefile sets it; by default build/cargo-target), with `--locked` where the workspace has a
     Cargo.lock; a workspace without one (the zoo's) starts from the project's. Two workspaces with
     a crate of one name (the zoo's and a scratch copy of it) build the same `examples/codec_<schema>`
-    there, so the binary is copied at once to a path of the workspace's own.
+    there, so the binary is copied at once to a path of the workspace's own. Cargo names a path
+    crate's artifacts by its path inside its workspace, so two workspaces whose crates differ (the
+    live schema's and the IGVM fixture's) pass a `target_suffix`: a target directory of their own.
     """
     repo = Path(__file__).resolve().parent.parent
     workspace = out_dir / "rust"
-    target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or repo / "build" / "cargo-target")
+    target_dir = Path(str(os.environ.get("CARGO_TARGET_DIR") or repo / "build" / "cargo-target") + target_suffix)
     locked = ["--locked"] if (workspace / "Cargo.lock").exists() else []
     if not locked:
         shutil.copy(repo / "generated" / "rust" / "Cargo.lock", workspace / "Cargo.lock")
@@ -277,6 +279,12 @@ def describe(schema: Schema, case: Case, name_a: str, a: dict, name_b: str, b: d
         lines.append(f"  {name_b}: {b}")
         return "\n".join(lines)
     t = schema.type(case.type)
+    if t is None:  # a message: its answers side by side, then the parts that differ
+        lines.append(f"  {name_a}: {json.dumps(a)}")
+        lines.append(f"  {name_b}: {json.dumps(b)}")
+        for d in _value_diffs(a.get("parts"), b.get("parts")):
+            lines.append(f"  part {d}")
+        return "\n".join(lines)
     if a.get("layout") != b.get("layout"):
         lines.append(f"  layout: {name_a} {a.get('layout')} vs {name_b} {b.get('layout')}")
     layout = a.get("layout") or b.get("layout")
@@ -391,3 +399,113 @@ def explicit_agreement(schema: Schema, targets: list[Target], cases: list[Case])
         expected.append(text({"type": t.name, "layout": layout, "value": value, "hex": hex_, "rest": len(case.data) - size}))
     answers = {"layout engine": expected, **run_all(targets, cases)}
     return compare(schema, cases, answers)
+
+
+# --- messages -----------------------------------------------------------------------------
+#
+# Message lines: `MESSAGE parse HEX` and `MESSAGE build:FLAGS HEX` (FLAGS: 1 or 0 per struct
+# part, HEX: the given parts' bytes, then the payload). The expected answers come from the
+# reference codec (codec.parse_message, codec.build_message), as the vectors' do.
+
+
+def build_case(msg: Message, parts: dict[str, Any], payload: bytes) -> tuple[Case, str]:
+    """The line that builds a message from `parts` (None: not given) and `payload`, and its answer."""
+    flags, data, answer = build_line(msg, parts, payload)
+    return Case(msg.name, f"build:{flags}", data), answer
+
+
+def random_parts(msg: Message, version: int, rng: random.Random, lie: bool = False) -> dict[str, Any]:
+    """Random values of the parts a message of `version` has (with `lie`, a random part given or
+    left out whatever the version says)."""
+    parts: dict[str, Any] = {}
+    for p in msg.struct_parts:
+        present = p.first_version <= version
+        if lie and p.first_version > msg.layouts[0].version and rng.random() < 0.5:
+            present = not present
+        mode = rng.choice(("random", "random", "max", "zero", "edge"))
+        parts[p.name] = _Maker(mode, random.Random(rng.getrandbits(64))).struct(p.struct, p.struct.newest.version) if present else None  # type: ignore[union-attr]
+    if msg.versioned:
+        node = parts[msg.version_part.name]  # type: ignore[union-attr]
+        for f in msg.version_path[:-1]:
+            node = node[f.name]
+        node[msg.version_path[-1].name] = version
+    return parts
+
+
+def _payload(rng: random.Random) -> bytes:
+    return rng.randbytes(rng.choice((0, 1, rng.randint(2, 40), rng.randint(41, 300))))
+
+
+def message_cases(schema: Schema, rng: random.Random, per_message: int) -> tuple[list[Case], list[str]]:
+    """Messages of every version from random parts and payloads, the same bytes cut short, with
+    a length field, the version field or a magic number set to a lie, and parts that do not match
+    their version; each with the answer the reference codec gives."""
+    cases: list[Case] = []
+    expected: list[str] = []
+    for msg in schema.messages:
+        versions = msg.versions
+        for _ in range(per_message):
+            version = rng.choice(versions)
+            payload = _payload(rng) if msg.payload is not None else b""
+            parts = random_parts(msg, version, rng, lie=rng.random() < 0.2)
+            case, answer = build_case(msg, parts, payload)
+            cases.append(case)
+            expected.append(answer)
+            if '"error"' in answer:
+                continue
+            data = bytearray(bytes.fromhex(json.loads(answer)["hex"]))
+            lay = msg.layout_in(version)
+            assert lay is not None
+            pick = rng.random()
+            if pick < 0.3 and msg.lengths:
+                ln = rng.choice(msg.lengths)
+                true = int.from_bytes(data[ln.offset : ln.offset + ln.scalar.size], "little")
+                lie_value = rng.choice((0, true - 1, true + 1, true + rng.randint(2, 64), ln.scalar.max, rng.randint(0, ln.scalar.max)))
+                data[ln.offset : ln.offset + ln.scalar.size] = (lie_value % (ln.scalar.max + 1)).to_bytes(ln.scalar.size, "little")
+            elif pick < 0.4 and msg.versioned:
+                scalar = msg.version_scalar
+                other = rng.choice((0, versions[-1] + 1, scalar.max, rng.choice(versions)))  # type: ignore[union-attr]
+                data[msg.version_offset : msg.version_offset + scalar.size] = other.to_bytes(scalar.size, "little")  # type: ignore[union-attr]
+            elif pick < 0.45 and lay.magics:
+                magic = rng.choice(lay.magics)
+                data[magic.offset] ^= 1 << rng.randrange(8)
+            elif pick < 0.6:
+                data = data[: rng.randint(0, len(data))]
+            elif pick < 0.7:
+                data += rng.randbytes(rng.randint(1, 16))  # bytes after the message are not part of it
+            cases.append(Case(msg.name, "parse", bytes(data)))
+            expected.append(parse_answer(msg, bytes(data)))
+        for _ in range(per_message // 4):
+            data = rng.randbytes(rng.randint(0, msg.layouts[-1].fixed_size + 16))
+            cases.append(Case(msg.name, "parse", data))
+            expected.append(parse_answer(msg, data))
+    return cases, expected
+
+
+def message_agreement(schema: Schema, targets: list[Target], cases: list[Case], expected: list[str]) -> Report:
+    """Every target parses and builds each message line as the reference codec does."""
+    answers = {"layout engine": expected, **run_all(targets, cases)}
+    return compare(schema, cases, answers)
+
+
+def python_message_builds(schema: Schema, py_codec, rng: random.Random, per_message: int) -> list[str]:
+    """The generated Python module builds, from random parts and payloads, the bytes the
+    reference codec builds: the encoding side of the harness."""
+    bad = []
+    for msg in schema.messages:
+        cls, parts_spec, payload_attr = py_codec.MESSAGES[msg.name]
+        for _ in range(per_message):
+            version = rng.choice(msg.versions)
+            parts = random_parts(msg, version, rng)
+            payload = _payload(rng) if msg.payload is not None else b""
+            kwargs = {attr: (py_codec.build(tname, parts[name]) if parts[name] is not None else None) for name, attr, tname, _ in parts_spec}
+            if payload_attr:
+                kwargs[payload_attr] = payload
+            want = json.loads(build_line(msg, parts, payload)[2])
+            try:
+                got = {"message": msg.name, "hex": cls(**kwargs).build().hex()}
+            except py_codec.m.MessageEncodeError as e:
+                got = py_codec.message_error(msg.name, e, None)
+            if got != want:
+                bad.append(f"{msg.name} version {version}: the Python module builds {got}, the layout engine {want}")
+    return bad

@@ -174,3 +174,24 @@ def test_rust_bitmap_with_a_moved_bit_is_caught(tmp_path: Path, monkeypatch: pyt
     text = "\n\n".join(holder.mismatches)
     assert re.search(r"^Mixed \(VERSION 1, 24 bytes in\): layout engine and rust disagree\n(?:  field .*\n)*  field flags\.ready: ", text, re.M), text
     assert "\n  bytes differ at offsets [1] (fields flags)\n" in text, text
+
+
+# --- messages: a length check off by one in the Python module --------------------------------
+
+
+def test_python_message_length_check_off_by_one_is_caught(zoo: tuple, tmp_path: Path) -> None:
+    schema, out, _ = zoo
+    shutil.copytree(out / "python", tmp_path / "python")
+    cases, expected = cf.message_cases(schema, random.Random(SEED), PER_LAYOUT)
+    intact = cf.python_target(tmp_path, schema.name)
+    assert cf.message_agreement(schema, [intact], cases, expected), "the intact Python module must agree before it is broken"
+
+    module = tmp_path / "python" / f"{schema.name}.py"
+    text = module.read_text()
+    assert text.count("    if value < least:\n") == 1
+    module.write_text(text.replace("    if value < least:\n", "    if value <= least:\n"))  # a message without payload bytes refused
+    report = cf.message_agreement(schema, [cf.python_target(tmp_path, schema.name)], cases, expected)
+    assert not report
+    first = report.mismatches[0]
+    assert first.startswith("Envelope (VERSION parse, ") and "layout engine and python disagree" in first, first
+    assert "python: {'message': 'Envelope', 'error': 'length-too-small', 'field': 'head.total'" in first, first

@@ -210,7 +210,12 @@ def test_v1_to_v2_markdown_reads_as_a_pr_comment():
     lines = md.splitlines()
     assert lines[0] == "## Schema diff: `igvm_attest`"
     assert "`old.yaml` → `new.yaml` · 0 BREAKING · 12 COMPATIBLE · 0 SOURCE · 0 DOC" in lines
-    assert "No breaking change: old and new peers still understand each other." in lines
+    # no message says what follows the request or the response headers: the verdict says it assumes nothing does
+    assert lines[4] == (
+        "No breaking change, on conditions the schema states or leaves open: nothing follows `IgvmAttestRequestBase`, "
+        f"{', '.join(f'`{h}`' for h in HEADERS)} on the wire (no message of the schema says what does). "
+        "Otherwise old readers would misread new versions (see the rows)."
+    )
     assert "### `IgvmAttestRequestData` — struct inside `IgvmAttestRequestBase`; v1: 20 B, v2: 20 → 24 B" in lines
     assert "### `IgvmErrorInfo` — struct inside `IgvmAttestKeyReleaseResponseHeader`, `IgvmAttestWrappedKeyResponseHeader`, `IgvmAttestAkCertResponseHeader`; 24 B" in lines
     row = next(x for x in lines if x.startswith("| `capability_bitmap` appended in v2 |"))
@@ -1032,9 +1037,11 @@ def test_cli_json(tmp_path, capsys):
             "verdict": "COMPATIBLE",
             "rule": "field-appended-versioned",
             "reason": data["changes"][0]["reason"],
+            "assumes": [{"name": "IgvmAttestRequestBase", "condition": "unfollowed"}],
             "reaches": [{"type": "IgvmAttestRequestBase", "at": "request_data", "offset": 1216, "versions": [2]}],
         }
     ]
+    assert report["assumptions"] == [{"name": h, "condition": "unfollowed"} for h in ["IgvmAttestRequestBase", *HEADERS]]
 
 
 def _git(repo: Path, *args: str) -> None:

@@ -45,8 +45,8 @@ def test_every_construct_has_an_example() -> None:
     from test_json_schema import instance
 
     seen: dict[str, set[str]] = {kind: set() for kind in KEYS}
-    kinds = {"constants": "constant", "enums": "enum", "bitmaps": "bitmap", "structs": "struct"}
-    children = {"enum": ("values", "enum_value"), "bitmap": ("fields", "bit_field"), "struct": ("fields", "field")}
+    kinds = {"constants": "constant", "enums": "enum", "bitmaps": "bitmap", "structs": "struct", "messages": "message"}
+    children = {"enum": [("values", "enum_value")], "bitmap": [("fields", "bit_field")], "struct": [("fields", "field")], "message": [("parts", "part"), ("lengths", "length")]}
 
     def names(item: dict) -> None:
         seen["names"].update(item.get("names", {}))
@@ -59,8 +59,7 @@ def test_every_construct_has_an_example() -> None:
             for item in doc.get(key) or []:
                 seen[kind].update(item)
                 names(item)
-                if kind in children:
-                    sub, subkind = children[kind]
+                for sub, subkind in children.get(kind, []):
                     for child in item.get(sub) or []:
                         seen[subkind].update(child)
                         names(child)

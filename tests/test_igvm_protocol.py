@@ -173,3 +173,32 @@ def test_response_headers_are_8_bytes_in_version_1_and_32_in_version_2() -> None
         # upstream's IgvmAttestCommonResponseHeader
         v1 = header if header.versioned else struct("IgvmAttestCommonResponseHeader")
         assert size(v1, 1) == 8 and leaves(v1, 1) == common, name
+
+
+def test_the_request_message_places_the_extension_and_counts_its_lengths() -> None:
+    """Reference section 7: the base (1236 bytes), from version 2 the extension at 1236, then
+    the claims (at 1236 or 1240); report_size counts everything, data_size from the request data
+    on, variable_data_size the claims."""
+    req = schema().message("IgvmAttestRequest")
+    assert req is not None and req.payload is not None
+    v1, v2 = req.layout_in(1), req.layout_in(2)
+    assert (v1.fixed_size, v2.fixed_size) == (1236, 1240)
+    assert req.version_offset == 1220  # request_data.version, not the header's version
+    by_field = {ln.name: ln for ln in req.lengths}
+    report_size, data_size, variable = (by_field[n] for n in ("base.header.report_size", "base.request_data.data_size", "base.request_data.variable_data_size"))
+    assert (report_size.offset, data_size.offset, variable.offset) == (8, 1216, 1232)
+    assert [lay.minimum(report_size) for lay in (v1, v2)] == [1236, 1240]  # + the claims
+    assert [lay.minimum(data_size) for lay in (v1, v2)] == [20, 24]  # report_size - data_size = 1216
+    assert [lay.minimum(variable) for lay in (v1, v2)] == [0, 0]
+
+
+def test_the_responses_are_a_common_header_error_info_from_version_2_and_a_payload() -> None:
+    """Reference section 9: the payload at byte 8 (version 1) or 32 (version 2); data_size counts
+    the whole response."""
+    for name in ("IgvmAttestKeyReleaseResponse", "IgvmAttestWrappedKeyResponse", "IgvmAttestAkCertResponse"):
+        msg = schema().message(name)
+        assert msg is not None and msg.payload is not None, name
+        assert [msg.layout_in(v).fixed_size for v in (1, 2)] == [8, 32], name
+        assert msg.version_offset == 4, name
+        (data_size,) = [ln for ln in msg.lengths if ln.offset == 0]
+        assert data_size.counts == "message" and data_size.scalar.name == "u32", name

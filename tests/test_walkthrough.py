@@ -34,8 +34,21 @@ from markdown_blocks import Block, blocks
 README = ROOT / "README.md"
 WORK = ROOT / "build" / "walkthrough"
 SCHEMA = Path("schema") / "igvm_attest.yaml"
-HEADERS = ["IgvmAttestKeyReleaseResponseHeader", "IgvmAttestWrappedKeyResponseHeader", "IgvmAttestAkCertResponseHeader"]
-COPIED = ["Makefile", "pyproject.toml", "constraints.txt", "schema", "generated", "tests/conftest.py", "tests/c_toolchain.py", "tests/test_igvm_protocol.py"]
+RESPONSES = ["IgvmAttestKeyReleaseResponse", "IgvmAttestWrappedKeyResponse", "IgvmAttestAkCertResponse"]
+COPIED = [
+    "Makefile",
+    "pyproject.toml",
+    "constraints.txt",
+    "schema",
+    "generated",
+    "tests/conftest.py",
+    "tests/c_toolchain.py",
+    "tests/test_igvm_protocol.py",
+    "tests/conformance.py",
+    "tests/test_igvm_messages.py",
+    "tests/test_upstream_compat.py",
+    "tests/rust/upstream_compat.rs",
+]
 
 
 def walkthrough() -> list[Block]:
@@ -47,14 +60,13 @@ def walkthrough() -> list[Block]:
     return [b for b in blocks(README) if first <= b.line <= last and b.lang in ("diff", "console")]
 
 
-def apply(text: str, diff: str, repeat_for: list[str] = ()) -> str:
+def apply(text: str, diff: str, repeat_last: int = 1) -> str:
     """`text` with the README's diff applied: hunks separated by `...` lines, each a run of
-    context (' '), removed ('-') and added ('+') lines, found in order. The hunks from the first
-    that names `repeat_for[0]` on are applied once per name of `repeat_for` ("and the same for
-    the other two"), with that name put in."""
+    context (' '), removed ('-') and added ('+') lines, found in order. The last hunk is applied
+    `repeat_last` times, at its next matches ("the last hunk in each of the three response
+    messages")."""
     hunks = [h.strip("\n").split("\n") for h in re.split(r"^\.\.\.$", diff, flags=re.M)]
-    cut = next((i for i, h in enumerate(hunks) if repeat_for and any(repeat_for[0] in line for line in h)), len(hunks))
-    plan = hunks[:cut] + [[line.replace(repeat_for[0], name) for line in h] for name in repeat_for for h in hunks[cut:]]
+    plan = hunks[:-1] + [hunks[-1]] * repeat_last
     lines = text.split("\n")
     at = 0
     for hunk in plan:
@@ -137,7 +149,7 @@ def test_the_walkthrough_prints_what_the_readme_shows(repo: Path) -> None:
             assert code == status[command], command
 
     git(repo, "checkout", "-q", "--", "schema", "generated")
-    (repo / SCHEMA).write_text(apply(original, second.text, HEADERS), encoding="utf-8")
+    (repo / SCHEMA).write_text(apply(original, second.text, repeat_last=len(RESPONSES)), encoding="utf-8")
     assert run(repo, "make generate")[0] == 0
     for command, expected in commands(compatible):
         code, got = run(repo, command)
@@ -148,20 +160,31 @@ def test_the_walkthrough_prints_what_the_readme_shows(repo: Path) -> None:
 def test_the_compatible_change_passes_every_test_of_the_live_schema(repo: Path, tmp_path: Path) -> None:
     """Runs after the walkthrough test above left the version 3 change generated in the copy."""
     assert "retry_after_ms" in (repo / SCHEMA).read_text(encoding="utf-8"), "run with the walkthrough test"
-    python = str(ROOT / ".venv" / "bin" / "python")
-    code, out = run(repo, f"{python} -m pytest -q -o addopts= -p no:cacheprovider tests/test_igvm_protocol.py generated/python")
-    assert code == 0 and re.match(r"\d+ passed", out[-1]), "\n".join(out)
     # A target directory of its own: cargo names a path crate's artifacts by its path relative to
     # its workspace, so the copy's igvm_attest and the repository's would share (and swap) them.
     target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target")) + "-walkthrough"
-    cargo = subprocess.run(["cargo", "test", "--locked", "--quiet", "--test", "vectors"], cwd=repo / "generated" / "rust",
+    python = str(ROOT / ".venv" / "bin" / "python")
+    live = ["tests/test_igvm_protocol.py", "tests/test_igvm_messages.py", "tests/test_upstream_compat.py", "generated/python"]
+    done = subprocess.run([python, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", *live], cwd=repo,
+                          env=env() | {"CARGO_TARGET_DIR": target}, capture_output=True, text=True, timeout=1800)
+    out = done.stdout.rstrip("\n").split("\n")
+    assert done.returncode == 0 and re.match(r"\d+ passed", out[-1]), done.stdout[-6000:] + done.stderr[-2000:]
+    cargo = subprocess.run(["cargo", "test", "--locked", "--quiet", "--tests"], cwd=repo / "generated" / "rust",
                            env=env() | {"CARGO_TARGET_DIR": target}, capture_output=True, text=True, timeout=900)
     assert cargo.returncode == 0 and "test result: ok" in cargo.stdout, cargo.stdout + cargo.stderr
     (line,) = build_and_run(repo / "generated" / "c" / "test_igvm_attest.c", tmp_path, [("gcc", C11)], quiet=True)
     assert line.endswith(" 0 failed")  # built with the C target's flags: warnings as errors, ASan, UBSan
 
 
-LIVE_READERS = {"conftest.py", "test_igvm_protocol.py", "test_json_schema.py", "test_readme.py", "test_walkthrough.py"}
+LIVE_READERS = {
+    "conftest.py",
+    "test_igvm_protocol.py",
+    "test_igvm_messages.py",
+    "test_upstream_compat.py",
+    "test_json_schema.py",
+    "test_readme.py",
+    "test_walkthrough.py",
+}
 # the project's Cargo.lock (dependency versions, not the schema's output) may be read by any test
 LIVE = re.compile(r'LIVE_SCHEMA|(ROOT|parent)\s*/\s*"(schema|generated)"(?!\s*/\s*"rust"\s*/\s*"Cargo\.lock")')
 

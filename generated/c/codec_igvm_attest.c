@@ -18,6 +18,11 @@
  * fields are assigned one by one from the decoded ones (bitmaps through their setters, starting
  * from the reserved bits). Valid C11 and C++17. The generated test (test_igvm_attest.c) includes
  * this file with IGVM_ATTEST_CODEC_NO_MAIN defined and compares each answer with its vector's.
+ *
+ * A message line is `MESSAGE parse HEX` (the header's parse function, then each part printed
+ * through its struct and the message rebuilt by the header's build function), or
+ * `MESSAGE build:FLAGS HEX`: FLAGS has a 1 or 0 per struct part (given or not), HEX holds the
+ * given parts' bytes, then the payload.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -280,33 +285,6 @@ static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequest
     return out;
 }
 
-static void print_IgvmAttestRequestData_V1(IgvmAttestRequestData_V1 v)
-{
-    put_str("{\"data_size\":");
-    print_u(v.data_size);
-    put_str(",\"version\":");
-    print_u(v.version);
-    put_str(",\"report_type\":");
-    print_u(v.report_type);
-    put_str(",\"report_data_hash_type\":");
-    print_u(v.report_data_hash_type);
-    put_str(",\"variable_data_size\":");
-    print_u(v.variable_data_size);
-    put_char('}');
-}
-
-static IgvmAttestRequestData_V1 rebuild_IgvmAttestRequestData_V1(IgvmAttestRequestData_V1 in)
-{
-    IgvmAttestRequestData_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    out.report_type = in.report_type;
-    out.report_data_hash_type = in.report_data_hash_type;
-    out.variable_data_size = in.variable_data_size;
-    return out;
-}
-
 static void print_IgvmAttestRequestData(IgvmAttestRequestData v)
 {
     put_str("{\"data_size\":");
@@ -319,8 +297,6 @@ static void print_IgvmAttestRequestData(IgvmAttestRequestData v)
     print_u(v.report_data_hash_type);
     put_str(",\"variable_data_size\":");
     print_u(v.variable_data_size);
-    put_str(",\"capability_bitmap\":");
-    print_IgvmCapabilityBitMap(v.capability_bitmap);
     put_char('}');
 }
 
@@ -333,28 +309,21 @@ static IgvmAttestRequestData rebuild_IgvmAttestRequestData(IgvmAttestRequestData
     out.report_type = in.report_type;
     out.report_data_hash_type = in.report_data_hash_type;
     out.variable_data_size = in.variable_data_size;
-    out.capability_bitmap = rebuild_IgvmCapabilityBitMap(in.capability_bitmap);
     return out;
 }
 
-static void print_IgvmAttestRequestBase_V1(IgvmAttestRequestBase_V1 v)
+static void print_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt v)
 {
-    put_str("{\"header\":");
-    print_IgvmAttestRequestHeader(v.header);
-    put_str(",\"attestation_report\":[");
-    print_u8_array(v.attestation_report, 1184);
-    put_str(",\"request_data\":");
-    print_IgvmAttestRequestData_V1(v.request_data);
+    put_str("{\"capability_bitmap\":");
+    print_IgvmCapabilityBitMap(v.capability_bitmap);
     put_char('}');
 }
 
-static IgvmAttestRequestBase_V1 rebuild_IgvmAttestRequestBase_V1(IgvmAttestRequestBase_V1 in)
+static IgvmAttestRequestDataExt rebuild_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt in)
 {
-    IgvmAttestRequestBase_V1 out;
+    IgvmAttestRequestDataExt out;
     memset(&out, fill_pattern, sizeof out);
-    out.header = rebuild_IgvmAttestRequestHeader(in.header);
-    memcpy(out.attestation_report, in.attestation_report, sizeof out.attestation_report);
-    out.request_data = rebuild_IgvmAttestRequestData_V1(in.request_data);
+    out.capability_bitmap = rebuild_IgvmCapabilityBitMap(in.capability_bitmap);
     return out;
 }
 
@@ -376,6 +345,24 @@ static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase
     out.header = rebuild_IgvmAttestRequestHeader(in.header);
     memcpy(out.attestation_report, in.attestation_report, sizeof out.attestation_report);
     out.request_data = rebuild_IgvmAttestRequestData(in.request_data);
+    return out;
+}
+
+static void print_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader v)
+{
+    put_str("{\"data_size\":");
+    print_u(v.data_size);
+    put_str(",\"version\":");
+    print_u(v.version);
+    put_char('}');
+}
+
+static IgvmAttestCommonResponseHeader rebuild_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader in)
+{
+    IgvmAttestCommonResponseHeader out;
+    memset(&out, fill_pattern, sizeof out);
+    out.data_size = in.data_size;
+    out.version = in.version;
     return out;
 }
 
@@ -403,24 +390,6 @@ static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
     return out;
 }
 
-static void print_IgvmAttestKeyReleaseResponseHeader_V1(IgvmAttestKeyReleaseResponseHeader_V1 v)
-{
-    put_str("{\"data_size\":");
-    print_u(v.data_size);
-    put_str(",\"version\":");
-    print_u(v.version);
-    put_char('}');
-}
-
-static IgvmAttestKeyReleaseResponseHeader_V1 rebuild_IgvmAttestKeyReleaseResponseHeader_V1(IgvmAttestKeyReleaseResponseHeader_V1 in)
-{
-    IgvmAttestKeyReleaseResponseHeader_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    return out;
-}
-
 static void print_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader v)
 {
     put_str("{\"data_size\":");
@@ -442,24 +411,6 @@ static IgvmAttestKeyReleaseResponseHeader rebuild_IgvmAttestKeyReleaseResponseHe
     return out;
 }
 
-static void print_IgvmAttestWrappedKeyResponseHeader_V1(IgvmAttestWrappedKeyResponseHeader_V1 v)
-{
-    put_str("{\"data_size\":");
-    print_u(v.data_size);
-    put_str(",\"version\":");
-    print_u(v.version);
-    put_char('}');
-}
-
-static IgvmAttestWrappedKeyResponseHeader_V1 rebuild_IgvmAttestWrappedKeyResponseHeader_V1(IgvmAttestWrappedKeyResponseHeader_V1 in)
-{
-    IgvmAttestWrappedKeyResponseHeader_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    return out;
-}
-
 static void print_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader v)
 {
     put_str("{\"data_size\":");
@@ -478,24 +429,6 @@ static IgvmAttestWrappedKeyResponseHeader rebuild_IgvmAttestWrappedKeyResponseHe
     out.data_size = in.data_size;
     out.version = in.version;
     out.error_info = rebuild_IgvmErrorInfo(in.error_info);
-    return out;
-}
-
-static void print_IgvmAttestAkCertResponseHeader_V1(IgvmAttestAkCertResponseHeader_V1 v)
-{
-    put_str("{\"data_size\":");
-    print_u(v.data_size);
-    put_str(",\"version\":");
-    print_u(v.version);
-    put_char('}');
-}
-
-static IgvmAttestAkCertResponseHeader_V1 rebuild_IgvmAttestAkCertResponseHeader_V1(IgvmAttestAkCertResponseHeader_V1 in)
-{
-    IgvmAttestAkCertResponseHeader_V1 out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
     return out;
 }
 
@@ -558,172 +491,406 @@ ANSWER(answer_IgvmAttestHashType, IgvmAttestHashType, "IgvmAttestHashType", NULL
 ANSWER(answer_IgvmCapabilityBitMap, IgvmCapabilityBitMap, "IgvmCapabilityBitMap", NULL, NULL, print_IgvmCapabilityBitMap, rebuild_IgvmCapabilityBitMap)
 ANSWER(answer_IgvmSignal, IgvmSignal, "IgvmSignal", NULL, NULL, print_IgvmSignal, rebuild_IgvmSignal)
 ANSWER(answer_IgvmAttestRequestHeader, IgvmAttestRequestHeader, "IgvmAttestRequestHeader", "1", igvm_attest_request_header_check_magic(&v), print_IgvmAttestRequestHeader, rebuild_IgvmAttestRequestHeader)
-ANSWER(answer_IgvmAttestRequestData_V1, IgvmAttestRequestData_V1, "IgvmAttestRequestData", "1", NULL, print_IgvmAttestRequestData_V1, rebuild_IgvmAttestRequestData_V1)
-ANSWER(answer_IgvmAttestRequestData, IgvmAttestRequestData, "IgvmAttestRequestData", "2", NULL, print_IgvmAttestRequestData, rebuild_IgvmAttestRequestData)
-
-static void decode_IgvmAttestRequestData(const char *version, const unsigned char *data, size_t size)
-{
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestRequestData_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestRequestData", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_request_data_size_for_version(probe.version)) {
-        case IGVM_ATTEST_REQUEST_DATA_SIZE_V1:
-            answer_IgvmAttestRequestData_V1(version, data, size);
-            return;
-        case IGVM_ATTEST_REQUEST_DATA_SIZE_V2:
-            answer_IgvmAttestRequestData(version, data, size);
-            return;
-        default:
-            fail("igvm_attest_request_data_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestRequestData_V1(version, data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestRequestData(version, data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestRequestData");
-}
-ANSWER(answer_IgvmAttestRequestBase_V1, IgvmAttestRequestBase_V1, "IgvmAttestRequestBase", "1", igvm_attest_request_base_v1_check_magic(&v), print_IgvmAttestRequestBase_V1, rebuild_IgvmAttestRequestBase_V1)
-ANSWER(answer_IgvmAttestRequestBase, IgvmAttestRequestBase, "IgvmAttestRequestBase", "2", igvm_attest_request_base_check_magic(&v), print_IgvmAttestRequestBase, rebuild_IgvmAttestRequestBase)
-
-static void decode_IgvmAttestRequestBase(const char *version, const unsigned char *data, size_t size)
-{
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestRequestBase_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestRequestBase", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_request_base_size_for_version(probe.request_data.version)) {
-        case IGVM_ATTEST_REQUEST_BASE_SIZE_V1:
-            answer_IgvmAttestRequestBase_V1(version, data, size);
-            return;
-        case IGVM_ATTEST_REQUEST_BASE_SIZE_V2:
-            answer_IgvmAttestRequestBase(version, data, size);
-            return;
-        default:
-            fail("igvm_attest_request_base_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestRequestBase_V1(version, data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestRequestBase(version, data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestRequestBase");
-}
+ANSWER(answer_IgvmAttestRequestData, IgvmAttestRequestData, "IgvmAttestRequestData", "1", NULL, print_IgvmAttestRequestData, rebuild_IgvmAttestRequestData)
+ANSWER(answer_IgvmAttestRequestDataExt, IgvmAttestRequestDataExt, "IgvmAttestRequestDataExt", "1", NULL, print_IgvmAttestRequestDataExt, rebuild_IgvmAttestRequestDataExt)
+ANSWER(answer_IgvmAttestRequestBase, IgvmAttestRequestBase, "IgvmAttestRequestBase", "1", igvm_attest_request_base_check_magic(&v), print_IgvmAttestRequestBase, rebuild_IgvmAttestRequestBase)
+ANSWER(answer_IgvmAttestCommonResponseHeader, IgvmAttestCommonResponseHeader, "IgvmAttestCommonResponseHeader", "1", NULL, print_IgvmAttestCommonResponseHeader, rebuild_IgvmAttestCommonResponseHeader)
 ANSWER(answer_IgvmErrorInfo, IgvmErrorInfo, "IgvmErrorInfo", "1", NULL, print_IgvmErrorInfo, rebuild_IgvmErrorInfo)
-ANSWER(answer_IgvmAttestKeyReleaseResponseHeader_V1, IgvmAttestKeyReleaseResponseHeader_V1, "IgvmAttestKeyReleaseResponseHeader", "1", NULL, print_IgvmAttestKeyReleaseResponseHeader_V1, rebuild_IgvmAttestKeyReleaseResponseHeader_V1)
-ANSWER(answer_IgvmAttestKeyReleaseResponseHeader, IgvmAttestKeyReleaseResponseHeader, "IgvmAttestKeyReleaseResponseHeader", "2", NULL, print_IgvmAttestKeyReleaseResponseHeader, rebuild_IgvmAttestKeyReleaseResponseHeader)
+ANSWER(answer_IgvmAttestKeyReleaseResponseHeader, IgvmAttestKeyReleaseResponseHeader, "IgvmAttestKeyReleaseResponseHeader", "1", NULL, print_IgvmAttestKeyReleaseResponseHeader, rebuild_IgvmAttestKeyReleaseResponseHeader)
+ANSWER(answer_IgvmAttestWrappedKeyResponseHeader, IgvmAttestWrappedKeyResponseHeader, "IgvmAttestWrappedKeyResponseHeader", "1", NULL, print_IgvmAttestWrappedKeyResponseHeader, rebuild_IgvmAttestWrappedKeyResponseHeader)
+ANSWER(answer_IgvmAttestAkCertResponseHeader, IgvmAttestAkCertResponseHeader, "IgvmAttestAkCertResponseHeader", "1", NULL, print_IgvmAttestAkCertResponseHeader, rebuild_IgvmAttestAkCertResponseHeader)
 
-static void decode_IgvmAttestKeyReleaseResponseHeader(const char *version, const unsigned char *data, size_t size)
-{
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestKeyReleaseResponseHeader_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestKeyReleaseResponseHeader", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_key_release_response_header_size_for_version(probe.version)) {
-        case IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestKeyReleaseResponseHeader_V1(version, data, size);
-            return;
-        case IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestKeyReleaseResponseHeader(version, data, size);
-            return;
-        default:
-            fail("igvm_attest_key_release_response_header_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestKeyReleaseResponseHeader_V1(version, data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestKeyReleaseResponseHeader(version, data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestKeyReleaseResponseHeader");
-}
-ANSWER(answer_IgvmAttestWrappedKeyResponseHeader_V1, IgvmAttestWrappedKeyResponseHeader_V1, "IgvmAttestWrappedKeyResponseHeader", "1", NULL, print_IgvmAttestWrappedKeyResponseHeader_V1, rebuild_IgvmAttestWrappedKeyResponseHeader_V1)
-ANSWER(answer_IgvmAttestWrappedKeyResponseHeader, IgvmAttestWrappedKeyResponseHeader, "IgvmAttestWrappedKeyResponseHeader", "2", NULL, print_IgvmAttestWrappedKeyResponseHeader, rebuild_IgvmAttestWrappedKeyResponseHeader)
+/* ---- Messages: parsed and built by the header's functions ---- */
 
-static void decode_IgvmAttestWrappedKeyResponseHeader(const char *version, const unsigned char *data, size_t size)
-{
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestWrappedKeyResponseHeader_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestWrappedKeyResponseHeader", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_wrapped_key_response_header_size_for_version(probe.version)) {
-        case IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestWrappedKeyResponseHeader_V1(version, data, size);
-            return;
-        case IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestWrappedKeyResponseHeader(version, data, size);
-            return;
-        default:
-            fail("igvm_attest_wrapped_key_response_header_size_for_version returned the size of no layout");
-        }
-    }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestWrappedKeyResponseHeader_V1(version, data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestWrappedKeyResponseHeader(version, data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestWrappedKeyResponseHeader");
-}
-ANSWER(answer_IgvmAttestAkCertResponseHeader_V1, IgvmAttestAkCertResponseHeader_V1, "IgvmAttestAkCertResponseHeader", "1", NULL, print_IgvmAttestAkCertResponseHeader_V1, rebuild_IgvmAttestAkCertResponseHeader_V1)
-ANSWER(answer_IgvmAttestAkCertResponseHeader, IgvmAttestAkCertResponseHeader, "IgvmAttestAkCertResponseHeader", "2", NULL, print_IgvmAttestAkCertResponseHeader, rebuild_IgvmAttestAkCertResponseHeader)
+static const char *const message_kinds[] = {"", "short", "version", "length-too-small", "length-too-large", "length-mismatch", "part-excluded", "part-missing", "length-overflow", "buffer-too-small", "magic"};
 
-static void decode_IgvmAttestAkCertResponseHeader(const char *version, const unsigned char *data, size_t size)
+static void print_null_or(int present, uint64_t value)
 {
-    if (strcmp(version, "auto") == 0) {
-        IgvmAttestAkCertResponseHeader_V1 probe;
-        if (size < sizeof probe) {
-            print_short("IgvmAttestAkCertResponseHeader", sizeof probe, size);
-            return;
-        }
-        memcpy(&probe, data, sizeof probe);
-        switch (igvm_attest_ak_cert_response_header_size_for_version(probe.version)) {
-        case IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V1:
-            answer_IgvmAttestAkCertResponseHeader_V1(version, data, size);
-            return;
-        case IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V2:
-            answer_IgvmAttestAkCertResponseHeader(version, data, size);
-            return;
-        default:
-            fail("igvm_attest_ak_cert_response_header_size_for_version returned the size of no layout");
-        }
+    if (present) {
+        print_u(value);
+    } else {
+        put_str("null");
     }
-    if (strcmp(version, "1") == 0) {
-        answer_IgvmAttestAkCertResponseHeader_V1(version, data, size);
-        return;
-    }
-    if (strcmp(version, "2") == 0) {
-        answer_IgvmAttestAkCertResponseHeader(version, data, size);
-        return;
-    }
-    print_bad_input("IgvmAttestAkCertResponseHeader");
 }
+
+/* A refusal: the numbers a kind does not use are null, as in every target. */
+static void print_message_error(const char *name, const IgvmAttestMessageError *error, int versioned, int parsing)
+{
+    const char *kind = message_kinds[error->kind];
+    put_str("{\"message\":\"");
+    put_str(name);
+    put_str("\",\"error\":\"");
+    put_str(kind);
+    put_str("\",\"field\":");
+    if (error->field != NULL) {
+        put_char('"');
+        put_str(error->field);
+        put_char('"');
+    } else {
+        put_str("null");
+    }
+    put_str(",\"value\":");
+    print_null_or(strcmp(kind, "short") != 0 || (error->field == NULL && versioned), error->value);
+    put_str(",\"limit\":");
+    print_null_or(strcmp(kind, "version") != 0, error->limit);
+    put_str(",\"given\":");
+    print_null_or(parsing, error->given);
+    put_char('}');
+}
+
+static void message_IgvmAttestRequest(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestRequest msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_request_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestRequest", &error, 1, 1);
+            return;
+        }
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestRequest");
+        put_str("\",\"parts\":");
+        put_str("{\"base\":");
+        print_IgvmAttestRequestBase(msg.base);
+        put_str(",\"ext\":");
+        if (msg.has_ext) {
+            print_IgvmAttestRequestDataExt(msg.ext);
+        } else {
+            put_str("null");
+        }
+        put_str("},\"payload\":\"");
+        print_hex(msg.runtime_claims, msg.runtime_claims_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_request_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_request_build refused a message igvm_attest_request_parse read");
+        }
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestRequest");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.base) {
+            print_bad_input("IgvmAttestRequest");
+            return;
+        }
+        memcpy(&msg.base, data + at, sizeof msg.base);
+        at += sizeof msg.base;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestRequest");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.ext) {
+            print_bad_input("IgvmAttestRequest");
+            return;
+        }
+        memcpy(&msg.ext, data + at, sizeof msg.ext);
+        at += sizeof msg.ext;
+        msg.has_ext = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestRequest");
+        return;
+    }
+    msg.runtime_claims = data + at;
+    msg.runtime_claims_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_request_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestRequest", &error, 1, 0);
+    } else {
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestRequest");
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+    }
+    free(out);
+}
+
+static void message_IgvmAttestKeyReleaseResponse(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestKeyReleaseResponse msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_key_release_response_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestKeyReleaseResponse", &error, 1, 1);
+            return;
+        }
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestKeyReleaseResponse");
+        put_str("\",\"parts\":");
+        put_str("{\"header\":");
+        print_IgvmAttestCommonResponseHeader(msg.header);
+        put_str(",\"error_info\":");
+        if (msg.has_error_info) {
+            print_IgvmErrorInfo(msg.error_info);
+        } else {
+            put_str("null");
+        }
+        put_str("},\"payload\":\"");
+        print_hex(msg.payload, msg.payload_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_key_release_response_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_key_release_response_build refused a message igvm_attest_key_release_response_parse read");
+        }
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestKeyReleaseResponse");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.header) {
+            print_bad_input("IgvmAttestKeyReleaseResponse");
+            return;
+        }
+        memcpy(&msg.header, data + at, sizeof msg.header);
+        at += sizeof msg.header;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestKeyReleaseResponse");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.error_info) {
+            print_bad_input("IgvmAttestKeyReleaseResponse");
+            return;
+        }
+        memcpy(&msg.error_info, data + at, sizeof msg.error_info);
+        at += sizeof msg.error_info;
+        msg.has_error_info = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestKeyReleaseResponse");
+        return;
+    }
+    msg.payload = data + at;
+    msg.payload_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_key_release_response_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestKeyReleaseResponse", &error, 1, 0);
+    } else {
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestKeyReleaseResponse");
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+    }
+    free(out);
+}
+
+static void message_IgvmAttestWrappedKeyResponse(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestWrappedKeyResponse msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_wrapped_key_response_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestWrappedKeyResponse", &error, 1, 1);
+            return;
+        }
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestWrappedKeyResponse");
+        put_str("\",\"parts\":");
+        put_str("{\"header\":");
+        print_IgvmAttestCommonResponseHeader(msg.header);
+        put_str(",\"error_info\":");
+        if (msg.has_error_info) {
+            print_IgvmErrorInfo(msg.error_info);
+        } else {
+            put_str("null");
+        }
+        put_str("},\"payload\":\"");
+        print_hex(msg.payload, msg.payload_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_wrapped_key_response_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_wrapped_key_response_build refused a message igvm_attest_wrapped_key_response_parse read");
+        }
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestWrappedKeyResponse");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.header) {
+            print_bad_input("IgvmAttestWrappedKeyResponse");
+            return;
+        }
+        memcpy(&msg.header, data + at, sizeof msg.header);
+        at += sizeof msg.header;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestWrappedKeyResponse");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.error_info) {
+            print_bad_input("IgvmAttestWrappedKeyResponse");
+            return;
+        }
+        memcpy(&msg.error_info, data + at, sizeof msg.error_info);
+        at += sizeof msg.error_info;
+        msg.has_error_info = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestWrappedKeyResponse");
+        return;
+    }
+    msg.payload = data + at;
+    msg.payload_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_wrapped_key_response_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestWrappedKeyResponse", &error, 1, 0);
+    } else {
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestWrappedKeyResponse");
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+    }
+    free(out);
+}
+
+static void message_IgvmAttestAkCertResponse(const char *how, const unsigned char *data, size_t size)
+{
+    IgvmAttestAkCertResponse msg;
+    IgvmAttestMessageError error;
+    memset(&msg, 0, sizeof msg);
+    if (strcmp(how, "parse") == 0) {
+        if (igvm_attest_ak_cert_response_parse(&msg, data, size, &error) != 0) {
+            print_message_error("IgvmAttestAkCertResponse", &error, 1, 1);
+            return;
+        }
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestAkCertResponse");
+        put_str("\",\"parts\":");
+        put_str("{\"header\":");
+        print_IgvmAttestCommonResponseHeader(msg.header);
+        put_str(",\"error_info\":");
+        if (msg.has_error_info) {
+            print_IgvmErrorInfo(msg.error_info);
+        } else {
+            put_str("null");
+        }
+        put_str("},\"payload\":\"");
+        print_hex(msg.payload, msg.payload_size);
+        unsigned char *out = (unsigned char *)malloc(size + 1);
+        size_t built = 0;
+        if (out == NULL) {
+            fail("out of memory");
+        }
+        if (igvm_attest_ak_cert_response_build(&msg, out, size, &built, &error) != 0) {
+            fail("igvm_attest_ak_cert_response_build refused a message igvm_attest_ak_cert_response_parse read");
+        }
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+        free(out);
+        return;
+    }
+    const char *flags = strncmp(how, "build:", 6) == 0 ? how + 6 : NULL;
+    if (flags == NULL || strlen(flags) != 2) {
+        print_bad_input("IgvmAttestAkCertResponse");
+        return;
+    }
+    size_t at = 0;
+    if (flags[0] == '1') {
+        if (size - at < sizeof msg.header) {
+            print_bad_input("IgvmAttestAkCertResponse");
+            return;
+        }
+        memcpy(&msg.header, data + at, sizeof msg.header);
+        at += sizeof msg.header;
+    } else { /* a part every version has */
+        print_bad_input("IgvmAttestAkCertResponse");
+        return;
+    }
+    if (flags[1] == '1') {
+        if (size - at < sizeof msg.error_info) {
+            print_bad_input("IgvmAttestAkCertResponse");
+            return;
+        }
+        memcpy(&msg.error_info, data + at, sizeof msg.error_info);
+        at += sizeof msg.error_info;
+        msg.has_error_info = 1;
+    } else if (flags[1] != '0') {
+        print_bad_input("IgvmAttestAkCertResponse");
+        return;
+    }
+    msg.payload = data + at;
+    msg.payload_size = size - at;
+    size_t room = size + 1;
+    unsigned char *out = (unsigned char *)malloc(room);
+    size_t built = 0;
+    if (out == NULL) {
+        fail("out of memory");
+    }
+    if (igvm_attest_ak_cert_response_build(&msg, out, room, &built, &error) != 0) {
+        print_message_error("IgvmAttestAkCertResponse", &error, 1, 0);
+    } else {
+        put_str("{\"message\":\"");
+        put_str("IgvmAttestAkCertResponse");
+        put_str("\",\"hex\":\"");
+        print_hex(out, built);
+        put_str("\"}");
+    }
+    free(out);
+}
+
+static const struct {
+    const char *name;
+    void (*answer)(const char *how, const unsigned char *data, size_t size);
+} messages[] = {
+    { "IgvmAttestRequest", message_IgvmAttestRequest },
+    { "IgvmAttestKeyReleaseResponse", message_IgvmAttestKeyReleaseResponse },
+    { "IgvmAttestWrappedKeyResponse", message_IgvmAttestWrappedKeyResponse },
+    { "IgvmAttestAkCertResponse", message_IgvmAttestAkCertResponse },
+};
 
 typedef void (*decoder)(const char *version, const unsigned char *data, size_t size);
 
@@ -739,12 +906,14 @@ static const struct {
     { "IgvmCapabilityBitMap", answer_IgvmCapabilityBitMap },
     { "IgvmSignal", answer_IgvmSignal },
     { "IgvmAttestRequestHeader", answer_IgvmAttestRequestHeader },
-    { "IgvmAttestRequestData", decode_IgvmAttestRequestData },
-    { "IgvmAttestRequestBase", decode_IgvmAttestRequestBase },
+    { "IgvmAttestRequestData", answer_IgvmAttestRequestData },
+    { "IgvmAttestRequestDataExt", answer_IgvmAttestRequestDataExt },
+    { "IgvmAttestRequestBase", answer_IgvmAttestRequestBase },
+    { "IgvmAttestCommonResponseHeader", answer_IgvmAttestCommonResponseHeader },
     { "IgvmErrorInfo", answer_IgvmErrorInfo },
-    { "IgvmAttestKeyReleaseResponseHeader", decode_IgvmAttestKeyReleaseResponseHeader },
-    { "IgvmAttestWrappedKeyResponseHeader", decode_IgvmAttestWrappedKeyResponseHeader },
-    { "IgvmAttestAkCertResponseHeader", decode_IgvmAttestAkCertResponseHeader },
+    { "IgvmAttestKeyReleaseResponseHeader", answer_IgvmAttestKeyReleaseResponseHeader },
+    { "IgvmAttestWrappedKeyResponseHeader", answer_IgvmAttestWrappedKeyResponseHeader },
+    { "IgvmAttestAkCertResponseHeader", answer_IgvmAttestAkCertResponseHeader },
     { NULL, NULL },
 };
 
@@ -851,6 +1020,17 @@ static int parse_hex(const char *text, unsigned char **data, size_t *cap, size_t
 static void answer(const char *type, const char *version, const char *hex, unsigned char **data, size_t *cap)
 {
     answer_len = 0;
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++) {
+        if (strcmp(type, messages[i].name) == 0) {
+            size_t size;
+            if (!parse_hex(hex, data, cap, &size)) {
+                print_bad_input(type);
+                return;
+            }
+            messages[i].answer(version, *data, size);
+            return;
+        }
+    }
     for (size_t i = 0; types[i].name != NULL; i++) {
         if (strcmp(type, types[i].name) == 0) {
             size_t size;

@@ -72,43 +72,43 @@ extern "C" {
 #define ATTESTATION_VERSION UINT32_C(2)
 
 /** Size in bytes of a VBS (virtualization-based security) VM report. */
-#define VBS_VM_REPORT_SIZE UINT32_C(560)
+#define VBS_VM_REPORT_SIZE ((size_t)560)
 
 /** Size in bytes of an AMD SEV-SNP attestation report. */
-#define SNP_VM_REPORT_SIZE UINT32_C(1184)
+#define SNP_VM_REPORT_SIZE ((size_t)1184)
 
 /** Size in bytes of an Intel TDX report (TDREPORT). */
-#define TDX_VM_REPORT_SIZE UINT32_C(1024)
+#define TDX_VM_REPORT_SIZE ((size_t)1024)
 
 /** A trusted-launch VM carries no hardware report; the report field stays all zero. */
-#define TVM_REPORT_SIZE UINT32_C(0)
+#define TVM_REPORT_SIZE ((size_t)0)
 
 /**
  * Fixed length of the `attestation_report` field in every request: the largest report size
  * (SEV-SNP). A smaller report is copied to its start and the rest stays zero.
  */
-#define ATTESTATION_REPORT_SIZE_MAX UINT32_C(1184)
+#define ATTESTATION_REPORT_SIZE_MAX ((size_t)1184)
 
 /** Request-data version the paravisor uses for host requests. */
-#define IGVM_ATTEST_REQUEST_CURRENT_VERSION UINT32_C(2)
+#define IGVM_ATTEST_REQUEST_CURRENT_VERSION IGVM_ATTEST_REQUEST_VERSION_VERSION_2
 
 /** Highest response-header version the paravisor accepts. */
-#define IGVM_ATTEST_RESPONSE_CURRENT_VERSION UINT32_C(2)
+#define IGVM_ATTEST_RESPONSE_CURRENT_VERSION IGVM_ATTEST_RESPONSE_VERSION_VERSION_2
 
 /**
  * Size of the TEE report's report-data (user-data) field. Its first 32 bytes hold the SHA-256
  * digest of the runtime claims; the rest is zero.
  */
-#define REPORT_DATA_SIZE UINT32_C(64)
+#define REPORT_DATA_SIZE ((size_t)64)
 
 /** Response buffer the guest provides for a WRAPPED_KEY request (16 pages). */
-#define WRAPPED_KEY_RESPONSE_BUFFER_SIZE UINT32_C(0x10000)
+#define WRAPPED_KEY_RESPONSE_BUFFER_SIZE ((size_t)0x10000)
 
 /** Response buffer the guest provides for a KEY_RELEASE request (16 pages). */
-#define KEY_RELEASE_RESPONSE_BUFFER_SIZE UINT32_C(0x10000)
+#define KEY_RELEASE_RESPONSE_BUFFER_SIZE ((size_t)0x10000)
 
 /** Response buffer the guest provides for an AK_CERT request (1 page). */
-#define AK_CERT_RESPONSE_BUFFER_SIZE UINT32_C(4096)
+#define AK_CERT_RESPONSE_BUFFER_SIZE ((size_t)4096)
 
 /**
  * Transport response length that means "generic error" from the VM worker process or the agent. The
@@ -423,8 +423,8 @@ typedef struct IgvmAttestRequestHeader {
      */
     uint32_t version;
     /**
-     * Length of the whole request blob: this header, the report, the request data, the capability
-     * bitmap (version 2) and the runtime claims.
+     * Length of the whole request: this header, the report, the request data, the request-data
+     * extension (version 2) and the runtime claims.
      */
     uint32_t report_size;
     /** What the request asks for. */
@@ -460,13 +460,12 @@ IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestHeader, reserved) == 20);
 
 /**
  * Unmeasured request data that follows the TEE report. Its `version` selects the request format:
- * version 2 appends the capability bitmap. Versioned by `version`: 20 bytes in version 1
- * (IgvmAttestRequestData_V1), 24 bytes in version 2.
+ * version 2 appends an `IgvmAttestRequestDataExt`.
  */
 typedef struct IgvmAttestRequestData {
     /**
-     * Size of the request data (20 bytes, plus 4 for the capability bitmap in version 2) plus the
-     * runtime claims.
+     * Length from this struct to the end of the request: these 20 bytes, the extension (4 bytes,
+     * version 2) and the runtime claims.
      */
     uint32_t data_size;
     /** Request format version. */
@@ -477,133 +476,46 @@ typedef struct IgvmAttestRequestData {
     IgvmAttestHashType report_data_hash_type;
     /** Length of the runtime-claims JSON that follows. */
     uint32_t variable_data_size;
-    /** What the requester asks of the agent. Since version 2. */
-    IgvmCapabilityBitMap capability_bitmap;
 } IgvmAttestRequestData;
 
-/** Version 1 of IgvmAttestRequestData: the 20 bytes a version 1 message carries. */
-typedef struct IgvmAttestRequestData_V1 {
-    /**
-     * Size of the request data (20 bytes, plus 4 for the capability bitmap in version 2) plus the
-     * runtime claims.
-     */
-    uint32_t data_size;
-    /** Request format version. */
-    IgvmAttestRequestVersion version;
-    /** Which TEE report is in `attestation_report`. */
-    IgvmAttestReportType report_type;
-    /** Hash algorithm of the runtime-claims digest in the report data. */
-    IgvmAttestHashType report_data_hash_type;
-    /** Length of the runtime-claims JSON that follows. */
-    uint32_t variable_data_size;
-} IgvmAttestRequestData_V1;
 
-#define IGVM_ATTEST_REQUEST_DATA_SIZE_V1 20
-#define IGVM_ATTEST_REQUEST_DATA_SIZE_V2 24
-
-/**
- * Size in bytes of the IgvmAttestRequestData layout a message whose `version` is
- * `version` uses: the newest layout at or below `version` (the oldest below all of them).
- */
-static inline size_t igvm_attest_request_data_size_for_version(IgvmAttestRequestVersion version)
-{
-    if (version >= 2) {
-        return IGVM_ATTEST_REQUEST_DATA_SIZE_V2;
-    }
-    return IGVM_ATTEST_REQUEST_DATA_SIZE_V1;
-}
-
-/**
- * Size in bytes of the IgvmAttestRequestData at the start of `data` (`len` bytes), read from its
- * `version`: 0 if `len` is too short for the version field or for that layout.
- */
-static inline size_t igvm_attest_request_data_size_from_bytes(const void *data, size_t len)
-{
-    const unsigned char *bytes = (const unsigned char *)data;
-    size_t size;
-    if (bytes == NULL || len < 8) {
-        return 0;
-    }
-    size = igvm_attest_request_data_size_for_version((IgvmAttestRequestVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
-    return len < size ? 0 : size;
-}
-
-
-IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestData) == 24);
+IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestData) == 20);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestData) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, data_size) == 0);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, version) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, report_type) == 8);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, report_data_hash_type) == 12);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, variable_data_size) == 16);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData, capability_bitmap) == 20);
-IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestData_V1) == 20);
-IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestData_V1) == 4);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData_V1, data_size) == 0);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData_V1, version) == 4);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData_V1, report_type) == 8);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData_V1, report_data_hash_type) == 12);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestData_V1, variable_data_size) == 16);
 
 /**
- * Fixed part of an attestation request; the runtime-claims JSON follows it. Versioned by
- * `request_data.version`, not by `header.version`. Versioned by `request_data.version`: 1236 bytes
- * in version 1 (IgvmAttestRequestBase_V1), 1240 bytes in version 2.
+ * Request-data extension, after the request base in requests of version 2 and later. Since version
+ * 2.
+ */
+typedef struct IgvmAttestRequestDataExt {
+    /** What the requester asks of the agent. */
+    IgvmCapabilityBitMap capability_bitmap;
+} IgvmAttestRequestDataExt;
+
+
+IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestDataExt) == 4);
+IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestDataExt) == 4);
+IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestDataExt, capability_bitmap) == 0);
+
+/**
+ * Fixed start of every attestation request: header, TEE report and request data. The extension
+ * (version 2) and the runtime claims follow it; see the message `IgvmAttestRequest`.
  */
 typedef struct IgvmAttestRequestBase {
-    /** Request header. */
+    /** Request header (unmeasured). */
     IgvmAttestRequestHeader header;
     /**
      * The TEE hardware report, of the size its report type gives, then zero fill up to
      * `ATTESTATION_REPORT_SIZE_MAX` bytes.
      */
     uint8_t attestation_report[ATTESTATION_REPORT_SIZE_MAX];
-    /** Request data; its version selects the layout. */
+    /** Request data (unmeasured); its version selects the request format. */
     IgvmAttestRequestData request_data;
 } IgvmAttestRequestBase;
-
-/** Version 1 of IgvmAttestRequestBase: the 1236 bytes a version 1 message carries. */
-typedef struct IgvmAttestRequestBase_V1 {
-    /** Request header. */
-    IgvmAttestRequestHeader header;
-    /**
-     * The TEE hardware report, of the size its report type gives, then zero fill up to
-     * `ATTESTATION_REPORT_SIZE_MAX` bytes.
-     */
-    uint8_t attestation_report[ATTESTATION_REPORT_SIZE_MAX];
-    /** Request data; its version selects the layout. */
-    IgvmAttestRequestData_V1 request_data;
-} IgvmAttestRequestBase_V1;
-
-#define IGVM_ATTEST_REQUEST_BASE_SIZE_V1 1236
-#define IGVM_ATTEST_REQUEST_BASE_SIZE_V2 1240
-
-/**
- * Size in bytes of the IgvmAttestRequestBase layout a message whose `request_data.version` is
- * `version` uses: the newest layout at or below `version` (the oldest below all of them).
- */
-static inline size_t igvm_attest_request_base_size_for_version(IgvmAttestRequestVersion version)
-{
-    if (version >= 2) {
-        return IGVM_ATTEST_REQUEST_BASE_SIZE_V2;
-    }
-    return IGVM_ATTEST_REQUEST_BASE_SIZE_V1;
-}
-
-/**
- * Size in bytes of the IgvmAttestRequestBase at the start of `data` (`len` bytes), read from its
- * `request_data.version`: 0 if `len` is too short for the version field or for that layout.
- */
-static inline size_t igvm_attest_request_base_size_from_bytes(const void *data, size_t len)
-{
-    const unsigned char *bytes = (const unsigned char *)data;
-    size_t size;
-    if (bytes == NULL || len < 1224) {
-        return 0;
-    }
-    size = igvm_attest_request_base_size_for_version((IgvmAttestRequestVersion)(uint32_t)((uint32_t)bytes[1220] | (uint32_t)bytes[1221] << 8 | (uint32_t)bytes[1222] << 16 | (uint32_t)bytes[1223] << 24));
-    return len < size ? 0 : size;
-}
 
 
 /**
@@ -619,31 +531,33 @@ static inline const char *igvm_attest_request_base_check_magic(const IgvmAttestR
     return NULL;
 }
 
-/**
- * The first magic number of `value`, in the order of the bytes, that does not hold its value
- * (`header.signature`), as a dotted path; NULL if every one does. A reader refuses a message for
- * which this is not NULL.
- */
-static inline const char *igvm_attest_request_base_v1_check_magic(const IgvmAttestRequestBase_V1 *value)
-{
-    if (value->header.signature != ATTESTATION_SIGNATURE) {
-        return "header.signature";
-    }
-    return NULL;
-}
-
-IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestBase) == 1240);
+IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestBase) == 1236);
 IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestBase) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase, header) == 0);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase, attestation_report) == 32);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase, request_data) == 1216);
-IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestRequestBase_V1) == 1236);
-IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestRequestBase_V1) == 4);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase_V1, header) == 0);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase_V1, attestation_report) == 32);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestRequestBase_V1, request_data) == 1216);
 
-/** Error details the agent returns in a version 2 response header. Since version 2. */
+/**
+ * Start of every response: the whole version 1 response header, and the first 8 bytes of a version
+ * 2 one.
+ */
+typedef struct IgvmAttestCommonResponseHeader {
+    /** Length of the whole response (header and payload). */
+    uint32_t data_size;
+    /** Response header version. */
+    IgvmAttestResponseVersion version;
+} IgvmAttestCommonResponseHeader;
+
+
+IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestCommonResponseHeader) == 8);
+IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestCommonResponseHeader) == 4);
+IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestCommonResponseHeader, data_size) == 0);
+IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestCommonResponseHeader, version) == 4);
+
+/**
+ * Error details the agent returns in a version 2 response, after the common header. Since version
+ * 2.
+ */
 typedef struct IgvmErrorInfo {
     /** Agent error code; 0 means success. */
     uint32_t error_code;
@@ -664,55 +578,18 @@ IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmErrorInfo, igvm_signal) == 8);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmErrorInfo, reserved) == 12);
 
 /**
- * Response header for `KEY_RELEASE_REQUEST`; the payload follows it. Versioned by `version`: 8
- * bytes in version 1 (IgvmAttestKeyReleaseResponseHeader_V1), 32 bytes in version 2.
+ * Header of a version 2 `KEY_RELEASE_REQUEST` response as one struct: the common header and the
+ * error details. A version 1 response starts with the 8-byte `IgvmAttestCommonResponseHeader`
+ * instead; see the message `IgvmAttestKeyReleaseResponse`. Since version 2.
  */
 typedef struct IgvmAttestKeyReleaseResponseHeader {
-    /** Length of the header and the payload. */
+    /** Length of the whole response (header and payload). */
     uint32_t data_size;
     /** Response header version. */
     IgvmAttestResponseVersion version;
-    /** Error details. Since version 2. */
+    /** Error details. */
     IgvmErrorInfo error_info;
 } IgvmAttestKeyReleaseResponseHeader;
-
-/** Version 1 of IgvmAttestKeyReleaseResponseHeader: the 8 bytes a version 1 message carries. */
-typedef struct IgvmAttestKeyReleaseResponseHeader_V1 {
-    /** Length of the header and the payload. */
-    uint32_t data_size;
-    /** Response header version. */
-    IgvmAttestResponseVersion version;
-} IgvmAttestKeyReleaseResponseHeader_V1;
-
-#define IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V1 8
-#define IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V2 32
-
-/**
- * Size in bytes of the IgvmAttestKeyReleaseResponseHeader layout a message whose `version` is
- * `version` uses: the newest layout at or below `version` (the oldest below all of them).
- */
-static inline size_t igvm_attest_key_release_response_header_size_for_version(IgvmAttestResponseVersion version)
-{
-    if (version >= 2) {
-        return IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V2;
-    }
-    return IGVM_ATTEST_KEY_RELEASE_RESPONSE_HEADER_SIZE_V1;
-}
-
-/**
- * Size in bytes of the IgvmAttestKeyReleaseResponseHeader at the start of `data` (`len` bytes), read from its
- * `version`: 0 if `len` is too short for the version field or for that layout.
- */
-static inline size_t igvm_attest_key_release_response_header_size_from_bytes(const void *data, size_t len)
-{
-    const unsigned char *bytes = (const unsigned char *)data;
-    size_t size;
-    if (bytes == NULL || len < 8) {
-        return 0;
-    }
-    size = igvm_attest_key_release_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
-    return len < size ? 0 : size;
-}
 
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestKeyReleaseResponseHeader) == 32);
@@ -720,61 +597,19 @@ IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestKeyReleaseResponseHeader
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestKeyReleaseResponseHeader, data_size) == 0);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestKeyReleaseResponseHeader, version) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestKeyReleaseResponseHeader, error_info) == 8);
-IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestKeyReleaseResponseHeader_V1) == 8);
-IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestKeyReleaseResponseHeader_V1) == 4);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestKeyReleaseResponseHeader_V1, data_size) == 0);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestKeyReleaseResponseHeader_V1, version) == 4);
 
 /**
- * Response header for `WRAPPED_KEY_REQUEST`; the payload follows it. Versioned by `version`: 8
- * bytes in version 1 (IgvmAttestWrappedKeyResponseHeader_V1), 32 bytes in version 2.
+ * Header of a version 2 `WRAPPED_KEY_REQUEST` response as one struct; the same shape as
+ * `IgvmAttestKeyReleaseResponseHeader`. Since version 2.
  */
 typedef struct IgvmAttestWrappedKeyResponseHeader {
-    /** Length of the header and the payload. */
+    /** Length of the whole response (header and payload). */
     uint32_t data_size;
     /** Response header version. */
     IgvmAttestResponseVersion version;
-    /** Error details. Since version 2. */
+    /** Error details. */
     IgvmErrorInfo error_info;
 } IgvmAttestWrappedKeyResponseHeader;
-
-/** Version 1 of IgvmAttestWrappedKeyResponseHeader: the 8 bytes a version 1 message carries. */
-typedef struct IgvmAttestWrappedKeyResponseHeader_V1 {
-    /** Length of the header and the payload. */
-    uint32_t data_size;
-    /** Response header version. */
-    IgvmAttestResponseVersion version;
-} IgvmAttestWrappedKeyResponseHeader_V1;
-
-#define IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V1 8
-#define IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V2 32
-
-/**
- * Size in bytes of the IgvmAttestWrappedKeyResponseHeader layout a message whose `version` is
- * `version` uses: the newest layout at or below `version` (the oldest below all of them).
- */
-static inline size_t igvm_attest_wrapped_key_response_header_size_for_version(IgvmAttestResponseVersion version)
-{
-    if (version >= 2) {
-        return IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V2;
-    }
-    return IGVM_ATTEST_WRAPPED_KEY_RESPONSE_HEADER_SIZE_V1;
-}
-
-/**
- * Size in bytes of the IgvmAttestWrappedKeyResponseHeader at the start of `data` (`len` bytes), read from its
- * `version`: 0 if `len` is too short for the version field or for that layout.
- */
-static inline size_t igvm_attest_wrapped_key_response_header_size_from_bytes(const void *data, size_t len)
-{
-    const unsigned char *bytes = (const unsigned char *)data;
-    size_t size;
-    if (bytes == NULL || len < 8) {
-        return 0;
-    }
-    size = igvm_attest_wrapped_key_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
-    return len < size ? 0 : size;
-}
 
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestWrappedKeyResponseHeader) == 32);
@@ -782,61 +617,19 @@ IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestWrappedKeyResponseHeader
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestWrappedKeyResponseHeader, data_size) == 0);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestWrappedKeyResponseHeader, version) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestWrappedKeyResponseHeader, error_info) == 8);
-IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestWrappedKeyResponseHeader_V1) == 8);
-IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestWrappedKeyResponseHeader_V1) == 4);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestWrappedKeyResponseHeader_V1, data_size) == 0);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestWrappedKeyResponseHeader_V1, version) == 4);
 
 /**
- * Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate) follows it. Versioned
- * by `version`: 8 bytes in version 1 (IgvmAttestAkCertResponseHeader_V1), 32 bytes in version 2.
+ * Header of a version 2 `AK_CERT_REQUEST` response as one struct; the same shape as
+ * `IgvmAttestKeyReleaseResponseHeader`. Since version 2.
  */
 typedef struct IgvmAttestAkCertResponseHeader {
-    /** Length of the header and the payload. */
+    /** Length of the whole response (header and payload). */
     uint32_t data_size;
     /** Response header version. */
     IgvmAttestResponseVersion version;
-    /** Error details. Since version 2. */
+    /** Error details. */
     IgvmErrorInfo error_info;
 } IgvmAttestAkCertResponseHeader;
-
-/** Version 1 of IgvmAttestAkCertResponseHeader: the 8 bytes a version 1 message carries. */
-typedef struct IgvmAttestAkCertResponseHeader_V1 {
-    /** Length of the header and the payload. */
-    uint32_t data_size;
-    /** Response header version. */
-    IgvmAttestResponseVersion version;
-} IgvmAttestAkCertResponseHeader_V1;
-
-#define IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V1 8
-#define IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V2 32
-
-/**
- * Size in bytes of the IgvmAttestAkCertResponseHeader layout a message whose `version` is
- * `version` uses: the newest layout at or below `version` (the oldest below all of them).
- */
-static inline size_t igvm_attest_ak_cert_response_header_size_for_version(IgvmAttestResponseVersion version)
-{
-    if (version >= 2) {
-        return IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V2;
-    }
-    return IGVM_ATTEST_AK_CERT_RESPONSE_HEADER_SIZE_V1;
-}
-
-/**
- * Size in bytes of the IgvmAttestAkCertResponseHeader at the start of `data` (`len` bytes), read from its
- * `version`: 0 if `len` is too short for the version field or for that layout.
- */
-static inline size_t igvm_attest_ak_cert_response_header_size_from_bytes(const void *data, size_t len)
-{
-    const unsigned char *bytes = (const unsigned char *)data;
-    size_t size;
-    if (bytes == NULL || len < 8) {
-        return 0;
-    }
-    size = igvm_attest_ak_cert_response_header_size_for_version((IgvmAttestResponseVersion)(uint32_t)((uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24));
-    return len < size ? 0 : size;
-}
 
 
 IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestAkCertResponseHeader) == 32);
@@ -844,10 +637,606 @@ IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestAkCertResponseHeader) ==
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader, data_size) == 0);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader, version) == 4);
 IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader, error_info) == 8);
-IGVM_ATTEST_STATIC_ASSERT(sizeof(IgvmAttestAkCertResponseHeader_V1) == 8);
-IGVM_ATTEST_STATIC_ASSERT(IGVM_ATTEST_ALIGNOF(IgvmAttestAkCertResponseHeader_V1) == 4);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader_V1, data_size) == 0);
-IGVM_ATTEST_STATIC_ASSERT(offsetof(IgvmAttestAkCertResponseHeader_V1, version) == 4);
+
+/* ---- Messages ---- */
+
+/* What is wrong with a message: the `kind` of a IgvmAttestMessageError, and what the parse and build
+ * functions return (0 when nothing is). */
+#define IGVM_ATTEST_MESSAGE_SHORT 1
+#define IGVM_ATTEST_MESSAGE_VERSION 2
+#define IGVM_ATTEST_MESSAGE_LENGTH_TOO_SMALL 3
+#define IGVM_ATTEST_MESSAGE_LENGTH_TOO_LARGE 4
+#define IGVM_ATTEST_MESSAGE_LENGTH_MISMATCH 5
+#define IGVM_ATTEST_MESSAGE_PART_EXCLUDED 6
+#define IGVM_ATTEST_MESSAGE_PART_MISSING 7
+#define IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW 8
+#define IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL 9
+#define IGVM_ATTEST_MESSAGE_MAGIC 10
+
+/**
+ * A buffer that holds no valid message, or parts that make none.
+ *
+ * `field` is the length field, version field or part concerned (a dotted path from its part),
+ * or NULL. What `value` and `limit` hold depends on `kind`:
+ * - SHORT: the buffer ends before the version field `field` (value 0), or before the fixed
+ *   parts of version `value`; `limit` is the bytes needed.
+ * - VERSION: `value` is a version the message does not have.
+ * - MAGIC: the magic number `field` holds `value`, not `limit`.
+ * - LENGTH_TOO_SMALL, LENGTH_TOO_LARGE, LENGTH_MISMATCH: `value` is what the length field
+ *   holds, `limit` the least it may hold, the most the buffer allows, or what it should hold.
+ * - PART_EXCLUDED, PART_MISSING: part `field` is given but version `value` lacks it, or the
+ *   reverse; `limit` is the version that added it.
+ * - LENGTH_OVERFLOW: the length `value` is more than field `field` holds (`limit`).
+ * - BUFFER_TOO_SMALL: the message takes `limit` bytes, the buffer has `given`.
+ * `given` is the length of the buffer parsed or built into.
+ */
+typedef struct IgvmAttestMessageError {
+    int kind;
+    const char *message;
+    const char *field;
+    uint64_t value;
+    uint64_t limit;
+    size_t given;
+} IgvmAttestMessageError;
+
+/** Records a problem in `*error` (when `error` is not NULL) and returns its kind. */
+static inline int igvm_attest_message_fail(IgvmAttestMessageError *error, int kind, const char *message, const char *field, uint64_t value, uint64_t limit, size_t given)
+{
+    if (error != NULL) {
+        error->kind = kind;
+        error->message = message;
+        error->field = field;
+        error->value = value;
+        error->limit = limit;
+        error->given = given;
+    }
+    return kind;
+}
+
+/** The little-endian unsigned integer of `width` bytes at `p`. */
+static inline uint64_t igvm_attest_read_uint(const uint8_t *p, size_t width)
+{
+    uint64_t value = 0;
+    for (size_t i = width; i > 0; i--) {
+        value = (value << 8) | p[i - 1];
+    }
+    return value;
+}
+
+/** Writes `value` as a little-endian unsigned integer of `width` bytes at `p`. */
+static inline void igvm_attest_write_uint(uint8_t *p, size_t width, uint64_t value)
+{
+    for (size_t i = 0; i < width; i++) {
+        p[i] = (uint8_t)(value >> (8 * i));
+    }
+}
+
+/** Copies `size` bytes (the header needs no <string.h>). */
+static inline void igvm_attest_copy_bytes(void *to, const void *from, size_t size)
+{
+    unsigned char *d = (unsigned char *)to;
+    const unsigned char *s = (const unsigned char *)from;
+    for (size_t i = 0; i < size; i++) {
+        d[i] = s[i];
+    }
+}
+
+/** Sets `size` bytes to zero. */
+static inline void igvm_attest_zero_bytes(void *to, size_t size)
+{
+    unsigned char *d = (unsigned char *)to;
+    for (size_t i = 0; i < size; i++) {
+        d[i] = 0;
+    }
+}
+
+/**
+ * Checks the length field of `width` bytes at `offset` of a buffer of `size` bytes that holds
+ * the fixed parts: it counts from byte `start`, at least `least` bytes, and must end the message
+ * at `*expected` when that is not NULL. Sets `*end` to where it ends the message.
+ */
+static inline int igvm_attest_check_length(const uint8_t *data, size_t size, const char *message, const char *field, size_t offset, size_t width, size_t start, size_t least,
+                                  const size_t *expected, size_t *end, IgvmAttestMessageError *error)
+{
+    const uint64_t value = igvm_attest_read_uint(data + offset, width);
+    if (value < (uint64_t)least) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_TOO_SMALL, message, field, value, (uint64_t)least, size);
+    }
+    if (value > (uint64_t)(size - start)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_TOO_LARGE, message, field, value, (uint64_t)(size - start), size);
+    }
+    if (expected != NULL && start + (size_t)value != *expected) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_MISMATCH, message, field, value, (uint64_t)(*expected - start), size);
+    }
+    *end = start + (size_t)value;
+    return 0;
+}
+
+/**
+ * An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST` host request. Host
+ * requests use version 2; the vTPM's guest-visible attestation report is a version 1 request. The
+ * paravisor sends `IGVM_ATTEST_REQUEST_CURRENT_VERSION` to every agent, and nothing makes an agent
+ * refuse a version it does not know (a version 1 agent read the runtime claims right after the 1236
+ * fixed bytes, whatever the version said).
+ *
+ * Version 1: base (1236 bytes), then runtime_claims.
+ * Version 2: base, ext (1240 bytes), then runtime_claims.
+ * `base.request_data.version` says which version a message is.
+ * `base.header.report_size` counts the whole message.
+ * `base.request_data.data_size` counts the bytes from `base.request_data` to the end.
+ * `base.request_data.variable_data_size` counts the payload.
+ * igvm_attest_request_parse() checks every length field against the buffer;
+ * igvm_attest_request_build() fills them in.
+ */
+typedef struct IgvmAttestRequest {
+    /** Header, TEE report and request data. */
+    IgvmAttestRequestBase base;
+    /** The capability bitmap. Present from version 2 on, when `has_ext` is nonzero. */
+    IgvmAttestRequestDataExt ext;
+    int has_ext;
+    /**
+     * The runtime claims (keys, VM configuration, user data). Their SHA-256 digest is the first 32
+     * bytes of the TEE report's report data. The payload (RuntimeClaims, json): it points into the
+     * parsed buffer, or at the bytes to build from.
+     */
+    const uint8_t *runtime_claims;
+    size_t runtime_claims_size;
+} IgvmAttestRequest;
+
+#define IGVM_ATTEST_REQUEST_FIXED_SIZE_V1 1236
+#define IGVM_ATTEST_REQUEST_FIXED_SIZE_V2 1240
+
+/** Bytes of the fixed parts of a IgvmAttestRequest of `version`; 0 for a version it does not have (1, 2 are). */
+static inline size_t igvm_attest_request_fixed_size(uint64_t version)
+{
+    switch (version) {
+    case 1:
+        return IGVM_ATTEST_REQUEST_FIXED_SIZE_V1;
+    case 2:
+        return IGVM_ATTEST_REQUEST_FIXED_SIZE_V2;
+    default:
+        return 0;
+    }
+}
+
+/**
+ * Reads the IgvmAttestRequest at the start of `data` (`size` bytes) into `*msg`; bytes after the end
+ * its length fields give are not part of it. `msg->runtime_claims` points into `data`.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL), leaving `*msg` as it was.
+ */
+static inline int igvm_attest_request_parse(IgvmAttestRequest *msg, const uint8_t *data, size_t size, IgvmAttestMessageError *error)
+{
+    if (size < 1224) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestRequest", "base.request_data.version", 0, 1224, size);
+    }
+    const uint64_t version = igvm_attest_read_uint(data + 1220, 4);
+    const size_t fixed = igvm_attest_request_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestRequest", "base.request_data.version", version, 0, size);
+    }
+    if (size < fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestRequest", NULL, version, fixed, size);
+    }
+    if (igvm_attest_read_uint(data + 0, 4) != UINT64_C(0x414C4348)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_MAGIC, "IgvmAttestRequest", "base.header.signature", igvm_attest_read_uint(data + 0, 4), UINT64_C(0x414C4348), size);
+    }
+    size_t end = 0;
+    int rc = igvm_attest_check_length(data, size, "IgvmAttestRequest", "base.header.report_size", 8, 4, 0, fixed, NULL, &end, error);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = igvm_attest_check_length(data, size, "IgvmAttestRequest", "base.request_data.data_size", 1216, 4, 1216, fixed - 1216, &end, &end, error);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = igvm_attest_check_length(data, size, "IgvmAttestRequest", "base.request_data.variable_data_size", 1232, 4, fixed, 0, &end, &end, error);
+    if (rc != 0) {
+        return rc;
+    }
+    igvm_attest_copy_bytes(&msg->base, data + 0, sizeof msg->base);
+    msg->has_ext = version >= 2;
+    if (msg->has_ext) {
+        igvm_attest_copy_bytes(&msg->ext, data + 1236, sizeof msg->ext);
+    } else {
+        igvm_attest_zero_bytes(&msg->ext, sizeof msg->ext);
+    }
+    msg->runtime_claims = data + fixed;
+    msg->runtime_claims_size = end - fixed;
+    return 0;
+}
+
+/**
+ * Writes `*msg` at the start of `out` (`capacity` bytes), with every length field set to the
+ * length it counts, and sets `*size` to the bytes written.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL).
+ */
+static inline int igvm_attest_request_build(const IgvmAttestRequest *msg, uint8_t *out, size_t capacity, size_t *size, IgvmAttestMessageError *error)
+{
+    const uint64_t version = (uint64_t)msg->base.request_data.version;
+    const size_t fixed = igvm_attest_request_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestRequest", "base.request_data.version", version, 0, 0);
+    }
+    if (msg->has_ext && version < 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_EXCLUDED, "IgvmAttestRequest", "ext", version, 2, 0);
+    }
+    if (!msg->has_ext && version >= 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_MISSING, "IgvmAttestRequest", "ext", version, 2, 0);
+    }
+    if (msg->runtime_claims_size > SIZE_MAX - fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestRequest", NULL, 0, UINT64_MAX, capacity); /* no buffer holds it */
+    }
+    const size_t total = fixed + msg->runtime_claims_size;
+    if ((uint64_t)(total) > UINT32_C(0xFFFFFFFF)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW, "IgvmAttestRequest", "base.header.report_size", (uint64_t)(total), UINT32_C(0xFFFFFFFF), 0);
+    }
+    if ((uint64_t)(total - 1216) > UINT32_C(0xFFFFFFFF)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW, "IgvmAttestRequest", "base.request_data.data_size", (uint64_t)(total - 1216), UINT32_C(0xFFFFFFFF), 0);
+    }
+    if ((uint64_t)(total - fixed) > UINT32_C(0xFFFFFFFF)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW, "IgvmAttestRequest", "base.request_data.variable_data_size", (uint64_t)(total - fixed), UINT32_C(0xFFFFFFFF), 0);
+    }
+    if (capacity < total) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestRequest", NULL, 0, (uint64_t)total, capacity);
+    }
+    igvm_attest_copy_bytes(out + 0, &msg->base, sizeof msg->base);
+    if (msg->has_ext) {
+        igvm_attest_copy_bytes(out + 1236, &msg->ext, sizeof msg->ext);
+    }
+    if (msg->runtime_claims_size > 0) {
+        igvm_attest_copy_bytes(out + fixed, msg->runtime_claims, msg->runtime_claims_size);
+    }
+    igvm_attest_write_uint(out + 8, 4, (uint64_t)(total));
+    igvm_attest_write_uint(out + 1216, 4, (uint64_t)(total - 1216));
+    igvm_attest_write_uint(out + 1232, 4, (uint64_t)(total - fixed));
+    *size = total;
+    return 0;
+}
+
+/**
+ * The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only to a version 2
+ * request: the request's version negotiates the response's. A `data_size` smaller than the bytes
+ * received is allowed: the response ends there.
+ *
+ * Version 1: header (8 bytes), then payload.
+ * Version 2: header, error_info (32 bytes), then payload.
+ * `header.version` says which version a message is.
+ * `header.data_size` counts the whole message.
+ * igvm_attest_key_release_response_parse() checks every length field against the buffer;
+ * igvm_attest_key_release_response_build() fills them in.
+ */
+typedef struct IgvmAttestKeyReleaseResponse {
+    IgvmAttestCommonResponseHeader header;
+    /** Error details. Present from version 2 on, when `has_error_info` is nonzero. */
+    IgvmErrorInfo error_info;
+    int has_error_info;
+    /**
+     * The released key: Key Vault's JSON `{"ciphertext": ...}` or a JWT. Empty when the key release
+     * failed. The payload (ReleasedKey, text): it points into the parsed buffer, or at the bytes to
+     * build from.
+     */
+    const uint8_t *payload;
+    size_t payload_size;
+} IgvmAttestKeyReleaseResponse;
+
+#define IGVM_ATTEST_KEY_RELEASE_RESPONSE_FIXED_SIZE_V1 8
+#define IGVM_ATTEST_KEY_RELEASE_RESPONSE_FIXED_SIZE_V2 32
+
+/** Bytes of the fixed parts of a IgvmAttestKeyReleaseResponse of `version`; 0 for a version it does not have (1, 2 are). */
+static inline size_t igvm_attest_key_release_response_fixed_size(uint64_t version)
+{
+    switch (version) {
+    case 1:
+        return IGVM_ATTEST_KEY_RELEASE_RESPONSE_FIXED_SIZE_V1;
+    case 2:
+        return IGVM_ATTEST_KEY_RELEASE_RESPONSE_FIXED_SIZE_V2;
+    default:
+        return 0;
+    }
+}
+
+/**
+ * Reads the IgvmAttestKeyReleaseResponse at the start of `data` (`size` bytes) into `*msg`; bytes after the end
+ * its length fields give are not part of it. `msg->payload` points into `data`.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL), leaving `*msg` as it was.
+ */
+static inline int igvm_attest_key_release_response_parse(IgvmAttestKeyReleaseResponse *msg, const uint8_t *data, size_t size, IgvmAttestMessageError *error)
+{
+    if (size < 8) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestKeyReleaseResponse", "header.version", 0, 8, size);
+    }
+    const uint64_t version = igvm_attest_read_uint(data + 4, 4);
+    const size_t fixed = igvm_attest_key_release_response_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestKeyReleaseResponse", "header.version", version, 0, size);
+    }
+    if (size < fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestKeyReleaseResponse", NULL, version, fixed, size);
+    }
+    size_t end = 0;
+    int rc = igvm_attest_check_length(data, size, "IgvmAttestKeyReleaseResponse", "header.data_size", 0, 4, 0, fixed, NULL, &end, error);
+    if (rc != 0) {
+        return rc;
+    }
+    igvm_attest_copy_bytes(&msg->header, data + 0, sizeof msg->header);
+    msg->has_error_info = version >= 2;
+    if (msg->has_error_info) {
+        igvm_attest_copy_bytes(&msg->error_info, data + 8, sizeof msg->error_info);
+    } else {
+        igvm_attest_zero_bytes(&msg->error_info, sizeof msg->error_info);
+    }
+    msg->payload = data + fixed;
+    msg->payload_size = end - fixed;
+    return 0;
+}
+
+/**
+ * Writes `*msg` at the start of `out` (`capacity` bytes), with every length field set to the
+ * length it counts, and sets `*size` to the bytes written.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL).
+ */
+static inline int igvm_attest_key_release_response_build(const IgvmAttestKeyReleaseResponse *msg, uint8_t *out, size_t capacity, size_t *size, IgvmAttestMessageError *error)
+{
+    const uint64_t version = (uint64_t)msg->header.version;
+    const size_t fixed = igvm_attest_key_release_response_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestKeyReleaseResponse", "header.version", version, 0, 0);
+    }
+    if (msg->has_error_info && version < 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_EXCLUDED, "IgvmAttestKeyReleaseResponse", "error_info", version, 2, 0);
+    }
+    if (!msg->has_error_info && version >= 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_MISSING, "IgvmAttestKeyReleaseResponse", "error_info", version, 2, 0);
+    }
+    if (msg->payload_size > SIZE_MAX - fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestKeyReleaseResponse", NULL, 0, UINT64_MAX, capacity); /* no buffer holds it */
+    }
+    const size_t total = fixed + msg->payload_size;
+    if ((uint64_t)(total) > UINT32_C(0xFFFFFFFF)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW, "IgvmAttestKeyReleaseResponse", "header.data_size", (uint64_t)(total), UINT32_C(0xFFFFFFFF), 0);
+    }
+    if (capacity < total) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestKeyReleaseResponse", NULL, 0, (uint64_t)total, capacity);
+    }
+    igvm_attest_copy_bytes(out + 0, &msg->header, sizeof msg->header);
+    if (msg->has_error_info) {
+        igvm_attest_copy_bytes(out + 8, &msg->error_info, sizeof msg->error_info);
+    }
+    if (msg->payload_size > 0) {
+        igvm_attest_copy_bytes(out + fixed, msg->payload, msg->payload_size);
+    }
+    igvm_attest_write_uint(out + 0, 4, (uint64_t)(total));
+    *size = total;
+    return 0;
+}
+
+/**
+ * The agent's answer to a `WRAPPED_KEY_REQUEST`; framed as `IgvmAttestKeyReleaseResponse`.
+ *
+ * Version 1: header (8 bytes), then payload.
+ * Version 2: header, error_info (32 bytes), then payload.
+ * `header.version` says which version a message is.
+ * `header.data_size` counts the whole message.
+ * igvm_attest_wrapped_key_response_parse() checks every length field against the buffer;
+ * igvm_attest_wrapped_key_response_build() fills them in.
+ */
+typedef struct IgvmAttestWrappedKeyResponse {
+    IgvmAttestCommonResponseHeader header;
+    /** Error details. Present from version 2 on, when `has_error_info` is nonzero. */
+    IgvmErrorInfo error_info;
+    int has_error_info;
+    /**
+     * The VM metadata blob (JSON) holding the wrapped disk-encryption key. The payload (VmMetadata,
+     * json): it points into the parsed buffer, or at the bytes to build from.
+     */
+    const uint8_t *payload;
+    size_t payload_size;
+} IgvmAttestWrappedKeyResponse;
+
+#define IGVM_ATTEST_WRAPPED_KEY_RESPONSE_FIXED_SIZE_V1 8
+#define IGVM_ATTEST_WRAPPED_KEY_RESPONSE_FIXED_SIZE_V2 32
+
+/** Bytes of the fixed parts of a IgvmAttestWrappedKeyResponse of `version`; 0 for a version it does not have (1, 2 are). */
+static inline size_t igvm_attest_wrapped_key_response_fixed_size(uint64_t version)
+{
+    switch (version) {
+    case 1:
+        return IGVM_ATTEST_WRAPPED_KEY_RESPONSE_FIXED_SIZE_V1;
+    case 2:
+        return IGVM_ATTEST_WRAPPED_KEY_RESPONSE_FIXED_SIZE_V2;
+    default:
+        return 0;
+    }
+}
+
+/**
+ * Reads the IgvmAttestWrappedKeyResponse at the start of `data` (`size` bytes) into `*msg`; bytes after the end
+ * its length fields give are not part of it. `msg->payload` points into `data`.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL), leaving `*msg` as it was.
+ */
+static inline int igvm_attest_wrapped_key_response_parse(IgvmAttestWrappedKeyResponse *msg, const uint8_t *data, size_t size, IgvmAttestMessageError *error)
+{
+    if (size < 8) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestWrappedKeyResponse", "header.version", 0, 8, size);
+    }
+    const uint64_t version = igvm_attest_read_uint(data + 4, 4);
+    const size_t fixed = igvm_attest_wrapped_key_response_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestWrappedKeyResponse", "header.version", version, 0, size);
+    }
+    if (size < fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestWrappedKeyResponse", NULL, version, fixed, size);
+    }
+    size_t end = 0;
+    int rc = igvm_attest_check_length(data, size, "IgvmAttestWrappedKeyResponse", "header.data_size", 0, 4, 0, fixed, NULL, &end, error);
+    if (rc != 0) {
+        return rc;
+    }
+    igvm_attest_copy_bytes(&msg->header, data + 0, sizeof msg->header);
+    msg->has_error_info = version >= 2;
+    if (msg->has_error_info) {
+        igvm_attest_copy_bytes(&msg->error_info, data + 8, sizeof msg->error_info);
+    } else {
+        igvm_attest_zero_bytes(&msg->error_info, sizeof msg->error_info);
+    }
+    msg->payload = data + fixed;
+    msg->payload_size = end - fixed;
+    return 0;
+}
+
+/**
+ * Writes `*msg` at the start of `out` (`capacity` bytes), with every length field set to the
+ * length it counts, and sets `*size` to the bytes written.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL).
+ */
+static inline int igvm_attest_wrapped_key_response_build(const IgvmAttestWrappedKeyResponse *msg, uint8_t *out, size_t capacity, size_t *size, IgvmAttestMessageError *error)
+{
+    const uint64_t version = (uint64_t)msg->header.version;
+    const size_t fixed = igvm_attest_wrapped_key_response_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestWrappedKeyResponse", "header.version", version, 0, 0);
+    }
+    if (msg->has_error_info && version < 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_EXCLUDED, "IgvmAttestWrappedKeyResponse", "error_info", version, 2, 0);
+    }
+    if (!msg->has_error_info && version >= 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_MISSING, "IgvmAttestWrappedKeyResponse", "error_info", version, 2, 0);
+    }
+    if (msg->payload_size > SIZE_MAX - fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestWrappedKeyResponse", NULL, 0, UINT64_MAX, capacity); /* no buffer holds it */
+    }
+    const size_t total = fixed + msg->payload_size;
+    if ((uint64_t)(total) > UINT32_C(0xFFFFFFFF)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW, "IgvmAttestWrappedKeyResponse", "header.data_size", (uint64_t)(total), UINT32_C(0xFFFFFFFF), 0);
+    }
+    if (capacity < total) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestWrappedKeyResponse", NULL, 0, (uint64_t)total, capacity);
+    }
+    igvm_attest_copy_bytes(out + 0, &msg->header, sizeof msg->header);
+    if (msg->has_error_info) {
+        igvm_attest_copy_bytes(out + 8, &msg->error_info, sizeof msg->error_info);
+    }
+    if (msg->payload_size > 0) {
+        igvm_attest_copy_bytes(out + fixed, msg->payload, msg->payload_size);
+    }
+    igvm_attest_write_uint(out + 0, 4, (uint64_t)(total));
+    *size = total;
+    return 0;
+}
+
+/**
+ * The agent's answer to an `AK_CERT_REQUEST`; framed as `IgvmAttestKeyReleaseResponse`.
+ *
+ * Version 1: header (8 bytes), then payload.
+ * Version 2: header, error_info (32 bytes), then payload.
+ * `header.version` says which version a message is.
+ * `header.data_size` counts the whole message.
+ * igvm_attest_ak_cert_response_parse() checks every length field against the buffer;
+ * igvm_attest_ak_cert_response_build() fills them in.
+ */
+typedef struct IgvmAttestAkCertResponse {
+    IgvmAttestCommonResponseHeader header;
+    /** Error details. Present from version 2 on, when `has_error_info` is nonzero. */
+    IgvmErrorInfo error_info;
+    int has_error_info;
+    /**
+     * The vTPM attestation-key certificate (DER). The payload (AkCertificate): it points into the
+     * parsed buffer, or at the bytes to build from.
+     */
+    const uint8_t *payload;
+    size_t payload_size;
+} IgvmAttestAkCertResponse;
+
+#define IGVM_ATTEST_AK_CERT_RESPONSE_FIXED_SIZE_V1 8
+#define IGVM_ATTEST_AK_CERT_RESPONSE_FIXED_SIZE_V2 32
+
+/** Bytes of the fixed parts of a IgvmAttestAkCertResponse of `version`; 0 for a version it does not have (1, 2 are). */
+static inline size_t igvm_attest_ak_cert_response_fixed_size(uint64_t version)
+{
+    switch (version) {
+    case 1:
+        return IGVM_ATTEST_AK_CERT_RESPONSE_FIXED_SIZE_V1;
+    case 2:
+        return IGVM_ATTEST_AK_CERT_RESPONSE_FIXED_SIZE_V2;
+    default:
+        return 0;
+    }
+}
+
+/**
+ * Reads the IgvmAttestAkCertResponse at the start of `data` (`size` bytes) into `*msg`; bytes after the end
+ * its length fields give are not part of it. `msg->payload` points into `data`.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL), leaving `*msg` as it was.
+ */
+static inline int igvm_attest_ak_cert_response_parse(IgvmAttestAkCertResponse *msg, const uint8_t *data, size_t size, IgvmAttestMessageError *error)
+{
+    if (size < 8) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestAkCertResponse", "header.version", 0, 8, size);
+    }
+    const uint64_t version = igvm_attest_read_uint(data + 4, 4);
+    const size_t fixed = igvm_attest_ak_cert_response_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestAkCertResponse", "header.version", version, 0, size);
+    }
+    if (size < fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_SHORT, "IgvmAttestAkCertResponse", NULL, version, fixed, size);
+    }
+    size_t end = 0;
+    int rc = igvm_attest_check_length(data, size, "IgvmAttestAkCertResponse", "header.data_size", 0, 4, 0, fixed, NULL, &end, error);
+    if (rc != 0) {
+        return rc;
+    }
+    igvm_attest_copy_bytes(&msg->header, data + 0, sizeof msg->header);
+    msg->has_error_info = version >= 2;
+    if (msg->has_error_info) {
+        igvm_attest_copy_bytes(&msg->error_info, data + 8, sizeof msg->error_info);
+    } else {
+        igvm_attest_zero_bytes(&msg->error_info, sizeof msg->error_info);
+    }
+    msg->payload = data + fixed;
+    msg->payload_size = end - fixed;
+    return 0;
+}
+
+/**
+ * Writes `*msg` at the start of `out` (`capacity` bytes), with every length field set to the
+ * length it counts, and sets `*size` to the bytes written.
+ * Returns 0, or the kind of problem (filling `*error` when it is not NULL).
+ */
+static inline int igvm_attest_ak_cert_response_build(const IgvmAttestAkCertResponse *msg, uint8_t *out, size_t capacity, size_t *size, IgvmAttestMessageError *error)
+{
+    const uint64_t version = (uint64_t)msg->header.version;
+    const size_t fixed = igvm_attest_ak_cert_response_fixed_size(version);
+    if (fixed == 0) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_VERSION, "IgvmAttestAkCertResponse", "header.version", version, 0, 0);
+    }
+    if (msg->has_error_info && version < 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_EXCLUDED, "IgvmAttestAkCertResponse", "error_info", version, 2, 0);
+    }
+    if (!msg->has_error_info && version >= 2) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_PART_MISSING, "IgvmAttestAkCertResponse", "error_info", version, 2, 0);
+    }
+    if (msg->payload_size > SIZE_MAX - fixed) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestAkCertResponse", NULL, 0, UINT64_MAX, capacity); /* no buffer holds it */
+    }
+    const size_t total = fixed + msg->payload_size;
+    if ((uint64_t)(total) > UINT32_C(0xFFFFFFFF)) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_LENGTH_OVERFLOW, "IgvmAttestAkCertResponse", "header.data_size", (uint64_t)(total), UINT32_C(0xFFFFFFFF), 0);
+    }
+    if (capacity < total) {
+        return igvm_attest_message_fail(error, IGVM_ATTEST_MESSAGE_BUFFER_TOO_SMALL, "IgvmAttestAkCertResponse", NULL, 0, (uint64_t)total, capacity);
+    }
+    igvm_attest_copy_bytes(out + 0, &msg->header, sizeof msg->header);
+    if (msg->has_error_info) {
+        igvm_attest_copy_bytes(out + 8, &msg->error_info, sizeof msg->error_info);
+    }
+    if (msg->payload_size > 0) {
+        igvm_attest_copy_bytes(out + fixed, msg->payload, msg->payload_size);
+    }
+    igvm_attest_write_uint(out + 0, 4, (uint64_t)(total));
+    *size = total;
+    return 0;
+}
 
 #ifdef __cplusplus
 }

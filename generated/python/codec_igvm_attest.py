@@ -6,6 +6,10 @@ Reads `TYPE VERSION HEX` lines on stdin and prints one JSON line per input line:
 the decoded value (the vector value model) and its re-encoding, or a refusal.
 VERSION is `auto` (dispatch on the version field) or the layout to decode as;
 HEX is `-` for no bytes. Also the `build`/`dump` helpers the generated tests use.
+
+For a message, `MESSAGE parse HEX` parses the bytes and rebuilds the message from what it
+read; `MESSAGE build:FLAGS HEX` builds one from parts and payload: FLAGS has a 1 or 0 per
+struct part (given or not), and HEX is the given parts' bytes, then the payload.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ STRUCT_FIELDS: dict[str, list[tuple[str, str, str, str, bool]]] = {
             False,
         ),
         ("variable_data_size", "variable_data_size", "scalar", "u32", False),
+    ],
+    "IgvmAttestRequestDataExt": [
         (
             "capability_bitmap",
             "capability_bitmap",
@@ -51,6 +57,10 @@ STRUCT_FIELDS: dict[str, list[tuple[str, str, str, str, bool]]] = {
         ("header", "header", "struct", "IgvmAttestRequestHeader", False),
         ("attestation_report", "attestation_report", "bytes", "u8", True),
         ("request_data", "request_data", "struct", "IgvmAttestRequestData", False),
+    ],
+    "IgvmAttestCommonResponseHeader": [
+        ("data_size", "data_size", "scalar", "u32", False),
+        ("version", "version", "enum", "IgvmAttestResponseVersion", False),
     ],
     "IgvmErrorInfo": [
         ("error_code", "error_code", "scalar", "u32", False),
@@ -109,7 +119,9 @@ CLASSES: dict[str, Any] = {
     "IgvmSignal": m.IgvmSignal,
     "IgvmAttestRequestHeader": m.IgvmAttestRequestHeader,
     "IgvmAttestRequestData": m.IgvmAttestRequestData,
+    "IgvmAttestRequestDataExt": m.IgvmAttestRequestDataExt,
     "IgvmAttestRequestBase": m.IgvmAttestRequestBase,
+    "IgvmAttestCommonResponseHeader": m.IgvmAttestCommonResponseHeader,
     "IgvmErrorInfo": m.IgvmErrorInfo,
     "IgvmAttestKeyReleaseResponseHeader": m.IgvmAttestKeyReleaseResponseHeader,
     "IgvmAttestWrappedKeyResponseHeader": m.IgvmAttestWrappedKeyResponseHeader,
@@ -118,12 +130,14 @@ CLASSES: dict[str, Any] = {
 # The layouts of every struct (keys of SIZES).
 LAYOUTS: dict[str, tuple[int, ...]] = {
     "IgvmAttestRequestHeader": (1,),
-    "IgvmAttestRequestData": (1, 2),
-    "IgvmAttestRequestBase": (1, 2),
+    "IgvmAttestRequestData": (1,),
+    "IgvmAttestRequestDataExt": (1,),
+    "IgvmAttestRequestBase": (1,),
+    "IgvmAttestCommonResponseHeader": (1,),
     "IgvmErrorInfo": (1,),
-    "IgvmAttestKeyReleaseResponseHeader": (1, 2),
-    "IgvmAttestWrappedKeyResponseHeader": (1, 2),
-    "IgvmAttestAkCertResponseHeader": (1, 2),
+    "IgvmAttestKeyReleaseResponseHeader": (1,),
+    "IgvmAttestWrappedKeyResponseHeader": (1,),
+    "IgvmAttestAkCertResponseHeader": (1,),
 }
 
 
@@ -234,8 +248,118 @@ def decode(type_name: str, version: str, data: bytes) -> dict[str, Any]:
     }
 
 
+# Per message: its class, its struct parts (schema name, attribute, struct type, whether some
+# version lacks it) and its payload's attribute.
+MESSAGES: dict[str, tuple[Any, list[tuple[str, str, str, bool]], str | None]] = {
+    "IgvmAttestRequest": (
+        m.IgvmAttestRequest,
+        [
+            ("base", "base", "IgvmAttestRequestBase", False),
+            ("ext", "ext", "IgvmAttestRequestDataExt", True),
+        ],
+        "runtime_claims",
+    ),
+    "IgvmAttestKeyReleaseResponse": (
+        m.IgvmAttestKeyReleaseResponse,
+        [
+            ("header", "header", "IgvmAttestCommonResponseHeader", False),
+            ("error_info", "error_info", "IgvmErrorInfo", True),
+        ],
+        "payload",
+    ),
+    "IgvmAttestWrappedKeyResponse": (
+        m.IgvmAttestWrappedKeyResponse,
+        [
+            ("header", "header", "IgvmAttestCommonResponseHeader", False),
+            ("error_info", "error_info", "IgvmErrorInfo", True),
+        ],
+        "payload",
+    ),
+    "IgvmAttestAkCertResponse": (
+        m.IgvmAttestAkCertResponse,
+        [
+            ("header", "header", "IgvmAttestCommonResponseHeader", False),
+            ("error_info", "error_info", "IgvmErrorInfo", True),
+        ],
+        "payload",
+    ),
+}
+
+
+def message_error(name: str, e: m.MessageError, given: int | None) -> dict[str, Any]:
+    return {
+        "message": name,
+        "error": e.kind,
+        "field": e.field,
+        "value": e.value,
+        "limit": e.limit,
+        "given": given,
+    }
+
+
+def message_line(name: str, how: str, data: bytes) -> dict[str, Any]:
+    """One message line: parse `data`, or build from the parts and payload it holds."""
+    cls, parts, payload = MESSAGES[name]
+    if how == "parse":
+        try:
+            msg = cls.parse(data)
+        except m.MessageDecodeError as e:
+            return message_error(name, e, e.given)
+        values = {
+            part: (
+                dump(tname, getattr(msg, attr))
+                if getattr(msg, attr) is not None
+                else None
+            )
+            for part, attr, tname, _ in parts
+        }
+        rebuilt = msg.build()
+        return {
+            "message": name,
+            "parts": values,
+            "payload": getattr(msg, payload).hex() if payload else "",
+            "hex": rebuilt.hex(),
+        }
+    flags = how.removeprefix("build:")
+    if (
+        not how.startswith("build:")
+        or len(flags) != len(parts)
+        or set(flags) - {"0", "1"}
+    ):
+        return {"type": name, "error": "bad-input"}
+    kwargs: dict[str, Any] = {}
+    at = 0
+    for (part, attr, tname, optional), flag in zip(parts, flags):
+        if flag == "0" and not optional:
+            return {"type": name, "error": "bad-input"}
+        if flag == "1":
+            size = CLASSES[tname].SIZE
+            if len(data) < at + size:
+                return {"type": name, "error": "bad-input"}
+            kwargs[attr] = CLASSES[tname].from_bytes(data[at : at + size])
+            at += size
+        else:
+            kwargs[attr] = None
+    if payload:
+        kwargs[payload] = data[at:]
+    elif at != len(data):
+        return {"type": name, "error": "bad-input"}
+    try:
+        built = cls(**kwargs).build()
+    except m.MessageEncodeError as e:
+        return message_error(name, e, None)
+    return {"message": name, "hex": built.hex()}
+
+
 def handle(line: str) -> dict[str, Any]:
     parts = line.split()
+    if len(parts) == 3 and parts[0] in MESSAGES:
+        try:
+            return message_line(
+                parts[0], parts[1], b"" if parts[2] == "-" else bytes.fromhex(parts[2])
+            )
+        except ValueError:
+            return {"type": parts[0], "error": "bad-input"}
     if len(parts) != 3 or parts[0] not in CLASSES:
         return {"type": parts[0] if parts else "", "error": "bad-input"}
     type_name, version, text = parts

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 __all__ = [
@@ -37,13 +38,13 @@ __all__ = [
     "TDX_VM_REPORT_SIZE",
     "TVM_REPORT_SIZE",
     "ATTESTATION_REPORT_SIZE_MAX",
-    "IGVM_ATTEST_REQUEST_CURRENT_VERSION",
-    "IGVM_ATTEST_RESPONSE_CURRENT_VERSION",
     "REPORT_DATA_SIZE",
     "WRAPPED_KEY_RESPONSE_BUFFER_SIZE",
     "KEY_RELEASE_RESPONSE_BUFFER_SIZE",
     "AK_CERT_RESPONSE_BUFFER_SIZE",
     "IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE",
+    "IGVM_ATTEST_REQUEST_CURRENT_VERSION",
+    "IGVM_ATTEST_RESPONSE_CURRENT_VERSION",
     "IgvmAttestRequestVersion",
     "IgvmAttestResponseVersion",
     "IgvmAttestReportType",
@@ -53,11 +54,20 @@ __all__ = [
     "IgvmSignal",
     "IgvmAttestRequestHeader",
     "IgvmAttestRequestData",
+    "IgvmAttestRequestDataExt",
     "IgvmAttestRequestBase",
+    "IgvmAttestCommonResponseHeader",
     "IgvmErrorInfo",
     "IgvmAttestKeyReleaseResponseHeader",
     "IgvmAttestWrappedKeyResponseHeader",
     "IgvmAttestAkCertResponseHeader",
+    "IgvmAttestRequest",
+    "IgvmAttestKeyReleaseResponse",
+    "IgvmAttestWrappedKeyResponse",
+    "IgvmAttestAkCertResponse",
+    "MessageDecodeError",
+    "MessageEncodeError",
+    "MessageError",
 ]
 
 
@@ -316,12 +326,6 @@ ATTESTATION_REPORT_SIZE_MAX: int = 0x4A0
 """Fixed length of the `attestation_report` field in every request: the largest report
 size (SEV-SNP). A smaller report is copied to its start and the rest stays zero."""
 
-IGVM_ATTEST_REQUEST_CURRENT_VERSION: int = 2
-"""Request-data version the paravisor uses for host requests."""
-
-IGVM_ATTEST_RESPONSE_CURRENT_VERSION: int = 2
-"""Highest response-header version the paravisor accepts."""
-
 REPORT_DATA_SIZE: int = 64
 """Size of the TEE report's report-data (user-data) field. Its first 32 bytes hold the
 SHA-256 digest of the runtime claims; the rest is zero."""
@@ -513,6 +517,16 @@ _IgvmAttestHashType_of = _Values(
     ],
 )
 
+IGVM_ATTEST_REQUEST_CURRENT_VERSION: IgvmAttestRequestVersion = (
+    IgvmAttestRequestVersion.VERSION_2
+)
+"""Request-data version the paravisor uses for host requests."""
+
+IGVM_ATTEST_RESPONSE_CURRENT_VERSION: IgvmAttestResponseVersion = (
+    IgvmAttestResponseVersion.VERSION_2
+)
+"""Highest response-header version the paravisor accepts."""
+
 
 class IgvmCapabilityBitMap(_Bitmap):
     """What the requester asks of the agent (request data version 2 and later). An
@@ -696,8 +710,8 @@ class IgvmAttestRequestHeader(_Struct):
     """Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a
     reader tolerates another value."""
     report_size: int
-    """Length of the whole request blob: this header, the report, the request data, the
-    capability bitmap (version 2) and the runtime claims."""
+    """Length of the whole request: this header, the report, the request data, the
+    request-data extension (version 2) and the runtime claims."""
     request_type: IgvmAttestRequestType
     """What the request asks for."""
     status: int
@@ -797,16 +811,14 @@ class IgvmAttestRequestHeader(_Struct):
             )
 
 
-_IgvmAttestRequestData_V1 = struct.Struct("<5I")
-_IgvmAttestRequestData_V2 = struct.Struct("<6I")
+_IgvmAttestRequestData = struct.Struct("<5I")
 
 
-class IgvmAttestRequestData(_Versioned):
+class IgvmAttestRequestData(_Struct):
     """Unmeasured request data that follows the TEE report. Its `version` selects the
-    request format: version 2 appends the capability bitmap.
+    request format: version 2 appends an `IgvmAttestRequestDataExt`.
 
-    Size by version: 20 bytes (version 1), 24 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 20 bytes.
     """
 
     __slots__ = (
@@ -815,11 +827,11 @@ class IgvmAttestRequestData(_Versioned):
         "report_type",
         "report_data_hash_type",
         "variable_data_size",
-        "capability_bitmap",
     )
 
     data_size: int
-    """Size of the request data (20 bytes, plus 4 for the capability bitmap in version 2) plus the runtime claims."""
+    """Length from this struct to the end of the request: these 20 bytes, the extension
+    (4 bytes, version 2) and the runtime claims."""
     version: IgvmAttestRequestVersion
     """Request format version."""
     report_type: IgvmAttestReportType
@@ -828,119 +840,42 @@ class IgvmAttestRequestData(_Versioned):
     """Hash algorithm of the runtime-claims digest in the report data."""
     variable_data_size: int
     """Length of the runtime-claims JSON that follows."""
-    capability_bitmap: IgvmCapabilityBitMap | None
-    """What the requester asks of the agent. Present from version 2 on; None in older
-    messages."""
 
-    SIZE: ClassVar[int] = 24
+    SIZE: ClassVar[int] = 20
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 20, 2: 24}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
         data_size: int = 0,
-        version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_2,
+        version: IgvmAttestRequestVersion = IgvmAttestRequestVersion.VERSION_1,
         report_type: IgvmAttestReportType = IgvmAttestReportType.INVALID_REPORT,
         report_data_hash_type: IgvmAttestHashType = IgvmAttestHashType.INVALID_HASH,
         variable_data_size: int = 0,
-        capability_bitmap: IgvmCapabilityBitMap | None = None,
     ) -> None:
         self.data_size = data_size
         self.version = version
         self.report_type = report_type
         self.report_data_hash_type = report_data_hash_type
         self.variable_data_size = variable_data_size
-        self.capability_bitmap = capability_bitmap
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return self.version > 2
 
     @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-        layout: int | None = None,
-    ) -> IgvmAttestRequestData:
-        """Decode exactly one message (its size depends on its version)."""
-        n = len(data)
-        if n == 24:
-            v0, v1, v2, v3, v4, v5 = _IgvmAttestRequestData_V2.unpack(data)
-            found = layout is None and v1 >= 2 or layout == 2
-        elif n == 20:
-            v0, v1, v2, v3, v4 = _IgvmAttestRequestData_V1.unpack(data)
-            found = layout is None and v1 < 2 or layout == 1
-        else:
-            found = False
-        if not found:
-            raise _refused("IgvmAttestRequestData", data, cls.SIZES, True, cls._VERSION)
-        o = _new(cls)
-        o.data_size = v0
-        o.version = _IgvmAttestRequestVersion_of[v1]
-        o.report_type = _IgvmAttestReportType_of[v2]
-        o.report_data_hash_type = _IgvmAttestHashType_of[v3]
-        o.variable_data_size = v4
-        if n == 24:
-            capability_bitmap = _new(IgvmCapabilityBitMap)
-            capability_bitmap.error_code = v5 & 0x1 != 0
-            capability_bitmap.retry = v5 & 0x2 != 0
-            capability_bitmap.skip_hw_unsealing = v5 & 0x4 != 0
-            capability_bitmap.use_rsa_aes_key_wrap_384 = v5 & 0x8 != 0
-            capability_bitmap.corim_endorsement = v5 & 0x10 != 0
-            capability_bitmap.reserved_bits = v5 & 0xFFFFFFE0
-            o.capability_bitmap = capability_bitmap
-        else:
-            o.capability_bitmap = None
-        return o
+    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
+        """Decode exactly one message."""
+        if len(data) == 20:
+            v0, v1, v2, v3, v4 = _IgvmAttestRequestData.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestRequestVersion_of[v1]
+            o.report_type = _IgvmAttestReportType_of[v2]
+            o.report_data_hash_type = _IgvmAttestHashType_of[v3]
+            o.variable_data_size = v4
+            return o
+        raise _refused("IgvmAttestRequestData", data, 20, True)
 
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout`
-        (a key of SIZES) whatever `version` holds."""
-        if layout is None:
-            version = self.version
-            if version >= 2:
-                layout = 2
-            else:
-                layout = 1
-        elif layout not in self.SIZES:
-            raise EncodeError(
-                f"IgvmAttestRequestData has no layout {layout}; its layouts are 1, 2",
-            )
+    def to_bytes(self) -> bytes:
+        """Encode."""
         try:
-            if layout == 2:
-                capability_bitmap = (
-                    IgvmCapabilityBitMap()
-                    if self.capability_bitmap is None
-                    else self.capability_bitmap
-                )
-                if capability_bitmap.reserved_bits & 0x1F:
-                    raise capability_bitmap._error()
-                capability_bitmap_bits = (
-                    capability_bitmap.reserved_bits
-                    | (0x1 if capability_bitmap.error_code else 0)
-                    | (0x2 if capability_bitmap.retry else 0)
-                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
-                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
-                    | (0x10 if capability_bitmap.corim_endorsement else 0)
-                )
-                return _IgvmAttestRequestData_V2.pack(
-                    self.data_size,
-                    self.version,
-                    self.report_type,
-                    self.report_data_hash_type,
-                    self.variable_data_size,
-                    capability_bitmap_bits,
-                )
-            if self.capability_bitmap is not None:
-                raise EncodeError(
-                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
-                )
-            return _IgvmAttestRequestData_V1.pack(
+            return _IgvmAttestRequestData.pack(
                 self.data_size,
                 self.version,
                 self.report_type,
@@ -951,34 +886,93 @@ class IgvmAttestRequestData(_Versioned):
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
 
-_IgvmAttestRequestBase_V1 = struct.Struct("<8I1184s5I")
-_IgvmAttestRequestBase_V2 = struct.Struct("<8I1184s6I")
+_IgvmAttestRequestDataExt = struct.Struct("<I")
 
 
-class IgvmAttestRequestBase(_Versioned):
-    """Fixed part of an attestation request; the runtime-claims JSON follows it.
-    Versioned by `request_data.version`, not by `header.version`.
+class IgvmAttestRequestDataExt(_Struct):
+    """Request-data extension, after the request base in requests of version 2 and
+    later.
 
-    Size by version: 1236 bytes (version 1), 1240 bytes (version 2).
-    `request_data.version` selects the layout; fields a version lacks are None.
+    Size: 4 bytes.
+    """
+
+    __slots__ = ("capability_bitmap",)
+
+    capability_bitmap: IgvmCapabilityBitMap
+    """What the requester asks of the agent."""
+
+    SIZE: ClassVar[int] = 4
+    """Size in bytes of the newest version."""
+
+    def __init__(self, capability_bitmap: IgvmCapabilityBitMap | None = None) -> None:
+        self.capability_bitmap = (
+            IgvmCapabilityBitMap() if capability_bitmap is None else capability_bitmap
+        )
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+    ) -> IgvmAttestRequestDataExt:
+        """Decode exactly one message."""
+        if len(data) == 4:
+            (v0,) = _IgvmAttestRequestDataExt.unpack(data)
+            o = _new(cls)
+            capability_bitmap = _new(IgvmCapabilityBitMap)
+            capability_bitmap.error_code = v0 & 0x1 != 0
+            capability_bitmap.retry = v0 & 0x2 != 0
+            capability_bitmap.skip_hw_unsealing = v0 & 0x4 != 0
+            capability_bitmap.use_rsa_aes_key_wrap_384 = v0 & 0x8 != 0
+            capability_bitmap.corim_endorsement = v0 & 0x10 != 0
+            capability_bitmap.reserved_bits = v0 & 0xFFFFFFE0
+            o.capability_bitmap = capability_bitmap
+            return o
+        raise _refused("IgvmAttestRequestDataExt", data, 4, True)
+
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            capability_bitmap = self.capability_bitmap
+            if capability_bitmap.reserved_bits & 0x1F:
+                raise capability_bitmap._error()
+            capability_bitmap_bits = (
+                capability_bitmap.reserved_bits
+                | (0x1 if capability_bitmap.error_code else 0)
+                | (0x2 if capability_bitmap.retry else 0)
+                | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
+                | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
+                | (0x10 if capability_bitmap.corim_endorsement else 0)
+            )
+            return _IgvmAttestRequestDataExt.pack(capability_bitmap_bits)
+        except struct.error as e:
+            raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
+
+
+_IgvmAttestRequestBase = struct.Struct("<8I1184s5I")
+
+
+class IgvmAttestRequestBase(_Struct):
+    """Fixed start of every attestation request: header, TEE report and request data.
+    The extension (version 2) and the runtime claims follow it; see the message
+    `IgvmAttestRequest`.
+
+    Size: 1236 bytes.
     """
 
     __slots__ = ("header", "attestation_report", "request_data")
 
     header: IgvmAttestRequestHeader
-    """Request header."""
+    """Request header (unmeasured)."""
     attestation_report: bytes
     """The TEE hardware report, of the size its report type gives, then zero fill up to
     `ATTESTATION_REPORT_SIZE_MAX` bytes."""
     request_data: IgvmAttestRequestData
-    """Request data; its version selects the layout."""
+    """Request data (unmeasured); its version selects the request format."""
 
-    SIZE: ClassVar[int] = 1240
+    SIZE: ClassVar[int] = 1236
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    _VERSION = (struct.Struct("<I"), 1220)  # `request_data.version`
 
     def __init__(
         self,
@@ -992,158 +986,73 @@ class IgvmAttestRequestBase(_Versioned):
             IgvmAttestRequestData() if request_data is None else request_data
         )
 
-    def is_newer_version(self) -> bool:
-        """True if `request_data.version` is newer than every version this schema knows."""
-        return self.request_data.version > 2
-
     @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-        layout: int | None = None,
-    ) -> IgvmAttestRequestBase:
-        """Decode exactly one message (its size depends on its version); with strict=True, every fixed value must hold.
+    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
+        """Decode exactly one message; with strict=True, every fixed value must hold.
 
         A wrong magic number is refused in any case."""
-        n = len(data)
-        if n == 1240:
-            v = _IgvmAttestRequestBase_V2.unpack(data)
-            found = layout is None and v[10] >= 2 or layout == 2
-        elif n == 1236:
-            v = _IgvmAttestRequestBase_V1.unpack(data)
-            found = layout is None and v[10] < 2 or layout == 1
-        else:
-            found = False
-        if not found:
-            raise _refused("IgvmAttestRequestBase", data, cls.SIZES, True, cls._VERSION)
-        if v[0] != 0x414C4348:
-            raise _wrong(
-                "IgvmAttestRequestBase",
-                1240,
-                "header.signature",
-                "ATTESTATION_SIGNATURE (0x414C4348)",
-                v[0],
-                len(data),
-            )
-        o = _new(cls)
-        header = _new(IgvmAttestRequestHeader)
-        header.signature = v[0]
-        header.version = v[1]
-        header.report_size = v[2]
-        header.request_type = _IgvmAttestRequestType_of[v[3]]
-        header.status = v[4]
-        header.reserved = [v[5], v[6], v[7]]
-        o.header = header
-        o.attestation_report = v[8]
-        if n == 1240:
+        if len(data) == 1236:
+            v = _IgvmAttestRequestBase.unpack(data)
+            if v[0] != 0x414C4348:
+                raise _wrong(
+                    "IgvmAttestRequestBase",
+                    1236,
+                    "header.signature",
+                    "ATTESTATION_SIGNATURE (0x414C4348)",
+                    v[0],
+                    len(data),
+                )
+            o = _new(cls)
+            header = _new(IgvmAttestRequestHeader)
+            header.signature = v[0]
+            header.version = v[1]
+            header.report_size = v[2]
+            header.request_type = _IgvmAttestRequestType_of[v[3]]
+            header.status = v[4]
+            header.reserved = [v[5], v[6], v[7]]
+            o.header = header
+            o.attestation_report = v[8]
             request_data = _new(IgvmAttestRequestData)
             request_data.data_size = v[9]
             request_data.version = _IgvmAttestRequestVersion_of[v[10]]
             request_data.report_type = _IgvmAttestReportType_of[v[11]]
             request_data.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
             request_data.variable_data_size = v[13]
-            bits = v[14]
-            capability_bitmap = _new(IgvmCapabilityBitMap)
-            capability_bitmap.error_code = bits & 0x1 != 0
-            capability_bitmap.retry = bits & 0x2 != 0
-            capability_bitmap.skip_hw_unsealing = bits & 0x4 != 0
-            capability_bitmap.use_rsa_aes_key_wrap_384 = bits & 0x8 != 0
-            capability_bitmap.corim_endorsement = bits & 0x10 != 0
-            capability_bitmap.reserved_bits = bits & 0xFFFFFFE0
-            request_data.capability_bitmap = capability_bitmap
             o.request_data = request_data
-        else:
-            request_data2 = _new(IgvmAttestRequestData)
-            request_data2.data_size = v[9]
-            request_data2.version = _IgvmAttestRequestVersion_of[v[10]]
-            request_data2.report_type = _IgvmAttestReportType_of[v[11]]
-            request_data2.report_data_hash_type = _IgvmAttestHashType_of[v[12]]
-            request_data2.variable_data_size = v[13]
-            request_data2.capability_bitmap = None
-            o.request_data = request_data2
-        if strict:
-            o.verify()
-        return o
+            if strict:
+                o.verify()
+            return o
+        raise _refused("IgvmAttestRequestBase", data, 1236, True)
 
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `request_data.version` selects, or in `layout`
-        (a key of SIZES) whatever `version` holds."""
-        if layout is None:
-            version = self.request_data.version
-            if version >= 2:
-                layout = 2
-            else:
-                layout = 1
-        elif layout not in self.SIZES:
-            raise EncodeError(
-                f"IgvmAttestRequestBase has no layout {layout}; its layouts are 1, 2",
-            )
+    def to_bytes(self) -> bytes:
+        """Encode."""
         try:
             header = self.header
-            reserved = header.reserved
-            if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                )
             attestation_report = self.attestation_report
             if len(attestation_report) != 1184:
                 raise EncodeError(
                     f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
                 )
-            if layout == 2:
-                request_data = self.request_data
-                capability_bitmap = (
-                    IgvmCapabilityBitMap()
-                    if request_data.capability_bitmap is None
-                    else request_data.capability_bitmap
-                )
-                if capability_bitmap.reserved_bits & 0x1F:
-                    raise capability_bitmap._error()
-                capability_bitmap_bits = (
-                    capability_bitmap.reserved_bits
-                    | (0x1 if capability_bitmap.error_code else 0)
-                    | (0x2 if capability_bitmap.retry else 0)
-                    | (0x4 if capability_bitmap.skip_hw_unsealing else 0)
-                    | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
-                    | (0x10 if capability_bitmap.corim_endorsement else 0)
-                )
-                return _IgvmAttestRequestBase_V2.pack(
-                    header.signature,
-                    header.version,
-                    header.report_size,
-                    header.request_type,
-                    header.status,
-                    *reserved,
-                    attestation_report,
-                    request_data.data_size,
-                    request_data.version,
-                    request_data.report_type,
-                    request_data.report_data_hash_type,
-                    request_data.variable_data_size,
-                    capability_bitmap_bits,
-                )
-            request_data2 = self.request_data
-            if request_data2.capability_bitmap is not None:
-                raise EncodeError(
-                    "IgvmAttestRequestData.capability_bitmap is not part of version 1 (added in version 2); set it to None or raise the version",
-                )
-            return _IgvmAttestRequestBase_V1.pack(
+            request_data = self.request_data
+            return _IgvmAttestRequestBase.pack(
                 header.signature,
                 header.version,
                 header.report_size,
                 header.request_type,
                 header.status,
-                *reserved,
+                *header.reserved,
                 attestation_report,
-                request_data2.data_size,
-                request_data2.version,
-                request_data2.report_type,
-                request_data2.report_data_hash_type,
-                request_data2.variable_data_size,
+                request_data.data_size,
+                request_data.version,
+                request_data.report_type,
+                request_data.report_data_hash_type,
+                request_data.variable_data_size,
             )
         except struct.error as e:
+            if len(header.reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(header.reserved)}",
+                ) from None
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
 
     def verify(self) -> None:
@@ -1151,11 +1060,64 @@ class IgvmAttestRequestBase(_Versioned):
         self.header.verify()
 
 
+_IgvmAttestCommonResponseHeader = struct.Struct("<2I")
+
+
+class IgvmAttestCommonResponseHeader(_Struct):
+    """Start of every response: the whole version 1 response header, and the first 8
+    bytes of a version 2 one.
+
+    Size: 8 bytes.
+    """
+
+    __slots__ = ("data_size", "version")
+
+    data_size: int
+    """Length of the whole response (header and payload)."""
+    version: IgvmAttestResponseVersion
+    """Response header version."""
+
+    SIZE: ClassVar[int] = 8
+    """Size in bytes of the newest version."""
+
+    def __init__(
+        self,
+        data_size: int = 0,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
+    ) -> None:
+        self.data_size = data_size
+        self.version = version
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        strict: bool = False,
+    ) -> IgvmAttestCommonResponseHeader:
+        """Decode exactly one message."""
+        if len(data) == 8:
+            v0, v1 = _IgvmAttestCommonResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
+            return o
+        raise _refused("IgvmAttestCommonResponseHeader", data, 8, True)
+
+    def to_bytes(self) -> bytes:
+        """Encode."""
+        try:
+            return _IgvmAttestCommonResponseHeader.pack(self.data_size, self.version)
+        except struct.error as e:
+            raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
+
+
 _IgvmErrorInfo = struct.Struct("<6I")
 
 
 class IgvmErrorInfo(_Struct):
-    """Error details the agent returns in a version 2 response header.
+    """Error details the agent returns in a version 2 response, after the common
+    header.
 
     Size: 24 bytes.
     """
@@ -1232,46 +1194,39 @@ class IgvmErrorInfo(_Struct):
             raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
 
-_IgvmAttestKeyReleaseResponseHeader_V1 = struct.Struct("<2I")
-_IgvmAttestKeyReleaseResponseHeader_V2 = struct.Struct("<8I")
+_IgvmAttestKeyReleaseResponseHeader = struct.Struct("<8I")
 
 
-class IgvmAttestKeyReleaseResponseHeader(_Versioned):
-    """Response header for `KEY_RELEASE_REQUEST`; the payload follows it.
+class IgvmAttestKeyReleaseResponseHeader(_Struct):
+    """Header of a version 2 `KEY_RELEASE_REQUEST` response as one struct: the common
+    header and the error details. A version 1 response starts with the 8-byte
+    `IgvmAttestCommonResponseHeader` instead; see the message
+    `IgvmAttestKeyReleaseResponse`.
 
-    Size by version: 8 bytes (version 1), 32 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 32 bytes.
     """
 
     __slots__ = ("data_size", "version", "error_info")
 
     data_size: int
-    """Length of the header and the payload."""
+    """Length of the whole response (header and payload)."""
     version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo | None
-    """Error details. Present from version 2 on; None in older messages."""
+    error_info: IgvmErrorInfo
+    """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
         data_size: int = 0,
-        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
         error_info: IgvmErrorInfo | None = None,
     ) -> None:
         self.data_size = data_size
         self.version = version
-        self.error_info = error_info
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return self.version > 2
+        self.error_info = IgvmErrorInfo() if error_info is None else error_info
 
     @classmethod
     def from_bytes(
@@ -1279,11 +1234,9 @@ class IgvmAttestKeyReleaseResponseHeader(_Versioned):
         data: bytes,
         *,
         strict: bool = False,
-        layout: int | None = None,
     ) -> IgvmAttestKeyReleaseResponseHeader:
-        """Decode exactly one message (its size depends on its version)."""
-        n = len(data)
-        if n == 32:
+        """Decode exactly one message."""
+        if len(data) == 32:
             (
                 v0,
                 v1,
@@ -1293,25 +1246,10 @@ class IgvmAttestKeyReleaseResponseHeader(_Versioned):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestKeyReleaseResponseHeader_V2.unpack(data)
-            found = layout is None and v1 >= 2 or layout == 2
-        elif n == 8:
-            v0, v1 = _IgvmAttestKeyReleaseResponseHeader_V1.unpack(data)
-            found = layout is None and v1 < 2 or layout == 1
-        else:
-            found = False
-        if not found:
-            raise _refused(
-                "IgvmAttestKeyReleaseResponseHeader",
-                data,
-                cls.SIZES,
-                True,
-                cls._VERSION,
-            )
-        o = _new(cls)
-        o.data_size = v0
-        o.version = _IgvmAttestResponseVersion_of[v1]
-        if n == 32:
+            ) = _IgvmAttestKeyReleaseResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
             error_info = _new(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
@@ -1324,102 +1262,70 @@ class IgvmAttestKeyReleaseResponseHeader(_Versioned):
             error_info.igvm_signal = igvm_signal
             error_info.reserved = [v5, v6, v7]
             o.error_info = error_info
-        else:
-            o.error_info = None
-        return o
+            return o
+        raise _refused("IgvmAttestKeyReleaseResponseHeader", data, 32, True)
 
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout`
-        (a key of SIZES) whatever `version` holds."""
-        if layout is None:
-            version = self.version
-            if version >= 2:
-                layout = 2
-            else:
-                layout = 1
-        elif layout not in self.SIZES:
-            raise EncodeError(
-                f"IgvmAttestKeyReleaseResponseHeader has no layout {layout}; its layouts are 1, 2",
-            )
+    def to_bytes(self) -> bytes:
+        """Encode."""
         try:
-            if layout == 2:
-                error_info = (
-                    IgvmErrorInfo() if self.error_info is None else self.error_info
-                )
-                igvm_signal = error_info.igvm_signal
-                if igvm_signal.reserved_bits & 0xF:
-                    raise igvm_signal._error()
-                igvm_signal_bits = (
-                    igvm_signal.reserved_bits
-                    | (0x1 if igvm_signal.retry else 0)
-                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
-                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
-                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
-                )
-                return _IgvmAttestKeyReleaseResponseHeader_V2.pack(
-                    self.data_size,
-                    self.version,
-                    error_info.error_code,
-                    error_info.http_status_code,
-                    igvm_signal_bits,
-                    *error_info.reserved,
-                )
-            if self.error_info is not None:
-                raise EncodeError(
-                    "IgvmAttestKeyReleaseResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
-                )
-            return _IgvmAttestKeyReleaseResponseHeader_V1.pack(
+            error_info = self.error_info
+            igvm_signal = error_info.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+            )
+            return _IgvmAttestKeyReleaseResponseHeader.pack(
                 self.data_size,
                 self.version,
+                error_info.error_code,
+                error_info.http_status_code,
+                igvm_signal_bits,
+                *error_info.reserved,
             )
         except struct.error as e:
-            if layout == 2 and len(error_info.reserved) != 3:
+            if len(error_info.reserved) != 3:
                 raise EncodeError(
                     f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
 
-_IgvmAttestWrappedKeyResponseHeader_V1 = struct.Struct("<2I")
-_IgvmAttestWrappedKeyResponseHeader_V2 = struct.Struct("<8I")
+_IgvmAttestWrappedKeyResponseHeader = struct.Struct("<8I")
 
 
-class IgvmAttestWrappedKeyResponseHeader(_Versioned):
-    """Response header for `WRAPPED_KEY_REQUEST`; the payload follows it.
+class IgvmAttestWrappedKeyResponseHeader(_Struct):
+    """Header of a version 2 `WRAPPED_KEY_REQUEST` response as one struct; the same
+    shape as `IgvmAttestKeyReleaseResponseHeader`.
 
-    Size by version: 8 bytes (version 1), 32 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 32 bytes.
     """
 
     __slots__ = ("data_size", "version", "error_info")
 
     data_size: int
-    """Length of the header and the payload."""
+    """Length of the whole response (header and payload)."""
     version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo | None
-    """Error details. Present from version 2 on; None in older messages."""
+    error_info: IgvmErrorInfo
+    """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
         data_size: int = 0,
-        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
         error_info: IgvmErrorInfo | None = None,
     ) -> None:
         self.data_size = data_size
         self.version = version
-        self.error_info = error_info
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return self.version > 2
+        self.error_info = IgvmErrorInfo() if error_info is None else error_info
 
     @classmethod
     def from_bytes(
@@ -1427,11 +1333,9 @@ class IgvmAttestWrappedKeyResponseHeader(_Versioned):
         data: bytes,
         *,
         strict: bool = False,
-        layout: int | None = None,
     ) -> IgvmAttestWrappedKeyResponseHeader:
-        """Decode exactly one message (its size depends on its version)."""
-        n = len(data)
-        if n == 32:
+        """Decode exactly one message."""
+        if len(data) == 32:
             (
                 v0,
                 v1,
@@ -1441,25 +1345,10 @@ class IgvmAttestWrappedKeyResponseHeader(_Versioned):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestWrappedKeyResponseHeader_V2.unpack(data)
-            found = layout is None and v1 >= 2 or layout == 2
-        elif n == 8:
-            v0, v1 = _IgvmAttestWrappedKeyResponseHeader_V1.unpack(data)
-            found = layout is None and v1 < 2 or layout == 1
-        else:
-            found = False
-        if not found:
-            raise _refused(
-                "IgvmAttestWrappedKeyResponseHeader",
-                data,
-                cls.SIZES,
-                True,
-                cls._VERSION,
-            )
-        o = _new(cls)
-        o.data_size = v0
-        o.version = _IgvmAttestResponseVersion_of[v1]
-        if n == 32:
+            ) = _IgvmAttestWrappedKeyResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
             error_info = _new(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
@@ -1472,103 +1361,70 @@ class IgvmAttestWrappedKeyResponseHeader(_Versioned):
             error_info.igvm_signal = igvm_signal
             error_info.reserved = [v5, v6, v7]
             o.error_info = error_info
-        else:
-            o.error_info = None
-        return o
+            return o
+        raise _refused("IgvmAttestWrappedKeyResponseHeader", data, 32, True)
 
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout`
-        (a key of SIZES) whatever `version` holds."""
-        if layout is None:
-            version = self.version
-            if version >= 2:
-                layout = 2
-            else:
-                layout = 1
-        elif layout not in self.SIZES:
-            raise EncodeError(
-                f"IgvmAttestWrappedKeyResponseHeader has no layout {layout}; its layouts are 1, 2",
-            )
+    def to_bytes(self) -> bytes:
+        """Encode."""
         try:
-            if layout == 2:
-                error_info = (
-                    IgvmErrorInfo() if self.error_info is None else self.error_info
-                )
-                igvm_signal = error_info.igvm_signal
-                if igvm_signal.reserved_bits & 0xF:
-                    raise igvm_signal._error()
-                igvm_signal_bits = (
-                    igvm_signal.reserved_bits
-                    | (0x1 if igvm_signal.retry else 0)
-                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
-                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
-                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
-                )
-                return _IgvmAttestWrappedKeyResponseHeader_V2.pack(
-                    self.data_size,
-                    self.version,
-                    error_info.error_code,
-                    error_info.http_status_code,
-                    igvm_signal_bits,
-                    *error_info.reserved,
-                )
-            if self.error_info is not None:
-                raise EncodeError(
-                    "IgvmAttestWrappedKeyResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
-                )
-            return _IgvmAttestWrappedKeyResponseHeader_V1.pack(
+            error_info = self.error_info
+            igvm_signal = error_info.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+            )
+            return _IgvmAttestWrappedKeyResponseHeader.pack(
                 self.data_size,
                 self.version,
+                error_info.error_code,
+                error_info.http_status_code,
+                igvm_signal_bits,
+                *error_info.reserved,
             )
         except struct.error as e:
-            if layout == 2 and len(error_info.reserved) != 3:
+            if len(error_info.reserved) != 3:
                 raise EncodeError(
                     f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
 
-_IgvmAttestAkCertResponseHeader_V1 = struct.Struct("<2I")
-_IgvmAttestAkCertResponseHeader_V2 = struct.Struct("<8I")
+_IgvmAttestAkCertResponseHeader = struct.Struct("<8I")
 
 
-class IgvmAttestAkCertResponseHeader(_Versioned):
-    """Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate)
-    follows it.
+class IgvmAttestAkCertResponseHeader(_Struct):
+    """Header of a version 2 `AK_CERT_REQUEST` response as one struct; the same shape
+    as `IgvmAttestKeyReleaseResponseHeader`.
 
-    Size by version: 8 bytes (version 1), 32 bytes (version 2).
-    `version` selects the layout; fields a version lacks are None.
+    Size: 32 bytes.
     """
 
     __slots__ = ("data_size", "version", "error_info")
 
     data_size: int
-    """Length of the header and the payload."""
+    """Length of the whole response (header and payload)."""
     version: IgvmAttestResponseVersion
     """Response header version."""
-    error_info: IgvmErrorInfo | None
-    """Error details. Present from version 2 on; None in older messages."""
+    error_info: IgvmErrorInfo
+    """Error details."""
 
     SIZE: ClassVar[int] = 32
     """Size in bytes of the newest version."""
-    SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Size in bytes of each layout, by the version that introduced it."""
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    _VERSION = (struct.Struct("<I"), 4)  # `version`
 
     def __init__(
         self,
         data_size: int = 0,
-        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_2,
+        version: IgvmAttestResponseVersion = IgvmAttestResponseVersion.VERSION_1,
         error_info: IgvmErrorInfo | None = None,
     ) -> None:
         self.data_size = data_size
         self.version = version
-        self.error_info = error_info
-
-    def is_newer_version(self) -> bool:
-        """True if `version` is newer than every version this schema knows."""
-        return self.version > 2
+        self.error_info = IgvmErrorInfo() if error_info is None else error_info
 
     @classmethod
     def from_bytes(
@@ -1576,11 +1432,9 @@ class IgvmAttestAkCertResponseHeader(_Versioned):
         data: bytes,
         *,
         strict: bool = False,
-        layout: int | None = None,
     ) -> IgvmAttestAkCertResponseHeader:
-        """Decode exactly one message (its size depends on its version)."""
-        n = len(data)
-        if n == 32:
+        """Decode exactly one message."""
+        if len(data) == 32:
             (
                 v0,
                 v1,
@@ -1590,25 +1444,10 @@ class IgvmAttestAkCertResponseHeader(_Versioned):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestAkCertResponseHeader_V2.unpack(data)
-            found = layout is None and v1 >= 2 or layout == 2
-        elif n == 8:
-            v0, v1 = _IgvmAttestAkCertResponseHeader_V1.unpack(data)
-            found = layout is None and v1 < 2 or layout == 1
-        else:
-            found = False
-        if not found:
-            raise _refused(
-                "IgvmAttestAkCertResponseHeader",
-                data,
-                cls.SIZES,
-                True,
-                cls._VERSION,
-            )
-        o = _new(cls)
-        o.data_size = v0
-        o.version = _IgvmAttestResponseVersion_of[v1]
-        if n == 32:
+            ) = _IgvmAttestAkCertResponseHeader.unpack(data)
+            o = _new(cls)
+            o.data_size = v0
+            o.version = _IgvmAttestResponseVersion_of[v1]
             error_info = _new(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
@@ -1621,54 +1460,715 @@ class IgvmAttestAkCertResponseHeader(_Versioned):
             error_info.igvm_signal = igvm_signal
             error_info.reserved = [v5, v6, v7]
             o.error_info = error_info
-        else:
-            o.error_info = None
-        return o
+            return o
+        raise _refused("IgvmAttestAkCertResponseHeader", data, 32, True)
 
-    def to_bytes(self, layout: int | None = None) -> bytes:
-        """Encode in the layout that `version` selects, or in `layout`
-        (a key of SIZES) whatever `version` holds."""
-        if layout is None:
-            version = self.version
-            if version >= 2:
-                layout = 2
-            else:
-                layout = 1
-        elif layout not in self.SIZES:
-            raise EncodeError(
-                f"IgvmAttestAkCertResponseHeader has no layout {layout}; its layouts are 1, 2",
-            )
+    def to_bytes(self) -> bytes:
+        """Encode."""
         try:
-            if layout == 2:
-                error_info = (
-                    IgvmErrorInfo() if self.error_info is None else self.error_info
-                )
-                igvm_signal = error_info.igvm_signal
-                if igvm_signal.reserved_bits & 0xF:
-                    raise igvm_signal._error()
-                igvm_signal_bits = (
-                    igvm_signal.reserved_bits
-                    | (0x1 if igvm_signal.retry else 0)
-                    | (0x2 if igvm_signal.skip_hw_unsealing else 0)
-                    | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
-                    | (0x8 if igvm_signal.corim_endorsement_requested else 0)
-                )
-                return _IgvmAttestAkCertResponseHeader_V2.pack(
-                    self.data_size,
-                    self.version,
-                    error_info.error_code,
-                    error_info.http_status_code,
-                    igvm_signal_bits,
-                    *error_info.reserved,
-                )
-            if self.error_info is not None:
-                raise EncodeError(
-                    "IgvmAttestAkCertResponseHeader.error_info is not part of version 1 (added in version 2); set it to None or raise the version",
-                )
-            return _IgvmAttestAkCertResponseHeader_V1.pack(self.data_size, self.version)
+            error_info = self.error_info
+            igvm_signal = error_info.igvm_signal
+            if igvm_signal.reserved_bits & 0xF:
+                raise igvm_signal._error()
+            igvm_signal_bits = (
+                igvm_signal.reserved_bits
+                | (0x1 if igvm_signal.retry else 0)
+                | (0x2 if igvm_signal.skip_hw_unsealing else 0)
+                | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
+                | (0x8 if igvm_signal.corim_endorsement_requested else 0)
+            )
+            return _IgvmAttestAkCertResponseHeader.pack(
+                self.data_size,
+                self.version,
+                error_info.error_code,
+                error_info.http_status_code,
+                igvm_signal_bits,
+                *error_info.reserved,
+            )
         except struct.error as e:
-            if layout == 2 and len(error_info.reserved) != 3:
+            if len(error_info.reserved) != 3:
                 raise EncodeError(
                     f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
                 ) from None
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
+
+
+# Messages
+
+_U32 = struct.Struct("<I")
+
+
+class MessageError(ValueError):
+    """A buffer that holds no valid message, or parts that make none.
+
+    `message` is the message, `kind` what is wrong (short, version, magic, length-too-small,
+    length-too-large, length-mismatch, part-excluded, part-missing, length-overflow),
+    `field` the length field, version field or part concerned (a dotted path from its
+    part), `value` what it holds (for a short buffer, the version), `limit` the number it
+    was checked against (bytes needed, the smallest or largest value allowed, the value
+    expected, the version a part needs).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        kind: str,
+        field: str | None,
+        value: int | None,
+        limit: int | None,
+        text: str,
+    ) -> None:
+        ValueError.__init__(self, f"{message}: {text}")
+        self.message = message
+        self.kind = kind
+        self.field = field
+        self.value = value
+        self.limit = limit
+
+
+class MessageDecodeError(MessageError, DecodeError):
+    """A buffer `parse` refuses: `given` is its length; `needed` the bytes a short buffer needs, else 0."""
+
+    def __init__(
+        self,
+        message: str,
+        kind: str,
+        field: str | None,
+        value: int | None,
+        limit: int | None,
+        given: int,
+        text: str,
+    ) -> None:
+        MessageError.__init__(self, message, kind, field, value, limit, text)
+        self.type_name = message
+        self.given = given
+        self.needed = limit if kind == "short" and limit is not None else 0
+
+
+class MessageEncodeError(MessageError, EncodeError):
+    """Parts `build` refuses."""
+
+
+def _length(
+    message: str,
+    path: str,
+    value: int,
+    start: int,
+    least: int,
+    given: int,
+    end: int | None,
+) -> int:
+    """Checks a length field read from a buffer of `given` bytes (counting from byte `start`, at
+    least `least`, ending the message at `end` when that is known) and returns where it ends.
+    """
+    if value < least:
+        raise MessageDecodeError(
+            message,
+            "length-too-small",
+            path,
+            value,
+            least,
+            given,
+            f"{path} is {value}, less than the {least} bytes of fixed parts it counts",
+        )
+    if start + value > given:
+        raise MessageDecodeError(
+            message,
+            "length-too-large",
+            path,
+            value,
+            given - start,
+            given,
+            f"{path} is {value}, but the buffer ({given} bytes) holds only {given - start} bytes from where it counts",
+        )
+    if end is not None and start + value != end:
+        raise MessageDecodeError(
+            message,
+            "length-mismatch",
+            path,
+            value,
+            end - start,
+            given,
+            f"{path} is {value}, but the message's other length fields (or its fixed parts) make it {end - start}",
+        )
+    return start + value
+
+
+def _fill(
+    out: bytearray,
+    message: str,
+    path: str,
+    packer: struct.Struct,
+    offset: int,
+    value: int,
+    width: str,
+) -> None:
+    """Writes a length field, refusing a length its integer cannot hold."""
+    top = (1 << (8 * packer.size)) - 1
+    if value > top:
+        raise MessageEncodeError(
+            message,
+            "length-overflow",
+            path,
+            value,
+            top,
+            f"{path} would be {value}, more than its {width} holds ({top})",
+        )
+    packer.pack_into(out, offset, value)
+
+
+@dataclass(slots=True)
+class IgvmAttestRequest:
+    """An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST`
+    host request. Host requests use version 2; the vTPM's guest-visible attestation
+    report is a version 1 request. The paravisor sends
+    `IGVM_ATTEST_REQUEST_CURRENT_VERSION` to every agent, and nothing makes an agent
+    refuse a version it does not know (a version 1 agent read the runtime claims
+    right after the 1236 fixed bytes, whatever the version said).
+
+    Version 1: base (1236 bytes), then runtime_claims.
+    Version 2: base, ext (1240 bytes), then runtime_claims.
+
+    `base.request_data.version` says which version a message is; parts a version lacks are None.
+    `base.header.report_size` counts the whole message.
+    `base.request_data.data_size` counts the bytes from `base.request_data` to the end.
+    `base.request_data.variable_data_size` counts the payload.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    base: IgvmAttestRequestBase = field(default_factory=IgvmAttestRequestBase)
+    """Header, TEE report and request data."""
+    ext: IgvmAttestRequestDataExt | None = None
+    """The capability bitmap. Present from version 2 on; None in older messages."""
+    runtime_claims: bytes = b""
+    """The runtime claims (keys, VM configuration, user data). Their SHA-256 digest is
+    the first 32 bytes of the TEE report's report data. The payload: RuntimeClaims (json)."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestRequest:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 1224:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "short",
+                "base.request_data.version",
+                None,
+                1224,
+                given,
+                f"{given} bytes, 1224 needed to read the version field base.request_data.version",
+            )
+        version = _U32.unpack_from(data, 1220)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "version",
+                "base.request_data.version",
+                version,
+                None,
+                given,
+                f"base.request_data.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        found = _U32.unpack_from(data, 0)[0]
+        if found != 0x414C4348:
+            raise MessageDecodeError(
+                "IgvmAttestRequest",
+                "magic",
+                "base.header.signature",
+                found,
+                0x414C4348,
+                given,
+                f"base.header.signature is {found:#x}, not the magic number 0x414c4348",
+            )
+        end = _length(
+            "IgvmAttestRequest",
+            "base.header.report_size",
+            _U32.unpack_from(data, 8)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        end = _length(
+            "IgvmAttestRequest",
+            "base.request_data.data_size",
+            _U32.unpack_from(data, 1216)[0],
+            1216,
+            fixed - 1216,
+            given,
+            end,
+        )
+        end = _length(
+            "IgvmAttestRequest",
+            "base.request_data.variable_data_size",
+            _U32.unpack_from(data, 1232)[0],
+            fixed,
+            0,
+            given,
+            end,
+        )
+        return cls(
+            IgvmAttestRequestBase.from_bytes(data[0:1236]),
+            (
+                IgvmAttestRequestDataExt.from_bytes(data[1236:1240])
+                if version >= 2
+                else None
+            ),
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.base.request_data.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestRequest",
+                "version",
+                "base.request_data.version",
+                version,
+                None,
+                f"base.request_data.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.ext is not None) != (version >= 2):
+            kind = "part-missing" if self.ext is None else "part-excluded"
+            text = (
+                f"version {version} has part ext (from version 2 on), and none was given"
+                if self.ext is None
+                else f"part ext is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError("IgvmAttestRequest", kind, "ext", version, 2, text)
+        out = bytearray(self.base.to_bytes())
+        if self.ext is not None:
+            out += self.ext.to_bytes()
+        fixed = len(out)
+        out += self.runtime_claims
+        _fill(
+            out,
+            "IgvmAttestRequest",
+            "base.header.report_size",
+            _U32,
+            8,
+            len(out),
+            "u32",
+        )
+        _fill(
+            out,
+            "IgvmAttestRequest",
+            "base.request_data.data_size",
+            _U32,
+            1216,
+            len(out) - 1216,
+            "u32",
+        )
+        _fill(
+            out,
+            "IgvmAttestRequest",
+            "base.request_data.variable_data_size",
+            _U32,
+            1232,
+            len(out) - fixed,
+            "u32",
+        )
+        return bytes(out)
+
+
+@dataclass(slots=True)
+class IgvmAttestKeyReleaseResponse:
+    """The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only
+    to a version 2 request: the request's version negotiates the response's. A
+    `data_size` smaller than the bytes received is allowed: the response ends there.
+
+    Version 1: header (8 bytes), then payload.
+    Version 2: header, error_info (32 bytes), then payload.
+
+    `header.version` says which version a message is; parts a version lacks are None.
+    `header.data_size` counts the whole message.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    header: IgvmAttestCommonResponseHeader = field(
+        default_factory=IgvmAttestCommonResponseHeader
+    )
+    error_info: IgvmErrorInfo | None = None
+    """Error details. Present from version 2 on; None in older messages."""
+    payload: bytes = b""
+    """The released key: Key Vault's JSON `{"ciphertext": ...}` or a JWT. Empty when
+    the key release failed. The payload: ReleasedKey (text)."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestKeyReleaseResponse:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 8:
+            raise MessageDecodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "short",
+                "header.version",
+                None,
+                8,
+                given,
+                f"{given} bytes, 8 needed to read the version field header.version",
+            )
+        version = _U32.unpack_from(data, 4)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                given,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        end = _length(
+            "IgvmAttestKeyReleaseResponse",
+            "header.data_size",
+            _U32.unpack_from(data, 0)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        return cls(
+            IgvmAttestCommonResponseHeader.from_bytes(data[0:8]),
+            IgvmErrorInfo.from_bytes(data[8:32]) if version >= 2 else None,
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.header.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestKeyReleaseResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.error_info is not None) != (version >= 2):
+            kind = "part-missing" if self.error_info is None else "part-excluded"
+            text = (
+                f"version {version} has part error_info (from version 2 on), and none was given"
+                if self.error_info is None
+                else f"part error_info is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError(
+                "IgvmAttestKeyReleaseResponse", kind, "error_info", version, 2, text
+            )
+        out = bytearray(self.header.to_bytes())
+        if self.error_info is not None:
+            out += self.error_info.to_bytes()
+        fixed = len(out)
+        out += self.payload
+        _fill(
+            out,
+            "IgvmAttestKeyReleaseResponse",
+            "header.data_size",
+            _U32,
+            0,
+            len(out),
+            "u32",
+        )
+        return bytes(out)
+
+
+@dataclass(slots=True)
+class IgvmAttestWrappedKeyResponse:
+    """The agent's answer to a `WRAPPED_KEY_REQUEST`; framed as
+    `IgvmAttestKeyReleaseResponse`.
+
+    Version 1: header (8 bytes), then payload.
+    Version 2: header, error_info (32 bytes), then payload.
+
+    `header.version` says which version a message is; parts a version lacks are None.
+    `header.data_size` counts the whole message.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    header: IgvmAttestCommonResponseHeader = field(
+        default_factory=IgvmAttestCommonResponseHeader
+    )
+    error_info: IgvmErrorInfo | None = None
+    """Error details. Present from version 2 on; None in older messages."""
+    payload: bytes = b""
+    """The VM metadata blob (JSON) holding the wrapped disk-encryption key. The payload: VmMetadata (json)."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestWrappedKeyResponse:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 8:
+            raise MessageDecodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "short",
+                "header.version",
+                None,
+                8,
+                given,
+                f"{given} bytes, 8 needed to read the version field header.version",
+            )
+        version = _U32.unpack_from(data, 4)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                given,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        end = _length(
+            "IgvmAttestWrappedKeyResponse",
+            "header.data_size",
+            _U32.unpack_from(data, 0)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        return cls(
+            IgvmAttestCommonResponseHeader.from_bytes(data[0:8]),
+            IgvmErrorInfo.from_bytes(data[8:32]) if version >= 2 else None,
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.header.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestWrappedKeyResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.error_info is not None) != (version >= 2):
+            kind = "part-missing" if self.error_info is None else "part-excluded"
+            text = (
+                f"version {version} has part error_info (from version 2 on), and none was given"
+                if self.error_info is None
+                else f"part error_info is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError(
+                "IgvmAttestWrappedKeyResponse", kind, "error_info", version, 2, text
+            )
+        out = bytearray(self.header.to_bytes())
+        if self.error_info is not None:
+            out += self.error_info.to_bytes()
+        fixed = len(out)
+        out += self.payload
+        _fill(
+            out,
+            "IgvmAttestWrappedKeyResponse",
+            "header.data_size",
+            _U32,
+            0,
+            len(out),
+            "u32",
+        )
+        return bytes(out)
+
+
+@dataclass(slots=True)
+class IgvmAttestAkCertResponse:
+    """The agent's answer to an `AK_CERT_REQUEST`; framed as
+    `IgvmAttestKeyReleaseResponse`.
+
+    Version 1: header (8 bytes), then payload.
+    Version 2: header, error_info (32 bytes), then payload.
+
+    `header.version` says which version a message is; parts a version lacks are None.
+    `header.data_size` counts the whole message.
+    `parse` checks every length field against the buffer; `build` fills them in.
+    """
+
+    header: IgvmAttestCommonResponseHeader = field(
+        default_factory=IgvmAttestCommonResponseHeader
+    )
+    error_info: IgvmErrorInfo | None = None
+    """Error details. Present from version 2 on; None in older messages."""
+    payload: bytes = b""
+    """The vTPM attestation-key certificate (DER). The payload: AkCertificate."""
+
+    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """The versions a message can be."""
+    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
+    """Bytes of the fixed parts in each version; the payload starts there."""
+
+    @classmethod
+    def parse(cls, data: bytes) -> IgvmAttestAkCertResponse:
+        """The message at the start of `data`; bytes after the end its length fields give are
+        not part of it.
+
+        Raises MessageDecodeError for a buffer too short, an unknown version, or a length
+        field that does not fit the buffer and the fixed parts.
+        """
+        given = len(data)
+        if given < 8:
+            raise MessageDecodeError(
+                "IgvmAttestAkCertResponse",
+                "short",
+                "header.version",
+                None,
+                8,
+                given,
+                f"{given} bytes, 8 needed to read the version field header.version",
+            )
+        version = _U32.unpack_from(data, 4)[0]
+        fixed = cls.FIXED_SIZES.get(version)
+        if fixed is None:
+            raise MessageDecodeError(
+                "IgvmAttestAkCertResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                given,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if given < fixed:
+            raise MessageDecodeError(
+                "IgvmAttestAkCertResponse",
+                "short",
+                None,
+                version,
+                fixed,
+                given,
+                f"{given} bytes, less than the {fixed} bytes of fixed parts of version {version}",
+            )
+        end = _length(
+            "IgvmAttestAkCertResponse",
+            "header.data_size",
+            _U32.unpack_from(data, 0)[0],
+            0,
+            fixed,
+            given,
+            None,
+        )
+        return cls(
+            IgvmAttestCommonResponseHeader.from_bytes(data[0:8]),
+            IgvmErrorInfo.from_bytes(data[8:32]) if version >= 2 else None,
+            bytes(data[fixed:end]),
+        )
+
+    def build(self) -> bytes:
+        """The message's bytes, with every length field set to the length it counts.
+
+        Raises MessageEncodeError for an unknown version, a part the version excludes or lacks,
+        or a length its field cannot hold.
+        """
+        version = int(self.header.version)
+        if version not in self.FIXED_SIZES:
+            raise MessageEncodeError(
+                "IgvmAttestAkCertResponse",
+                "version",
+                "header.version",
+                version,
+                None,
+                f"header.version is {version}, not a version of this message (1, 2)",
+            )
+        if (self.error_info is not None) != (version >= 2):
+            kind = "part-missing" if self.error_info is None else "part-excluded"
+            text = (
+                f"version {version} has part error_info (from version 2 on), and none was given"
+                if self.error_info is None
+                else f"part error_info is not in version {version} (only from version 2 on); leave it out"
+            )
+            raise MessageEncodeError(
+                "IgvmAttestAkCertResponse", kind, "error_info", version, 2, text
+            )
+        out = bytearray(self.header.to_bytes())
+        if self.error_info is not None:
+            out += self.error_info.to_bytes()
+        fixed = len(out)
+        out += self.payload
+        _fill(
+            out,
+            "IgvmAttestAkCertResponse",
+            "header.data_size",
+            _U32,
+            0,
+            len(out),
+            "u32",
+        )
+        return bytes(out)

@@ -20,10 +20,19 @@ are paired by what is on the wire before by name (a plain integer and an enum
 over it are the same bytes), and one change is one row, however many structs
 carry it.
 
-Modules: wire (the flattened model), pairing (which old type is which new one),
-structs, enums and toplevel (the rows of each kind of item), additions (types
-only one side has), grouping (one change, one row), compare (a whole schema),
-report and markdown (the output), git and cli (revisions, the command line).
+Messages are judged by where each part and the payload start in every version.
+A part added in a version old peers do not speak moves what follows it for an
+old reader that reads such a message by its own newest layout; whether one
+ever does is what the message's `version_agreement` says (refused, negotiated,
+none), and the verdict rests on it and says so. A change of the constant a
+message names as its `current_version` is reported as what it is: the version
+peers now send.
+
+Modules: wire (the flattened model), pairing (which old type or message is
+which new one), structs, enums, messages and toplevel (the rows of each kind of
+item), additions (types only one side has), grouping (one change, one row),
+compare (a whole schema), report and markdown (the output), git and cli
+(revisions, the command line).
 """
 
 from .cli import add_arguments, run

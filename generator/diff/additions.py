@@ -16,13 +16,13 @@ SAME_BYTES = ("regrouped", "renamed", "field-type-refined")
 Type = Enum | Bitmap | Struct
 
 
-def added_rows(ctx: Context, struct_rows: dict[str, list[Change]]) -> dict[str, Change]:
+def added_rows(ctx: Context, struct_rows: dict[str, list[Change]], message_rows: dict[str, list[Change]]) -> dict[str, Change]:
     """The row of every added type, structs first: an enum used only in a struct that
     only names old bytes names old integers too."""
     rows: dict[str, Change] = {}
     for t in ctx.added:
         if isinstance(t, Struct):
-            rows[t.name] = _added(t, *_struct_added(t, ctx, struct_rows))
+            rows[t.name] = _added(t, *_struct_added(t, ctx, struct_rows, message_rows))
     inert = {name for name, row in rows.items() if row.rule == "type-added-inert"}
     for t in ctx.added:
         if not isinstance(t, Struct):
@@ -35,22 +35,49 @@ def _added(t: Type, inert: bool, reason: str) -> Change:
     return Change(t.name, f"{t.kind} added", None, {"name": t.name}, "type-added-inert" if inert else "type-added", reason + late)
 
 
-def removed_row(t: Type, ctx: Context, struct_rows: dict[str, list[Change]]) -> Change:
-    if isinstance(t, Struct) and t.name not in ctx.old_embedded:
-        return Change(t.name, "struct removed", {"name": t.name}, None, "type-removed", "a message type is gone: peers that still send it are no longer understood")
-    if isinstance(t, Struct) and _carried_as_is(t.name, "old", ctx, struct_rows):
+def removed_row(t: Type, ctx: Context, struct_rows: dict[str, list[Change]], message_rows: dict[str, list[Change]]) -> Change:
+    if isinstance(t, Struct) and t.name not in ctx.old_embedded and t.name not in ctx.old_parts:
+        return Change(t.name, "struct removed", {"name": t.name}, None, "type-removed", "a struct sent on its own is gone: peers that still send it are no longer understood")
+    carried = isinstance(t, Struct) and (t.name not in ctx.old_embedded or _carried_as_is(t.name, "old", ctx, struct_rows))
+    if carried and t.name in ctx.old_parts:
+        carried = _parts_as_is(t.name, "old", ctx, message_rows)
+    if carried:
         reason = "its bytes are still carried at the same offsets, declared another way; only generated code changes"
+    elif isinstance(t, Struct) and t.name in ctx.old_parts:
+        reason = "it has no bytes of its own; the messages and fields that carried it are judged in their own rows"
     else:
         reason = "it has no bytes of its own; the fields that used it are judged in their own rows"
     return Change(t.name, f"{t.kind} removed", {"name": t.name}, None, "inner-type-removed", reason)
 
 
-def _struct_added(t: Struct, ctx: Context, struct_rows: dict[str, list[Change]]) -> tuple[bool, str]:
-    if t.name in ctx.new_embedded:
-        if _carried_as_is(t.name, "new", ctx, struct_rows):
+def _parts_as_is(name: str, side: str, ctx: Context, message_rows: dict[str, list[Change]]) -> bool:
+    """Is struct `name` (new on the `new` side, gone on the `old` side) a part only of messages
+    both schemas have, at bytes the other side declared another way?"""
+    paired = {(n if side == "new" else o).name: n.name for o, n in ctx.message_pairs}
+    for msg, part in (ctx.new_parts if side == "new" else ctx.old_parts).get(name, []):
+        if msg not in paired:
+            return False
+        rows = [c for c in message_rows.get(paired[msg], []) if (c.new_path if side == "new" else c.old_path) == (part,)]
+        if not rows or any(c.rule not in SAME_BYTES for c in rows):
+            return False
+    return True
+
+
+def _struct_added(t: Struct, ctx: Context, struct_rows: dict[str, list[Change]], message_rows: dict[str, list[Change]]) -> tuple[bool, str]:
+    embedded, parts = t.name in ctx.new_embedded, ctx.new_parts.get(t.name, [])
+    if embedded or parts:
+        as_is = (not embedded or _carried_as_is(t.name, "new", ctx, struct_rows)) and (not parts or _parts_as_is(t.name, "new", ctx, message_rows))
+        if as_is:
             return True, "declares bytes old peers already send, at the same offsets; only the declaration tree and generated code change"
-        inside = ", ".join(ctx.new_embedded[t.name])
-        return False, f"new bytes inside {inside}: the rows of those structs give the verdict"
+        inside = []
+        if embedded:
+            inside.append("inside " + ", ".join(ctx.new_embedded[t.name]))
+        by_part: dict[str, list[str]] = {}
+        for msg, part in parts:
+            by_part.setdefault(part, []).append(msg)
+        inside += [f"in part `{part}` of {', '.join(msgs)}" for part, msgs in by_part.items()]
+        whose = "structs" if not parts else "messages" if not embedded else "structs and messages"
+        return False, f"new bytes {'; '.join(inside)}: the rows of those {whose} give the verdict"
     olds = prefix_of(t, ctx)
     if olds:
         size = sorted({t.size_in(v) for v in ctx.old.versions})

@@ -5,17 +5,26 @@ from __future__ import annotations
 from ..model import Bitmap, Enum, Schema, Struct
 from .additions import added_rows, removed_row
 from .enums import diff_bitmap, diff_enum
-from .grouping import absorb, fold, merge_regroups
+from .grouping import absorb, fold, fold_parts, merge_regroups, reach_messages
+from .messages import added_message, diff_message, message_title, removed_message
 from .pairing import Context
 from .report import Change, SchemaDiff, Scope
 from .structs import diff_struct
 from .toplevel import diff_constants, diff_schema
-from .wire import embedded
+from .wire import embedded, parts_of
 
 
 def _struct_title(s: Struct, schema: Schema) -> str:
     inside = embedded(schema).get(s.name)
-    return "struct inside " + ", ".join(f"`{x}`" for x in inside) if inside else "struct (message)"
+    parts = list(dict.fromkeys(m for m, _ in parts_of(schema).get(s.name, [])))
+    out = []
+    if inside:
+        out.append("struct inside " + ", ".join(f"`{x}`" for x in inside))
+    if parts:
+        out.append(("part" if not inside else "a part") + " of " + ", ".join(f"`{x}`" for x in parts))
+    if out:
+        return "; ".join(out)
+    return "struct (no message carries it)" if schema.messages else "struct (message)"
 
 
 def _sizes_text(o: Struct | None, n: Struct | None, ctx: Context) -> str:
@@ -32,10 +41,27 @@ def _sizes_text(o: Struct | None, n: Struct | None, ctx: Context) -> str:
     return ", ".join(parts)
 
 
+def unfollowed(ctx: Context, scopes: list[Scope]) -> None:
+    """In a schema without messages, a field appended in a new version is harmless to an old
+    reader only if nothing follows the struct it ends on the wire, which the schema cannot say:
+    the row names that condition."""
+    for s in scopes:
+        for c in s.changes:
+            if c.rule != "field-appended-versioned":
+                continue
+            tops = [t for t in dict.fromkeys([r.carrier for r in c.reaches] or [s.name]) if t not in ctx.new_embedded]
+            if not tops:
+                continue
+            c.assumes += tuple((t, "unfollowed") for t in tops)
+            names = ", ".join(tops)
+            c.reason += f", provided nothing follows {names} on the wire: with no message declared, what follows is not judged"
+
+
 def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: str | None = None) -> SchemaDiff:
     """Every change from `old` to `new`, each with its verdict, rule and reason."""
     ctx = Context(old, new)
     ctx.match_types()
+    ctx.match_messages()
     d = SchemaDiff(new.name, old_label or old.file, new_label or new.file)
 
     schema_rows = diff_schema(old, new)
@@ -63,12 +89,18 @@ def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: s
         if rows:
             d.scopes.append(Scope(n.name, n.kind, title, rows))
 
+    message_rows = {n.name: diff_message(o, n, ctx) for o, n in ctx.message_pairs}
     absorb(ctx, struct_rows)
-    new_rows = added_rows(ctx, struct_rows)
-    removed_rows = {t.name: removed_row(t, ctx, struct_rows) for t in ctx.removed}
+    new_rows = added_rows(ctx, struct_rows, message_rows)
+    removed_rows = {t.name: removed_row(t, ctx, struct_rows, message_rows) for t in ctx.removed}
     fold(ctx, struct_rows, new_rows, removed_rows)
+    fold_parts(ctx, message_rows, new_rows, removed_rows)
     for rows in struct_rows.values():
         merge_regroups(rows)
+    for rows in message_rows.values():
+        merge_regroups(rows, parts=True)
+    for om, nm in ctx.message_pairs:
+        d.scopes.append(Scope(nm.name, "message", message_title(nm, om, ctx), message_rows[nm.name]))
     d.scopes = [s for s in d.scopes if s.changes]
 
     for t in ctx.added:
@@ -80,11 +112,20 @@ def compare(old: Schema, new: Schema, old_label: str | None = None, new_label: s
         else:
             title = f"{t.kind} {t.type.name}"
         d.scopes.append(Scope(t.name, t.kind, title, [removed_rows[t.name]]))
+    for m in ctx.added_messages:
+        d.scopes.append(Scope(m.name, "message", message_title(m, None, ctx), [added_message(m)]))
+    for m in ctx.removed_messages:
+        d.scopes.append(Scope(m.name, "message", "message", [removed_message(m)]))
+    reach_messages(ctx, d.scopes)
+    if not new.messages:
+        unfollowed(ctx, d.scopes)
 
-    rank = {("schema",): 0, ("constants",): 1}
+    rank = {"schema": 0, "constants": 1, "message": 3}
     type_order = {t.name: i for i, t in enumerate(new.types)}
     type_order.update({t.name: len(type_order) + i for i, t in enumerate(ctx.removed)})
-    d.scopes.sort(key=lambda s: (rank.get((s.kind,), 2), type_order.get(s.name, 0)))
+    type_order.update({m.name: i for i, m in enumerate(new.messages)})
+    type_order.update({m.name: len(new.messages) + i for i, m in enumerate(ctx.removed_messages)})
+    d.scopes.sort(key=lambda s: (rank.get(s.kind, 2), type_order.get(s.name, 0)))
     for s in d.scopes:
         s.changes.sort(key=lambda c: c.order)
     return d

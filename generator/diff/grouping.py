@@ -13,10 +13,10 @@ up in every struct that carries the edited bytes. Here those repeats are folded:
 
 from __future__ import annotations
 
-from ..model import Struct
+from ..model import Message, Struct
 from .additions import SAME_BYTES
 from .pairing import Context
-from .report import Change, Reach
+from .report import Change, Reach, Scope
 from .rules import BREAKING, COMPATIBLE
 from .wire import instances, is_under, placements
 
@@ -158,15 +158,18 @@ def _resolve(c: Change, folded: dict[int, _Fold], at: tuple[str, ...]) -> list[t
     return out
 
 
-def merge_regroups(rows: list[Change]) -> None:
-    """All `regrouped` rows of one section become one row: one restructure, one row."""
+def merge_regroups(rows: list[Change], parts: bool = False) -> None:
+    """All `regrouped` rows of one section become one row: one restructure, one row. `parts`:
+    a message's section, whose rows regroup its parts."""
     group = [c for c in rows if c.rule == "regrouped"]
     if len(group) < 2:
         return
     absorbed = [c for c in group if c.was]
     moved = [c for c in group if not c.was]
     reasons = []
-    if moved:
+    if moved and parts:
+        reasons.append("the same bytes at the same offsets; only the parts that declare them changed")
+    elif moved:
         refined = any(c.old and c.new and c.old.get("type") != c.new.get("type") for c in moved)
         reasons.append(
             "same bytes at the same offsets; only the declaration tree changed" + (" (a plain integer now named by an enum or bitmap is the same bytes too)" if refined else "")
@@ -191,3 +194,74 @@ def merge_regroups(rows: list[Change]) -> None:
     at = rows.index(first)
     rows[:] = [c for c in rows if c.rule != "regrouped"]
     rows.insert(min(at, len(rows)), merged)
+
+
+def fold_parts(ctx: Context, message_rows: dict[str, list[Change]], added: dict[str, Change], removed: dict[str, Change]) -> None:
+    """A message row that only declares a part's bytes as another struct goes into the row of
+    that struct when it is new (or gone) and only names those bytes: one change, one row."""
+    news = {n.name: n for _, n in ctx.message_pairs}
+    olds = {n.name: o for o, n in ctx.message_pairs}
+    for name, rows in message_rows.items():
+        keep = []
+        for c in rows:
+            target = None
+            if c.rule == "regrouped" and (c.new_path or c.old_path):
+                new_struct = _part_struct(news[name], c.new_path[0]) if c.new_path else None
+                old_struct = _part_struct(olds[name], c.old_path[0]) if c.old_path else None
+                if new_struct in added and added[new_struct].rule == "type-added-inert":
+                    target = added[new_struct]
+                elif old_struct in removed and removed[old_struct].rule == "inner-type-removed":
+                    target = removed[old_struct]
+            if target is None:
+                keep.append(c)
+                continue
+            at, cell = (c.new_path, c.new) if target.rule == "type-added-inert" else (c.old_path, c.old)
+            assert at is not None and cell is not None
+            reach = Reach(name, at, cell["offset"], tuple(c.versions) if c.versions else None)
+            if reach not in target.reaches:
+                target.reaches.append(reach)
+        rows[:] = keep
+
+
+def _part_struct(m: Message, part: str) -> str | None:
+    p = next((x for x in m.struct_parts if x.name == part), None)
+    return p.struct.name if p is not None and p.struct is not None else None
+
+
+def reach_messages(ctx: Context, scopes: list[Scope]) -> None:
+    """List, on every row of a struct's section about its bytes (a field's, or its size), the
+    messages that carry it: where in each (the part, the path under it, the byte) and in which
+    versions."""
+    for s in scopes:
+        if s.kind != "struct":
+            continue
+        places = _message_places(ctx, s.name)
+        if not places:
+            continue
+        for c in s.changes:
+            if c.reaches or c.new_path or c.old_path or c.rule == "struct-resized":
+                for r in places:
+                    if r not in c.reaches:
+                        c.reaches.append(r)
+
+
+def _message_places(ctx: Context, name: str) -> list[Reach]:
+    """Where the new schema's messages carry struct `name`: as a part, or inside one."""
+    out = []
+    for m in ctx.new.messages:
+        for p in m.struct_parts:
+            st = p.struct
+            if st is None or not m.layouts:
+                continue
+            placed = next((pl for lay in m.layouts for pl in lay.parts if pl.part is p), None)
+            if placed is None:
+                continue
+            versions = tuple(v for v in m.versions if v >= p.first_version) if p.first_version > m.layouts[0].version else None
+            if st.name == name:
+                out.append(Reach(m.name, (p.name,), placed.offset, versions))
+                continue
+            newest = ctx.view(st, ctx.versions[-1])
+            for path, inner in placements(st):
+                if inner == name and path in newest.nodes:
+                    out.append(Reach(m.name, (p.name, *path), placed.offset + newest.nodes[path].offset, versions))
+    return out

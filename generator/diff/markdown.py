@@ -115,11 +115,29 @@ def _summary(counts: dict[str, int]) -> str:
     return " · ".join(parts)
 
 
-def _verdict_line(verdict: str | None) -> str:
+def conditions(assumptions: list[tuple[str, str]]) -> str:
+    """"the versions of `A`, `B` are negotiated (...)": what a verdict rests on, in words."""
+    by: dict[str, list[str]] = {}
+    for m, a in assumptions:
+        by.setdefault(a, []).append(f"`{m}`")
+    out = []
+    if "negotiated" in by:
+        many = len(by["negotiated"]) > 1
+        out.append(f"the version{'s' if many else ''} of {', '.join(by['negotiated'])} {'are' if many else 'is'} negotiated (`version_agreement`: a peer sends a version only to a peer that reads it)")
+    if "refused" in by:
+        out.append(f"readers of {', '.join(by['refused'])} refuse a version they do not know (`version_agreement`)")
+    if "unfollowed" in by:
+        out.append(f"nothing follows {', '.join(by['unfollowed'])} on the wire (no message of the schema says what does)")
+    return "; ".join(out)
+
+
+def _verdict_line(verdict: str | None, assumptions: list[tuple[str, str]]) -> str:
     if verdict is None:
         return "No changes."
     if verdict == BREAKING:
         return "**Breaking:** an old peer and a new peer would misread each other's bytes (see the BREAKING rows)."
+    if verdict == COMPATIBLE and assumptions:
+        return f"No breaking change, on conditions the schema states or leaves open: {conditions(assumptions)}. Otherwise old readers would misread new versions (see the rows)."
     if verdict == COMPATIBLE:
         return "No breaking change: old and new peers still understand each other."
     if verdict == SOURCE:
@@ -134,7 +152,7 @@ def render(report: Report) -> str:
         out.append("")
         out.append(f"{len(report.diffs)} schema(s) · {_summary(report.counts())}")
         out.append("")
-        out.append(_verdict_line(report.verdict))
+        out.append(_verdict_line(report.verdict, report.assumptions()))
         out.append("")
     for d in report.diffs:
         level = "##" if len(report.diffs) == 1 else "###"
@@ -143,7 +161,7 @@ def render(report: Report) -> str:
         sides = f"`{d.old_label}` → `{d.new_label}`" if d.old_label and d.new_label else f"`{d.old_label or d.new_label}`"
         out.append(f"{sides} · {_summary(d.counts())}")
         out.append("")
-        out.append(_verdict_line(d.verdict))
+        out.append(_verdict_line(d.verdict, d.assumptions()))
         out.append("")
         for s in d.scopes:
             head = {"schema": "Schema", "constants": "Constants"}.get(s.kind, f"`{s.name}`")

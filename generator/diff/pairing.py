@@ -1,9 +1,9 @@
-"""Which old type is which new type: by name and kind, then renames by identical wire shape."""
+"""Which old type (or message) is which new one: by name and kind, then renames by identical wire shape."""
 
 from __future__ import annotations
 
-from ..model import Bitmap, Enum, Schema, Struct
-from .wire import View, bytes_key, embedded, view
+from ..model import Bitmap, Enum, Message, MessageLayout, Schema, Struct
+from .wire import View, bytes_key, embedded, parts_of, view
 
 
 class Context:
@@ -21,6 +21,11 @@ class Context:
         self.removed: list[Enum | Bitmap | Struct] = []
         self.old_embedded = embedded(old)
         self.new_embedded = embedded(new)
+        self.old_parts = parts_of(old)  # struct name -> (message, part) of every message part it is
+        self.new_parts = parts_of(new)
+        self.message_pairs: list[tuple[Message, Message]] = []
+        self.added_messages: list[Message] = []
+        self.removed_messages: list[Message] = []
 
     def view(self, st: Struct, v: int) -> View:
         key = (id(st), v)
@@ -85,3 +90,49 @@ class Context:
         self.old_name = {n.name: o.name for o, n in self.pairs}
         self.added = left_new
         self.removed = left_old
+
+    def message_shape(self, m: Message) -> tuple:
+        """Where each part and the payload start in every version, and the bytes of each part:
+        the key that pairs a renamed message with its old self."""
+        out: list[tuple | None] = []
+        for v in self.versions:
+            lay = layout(m, v)
+            if lay is None:
+                out.append(None)
+                continue
+            out.append((tuple((pl.offset, self.shape(pl.part.struct)) for pl in lay.parts), m.payload is not None))  # type: ignore[arg-type]
+        return tuple(out)
+
+    def match_messages(self) -> None:
+        olds = {m.name: m for m in self.old.messages}
+        news = {m.name: m for m in self.new.messages}
+        pairs = [(olds[m.name], m) for m in self.new.messages if m.name in olds]
+        left_old = [m for m in self.old.messages if m.name not in news]
+        left_new = [m for m in self.new.messages if m.name not in olds]
+        for n in list(left_new):
+            cands = [o for o in left_old if self.message_shape(o) == self.message_shape(n)]
+            rivals = [x for x in left_new if self.message_shape(x) == self.message_shape(n)]
+            if len(cands) == 1 and len(rivals) == 1:
+                pairs.append((cands[0], n))
+                left_old.remove(cands[0])
+                left_new.remove(n)
+        order = {m.name: i for i, m in enumerate(self.new.messages)}
+        self.message_pairs = sorted(pairs, key=lambda p: order[p[1].name])
+        self.added_messages = left_new
+        self.removed_messages = left_old
+
+
+def layout(m: Message, v: int) -> MessageLayout | None:
+    """The parts of `m` in a message of version `v`, as its own schema places them; None when
+    the message does not exist in `v` or (a versioned one) does not know `v`."""
+    if not m.layouts or v < m.layouts[0].version:
+        return None
+    return m.layout_in(v)
+
+
+def reader_layout(m: Message, v: int) -> MessageLayout | None:
+    """The layout a reader built with `m` applies to a message of version `v` if it does not
+    refuse it: the version's own, or for a newer version it does not know, its newest."""
+    if not m.layouts or v < m.layouts[0].version:
+        return None
+    return m.layout_in(v) or m.layouts[-1]

@@ -24,6 +24,7 @@ class Change:
     order: tuple = ()
     reaches: list[Reach] = field(default_factory=list)  # top-level structs an embedded type's change reaches
     was: str | None = None  # the rule this row had on its own, before its carriers were looked at
+    assumes: tuple[tuple[str, str], ...] = ()  # (message or struct, condition) a COMPATIBLE verdict rests on: negotiated, refused (its version_agreement) or unfollowed (nothing follows the struct)
 
     @property
     def verdict(self) -> str:
@@ -39,6 +40,8 @@ class Change:
             "rule": self.rule,
             "reason": self.reason,
         }
+        if self.assumes:
+            out["assumes"] = [{"name": m, "condition": a} for m, a in self.assumes]
         if self.reaches:
             out["reaches"] = [{"type": r.carrier, "at": dotted(r.at), "offset": r.offset, "versions": list(r.versions) if r.versions else None} for r in self.reaches]
         return out
@@ -48,7 +51,7 @@ class Change:
 class Reach:
     """A top-level struct that carries an embedded type's change: where, and in which versions (None: all)."""
 
-    carrier: str
+    carrier: str  # a top-level struct or a message
     at: tuple[str, ...]
     offset: int | None  # where `at` starts in the carrier, if it is the same in every version
     versions: tuple[int, ...] | None
@@ -59,7 +62,7 @@ class Scope:
     """A section of the report: one type, the constants, or the schema itself."""
 
     name: str
-    kind: str  # enum | bitmap | struct | constants | schema
+    kind: str  # enum | bitmap | struct | message | constants | schema
     title: str  # heading text after the name
     changes: list[Change] = field(default_factory=list)
 
@@ -76,6 +79,10 @@ class _Tally:
     def verdict(self) -> str | None:
         return worst(c.verdict for c in self.changes)
 
+    def assumptions(self) -> list[tuple[str, str]]:
+        """(message, version_agreement): what the schema says of how versions are agreed that a verdict here rests on."""
+        return list(dict.fromkeys(a for c in self.changes for a in c.assumes))
+
 
 @dataclass
 class SchemaDiff(_Tally):
@@ -91,6 +98,10 @@ class SchemaDiff(_Tally):
     def rules(self) -> list[tuple[str, str, str]]:
         """(scope, rule, change without backticks) for every row: what tests assert."""
         return [(c.scope, c.rule, c.change.replace("`", "")) for c in self.changes]
+
+
+def _assumptions_json(items: list[tuple[str, str]]) -> list[dict]:
+    return [{"name": m, "condition": a} for m, a in items]
 
 
 @dataclass
@@ -110,6 +121,7 @@ class Report(_Tally):
         return {
             "verdict": self.verdict,
             "counts": self.counts(),
+            "assumptions": _assumptions_json(self.assumptions()),
             "schemas": [
                 {
                     "schema": d.name,
@@ -117,6 +129,7 @@ class Report(_Tally):
                     "new": d.new_label,
                     "verdict": d.verdict,
                     "counts": d.counts(),
+                    "assumptions": _assumptions_json(d.assumptions()),
                     "types": [{"name": s.name, "kind": s.kind, "title": s.title, "changes": [c.as_json() for c in s.changes]} for s in d.scopes],
                 }
                 for d in self.diffs

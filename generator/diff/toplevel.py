@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..model import Constant, Schema
 from .items import item_meta
+from .messages import current_version_rows
 from .pairing import Context
 from .report import Change
 from .text import num
@@ -20,6 +23,11 @@ def _uses(schema: Schema, c: Constant) -> list[str]:
     return out
 
 
+def _current_of(schema: Schema) -> dict[str, Constant]:
+    """message name -> the constant its `current_version` names."""
+    return {m.name: m.current_version for m in schema.messages if m.current_version is not None}
+
+
 def diff_constants(old: Schema, new: Schema, ctx: Context) -> list[Change]:
     out: list[Change] = []
     scope = "constants"
@@ -28,19 +36,36 @@ def diff_constants(old: Schema, new: Schema, ctx: Context) -> list[Change]:
     matched = [(olds[c.name], c) for c in new.constants if c.name in olds]
     left_old = [c for c in old.constants if c.name not in news]
     left_new = [c for c in new.constants if c.name not in olds]
+
+    def rename(a: Constant, b: Constant, why: str) -> None:
+        matched.append((a, b))
+        left_old.remove(a)
+        left_new.remove(b)
+        if a.type.name != b.type.name:
+            why += f" ({a.type.name} → {b.type.name}: the same {b.scalar.name})"
+        out.append(Change(scope, f"`{a.name}` → `{b.name}`", {"value": a.value, "type": a.type.name}, {"value": b.value, "type": b.type.name}, "renamed", why))
+
+    # the same role first: the current version of the same message, under another name
+    old_current, new_current = _current_of(old), _current_of(new)
+    for o, n in ctx.message_pairs:
+        a, b = old_current.get(o.name), new_current.get(n.name)
+        if a is not None and b is not None and a in left_old and b in left_new:
+            rename(a, b, f"the current version of {n.name} under another name; only the generated name changes")
+    # then the same value of the same integer (an enum over it is the same integer)
     for b in list(left_new):
-        cands = [a for a in left_old if (a.type.name, a.value) == (b.type.name, b.value)]
-        rivals = [x for x in left_new if (x.type.name, x.value) == (b.type.name, b.value)]
+        key = (b.scalar.name, b.value)
+        cands = [a for a in left_old if (a.scalar.name, a.value) == key]
+        rivals = [x for x in left_new if (x.scalar.name, x.value) == key]
         if len(cands) == 1 and len(rivals) == 1:
-            a = cands[0]
-            matched.append((a, b))
-            left_old.remove(a)
-            left_new.remove(b)
-            out.append(Change(scope, f"`{a.name}` → `{b.name}`", {"value": a.value, "type": a.type.name}, {"value": b.value, "type": b.type.name}, "renamed", "same value; only the generated name changes"))
+            rename(cands[0], b, "same value; only the generated name changes")
+
+    current = current_version_rows(ctx, {b.name: a for a, b in matched})
     order = {c.name: i for i, c in enumerate(new.constants)}
     for a, b in matched:
-        if a.value != b.value:
-            uses = sorted(set(_uses(new, b) + _uses(old, a)))
+        uses = sorted(set(_uses(new, b) + _uses(old, a)))
+        if b.name in current and not uses:
+            out.append(dataclasses.replace(current[b.name], order=(1, order[b.name])))
+        elif a.value != b.value:
             if uses:
                 rule = "constant-changed"
                 why = f"peers built from the old schema still use {num(a.value)} as {', '.join(uses)}: see those rows"
@@ -48,7 +73,7 @@ def diff_constants(old: Schema, new: Schema, ctx: Context) -> list[Change]:
                 rule = "constant-value-changed"
                 why = (
                     f"no layout uses it, so no byte moves; but peers built from the old schema still use {num(a.value)}: "
-                    "check what it stands for (a limit, a sentinel, the version a peer speaks)"
+                    "check what it stands for (a limit, a sentinel, the version a peer speaks: if it is, name it as a message's `current_version`)"
                 )
             out.append(
                 Change(
@@ -61,13 +86,16 @@ def diff_constants(old: Schema, new: Schema, ctx: Context) -> list[Change]:
                     order=(1, order[b.name]),
                 )
             )
-        elif a.type.name != b.type.name:
+        if a.value == b.value and a.type.name != b.type.name and a.name == b.name:
             out.append(
                 Change(scope, f"`{b.name}` type changed", {"value": a.value, "type": a.type.name}, {"value": b.value, "type": b.type.name}, "constant-retyped", "same value; the generated constant's type changes", order=(1, order[b.name]))
             )
         out += item_meta(scope, f"`{b.name}` ", a, b, ctx, order=(2, order[b.name]), since=False)
     for b in left_new:
-        out.append(Change(scope, f"`{b.name}` added", None, {"value": b.value, "type": b.type.name}, "constant-added", "a new name for a value; nothing on the wire changes", order=(1, order[b.name])))
+        if b.name in current:
+            out.append(dataclasses.replace(current[b.name], order=(1, order[b.name])))
+        else:
+            out.append(Change(scope, f"`{b.name}` added", None, {"value": b.value, "type": b.type.name}, "constant-added", "a new name for a value; nothing on the wire changes", order=(1, order[b.name])))
     for a in left_old:
         out.append(
             Change(scope, f"`{a.name}` removed", {"value": a.value, "type": a.type.name}, None, "constant-removed", "nothing on the wire changes; code that uses it no longer builds", order=(3, a.name))

@@ -127,6 +127,16 @@ def embedded(schema: Schema) -> dict[str, list[str]]:
     return out
 
 
+def parts_of(schema: Schema) -> dict[str, list[tuple[str, str]]]:
+    """struct name -> (message name, part name) of every message part that is that struct."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for m in schema.messages:
+        for p in m.struct_parts:
+            if p.struct is not None:
+                out.setdefault(p.struct.name, []).append((m.name, p.name))
+    return out
+
+
 def instances(schema: Schema) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """struct name -> (message, path prefix) of every place a message carries it."""
     carriers = embedded(schema)

@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import codec, doctext
 from ..errors import Problem
-from ..model import Bitmap, Enum, Field, Item, Scalar, Schema, Struct, VersionLayout
+from ..model import SIZE, Bitmap, Enum, Field, Item, Message, Scalar, Schema, Struct, VersionLayout
 from ..naming import (
     Scope,
     c_function_prefix,
@@ -307,7 +307,13 @@ class _C:
         out = []
         for c in self.schema.constants:
             name = self.reg.claim(ident(c, TARGET), c, f"constant {c.name}")
-            out.append({"name": name, "value": literal(c.type, c.value), "doc": comment(_doc(c.doc))})
+            if isinstance(c.type, Enum):
+                value = self.value_expr(c.type, c.value)
+            elif c.type is SIZE:
+                value = f"((size_t){_number(c.value)})"
+            else:
+                value = literal(c.type, c.value)
+            out.append({"name": name, "value": value, "doc": comment(_doc(c.doc))})
         return out
 
     def enums(self) -> list[dict[str, Any]]:
@@ -457,6 +463,123 @@ class _C:
             out.append(CGroup(st.packed, full, older, sizes, size_fn, magic))
         return out
 
+    def message_names(self) -> dict[str, str]:
+        """The names every schema's message API shares in C, prefixed by the schema."""
+        lower = lower_snake(self.schema.name)
+        camel = "".join(w.capitalize() for w in self.schema.name.split("_"))
+        return {
+            "error_type": f"{camel}MessageError",
+            "kind_prefix": f"{self.prefix}_MESSAGE_",
+            "read": f"{lower}_read_uint",
+            "write": f"{lower}_write_uint",
+            "copy_bytes": f"{lower}_copy_bytes",
+            "zero_bytes": f"{lower}_zero_bytes",
+            "fail": f"{lower}_message_fail",
+            "check": f"{lower}_check_length",
+        }
+
+    def messages(self) -> dict[str, Any]:
+        """The header's message API: one struct per message with parse and build functions, and
+        the error type and helpers they share."""
+        if not self.schema.messages:
+            return {"messages": []}
+        shared = self.message_names()
+        for key, name in shared.items():
+            if key != "kind_prefix":
+                self.reg.claim(name, None, "the header's message API")
+        kinds = []
+        for i, kind in enumerate(codec.FAULTS, start=1):
+            macro = self.reg.claim(shared["kind_prefix"] + kind.upper().replace("-", "_"), None, "the header's message error kinds")
+            kinds.append({"macro": macro, "value": i, "kind": kind})
+        views = []
+        for msg in self.schema.messages:
+            name = self.reg.claim(ident(msg, TARGET), msg, f"message {msg.name}")
+            fn = c_function_prefix(msg)
+            members: dict[str, Item] = {}
+
+            def member(n: str, item: Item) -> str:
+                if n in members:
+                    self.reg.problems.append(Problem(item.mark, item.path, f"C name clash: '{n}' of message {msg.name} is both {members[n].name} and {item.name}; give one a `names: {{c: ...}}` override"))
+                members[n] = item
+                return n
+
+            parts = []
+            for p in msg.struct_parts:
+                assert p.struct is not None
+                placed = next(lay.placed(p) for lay in msg.layouts if lay.placed(p) is not None)
+                optional = p.first_version > msg.layouts[0].version
+                pname = member(ident(p, TARGET), p)
+                notes = [f"Present from version {p.first_version} on, when `has_{pname}` is nonzero."] if optional else []
+                parts.append(
+                    {
+                        "name": pname,
+                        "has": member(f"has_{pname}", p) if optional else None,
+                        "ctype": self.type_name(p.struct),
+                        "schema_name": p.name,
+                        "offset": placed.offset,
+                        "since": p.first_version,
+                        "doc": comment(_doc(p.doc, notes), "    "),
+                        "struct": p.struct,
+                    }
+                )
+            payload = None
+            if msg.payload is not None:
+                pl = msg.payload
+                pname = member(ident(pl, TARGET), pl)
+                what = "The payload" + ("" if pl.blob == "bytes" else f" ({pl.blob}" + ("" if pl.format == "binary" else f", {pl.format}") + ")")
+                payload = {
+                    "name": pname,
+                    "size": member(f"{pname}_size", pl),
+                    "doc": comment(_doc(pl.doc, [f"{what}: it points into the parsed buffer, or at the bytes to build from."]), "    "),
+                }
+            lengths = [
+                {"path": ln.name, "offset": ln.offset, "width": ln.scalar.size, "start": ln.start, "max": mask(ln.scalar, ln.scalar.max), "first": i == 0}
+                for i, ln in enumerate(msg.lengths)
+            ]
+            magics = [
+                {"path": mg.path, "offset": mg.offset, "width": mg.scalar.size, "value": f"UINT64_C(0x{mg.value:X})", "since": mg.first_version if mg.first_version > msg.layouts[0].version else None}
+                for mg in msg.layouts[-1].magics
+            ]
+            version = None
+            if msg.versioned:
+                assert msg.version_part is not None and msg.version_scalar is not None
+                version = {
+                    "path": codec.version_path(msg),
+                    "offset": msg.version_offset,
+                    "width": msg.version_scalar.size,
+                    "member": "msg->" + ".".join(self.field_name(f) if isinstance(f, Field) else ident(f, TARGET) for f in [msg.version_part, *msg.version_path]),
+                }
+            counts = {"message": "the whole message", "payload": "the payload"}
+            doc = doc_lines(msg.doc)
+            doc += [""] if doc else []
+            for lay in msg.layouts:
+                names = ", ".join(ident(pl.part, TARGET) for pl in lay.parts)
+                doc.append(("Version %d: " % lay.version if msg.versioned else "") + f"{names} ({lay.fixed_size} bytes)" + (f", then {payload['name']}." if payload else "."))
+            if version:
+                doc.append(f"`{version['path']}` says which version a message is.")
+            doc += [f"`{ln.name}` counts {counts.get(ln.counts) or 'the bytes from `' + str(ln.from_path) + '` to the end'}." for ln in msg.lengths]
+            doc.append(f"{fn}_parse() checks every length field against the buffer; {fn}_build() fills them in.")
+            sizes = [(self.reg.claim(f"{c_macro_prefix(msg)}_FIXED_SIZE" + (f"_V{lay.version}" if msg.versioned else ""), msg, f"message {msg.name}"), lay.version, lay.fixed_size) for lay in msg.layouts]
+            views.append(
+                {
+                    "name": name,
+                    "schema_name": msg.name,
+                    "doc": comment(doc),
+                    "parts": parts,
+                    "payload": payload,
+                    "lengths": lengths,
+                    "magics": magics,
+                    "version": version,
+                    "sizes": sizes,
+                    "fixed_size": self.reg.claim(f"{fn}_fixed_size", msg, f"message {msg.name}") if msg.versioned else None,
+                    "parse": self.reg.claim(f"{fn}_parse", msg, f"message {msg.name}"),
+                    "build": self.reg.claim(f"{fn}_build", msg, f"message {msg.name}"),
+                    "versions": ", ".join(map(str, msg.versions)),
+                    "message": msg,
+                }
+            )
+        return {"messages": views, "msg": shared, "kinds": kinds}
+
     def _file_doc(self) -> list[str]:
         lines = [f"@file {self.schema.name}.h", f"@brief {self.schema.title or self.schema.name}"]
         if self.schema.doc:
@@ -485,6 +608,7 @@ class _C:
             "bitmaps": self.bitmaps(),
             "groups": self.structs(),
         }
+        ctx.update(self.messages())
         ctx["uses_alignas"] = any(s.align_first for g in ctx["groups"] for s in [g.full, *g.older])
         return ctx
 
@@ -537,7 +661,8 @@ def _test(c: _C) -> dict[str, Any]:
 CODEC_NAMES = (
     "fill_pattern answer_text answer_len answer_cap put put_str put_char print_u print_s print_bool "
     "print_hex print_string print_head print_tail print_short print_magic print_bad_input decoder "
-    "types fail grow read_line next_token hex_digit parse_hex answer handle main"
+    "types fail grow read_line next_token hex_digit parse_hex answer handle main "
+    "print_message_error print_null_or message_kinds messages"
 ).split()
 
 
@@ -635,6 +760,25 @@ class _CodecWriter:
             "rebuild": rebuild,
         }
 
+    def message(self, view: dict[str, Any]) -> dict[str, Any]:
+        """How a message line is answered: parse and print each part (through the struct's print
+        function), or build from parts given as bytes; both through the header's functions."""
+        msg: Message = view["message"]
+        return {
+            "fn": self.reg.claim(f"message_{view['name']}", msg, f"the codec's function of message {msg.name}"),
+            "name": c_string(msg.name),
+            "ctype": view["name"],
+            "parse": view["parse"],
+            "build": view["build"],
+            "versioned": msg.versioned,
+            "flags": len(view["parts"]),
+            "parts": [
+                {**p, "print": self.fn("print", p["struct"]), "key": c_string(("{" if i == 0 else ",") + f'"{p["schema_name"]}":')}
+                for i, p in enumerate(view["parts"])
+            ],
+            "payload": view["payload"],
+        }
+
     def decoder(self, t: Enum | Bitmap | Struct) -> dict[str, Any]:
         """How a line of type `t` is answered: by its one answer function, or for a versioned
         struct by the one of the layout VERSION names or the header's own dispatch selects (its
@@ -663,11 +807,12 @@ class _CodecWriter:
         }
 
 
-def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]]) -> dict[str, Any]:
+def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]], message_views: list[dict[str, Any]]) -> dict[str, Any]:
     w = _CodecWriter(c, header_names)
     bitmaps = [w.bitmap(bm) for bm in c.schema.bitmaps]
     structs = [w.layout(st, lay) for st in _dependency_order(c.schema.structs) for lay in st.layouts]
     decoders = [w.decoder(t) for t in c.schema.types]
+    messages = [w.message(view) for view in message_views]
     c.reg.problems += w.reg.problems
     return {
         "banner": plain_comment(banner(c.schema).lines),
@@ -682,6 +827,9 @@ def _codec(c: _C, header_names: dict[str, tuple[Item | None, str]]) -> dict[str,
         "bitmaps": bitmaps,
         "structs": structs,
         "decoders": decoders,
+        "messages": messages,
+        "kinds": [(i, kind) for i, kind in enumerate(codec.FAULTS, start=1)],
+        "msg": c.message_names() if c.schema.messages else None,
     }
 
 
@@ -691,7 +839,7 @@ def _contexts(schema: Schema) -> tuple[_C, dict[str, Any], dict[str, Any], dict[
     c = _C(schema)
     header_ctx = c.header()
     test_ctx = _test(c)
-    codec_ctx = _codec(c, dict(c.reg.owner))
+    codec_ctx = _codec(c, dict(c.reg.owner), header_ctx["messages"])
     return c, header_ctx, test_ctx, codec_ctx
 
 
@@ -704,8 +852,9 @@ def render(schema: Schema) -> dict[str, str]:
     c, header_ctx, test_ctx, codec_ctx = _contexts(schema)
     c.reg.raise_if_any()
     env = environment(TARGET)
-    return {
+    files = {
         f"c/{schema.name}.h": env.get_template("header.h.j2").render(**header_ctx),
         f"c/test_{schema.name}.c": env.get_template("test.c.j2").render(**test_ctx),
         f"c/codec_{schema.name}.c": env.get_template("codec.c.j2").render(**codec_ctx),
     }
+    return files

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Bitmap, Enum, Field, Schema, Struct
 from .. import doctext
+from ..model import SIZE, Bitmap, Enum, Field, Message, Schema, Struct
 from ..render import banner, environment
 
 ROW = 4  # bytes a diagram row
@@ -117,13 +117,65 @@ def _version_notes(schema: Schema) -> list[dict]:
         bits = [(b, f) for b in schema.bitmaps for f in b.fields if f.since == v and b.since != v]
         fields = [(s, f) for s in schema.structs for f in s.fields if f.since == v]
         sizes = [(s, s.size_in(prev), s.size_in(v)) for s in schema.structs if s.size_in(prev) != s.size_in(v)]
-        notes.append({"version": v, "prev": prev, "types": types, "enum_values": values, "bits": bits, "fields": fields, "sizes": sizes})
+        parts = [(m, p, m.layout_in(v).placed(p)) for m in schema.messages if m.versioned for p in m.struct_parts if p.since == v and m.layout_in(v) is not None]
+        notes.append({"version": v, "prev": prev, "types": types, "enum_values": values, "bits": bits, "fields": fields, "sizes": sizes, "parts": parts})
     return notes
 
 
 def _block(text: str) -> str:
     """A doc as a block of the page: inert Markdown that keeps its links (doctext.markdown)."""
     return "\n".join(doctext.markdown(doctext.lines(text), keep_links=True))
+
+
+def message_view(msg: Message) -> dict:
+    """A message's tables: each part's offset in each version, and each length field's value in
+    each version as the fixed bytes it counts plus the payload's length N."""
+    versions = msg.versions if msg.versioned else []
+    layouts = msg.layouts if msg.versioned else msg.layouts[:1]
+    rows = []
+    for p in msg.parts:
+        if p.is_payload:
+            what = "payload" + ("" if p.blob == "bytes" else f": {p.blob}" + ("" if p.format == "binary" else f" ({p.format})"))
+            rows.append({"name": p.name, "type": what, "since": "", "offsets": [lay.fixed_size for lay in layouts], "size": "N", "doc": p.doc})
+        else:
+            assert p.struct is not None
+            placed = [lay.placed(p) for lay in layouts]
+            rows.append(
+                {
+                    "name": p.name,
+                    "type": f"[`{p.struct.name}`](#{p.struct.name.lower()})",
+                    "since": p.since or "",
+                    "offsets": [pl.offset if pl is not None else "—" for pl in placed],
+                    "size": p.struct.size,
+                    "doc": p.doc,
+                }
+            )
+    counts = {"message": "the whole message", "payload": "the payload"}
+    lengths = []
+    for ln in msg.lengths:
+        what = counts.get(ln.counts) or f"from `{ln.from_path}` (byte {ln.start}) to the end"
+        if msg.payload is not None:
+            values = [f"{lay.minimum(ln)} + N" if lay.minimum(ln) else "N" for lay in layouts]
+        else:
+            values = [str(lay.minimum(ln)) for lay in layouts]
+        lengths.append({"name": ln.name, "offset": ln.offset, "type": ln.scalar.name, "counts": what, "values": values, "doc": ln.doc})
+    return {
+        "msg": msg,
+        "versions": versions,
+        "fixed": [lay.fixed_size for lay in layouts],
+        "rows": rows,
+        "lengths": lengths,
+        "version_path": ".".join([msg.version_part.name, *(f.name for f in msg.version_path)]) if msg.version_part else None,
+    }
+
+
+def constant_view(c) -> dict:
+    if isinstance(c.type, Enum):
+        name = c.type.name_of(c.value)
+        value = f"{c.value} (`{name}`)" if name else str(c.value)
+        return {"c": c, "type": f"[`{c.type.name}`](#{c.type.name.lower()})", "value": value}
+    value = f"`{c.value:#X}`".replace("0X", "0x") + f" ({c.value})" if c.value > 9 else str(c.value)
+    return {"c": c, "type": "`size` (bytes)" if c.type is SIZE else f"`{c.type.name}`", "value": value}
 
 
 def context(schema: Schema) -> dict:
@@ -140,6 +192,8 @@ def context(schema: Schema) -> dict:
         "type_link": type_link,
         "doc_block": _block,
         "is_enum": lambda t: isinstance(t, Enum),
+        "messages": [message_view(m) for m in schema.messages],
+        "constants": [constant_view(c) for c in schema.constants],
     }
 
 

@@ -26,10 +26,10 @@ from typing import Any
 
 import black
 
-from .. import doctext, naming
+from .. import codec, doctext, naming
 from ..errors import Problem
-from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct
-from ..render import banner, environment
+from ..model import Bitmap, Enum, Field, Message, Scalar, Schema, Struct
+from ..render import banner, doc_lines, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
 WIDTH = 88  # black's line length
@@ -1173,10 +1173,89 @@ def test_tables(structs: list[dict], enums: list[dict]) -> str:
     return out.text()
 
 
+def _constant(c) -> dict:
+    """A constant as the module writes it: an int, or (typed by an enum) the enum's member."""
+    view = {"name": naming.ident(c, "python"), "value": _scalar_literal(c.value), "doc": c.doc, "type": c.type.name, "hint": "int"}
+    if isinstance(c.type, Enum):
+        member = next((v for v in c.type.values if v.value == c.value), None)
+        view["hint"] = py(c.type)
+        view["value"] = f"{py(c.type)}.{naming.ident(member, 'python')}" if member else f"{py(c.type)}({_scalar_literal(c.value)})"
+    return view
+
+
+def _pack_code(s: Scalar) -> str:
+    return "<" + CODES[s.name]
+
+
+def message_view(msg: Message) -> dict:
+    """What the message template prints: parts with their offsets, the checks of parse in the
+    reference codec's order, and how build fills each length field."""
+    payload = msg.payload
+    parts = []
+    for p in msg.struct_parts:
+        placed = next(lay.placed(p) for lay in msg.layouts if lay.placed(p) is not None)
+        assert p.struct is not None
+        parts.append(
+            {
+                "name": py(p),
+                "schema_name": p.name,
+                "cls": py(p.struct),
+                "struct_schema_name": p.struct.name,
+                "offset": placed.offset,
+                "end": placed.offset + placed.size,
+                "optional": p.first_version > msg.layouts[0].version,
+                "since": p.first_version,
+                "doc": p.doc,
+            }
+        )
+    lengths = []
+    for ln in msg.lengths:
+        lengths.append(
+            {
+                "path": ln.name,
+                "offset": ln.offset,
+                "code": _pack_code(ln.scalar),
+                "start": ln.start,  # None: the payload's start, the fixed size
+                "max": ln.scalar.max,
+                "width": ln.scalar.name,
+                "counts": ln.counts,
+                "from": ln.from_path,
+            }
+        )
+    magics = [
+        {"path": mg.path, "offset": mg.offset, "code": "<" + CODES[f"u{mg.scalar.bits}"], "value": f"0x{mg.value:X}", "hex": f"{mg.value:#x}", "since": mg.first_version if mg.first_version > msg.layouts[0].version else None}
+        for mg in msg.layouts[-1].magics
+    ]
+    version = None
+    if msg.versioned:
+        assert msg.version_part is not None and msg.version_scalar is not None
+        version = {
+            "path": codec.version_path(msg),
+            "attr": "self." + ".".join(py(x) for x in [msg.version_part, *msg.version_path]),
+            "offset": msg.version_offset,
+            "end": msg.version_offset + msg.version_scalar.size,
+            "code": _pack_code(msg.version_scalar),
+        }
+    return {
+        "name": py(msg),
+        "schema_name": msg.name,
+        "doc": docstring(msg.doc, "    "),
+        "parts": parts,
+        "payload": {"name": py(payload), "schema_name": payload.name, "blob": payload.blob, "format": payload.format, "doc": payload.doc} if payload else None,
+        "lengths": lengths,
+        "version": version,
+        "layouts": [(lay.version, lay.fixed_size, [pl.part.name for pl in lay.parts]) for lay in msg.layouts],
+        "versions": ", ".join(map(str, msg.versions)),
+        "magics": magics,
+        "codes": sorted({ln["code"] for ln in lengths} | {mg["code"] for mg in magics} | ({version["code"]} if version else set())),
+    }
+
+
 def context(schema: Schema) -> dict:
     _ITEMS.clear()
     _FIXED.clear()
     m = _Module(schema)
+    constants = [_constant(c) for c in schema.constants]
     structs = [m.struct_view(s) for s in schema.structs]
     bitmaps = [m.bitmap_view(b) for b in schema.bitmaps]
     # the functions of structs built apart (collected while the structs above were viewed)
@@ -1193,7 +1272,10 @@ def context(schema: Schema) -> dict:
         "schema": schema,
         "banner": banner(schema).lines,
         "module_doc": docstring((schema.title + "\n\n" if schema.title else "") + schema.doc, end=False),
-        "constants": [{"name": naming.ident(c, "python"), "value": _scalar_literal(c.value), "doc": c.doc, "type": c.type.name} for c in schema.constants],
+        "constants": [c for c in constants if c["hint"] == "int"],
+        "enum_constants": [c for c in constants if c["hint"] != "int"],
+        "messages": [message_view(msg) for msg in schema.messages],
+        "code_names": {"<B": "_U8", "<H": "_U16", "<I": "_U32", "<Q": "_U64"},
         "enums": enums,
         "bitmaps": bitmaps,
         "tables": codec_tables(schema, structs, bitmaps, enums),
@@ -1215,10 +1297,11 @@ def _fits(source: str) -> bool:
     return True
 
 
-def _format(source: str) -> str:
+def _format(source: str, always: bool = False) -> str:
     """The source as black formats it: emitted formatted, so black runs only if a line that black
-    would split is too long (a name the schema made long)."""
-    if _fits(source):
+    would split is too long (a name the schema made long), or `always` (the message API, whose
+    template leaves the formatting to black)."""
+    if _fits(source) and not always:
         return source
     return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
 
@@ -1228,10 +1311,11 @@ def render(schema: Schema) -> dict[str, str]:
     env.filters["docstring"] = docstring
     env.filters["pyint"] = _scalar_literal
     ctx = context(schema)
-    module = _format(env.get_template("module.py.j2").render(ctx))
+    messages = bool(schema.messages)
+    module = _format(env.get_template("module.py.j2").render(ctx), always=messages)
     tests = _format(env.get_template("test_module.py.j2").render(ctx))
-    codec = _format(env.get_template("codec.py.j2").render(ctx))
-    return {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests, f"python/codec_{schema.name}.py": codec}
+    codec_text = _format(env.get_template("codec.py.j2").render(ctx), always=messages)
+    return {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests, f"python/codec_{schema.name}.py": codec_text}
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -1244,6 +1328,7 @@ PRIVATE_NAMES = "_new _E _Values _Value _OpenEnum _Bitmap _Struct _Versioned _re
 # What a class has besides the schema's fields or values.
 STRUCT_MEMBERS = "SIZE SIZES VERSIONS to_bytes from_bytes from_prefix layout_version is_newer_version verify".split()
 BITMAP_MEMBERS = "reserved_bits SIZE RESERVED_MASK from_int to_bytes from_bytes from_prefix verify".split()
+MESSAGE_MEMBERS = "VERSIONS FIXED_SIZES parse build".split()
 ENUM_MEMBERS = "name real imag numerator denominator conjugate bit_length bit_count to_bytes from_bytes as_integer_ratio is_integer".split()
 
 
@@ -1265,7 +1350,16 @@ def declare(schema: Schema) -> list[Problem]:
             privates = []
         for private in privates:
             module.claim(private, t, f"{t.kind} {t.name}'s `{private}`")
+    for msg in schema.messages:
+        module.claim(py(msg), msg, f"message {msg.name}")
     scopes = [module]
+    for msg in schema.messages:
+        cls = naming.Scope("python", f"class {py(msg)}", schema)
+        cls.owner = {py(u): (u, f"{u.kind} {u.name}") for u in schema.types}
+        cls.reserve(MESSAGE_MEMBERS, "the generated class's")
+        for part in msg.parts:
+            cls.claim(py(part), part, f"part {msg.name}.{part.name}")
+        scopes.append(cls)
     for t in schema.types:
         cls = naming.Scope("python", f"class {py(t)}", schema)
         cls.owner = {py(u): (u, f"{u.kind} {u.name}") for u in schema.types if u is not t}

@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import codec, doctext, naming
 from ..errors import Problem, SchemaError, ToolError
-from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct, TypeRef
+from ..model import SIZE, Bitmap, Constant, Enum, Field, Message, Scalar, Schema, Struct, TypeRef
 from ..render import TEMPLATES, Banner, banner, environment
 from . import vectors
 
@@ -77,8 +77,21 @@ class Names:
 
     def length(self, ref: TypeRef) -> str:
         if ref.count_const is not None:
-            return f"{self(self.schema.constant(ref.count_const))} as usize"
+            const = self.schema.constant(ref.count_const)
+            return self(const) if const.type is SIZE else f"{self(const)} as usize"
         return str(ref.count)
+
+    def constant_type(self, c: Constant) -> str:
+        """`usize` for a size, the enum for an enum-typed constant, else the integer."""
+        if isinstance(c.type, Enum):
+            return self(c.type)
+        return "usize" if c.type is SIZE else c.type.name
+
+    def constant_value(self, c: Constant) -> str:
+        if isinstance(c.type, Enum):
+            member = next((v for v in c.type.values if v.value == c.value), None)
+            return f"{self(c.type)}::{self(member)}" if member else f"{self(c.type)}({literal(c.value)})"
+        return literal(c.value)
 
     def type(self, ref: TypeRef, version: int | None = None) -> str:
         t = ref.target
@@ -211,6 +224,92 @@ def _bit_enums(schema: Schema) -> set[str]:
     return {f.type.name for bm in schema.bitmaps for f in bm.fields if isinstance(f.type, Enum)}
 
 
+def zero(names: Names, f: Field, schema: Schema) -> str:
+    """A field's value in a new struct: its fixed value (the constant the schema names, when that
+    has the field's type), else zero."""
+    t = f.type.target
+    if f.value is not None and not f.type.is_array:
+        const = schema.constant(f.value_ref) if f.value_ref else None
+        if const is not None and const.type is t:
+            return names(const)
+        return Values(names).one(t, f.value, 0)
+    if isinstance(t, Scalar):
+        return f"[0; {names.length(f.type)}]" if f.type.is_array else "0"
+    return "FromZeros::new_zeroed()"
+
+
+def constructor(names: Names, st: Struct, schema: Schema) -> dict[str, Any] | None:
+    """The `new` of a struct whose schema lists its arguments: each argument, and every field's value."""
+    if st.constructor is None:
+        return None
+    args = [(names(f), names.type(f.type)) for f in st.constructor]
+    taken = {id(f) for f in st.constructor}
+    inits = [(names(f), None if id(f) in taken else zero(names, f, schema)) for f in st.fields]
+    fixed = [f.name for f in st.fields if f.value is not None]
+    reserved = [f.name for f in st.fields if f.reserved]
+    notes = []
+    if fixed:
+        notes.append(", ".join(f"`{n}`" for n in fixed) + (" holds its" if len(fixed) == 1 else " hold their") + " fixed value")
+    if reserved:
+        notes.append(", ".join(f"`{n}`" for n in reserved) + (" is" if len(reserved) == 1 else " are") + " zero")
+    doc = f"A [`{names(st)}`] from its fields" + (f"; {' and '.join(notes)}." if notes else ".")
+    return {"args": args, "inits": inits, "doc": wrap([doc])}
+
+
+def message_view(names: Names, msg: Message) -> dict[str, Any]:
+    """What messages.rs.j2 prints for one message: parts and offsets, checks and fills in the
+    reference codec's order."""
+    parts = []
+    for p in msg.struct_parts:
+        placed = next(lay.placed(p) for lay in msg.layouts if lay.placed(p) is not None)
+        assert p.struct is not None
+        optional = p.first_version > msg.layouts[0].version
+        doc = doc_text(p.doc)
+        if optional:
+            doc += ([""] if doc else []) + [f"Present from version {p.first_version} on; `None` in older messages."]
+        parts.append({"name": names(p), "schema_name": p.name, "type": names(p.struct), "offset": placed.offset, "size": placed.size, "optional": optional, "since": p.first_version, "doc": doc})
+    payload = msg.payload
+    payload_view = None
+    if payload is not None:
+        doc = doc_text(payload.doc)
+        what = "The payload" + ("" if payload.blob == "bytes" else f": {payload.blob}" + ("" if payload.format == "binary" else f" ({payload.format})"))
+        doc += ([""] if doc else []) + [what + ", borrowed from the parsed buffer."]
+        payload_view = {"name": names(payload), "doc": doc}
+    lengths = []
+    for i, ln in enumerate(msg.lengths):
+        lengths.append({"path": ln.name, "offset": ln.offset, "width": ln.scalar.size, "start": ln.start, "max": ln.scalar.max, "type": ln.scalar.name, "counts": ln.counts, "from": ln.from_path, "first": i == 0})
+    magics = [
+        {"path": mg.path, "offset": mg.offset, "width": mg.scalar.size, "value": literal(mg.value), "since": mg.first_version if mg.first_version > msg.layouts[0].version else None}
+        for mg in msg.layouts[-1].magics
+    ]
+    version = None
+    if msg.versioned:
+        assert msg.version_part is not None and msg.version_scalar is not None
+        vt = msg.version_path[-1].type.target
+        access = "self." + ".".join(names(x) for x in [msg.version_part, *msg.version_path])
+        version = {
+            "path": codec.version_path(msg),
+            "offset": msg.version_offset,
+            "width": msg.version_scalar.size,
+            "value": f"u64::from({access}{'.0' if isinstance(vt, Enum) else ''})",
+        }
+    counts = {"message": "the whole message", "payload": "the payload"}
+    return {
+        "name": names(msg),
+        "schema_name": msg.name,
+        "doc": doc_text(msg.doc),
+        "parts": parts,
+        "payload": payload_view,
+        "lengths": lengths,
+        "counts": [(ln.name, counts.get(ln.counts) or f"the bytes from `{ln.from_path}` to the end") for ln in msg.lengths],
+        "version": version,
+        "layouts": [(lay.version, lay.fixed_size, [names(pl.part) for pl in lay.parts]) for lay in msg.layouts],
+        "versions": ", ".join(map(str, msg.versions)),
+        "lifetime": "<'a>" if payload is not None else "",
+        "magics": magics,
+    }
+
+
 def _rust_version(schema: Schema) -> str:
     """`rust-version` of the crate: the schema's, which may not be older than the generated code needs."""
     wanted = schema.package.rust_version
@@ -301,15 +400,18 @@ def render(schema: Schema) -> dict[str, str]:
         "Struct": Struct,
         "Bitmap": Bitmap,
         "Enum": Enum,
+        "constructor": lambda st: constructor(names, st, schema),
+        "messages": [message_view(names, m) for m in schema.messages],
     }
     base = f"rust/{schema.name}"
-    return {
+    files = {
         f"{base}/Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
         f"{base}/src/lib.rs": rustfmt(env.get_template("lib.rs.j2").render(context)),
         f"{base}/tests/vectors.rs": rustfmt(env.get_template("vectors.rs.j2").render(context)),
         f"{base}/tests/codec/mod.rs": rustfmt(env.get_template("codec_mod.rs.j2").render(context)),
         f"{base}/examples/codec.rs": rustfmt(env.get_template("codec.rs.j2").render(context)),
     }
+    return files
 
 
 def render_project(schemas: list[Schema]) -> dict[str, str]:
@@ -379,4 +481,10 @@ def declare(schema: Schema) -> list[Problem]:
                 for role, name in zip(ACCESSOR_ROLES, accessors(n(f))):
                     methods.claim(name, f, f"field {t.name}.{f.name}" + ("" if role == "getter" else f"'s {role} `{name}`"))
             scopes.append(methods)
+    for msg in schema.messages:
+        root.claim(n(msg), msg, f"message {msg.name}")
+        parts = naming.Scope(TARGET, f"the parts of {n(msg)}", schema)
+        for part in msg.parts:
+            parts.claim(n(part), part, f"part {msg.name}.{part.name}")
+        scopes.append(parts)
     return [p for s in scopes for p in s.problems]

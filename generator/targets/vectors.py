@@ -24,6 +24,9 @@ its place before it compares. V follows the reference codec's value model (gener
 enum; {field: bool | int, ..., "_reserved": int} for a bitmap; {field: value} with the fields of
 the layout, in schema order, for a struct; a list for an array (u8 arrays too).
 
+A message's vectors are lines of the same protocol, `MESSAGE parse HEX` and `MESSAGE build:FLAGS
+HEX`, with their own answers (see "messages" below).
+
 A type costs a bounded number of vectors, whatever its size: per struct layout zero, max, edge
 (signed numbers at their minimum, reserved fields and bits all ones, enums at a value no name has:
 where the struct has any of those), random-1 and, if it has magic numbers, one per magic number,
@@ -42,7 +45,7 @@ import random
 from typing import Any
 
 from .. import codec
-from ..model import Bitmap, Enum, Field, Scalar, Schema, Struct
+from ..model import Bitmap, Enum, Field, Message, Scalar, Schema, Struct
 from ..render import banner
 
 RANDOM_CASES = 1
@@ -311,10 +314,13 @@ def _type_lines(schema: Schema, t: Any) -> list[str]:
 
 
 def lines(schema: Schema) -> list[str]:
-    """Every vector of the schema, in the order of its types (enums, bitmaps, structs)."""
+    """Every vector of the schema, in the order of its types (enums, bitmaps, structs), then of
+    its messages."""
     out: list[str] = []
     for t in schema.types:
         out += _type_lines(schema, t)
+    for msg in schema.messages:
+        out += _message_lines(schema, msg)
     return out
 
 
@@ -325,3 +331,118 @@ def render(schema: Schema) -> dict[str, str]:
         "# where ANSWER is what every target's codec prints for the line TYPE LAYOUT HEX (format: generator/targets/vectors.py).",
     ]
     return {f"vectors/{schema.name}.txt": "\n".join(head + lines(schema)) + "\n"}
+
+
+# --- messages -------------------------------------------------------------------------------
+#
+# A message's vectors are lines of the same protocol, `MESSAGE parse HEX` and `MESSAGE build:FLAGS
+# HEX` (FLAGS: 1 or 0 per struct part, given or not; HEX: the given parts' bytes, then the
+# payload), whose answers the reference codec gives:
+#
+#   {"message":M,"parts":P,"payload":H,"hex":H}       the bytes parse (P: each struct part's value,
+#                                                     null where the version lacks it; hex: the
+#                                                     message built anew from them)
+#   {"message":M,"hex":H}                             the parts build these bytes
+#   {"message":M,"error":KIND,"field":F,"value":V,"limit":L,"given":G}
+#                                                     refused (codec.MessageFault; G null when
+#                                                     building)
+#
+# Per message and version: zero, max and random parts (a random payload), each parsed and built;
+# the bytes cut before the version field and before the fixed parts, each length field one more,
+# one less, zero and its maximum, a wrong magic number, bytes after the end, the payload cut by
+# one; the parts given that the version lacks and the reverse; per message an unknown version,
+# and a length a narrow (u8) length field cannot hold.
+
+
+def _message_parts(msg: Message, version: int, mode: str, rng: random.Random) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    for p in msg.struct_parts:
+        assert p.struct is not None
+        parts[p.name] = _Maker(mode, rng).struct(p.struct, p.struct.newest.version) if p.first_version <= version else None
+    if msg.versioned:
+        assert msg.version_part is not None
+        node = parts[msg.version_part.name]
+        for f in msg.version_path[:-1]:
+            node = node[f.name]
+        node[msg.version_path[-1].name] = version
+    return parts
+
+
+def parse_answer(msg: Message, data: bytes) -> str:
+    """The codec's answer to `MESSAGE parse HEX`."""
+    try:
+        parsed = codec.parse_message(msg, data)
+    except codec.MessageFault as fault:
+        return _json({"message": msg.name, **fault.as_dict()})
+    rebuilt = codec.build_message(msg, parsed["parts"], parsed["payload"])
+    return _json({"message": msg.name, "parts": parsed["parts"], "payload": parsed["payload"].hex(), "hex": rebuilt.hex()})
+
+
+def build_line(msg: Message, parts: dict[str, Any], payload: bytes) -> tuple[str, bytes, str]:
+    """(FLAGS, input bytes, answer) of the line that builds a message from `parts` and `payload`."""
+    flags = "".join("0" if parts.get(p.name) is None else "1" for p in msg.struct_parts)
+    data = b"".join(codec.encode(p.struct, parts[p.name]) for p in msg.struct_parts if parts.get(p.name) is not None)  # type: ignore[arg-type]
+    try:
+        text = _json({"message": msg.name, "hex": codec.build_message(msg, parts, payload).hex()})
+    except codec.MessageFault as fault:
+        text = _json({"message": msg.name, **fault.as_dict()})
+    return flags, data + payload, text
+
+
+def _message_lines(schema: Schema, msg: Message) -> list[str]:
+    out: list[str] = []
+
+    def parse(case: str, data: bytes) -> None:
+        out.append(f"{msg.name} parse {data.hex() or '-'} {case} {parse_answer(msg, data)}")
+
+    def build(case: str, parts: dict[str, Any], payload: bytes) -> None:
+        flags, data, text = build_line(msg, parts, payload)
+        out.append(f"{msg.name} build:{flags} {data.hex() or '-'} {case} {text}")
+
+    for lay in msg.layouts:
+        tag = f"v{lay.version}-" if msg.versioned else ""
+        good: tuple[dict[str, Any], bytes, bytes] | None = None
+        for case in ("zero", "max", "random-1"):
+            rng = _rng(schema.name, msg.name, lay.version, case)
+            parts = _message_parts(msg, lay.version, case.split("-")[0], rng)
+            payload = rng.randbytes(rng.randint(1, 48)) if msg.payload is not None and case != "zero" else b""
+            try:
+                data = codec.build_message(msg, parts, payload)
+            except codec.MessageFault:
+                continue  # a payload longer than a narrow length field holds
+            build(f"{tag}{case}", parts, payload)
+            parse(f"{tag}{case}", data)
+            good = (parts, payload, data)
+        assert good is not None, f"{msg.name} version {lay.version}: no message builds"
+        parts, payload, data = good
+        parse(f"{tag}short-fixed", data[: lay.fixed_size - 1])
+        if msg.versioned:
+            parse(f"{tag}short-version", data[: msg.version_offset + msg.version_scalar.size - 1])  # type: ignore[union-attr]
+        for ln in msg.lengths:
+            value = int.from_bytes(data[ln.offset : ln.offset + ln.scalar.size], "little")
+            for what, lie in (("plus-one", value + 1), ("minus-one", value - 1), ("zero", 0), ("max", ln.scalar.max)):
+                if 0 <= lie <= ln.scalar.max and lie != value:
+                    parse(f"{tag}{ln.name}-{what}", data[: ln.offset] + lie.to_bytes(ln.scalar.size, "little") + data[ln.offset + ln.scalar.size :])
+        for magic in lay.magics:
+            parse(f"{tag}magic-{magic.path}", _corrupt(magic.field, data, magic.offset))
+        parse(f"{tag}bytes-after", data + bytes.fromhex(SPARE))
+        if msg.payload is not None and payload:
+            parse(f"{tag}payload-cut", data[:-1])
+        for p in msg.struct_parts:
+            if p.first_version > msg.layouts[0].version:
+                lie_parts = dict(parts)
+                lie_parts[p.name] = None if p.first_version <= lay.version else _Maker("zero", random.Random(0)).struct(p.struct, p.struct.newest.version)  # type: ignore[union-attr]
+                build(f"{tag}parts-{p.name}", lie_parts, payload)
+    newest = msg.layouts[-1]
+    parts = _message_parts(msg, newest.version, "zero", random.Random(0))
+    for ln in msg.lengths:
+        if ln.scalar.size == 1 and msg.payload is not None:
+            build(f"overflow-{ln.name}", parts, bytes(ln.scalar.max + 1))
+    if msg.versioned:
+        scalar = msg.version_scalar
+        assert scalar is not None
+        unknown = msg.versions[-1] + 1
+        if scalar.fits(unknown):
+            data = codec.build_message(msg, parts, b"")
+            parse("unknown-version", data[: msg.version_offset] + unknown.to_bytes(scalar.size, "little") + data[msg.version_offset + scalar.size :])
+    return out

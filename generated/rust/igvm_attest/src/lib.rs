@@ -32,7 +32,7 @@ use bitfield_struct::bitfield;
 /// The crate the types read and write their bytes with (`FromBytes::read_from_prefix`,
 /// `IntoBytes::as_bytes`), so that users need no dependency of their own on it.
 pub use zerocopy;
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
 #[cfg(target_endian = "big")]
 compile_error!("the wire format is little-endian and these types use the machine's byte order");
@@ -46,64 +46,45 @@ pub const ATTESTATION_SIGNATURE: u32 = 0x414C4348;
 pub const ATTESTATION_VERSION: u32 = 2;
 
 /// Size in bytes of a VBS (virtualization-based security) VM report.
-pub const VBS_VM_REPORT_SIZE: u32 = 560;
+pub const VBS_VM_REPORT_SIZE: usize = 560;
 
 /// Size in bytes of an AMD SEV-SNP attestation report.
-pub const SNP_VM_REPORT_SIZE: u32 = 1184;
+pub const SNP_VM_REPORT_SIZE: usize = 1184;
 
 /// Size in bytes of an Intel TDX report (TDREPORT).
-pub const TDX_VM_REPORT_SIZE: u32 = 1024;
+pub const TDX_VM_REPORT_SIZE: usize = 1024;
 
 /// A trusted-launch VM carries no hardware report; the report field stays all zero.
-pub const TVM_REPORT_SIZE: u32 = 0;
+pub const TVM_REPORT_SIZE: usize = 0;
 
 /// Fixed length of the `attestation_report` field in every request: the largest report size
 /// (SEV-SNP). A smaller report is copied to its start and the rest stays zero.
-pub const ATTESTATION_REPORT_SIZE_MAX: u32 = 1184;
+pub const ATTESTATION_REPORT_SIZE_MAX: usize = 1184;
 
 /// Request-data version the paravisor uses for host requests.
-pub const IGVM_ATTEST_REQUEST_CURRENT_VERSION: u32 = 2;
+pub const IGVM_ATTEST_REQUEST_CURRENT_VERSION: IgvmAttestRequestVersion =
+    IgvmAttestRequestVersion::VERSION_2;
 
 /// Highest response-header version the paravisor accepts.
-pub const IGVM_ATTEST_RESPONSE_CURRENT_VERSION: u32 = 2;
+pub const IGVM_ATTEST_RESPONSE_CURRENT_VERSION: IgvmAttestResponseVersion =
+    IgvmAttestResponseVersion::VERSION_2;
 
 /// Size of the TEE report's report-data (user-data) field. Its first 32 bytes hold the SHA-256
 /// digest of the runtime claims; the rest is zero.
-pub const REPORT_DATA_SIZE: u32 = 64;
+pub const REPORT_DATA_SIZE: usize = 64;
 
 /// Response buffer the guest provides for a WRAPPED_KEY request (16 pages).
-pub const WRAPPED_KEY_RESPONSE_BUFFER_SIZE: u32 = 0x10000;
+pub const WRAPPED_KEY_RESPONSE_BUFFER_SIZE: usize = 0x10000;
 
 /// Response buffer the guest provides for a KEY_RELEASE request (16 pages).
-pub const KEY_RELEASE_RESPONSE_BUFFER_SIZE: u32 = 0x10000;
+pub const KEY_RELEASE_RESPONSE_BUFFER_SIZE: usize = 0x10000;
 
 /// Response buffer the guest provides for an AK_CERT request (1 page).
-pub const AK_CERT_RESPONSE_BUFFER_SIZE: u32 = 4096;
+pub const AK_CERT_RESPONSE_BUFFER_SIZE: usize = 4096;
 
 /// Transport response length that means "generic error" from the VM worker process or the
 /// agent. The only failure report a version 1 peer gets.
 pub const IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE: u32 = 0xFFFFFFFF;
-
-/// A buffer that ends before the version field that selects a message's layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BufferTooShort {
-    /// Bytes needed to read the version field.
-    pub needed: usize,
-    /// Bytes given.
-    pub len: usize,
-}
-
-impl core::fmt::Display for BufferTooShort {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "{} bytes given, {} needed to read the version field",
-            self.len, self.needed
-        )
-    }
-}
-
-impl core::error::Error for BufferTooShort {}
 
 /// A magic number that does not hold its value: the bytes are not a message of the type read,
 /// and a reader refuses them.
@@ -125,7 +106,18 @@ impl core::error::Error for BadMagic {}
 /// Version of `IgvmAttestRequestData`, which selects the request format.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestRequestVersion(pub u32);
 
@@ -158,7 +150,18 @@ const _: () = {
 /// Version of the response header, which selects its layout.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestResponseVersion(pub u32);
 
@@ -191,7 +194,18 @@ const _: () = {
 /// Which TEE hardware report the request carries.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestReportType(pub u32);
 
@@ -237,7 +251,18 @@ const _: () = {
 /// What the request asks the agent for.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestRequestType(pub u32);
 
@@ -275,7 +300,18 @@ const _: () = {
 /// Hash algorithm of the runtime-claims digest placed in the TEE report's report data.
 #[repr(transparent)]
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromBytes, IntoBytes, Immutable, KnownLayout,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
 )]
 pub struct IgvmAttestHashType(pub u32);
 
@@ -411,8 +447,8 @@ pub struct IgvmAttestRequestHeader {
     /// Written as `ATTESTATION_VERSION` (2), whatever the request-data version; a reader tolerates
     /// another value.
     pub version: u32,
-    /// Length of the whole request blob: this header, the report, the request data, the capability
-    /// bitmap (version 2) and the runtime claims.
+    /// Length of the whole request: this header, the report, the request data, the request-data
+    /// extension (version 2) and the runtime claims.
     pub report_size: u32,
     /// What the request asks for.
     pub request_type: IgvmAttestRequestType,
@@ -420,6 +456,28 @@ pub struct IgvmAttestRequestHeader {
     pub status: u32,
     /// Reserved; zero.
     pub reserved: [u32; 3],
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
+impl IgvmAttestRequestHeader {
+    /// A [`IgvmAttestRequestHeader`] from its fields; `signature`, `version` hold their fixed value
+    /// and `reserved` is zero.
+    pub fn new(report_size: u32, request_type: IgvmAttestRequestType, status: u32) -> Self {
+        Self {
+            signature: ATTESTATION_SIGNATURE,
+            version: ATTESTATION_VERSION,
+            report_size,
+            request_type,
+            status,
+            reserved: [0; 3],
+        }
+    }
 }
 
 const _: () = {
@@ -450,16 +508,12 @@ impl IgvmAttestRequestHeader {
 }
 
 /// Unmeasured request data that follows the TEE report. Its `version` selects the request
-/// format: version 2 appends the capability bitmap.
-///
-/// Its layout depends on the version in `version` (byte offset 4):
-/// version 1 is 20 bytes ([`IgvmAttestRequestDataV1`]),
-/// version 2 is 24 bytes (this struct).
+/// format: version 2 appends an `IgvmAttestRequestDataExt`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestRequestData {
-    /// Size of the request data (20 bytes, plus 4 for the capability bitmap in version 2) plus the
-    /// runtime claims.
+    /// Length from this struct to the end of the request: these 20 bytes, the extension (4 bytes,
+    /// version 2) and the runtime claims.
     pub data_size: u32,
     /// Request format version.
     pub version: IgvmAttestRequestVersion,
@@ -469,103 +523,97 @@ pub struct IgvmAttestRequestData {
     pub report_data_hash_type: IgvmAttestHashType,
     /// Length of the runtime-claims JSON that follows.
     pub variable_data_size: u32,
-    /// What the requester asks of the agent.
-    ///
-    /// Since version 2.
-    pub capability_bitmap: IgvmCapabilityBitMap,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestData {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
+impl IgvmAttestRequestData {
+    /// A [`IgvmAttestRequestData`] from its fields.
+    pub fn new(
+        version: IgvmAttestRequestVersion,
+        data_size: u32,
+        report_type: IgvmAttestReportType,
+        report_data_hash_type: IgvmAttestHashType,
+        variable_data_size: u32,
+    ) -> Self {
+        Self {
+            data_size,
+            version,
+            report_type,
+            report_data_hash_type,
+            variable_data_size,
+        }
+    }
 }
 
 const _: () = {
-    assert!(core::mem::size_of::<IgvmAttestRequestData>() == 24);
+    assert!(core::mem::size_of::<IgvmAttestRequestData>() == 20);
     assert!(core::mem::align_of::<IgvmAttestRequestData>() == 4);
     assert!(core::mem::offset_of!(IgvmAttestRequestData, data_size) == 0);
     assert!(core::mem::offset_of!(IgvmAttestRequestData, version) == 4);
     assert!(core::mem::offset_of!(IgvmAttestRequestData, report_type) == 8);
     assert!(core::mem::offset_of!(IgvmAttestRequestData, report_data_hash_type) == 12);
     assert!(core::mem::offset_of!(IgvmAttestRequestData, variable_data_size) == 16);
-    assert!(core::mem::offset_of!(IgvmAttestRequestData, capability_bitmap) == 20);
 };
 
-impl IgvmAttestRequestData {
-    /// Size in bytes of the version 1 layout.
-    pub const SIZE_V1: usize = 20;
-    /// Size in bytes of the version 2 layout.
-    pub const SIZE_V2: usize = 24;
-    /// Byte offset of the version field, `version`.
-    pub const VERSION_OFFSET: usize = 4;
+/// Request-data extension, after the request base in requests of version 2 and later.
+///
+/// Since version 2.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct IgvmAttestRequestDataExt {
+    /// What the requester asks of the agent.
+    pub capability_bitmap: IgvmCapabilityBitMap,
+}
 
-    /// Reads the version field of a message and returns the version of the layout it uses: the
-    /// newest layout whose version is not above the field's value. A value below every layout gives
-    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
-    /// message starts with.
-    ///
-    /// # Errors
-    ///
-    /// [`BufferTooShort`] if `bytes` ends before the version field does.
-    #[inline]
-    pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
-        let too_short = BufferTooShort {
-            needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestRequestVersion>(),
-            len: bytes.len(),
-        };
-        let rest = bytes.get(Self::VERSION_OFFSET..).ok_or(too_short)?;
-        let (version, _) =
-            IgvmAttestRequestVersion::read_from_prefix(rest).map_err(|_| too_short)?;
-        Ok(if version.0 >= 2 { 2 } else { 1 })
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestDataExt {
+    fn default() -> Self {
+        Self::new_zeroed()
     }
 }
 
-/// [`IgvmAttestRequestData`] as laid out in version 1 (20 bytes): the fields present in that
-/// version, the prefix that every peer can read.
-///
-/// Unmeasured request data that follows the TEE report. Its `version` selects the request
-/// format: version 2 appends the capability bitmap.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-pub struct IgvmAttestRequestDataV1 {
-    /// Size of the request data (20 bytes, plus 4 for the capability bitmap in version 2) plus the
-    /// runtime claims.
-    pub data_size: u32,
-    /// Request format version.
-    pub version: IgvmAttestRequestVersion,
-    /// Which TEE report is in `attestation_report`.
-    pub report_type: IgvmAttestReportType,
-    /// Hash algorithm of the runtime-claims digest in the report data.
-    pub report_data_hash_type: IgvmAttestHashType,
-    /// Length of the runtime-claims JSON that follows.
-    pub variable_data_size: u32,
+impl IgvmAttestRequestDataExt {
+    /// A [`IgvmAttestRequestDataExt`] from its fields.
+    pub fn new(capability_bitmap: IgvmCapabilityBitMap) -> Self {
+        Self { capability_bitmap }
+    }
 }
 
 const _: () = {
-    assert!(core::mem::size_of::<IgvmAttestRequestDataV1>() == 20);
-    assert!(core::mem::align_of::<IgvmAttestRequestDataV1>() == 4);
-    assert!(core::mem::offset_of!(IgvmAttestRequestDataV1, data_size) == 0);
-    assert!(core::mem::offset_of!(IgvmAttestRequestDataV1, version) == 4);
-    assert!(core::mem::offset_of!(IgvmAttestRequestDataV1, report_type) == 8);
-    assert!(core::mem::offset_of!(IgvmAttestRequestDataV1, report_data_hash_type) == 12);
-    assert!(core::mem::offset_of!(IgvmAttestRequestDataV1, variable_data_size) == 16);
+    assert!(core::mem::size_of::<IgvmAttestRequestDataExt>() == 4);
+    assert!(core::mem::align_of::<IgvmAttestRequestDataExt>() == 4);
+    assert!(core::mem::offset_of!(IgvmAttestRequestDataExt, capability_bitmap) == 0);
 };
 
-/// Fixed part of an attestation request; the runtime-claims JSON follows it. Versioned by
-/// `request_data.version`, not by `header.version`.
-///
-/// Its layout depends on the version in `request_data.version` (byte offset 1220):
-/// version 1 is 1236 bytes ([`IgvmAttestRequestBaseV1`]),
-/// version 2 is 1240 bytes (this struct).
+/// Fixed start of every attestation request: header, TEE report and request data. The extension
+/// (version 2) and the runtime claims follow it; see the message `IgvmAttestRequest`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestRequestBase {
-    /// Request header.
+    /// Request header (unmeasured).
     pub header: IgvmAttestRequestHeader,
     /// The TEE hardware report, of the size its report type gives, then zero fill up to
     /// `ATTESTATION_REPORT_SIZE_MAX` bytes.
-    pub attestation_report: [u8; ATTESTATION_REPORT_SIZE_MAX as usize],
-    /// Request data; its version selects the layout.
+    pub attestation_report: [u8; ATTESTATION_REPORT_SIZE_MAX],
+    /// Request data (unmeasured); its version selects the request format.
     pub request_data: IgvmAttestRequestData,
 }
 
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestRequestBase {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
 const _: () = {
-    assert!(core::mem::size_of::<IgvmAttestRequestBase>() == 1240);
+    assert!(core::mem::size_of::<IgvmAttestRequestBase>() == 1236);
     assert!(core::mem::align_of::<IgvmAttestRequestBase>() == 4);
     assert!(core::mem::offset_of!(IgvmAttestRequestBase, header) == 0);
     assert!(core::mem::offset_of!(IgvmAttestRequestBase, attestation_report) == 32);
@@ -590,79 +638,32 @@ impl IgvmAttestRequestBase {
     }
 }
 
-impl IgvmAttestRequestBase {
-    /// Size in bytes of the version 1 layout.
-    pub const SIZE_V1: usize = 1236;
-    /// Size in bytes of the version 2 layout.
-    pub const SIZE_V2: usize = 1240;
-    /// Byte offset of the version field, `request_data.version`.
-    pub const VERSION_OFFSET: usize = 1220;
-
-    /// Reads the version field of a message and returns the version of the layout it uses: the
-    /// newest layout whose version is not above the field's value. A value below every layout gives
-    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
-    /// message starts with.
-    ///
-    /// # Errors
-    ///
-    /// [`BufferTooShort`] if `bytes` ends before the version field does.
-    #[inline]
-    pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
-        let too_short = BufferTooShort {
-            needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestRequestVersion>(),
-            len: bytes.len(),
-        };
-        let rest = bytes.get(Self::VERSION_OFFSET..).ok_or(too_short)?;
-        let (version, _) =
-            IgvmAttestRequestVersion::read_from_prefix(rest).map_err(|_| too_short)?;
-        Ok(if version.0 >= 2 { 2 } else { 1 })
-    }
-}
-
-/// [`IgvmAttestRequestBase`] as laid out in version 1 (1236 bytes): the fields present in that
-/// version, the prefix that every peer can read.
-///
-/// Fixed part of an attestation request; the runtime-claims JSON follows it. Versioned by
-/// `request_data.version`, not by `header.version`.
+/// Start of every response: the whole version 1 response header, and the first 8 bytes of a
+/// version 2 one.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-pub struct IgvmAttestRequestBaseV1 {
-    /// Request header.
-    pub header: IgvmAttestRequestHeader,
-    /// The TEE hardware report, of the size its report type gives, then zero fill up to
-    /// `ATTESTATION_REPORT_SIZE_MAX` bytes.
-    pub attestation_report: [u8; ATTESTATION_REPORT_SIZE_MAX as usize],
-    /// Request data; its version selects the layout.
-    pub request_data: IgvmAttestRequestDataV1,
+pub struct IgvmAttestCommonResponseHeader {
+    /// Length of the whole response (header and payload).
+    pub data_size: u32,
+    /// Response header version.
+    pub version: IgvmAttestResponseVersion,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestCommonResponseHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
-    assert!(core::mem::size_of::<IgvmAttestRequestBaseV1>() == 1236);
-    assert!(core::mem::align_of::<IgvmAttestRequestBaseV1>() == 4);
-    assert!(core::mem::offset_of!(IgvmAttestRequestBaseV1, header) == 0);
-    assert!(core::mem::offset_of!(IgvmAttestRequestBaseV1, attestation_report) == 32);
-    assert!(core::mem::offset_of!(IgvmAttestRequestBaseV1, request_data) == 1216);
+    assert!(core::mem::size_of::<IgvmAttestCommonResponseHeader>() == 8);
+    assert!(core::mem::align_of::<IgvmAttestCommonResponseHeader>() == 4);
+    assert!(core::mem::offset_of!(IgvmAttestCommonResponseHeader, data_size) == 0);
+    assert!(core::mem::offset_of!(IgvmAttestCommonResponseHeader, version) == 4);
 };
 
-impl IgvmAttestRequestBaseV1 {
-    /// Checks every magic number: `signature` is ATTESTATION_SIGNATURE. A reader refuses a message
-    /// that fails this; the other fields with a fixed value are only what a writer sets.
-    ///
-    /// # Errors
-    ///
-    /// [`BadMagic`] naming the first field, in the order of the bytes, that does not hold its value.
-    #[inline]
-    pub fn check_magic(&self) -> Result<(), BadMagic> {
-        if self.header.signature != 0x414C4348 {
-            return Err(BadMagic {
-                field: "header.signature",
-            });
-        }
-        Ok(())
-    }
-}
-
-/// Error details the agent returns in a version 2 response header.
+/// Error details the agent returns in a version 2 response, after the common header.
 ///
 /// Since version 2.
 #[repr(C)]
@@ -678,6 +679,13 @@ pub struct IgvmErrorInfo {
     pub reserved: [u32; 3],
 }
 
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmErrorInfo {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
 const _: () = {
     assert!(core::mem::size_of::<IgvmErrorInfo>() == 24);
     assert!(core::mem::align_of::<IgvmErrorInfo>() == 4);
@@ -687,22 +695,27 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmErrorInfo, reserved) == 12);
 };
 
-/// Response header for `KEY_RELEASE_REQUEST`; the payload follows it.
+/// Header of a version 2 `KEY_RELEASE_REQUEST` response as one struct: the common header and
+/// the error details. A version 1 response starts with the 8-byte
+/// `IgvmAttestCommonResponseHeader` instead; see the message `IgvmAttestKeyReleaseResponse`.
 ///
-/// Its layout depends on the version in `version` (byte offset 4):
-/// version 1 is 8 bytes ([`IgvmAttestKeyReleaseResponseHeaderV1`]),
-/// version 2 is 32 bytes (this struct).
+/// Since version 2.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestKeyReleaseResponseHeader {
-    /// Length of the header and the payload.
+    /// Length of the whole response (header and payload).
     pub data_size: u32,
     /// Response header version.
     pub version: IgvmAttestResponseVersion,
     /// Error details.
-    ///
-    /// Since version 2.
     pub error_info: IgvmErrorInfo,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestKeyReleaseResponseHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -713,71 +726,26 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestKeyReleaseResponseHeader, error_info) == 8);
 };
 
-impl IgvmAttestKeyReleaseResponseHeader {
-    /// Size in bytes of the version 1 layout.
-    pub const SIZE_V1: usize = 8;
-    /// Size in bytes of the version 2 layout.
-    pub const SIZE_V2: usize = 32;
-    /// Byte offset of the version field, `version`.
-    pub const VERSION_OFFSET: usize = 4;
-
-    /// Reads the version field of a message and returns the version of the layout it uses: the
-    /// newest layout whose version is not above the field's value. A value below every layout gives
-    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
-    /// message starts with.
-    ///
-    /// # Errors
-    ///
-    /// [`BufferTooShort`] if `bytes` ends before the version field does.
-    #[inline]
-    pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
-        let too_short = BufferTooShort {
-            needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestResponseVersion>(),
-            len: bytes.len(),
-        };
-        let rest = bytes.get(Self::VERSION_OFFSET..).ok_or(too_short)?;
-        let (version, _) =
-            IgvmAttestResponseVersion::read_from_prefix(rest).map_err(|_| too_short)?;
-        Ok(if version.0 >= 2 { 2 } else { 1 })
-    }
-}
-
-/// [`IgvmAttestKeyReleaseResponseHeader`] as laid out in version 1 (8 bytes): the fields
-/// present in that version, the prefix that every peer can read.
+/// Header of a version 2 `WRAPPED_KEY_REQUEST` response as one struct; the same shape as
+/// `IgvmAttestKeyReleaseResponseHeader`.
 ///
-/// Response header for `KEY_RELEASE_REQUEST`; the payload follows it.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-pub struct IgvmAttestKeyReleaseResponseHeaderV1 {
-    /// Length of the header and the payload.
-    pub data_size: u32,
-    /// Response header version.
-    pub version: IgvmAttestResponseVersion,
-}
-
-const _: () = {
-    assert!(core::mem::size_of::<IgvmAttestKeyReleaseResponseHeaderV1>() == 8);
-    assert!(core::mem::align_of::<IgvmAttestKeyReleaseResponseHeaderV1>() == 4);
-    assert!(core::mem::offset_of!(IgvmAttestKeyReleaseResponseHeaderV1, data_size) == 0);
-    assert!(core::mem::offset_of!(IgvmAttestKeyReleaseResponseHeaderV1, version) == 4);
-};
-
-/// Response header for `WRAPPED_KEY_REQUEST`; the payload follows it.
-///
-/// Its layout depends on the version in `version` (byte offset 4):
-/// version 1 is 8 bytes ([`IgvmAttestWrappedKeyResponseHeaderV1`]),
-/// version 2 is 32 bytes (this struct).
+/// Since version 2.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestWrappedKeyResponseHeader {
-    /// Length of the header and the payload.
+    /// Length of the whole response (header and payload).
     pub data_size: u32,
     /// Response header version.
     pub version: IgvmAttestResponseVersion,
     /// Error details.
-    ///
-    /// Since version 2.
     pub error_info: IgvmErrorInfo,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestWrappedKeyResponseHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -788,71 +756,26 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestWrappedKeyResponseHeader, error_info) == 8);
 };
 
-impl IgvmAttestWrappedKeyResponseHeader {
-    /// Size in bytes of the version 1 layout.
-    pub const SIZE_V1: usize = 8;
-    /// Size in bytes of the version 2 layout.
-    pub const SIZE_V2: usize = 32;
-    /// Byte offset of the version field, `version`.
-    pub const VERSION_OFFSET: usize = 4;
-
-    /// Reads the version field of a message and returns the version of the layout it uses: the
-    /// newest layout whose version is not above the field's value. A value below every layout gives
-    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
-    /// message starts with.
-    ///
-    /// # Errors
-    ///
-    /// [`BufferTooShort`] if `bytes` ends before the version field does.
-    #[inline]
-    pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
-        let too_short = BufferTooShort {
-            needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestResponseVersion>(),
-            len: bytes.len(),
-        };
-        let rest = bytes.get(Self::VERSION_OFFSET..).ok_or(too_short)?;
-        let (version, _) =
-            IgvmAttestResponseVersion::read_from_prefix(rest).map_err(|_| too_short)?;
-        Ok(if version.0 >= 2 { 2 } else { 1 })
-    }
-}
-
-/// [`IgvmAttestWrappedKeyResponseHeader`] as laid out in version 1 (8 bytes): the fields
-/// present in that version, the prefix that every peer can read.
+/// Header of a version 2 `AK_CERT_REQUEST` response as one struct; the same shape as
+/// `IgvmAttestKeyReleaseResponseHeader`.
 ///
-/// Response header for `WRAPPED_KEY_REQUEST`; the payload follows it.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-pub struct IgvmAttestWrappedKeyResponseHeaderV1 {
-    /// Length of the header and the payload.
-    pub data_size: u32,
-    /// Response header version.
-    pub version: IgvmAttestResponseVersion,
-}
-
-const _: () = {
-    assert!(core::mem::size_of::<IgvmAttestWrappedKeyResponseHeaderV1>() == 8);
-    assert!(core::mem::align_of::<IgvmAttestWrappedKeyResponseHeaderV1>() == 4);
-    assert!(core::mem::offset_of!(IgvmAttestWrappedKeyResponseHeaderV1, data_size) == 0);
-    assert!(core::mem::offset_of!(IgvmAttestWrappedKeyResponseHeaderV1, version) == 4);
-};
-
-/// Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate) follows it.
-///
-/// Its layout depends on the version in `version` (byte offset 4):
-/// version 1 is 8 bytes ([`IgvmAttestAkCertResponseHeaderV1`]),
-/// version 2 is 32 bytes (this struct).
+/// Since version 2.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct IgvmAttestAkCertResponseHeader {
-    /// Length of the header and the payload.
+    /// Length of the whole response (header and payload).
     pub data_size: u32,
     /// Response header version.
     pub version: IgvmAttestResponseVersion,
     /// Error details.
-    ///
-    /// Since version 2.
     pub error_info: IgvmErrorInfo,
+}
+
+/// All zero bytes, as `FromZeros::new_zeroed` gives.
+impl Default for IgvmAttestAkCertResponseHeader {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
 }
 
 const _: () = {
@@ -863,51 +786,883 @@ const _: () = {
     assert!(core::mem::offset_of!(IgvmAttestAkCertResponseHeader, error_info) == 8);
 };
 
-impl IgvmAttestAkCertResponseHeader {
-    /// Size in bytes of the version 1 layout.
-    pub const SIZE_V1: usize = 8;
-    /// Size in bytes of the version 2 layout.
-    pub const SIZE_V2: usize = 32;
-    /// Byte offset of the version field, `version`.
-    pub const VERSION_OFFSET: usize = 4;
+/// A buffer that holds no valid message, or parts that make none: which message, and what is
+/// wrong with the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageError {
+    /// The message.
+    pub message: &'static str,
+    /// What is wrong.
+    pub problem: MessageProblem,
+}
 
-    /// Reads the version field of a message and returns the version of the layout it uses: the
-    /// newest layout whose version is not above the field's value. A value below every layout gives
-    /// version 1; a version newer than this crate knows gives version 2, whose fields every newer
-    /// message starts with.
-    ///
-    /// # Errors
-    ///
-    /// [`BufferTooShort`] if `bytes` ends before the version field does.
-    #[inline]
-    pub fn layout_version(bytes: &[u8]) -> Result<u32, BufferTooShort> {
-        let too_short = BufferTooShort {
-            needed: Self::VERSION_OFFSET + core::mem::size_of::<IgvmAttestResponseVersion>(),
-            len: bytes.len(),
-        };
-        let rest = bytes.get(Self::VERSION_OFFSET..).ok_or(too_short)?;
-        let (version, _) =
-            IgvmAttestResponseVersion::read_from_prefix(rest).map_err(|_| too_short)?;
-        Ok(if version.0 >= 2 { 2 } else { 1 })
+/// What is wrong with a message. A `field` is a dotted path from its part (`header.data_size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageProblem {
+    /// The buffer ends before the version field (`field`), or before the fixed parts of the
+    /// message's `version`.
+    Short {
+        /// The version field, when the buffer ends before it.
+        field: Option<&'static str>,
+        /// The message's version, when it could be read.
+        version: Option<u64>,
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes given.
+        given: usize,
+    },
+    /// The version field holds a version the message does not have.
+    UnknownVersion {
+        /// The version field.
+        field: &'static str,
+        /// What it holds.
+        version: u64,
+        /// The versions the message has.
+        known: &'static [u64],
+    },
+    /// A magic number does not hold its value.
+    WrongMagic {
+        /// The magic number's field.
+        field: &'static str,
+        /// What it holds.
+        value: u64,
+        /// Its value.
+        expected: u64,
+    },
+    /// A length field is less than the fixed bytes it counts.
+    LengthTooSmall {
+        /// The length field.
+        field: &'static str,
+        /// What it holds.
+        value: u64,
+        /// The smallest length it can hold.
+        min: u64,
+    },
+    /// A length field counts past the end of the buffer.
+    LengthTooLarge {
+        /// The length field.
+        field: &'static str,
+        /// What it holds.
+        value: u64,
+        /// The largest length the buffer holds from where the field counts.
+        max: u64,
+        /// Bytes given.
+        given: usize,
+    },
+    /// A length field ends the message elsewhere than the length fields before it (or, in a
+    /// message without a payload, than its fixed parts).
+    LengthMismatch {
+        /// The length field.
+        field: &'static str,
+        /// What it holds.
+        value: u64,
+        /// What it should hold.
+        expected: u64,
+    },
+    /// A part was given that the message's version does not have.
+    PartExcluded {
+        /// The part.
+        part: &'static str,
+        /// The message's version.
+        version: u64,
+        /// The version that added the part.
+        since: u64,
+    },
+    /// A part the message's version has was not given.
+    PartMissing {
+        /// The part.
+        part: &'static str,
+        /// The message's version.
+        version: u64,
+        /// The version that added the part.
+        since: u64,
+    },
+    /// A length is more than its field can hold.
+    LengthOverflow {
+        /// The length field.
+        field: &'static str,
+        /// The length.
+        value: u64,
+        /// The most the field holds.
+        max: u64,
+        /// The field's integer type.
+        width: &'static str,
+    },
+    /// The buffer to build into is smaller than the message.
+    BufferTooSmall {
+        /// Bytes the message takes.
+        needed: usize,
+        /// Bytes given.
+        given: usize,
+    },
+}
+
+impl core::fmt::Display for MessageError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: ", self.message)?;
+        match self.problem {
+            MessageProblem::Short { field: Some(field), needed, given, .. } => write!(f, "{given} bytes, {needed} needed to read the version field {field}"),
+            MessageProblem::Short { field: None, version: Some(version), needed, given } => write!(f, "{given} bytes, less than the {needed} bytes of fixed parts of version {version}"),
+            MessageProblem::Short { field: None, version: None, needed, given } => write!(f, "{given} bytes, less than the {needed} bytes of fixed parts"),
+            MessageProblem::UnknownVersion { field, version, known } => {
+                write!(f, "{field} is {version}, not a version of this message (")?;
+                for (i, v) in known.iter().enumerate() {
+                    write!(f, "{}{v}", if i > 0 { ", " } else { "" })?;
+                }
+                f.write_str(")")
+            }
+            MessageProblem::WrongMagic { field, value, expected } => write!(f, "{field} is {value:#x}, not the magic number {expected:#x}"),
+            MessageProblem::LengthTooSmall { field, value, min } => write!(f, "{field} is {value}, less than the {min} bytes of fixed parts it counts"),
+            MessageProblem::LengthTooLarge { field, value, max, given } => write!(f, "{field} is {value}, but the buffer ({given} bytes) holds only {max} bytes from where it counts"),
+            MessageProblem::LengthMismatch { field, value, expected } => write!(f, "{field} is {value}, but the message's other length fields (or its fixed parts) make it {expected}"),
+            MessageProblem::PartExcluded { part, version, since } => write!(f, "part {part} is not in version {version} (only from version {since} on); leave it out"),
+            MessageProblem::PartMissing { part, version, since } => write!(f, "version {version} has part {part} (from version {since} on), and none was given"),
+            MessageProblem::LengthOverflow { field, value, max, width } => write!(f, "{field} would be {value}, more than its {width} holds ({max})"),
+            MessageProblem::BufferTooSmall { needed, given } => write!(f, "the message is {needed} bytes, the buffer holds {given}"),
+        }
     }
 }
 
-/// [`IgvmAttestAkCertResponseHeader`] as laid out in version 1 (8 bytes): the fields present in
-/// that version, the prefix that every peer can read.
-///
-/// Response header for `AK_CERT_REQUEST`; the payload (the DER AK certificate) follows it.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-pub struct IgvmAttestAkCertResponseHeaderV1 {
-    /// Length of the header and the payload.
-    pub data_size: u32,
-    /// Response header version.
-    pub version: IgvmAttestResponseVersion,
+impl core::error::Error for MessageError {}
+
+/// The little-endian unsigned integer of `N` bytes at `offset`, if `bytes` holds it.
+fn read_uint<const N: usize>(bytes: &[u8], offset: usize) -> Option<u64> {
+    let field: [u8; N] = bytes.get(offset..offset.checked_add(N)?)?.try_into().ok()?;
+    Some(
+        field
+            .iter()
+            .rev()
+            .fold(0, |value, &byte| (value << 8) | u64::from(byte)),
+    )
 }
 
-const _: () = {
-    assert!(core::mem::size_of::<IgvmAttestAkCertResponseHeaderV1>() == 8);
-    assert!(core::mem::align_of::<IgvmAttestAkCertResponseHeaderV1>() == 4);
-    assert!(core::mem::offset_of!(IgvmAttestAkCertResponseHeaderV1, data_size) == 0);
-    assert!(core::mem::offset_of!(IgvmAttestAkCertResponseHeaderV1, version) == 4);
-};
+/// Writes `value` as a little-endian unsigned integer of `N` bytes at `offset`. The caller has
+/// checked that it fits and that `out` holds the field.
+fn write_uint<const N: usize>(out: &mut [u8], offset: usize, value: u64) {
+    for (i, byte) in out[offset..offset + N].iter_mut().enumerate() {
+        *byte = (value >> (8 * i)) as u8;
+    }
+}
+
+/// Checks a length field of `N` bytes at `offset` of a buffer that holds the fixed parts: it
+/// counts from byte `start`, at least `least` bytes, and ends the message at `end` when that is
+/// known. Returns where it ends the message.
+fn check_length<const N: usize>(
+    bytes: &[u8],
+    field: &'static str,
+    offset: usize,
+    start: usize,
+    least: usize,
+    end: Option<usize>,
+) -> Result<usize, MessageProblem> {
+    let given = bytes.len();
+    let value = read_uint::<N>(bytes, offset).ok_or(MessageProblem::Short {
+        field: None,
+        version: None,
+        needed: offset + N,
+        given,
+    })?;
+    if value < least as u64 {
+        return Err(MessageProblem::LengthTooSmall {
+            field,
+            value,
+            min: least as u64,
+        });
+    }
+    let room = (given - start) as u64;
+    if value > room {
+        return Err(MessageProblem::LengthTooLarge {
+            field,
+            value,
+            max: room,
+            given,
+        });
+    }
+    let ends = start + value as usize;
+    match end {
+        Some(end) if ends != end => Err(MessageProblem::LengthMismatch {
+            field,
+            value,
+            expected: (end - start) as u64,
+        }),
+        _ => Ok(ends),
+    }
+}
+
+/// Checks the magic number of `N` bytes at `offset` of a buffer that holds the fixed parts.
+fn check_magic<const N: usize>(
+    bytes: &[u8],
+    field: &'static str,
+    offset: usize,
+    expected: u64,
+) -> Result<(), MessageProblem> {
+    match read_uint::<N>(bytes, offset) {
+        Some(value) if value == expected => Ok(()),
+        value => Err(MessageProblem::WrongMagic {
+            field,
+            value: value.unwrap_or_default(),
+            expected,
+        }),
+    }
+}
+
+/// A length for a field of `N` bytes, refused if the field cannot hold it.
+fn length_value<const N: usize>(
+    field: &'static str,
+    value: usize,
+    width: &'static str,
+) -> Result<u64, MessageProblem> {
+    let max = u64::MAX >> (64 - 8 * N);
+    let value = value as u64;
+    if value > max {
+        return Err(MessageProblem::LengthOverflow {
+            field,
+            value,
+            max,
+            width,
+        });
+    }
+    Ok(value)
+}
+
+/// The part of type `T` at `offset`, read (copied) out of the buffer: a byte buffer need not
+/// be aligned for `T`.
+fn read_part<T: FromBytes>(bytes: &[u8], offset: usize) -> Option<T> {
+    T::read_from_prefix(bytes.get(offset..)?)
+        .ok()
+        .map(|(part, _)| part)
+}
+
+/// An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST` host request.
+/// Host requests use version 2; the vTPM's guest-visible attestation report is a version 1
+/// request. The paravisor sends `IGVM_ATTEST_REQUEST_CURRENT_VERSION` to every agent, and
+/// nothing makes an agent refuse a version it does not know (a version 1 agent read the runtime
+/// claims right after the 1236 fixed bytes, whatever the version said).
+///
+/// Version 1: `base` (1236 bytes), then `runtime_claims`.
+/// Version 2: `base`, `ext` (1240 bytes), then `runtime_claims`.
+/// `base.request_data.version` says which version a message is.
+/// `base.header.report_size` counts the whole message.
+/// `base.request_data.data_size` counts the bytes from `base.request_data` to the end.
+/// `base.request_data.variable_data_size` counts the payload.
+///
+/// [`IgvmAttestRequest::parse`] checks every length field against the buffer and borrows the
+/// payload from it (the fixed parts are read out of it: a byte buffer need not be aligned for
+/// them); [`IgvmAttestRequest::build`] writes the message into a buffer of the caller's,
+/// filling in every length field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IgvmAttestRequest<'a> {
+    /// Header, TEE report and request data.
+    pub base: IgvmAttestRequestBase,
+    /// The capability bitmap.
+    ///
+    /// Present from version 2 on; `None` in older messages.
+    pub ext: Option<IgvmAttestRequestDataExt>,
+    /// The runtime claims (keys, VM configuration, user data). Their SHA-256 digest is the first 32
+    /// bytes of the TEE report's report data.
+    ///
+    /// The payload: RuntimeClaims (json), borrowed from the parsed buffer.
+    pub runtime_claims: &'a [u8],
+}
+
+impl<'a> IgvmAttestRequest<'a> {
+    /// Bytes of the fixed parts in version 1; the payload starts there.
+    pub const FIXED_SIZE_V1: usize = 1236;
+    /// Bytes of the fixed parts in version 2; the payload starts there.
+    pub const FIXED_SIZE_V2: usize = 1240;
+    /// Byte offset of the version field, `base.request_data.version`.
+    pub const VERSION_OFFSET: usize = 1220;
+    /// The versions a message can be.
+    pub const VERSIONS: [u64; 2] = [1, 2];
+
+    /// Bytes of the fixed parts of a message of `version`; `None` for a version the message
+    /// does not have (1, 2 are).
+    pub const fn fixed_size(version: u64) -> Option<usize> {
+        match version {
+            1 => Some(Self::FIXED_SIZE_V1),
+            2 => Some(Self::FIXED_SIZE_V2),
+            _ => None,
+        }
+    }
+
+    /// The message at the start of `bytes`; bytes after the end its length fields give are not
+    /// part of it.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for a buffer too short, an unknown version, or a length field that does
+    /// not fit the buffer and the fixed parts.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestRequest",
+            problem,
+        };
+        let given = bytes.len();
+        let version =
+            read_uint::<4>(bytes, Self::VERSION_OFFSET).ok_or(fail(MessageProblem::Short {
+                field: Some("base.request_data.version"),
+                version: None,
+                needed: Self::VERSION_OFFSET + 4,
+                given,
+            }))?;
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "base.request_data.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        if given < fixed {
+            return Err(fail(MessageProblem::Short {
+                field: None,
+                version: Some(version),
+                needed: fixed,
+                given,
+            }));
+        }
+        check_magic::<4>(bytes, "base.header.signature", 0, 0x414C4348).map_err(fail)?;
+        let end =
+            check_length::<4>(bytes, "base.header.report_size", 8, 0, fixed, None).map_err(fail)?;
+        let end = check_length::<4>(
+            bytes,
+            "base.request_data.data_size",
+            1216,
+            1216,
+            fixed - 1216,
+            Some(end),
+        )
+        .map_err(fail)?;
+        let end = check_length::<4>(
+            bytes,
+            "base.request_data.variable_data_size",
+            1232,
+            fixed,
+            0,
+            Some(end),
+        )
+        .map_err(fail)?;
+        let short = fail(MessageProblem::Short {
+            field: None,
+            version: Some(version),
+            needed: fixed,
+            given,
+        });
+        Ok(Self {
+            base: read_part(bytes, 0).ok_or(short)?,
+            ext: if version >= 2 {
+                Some(read_part(bytes, 1236).ok_or(short)?)
+            } else {
+                None
+            },
+            runtime_claims: &bytes[fixed..end],
+        })
+    }
+
+    /// Writes the message at the start of `out`, with every length field set to the length it
+    /// counts, and returns its size in bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for an unknown version, a part the version excludes or lacks, a length
+    /// its field cannot hold, or a buffer smaller than the message.
+    pub fn build(&self, out: &mut [u8]) -> Result<usize, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestRequest",
+            problem,
+        };
+        let version = u64::from(self.base.request_data.version.0);
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "base.request_data.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        match (self.ext.is_some(), version >= 2) {
+            (true, false) => {
+                return Err(fail(MessageProblem::PartExcluded {
+                    part: "ext",
+                    version,
+                    since: 2,
+                }))
+            }
+            (false, true) => {
+                return Err(fail(MessageProblem::PartMissing {
+                    part: "ext",
+                    version,
+                    since: 2,
+                }))
+            }
+            _ => {}
+        }
+        let size = fixed + self.runtime_claims.len();
+        let length_0 = length_value::<4>("base.header.report_size", size, "u32").map_err(fail)?;
+        let length_1 =
+            length_value::<4>("base.request_data.data_size", size - 1216, "u32").map_err(fail)?;
+        let length_2 =
+            length_value::<4>("base.request_data.variable_data_size", size - fixed, "u32")
+                .map_err(fail)?;
+        let given = out.len();
+        let Some(out) = out.get_mut(..size) else {
+            return Err(fail(MessageProblem::BufferTooSmall {
+                needed: size,
+                given,
+            }));
+        };
+        out[0..1236].copy_from_slice(self.base.as_bytes());
+        if let Some(part) = &self.ext {
+            out[1236..1240].copy_from_slice(part.as_bytes());
+        }
+        out[fixed..].copy_from_slice(self.runtime_claims);
+        write_uint::<4>(out, 8, length_0);
+        write_uint::<4>(out, 1216, length_1);
+        write_uint::<4>(out, 1232, length_2);
+        Ok(size)
+    }
+}
+
+/// The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only to a version
+/// 2 request: the request's version negotiates the response's. A `data_size` smaller than the
+/// bytes received is allowed: the response ends there.
+///
+/// Version 1: `header` (8 bytes), then `payload`.
+/// Version 2: `header`, `error_info` (32 bytes), then `payload`.
+/// `header.version` says which version a message is.
+/// `header.data_size` counts the whole message.
+///
+/// [`IgvmAttestKeyReleaseResponse::parse`] checks every length field against the buffer and
+/// borrows the payload from it (the fixed parts are read out of it: a byte buffer need not be
+/// aligned for them); [`IgvmAttestKeyReleaseResponse::build`] writes the message into a buffer
+/// of the caller's, filling in every length field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IgvmAttestKeyReleaseResponse<'a> {
+    pub header: IgvmAttestCommonResponseHeader,
+    /// Error details.
+    ///
+    /// Present from version 2 on; `None` in older messages.
+    pub error_info: Option<IgvmErrorInfo>,
+    /// The released key: Key Vault's JSON `{"ciphertext": ...}` or a JWT. Empty when the key
+    /// release failed.
+    ///
+    /// The payload: ReleasedKey (text), borrowed from the parsed buffer.
+    pub payload: &'a [u8],
+}
+
+impl<'a> IgvmAttestKeyReleaseResponse<'a> {
+    /// Bytes of the fixed parts in version 1; the payload starts there.
+    pub const FIXED_SIZE_V1: usize = 8;
+    /// Bytes of the fixed parts in version 2; the payload starts there.
+    pub const FIXED_SIZE_V2: usize = 32;
+    /// Byte offset of the version field, `header.version`.
+    pub const VERSION_OFFSET: usize = 4;
+    /// The versions a message can be.
+    pub const VERSIONS: [u64; 2] = [1, 2];
+
+    /// Bytes of the fixed parts of a message of `version`; `None` for a version the message
+    /// does not have (1, 2 are).
+    pub const fn fixed_size(version: u64) -> Option<usize> {
+        match version {
+            1 => Some(Self::FIXED_SIZE_V1),
+            2 => Some(Self::FIXED_SIZE_V2),
+            _ => None,
+        }
+    }
+
+    /// The message at the start of `bytes`; bytes after the end its length fields give are not
+    /// part of it.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for a buffer too short, an unknown version, or a length field that does
+    /// not fit the buffer and the fixed parts.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestKeyReleaseResponse",
+            problem,
+        };
+        let given = bytes.len();
+        let version =
+            read_uint::<4>(bytes, Self::VERSION_OFFSET).ok_or(fail(MessageProblem::Short {
+                field: Some("header.version"),
+                version: None,
+                needed: Self::VERSION_OFFSET + 4,
+                given,
+            }))?;
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "header.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        if given < fixed {
+            return Err(fail(MessageProblem::Short {
+                field: None,
+                version: Some(version),
+                needed: fixed,
+                given,
+            }));
+        }
+        let end = check_length::<4>(bytes, "header.data_size", 0, 0, fixed, None).map_err(fail)?;
+        let short = fail(MessageProblem::Short {
+            field: None,
+            version: Some(version),
+            needed: fixed,
+            given,
+        });
+        Ok(Self {
+            header: read_part(bytes, 0).ok_or(short)?,
+            error_info: if version >= 2 {
+                Some(read_part(bytes, 8).ok_or(short)?)
+            } else {
+                None
+            },
+            payload: &bytes[fixed..end],
+        })
+    }
+
+    /// Writes the message at the start of `out`, with every length field set to the length it
+    /// counts, and returns its size in bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for an unknown version, a part the version excludes or lacks, a length
+    /// its field cannot hold, or a buffer smaller than the message.
+    pub fn build(&self, out: &mut [u8]) -> Result<usize, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestKeyReleaseResponse",
+            problem,
+        };
+        let version = u64::from(self.header.version.0);
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "header.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        match (self.error_info.is_some(), version >= 2) {
+            (true, false) => {
+                return Err(fail(MessageProblem::PartExcluded {
+                    part: "error_info",
+                    version,
+                    since: 2,
+                }))
+            }
+            (false, true) => {
+                return Err(fail(MessageProblem::PartMissing {
+                    part: "error_info",
+                    version,
+                    since: 2,
+                }))
+            }
+            _ => {}
+        }
+        let size = fixed + self.payload.len();
+        let length_0 = length_value::<4>("header.data_size", size, "u32").map_err(fail)?;
+        let given = out.len();
+        let Some(out) = out.get_mut(..size) else {
+            return Err(fail(MessageProblem::BufferTooSmall {
+                needed: size,
+                given,
+            }));
+        };
+        out[0..8].copy_from_slice(self.header.as_bytes());
+        if let Some(part) = &self.error_info {
+            out[8..32].copy_from_slice(part.as_bytes());
+        }
+        out[fixed..].copy_from_slice(self.payload);
+        write_uint::<4>(out, 0, length_0);
+        Ok(size)
+    }
+}
+
+/// The agent's answer to a `WRAPPED_KEY_REQUEST`; framed as `IgvmAttestKeyReleaseResponse`.
+///
+/// Version 1: `header` (8 bytes), then `payload`.
+/// Version 2: `header`, `error_info` (32 bytes), then `payload`.
+/// `header.version` says which version a message is.
+/// `header.data_size` counts the whole message.
+///
+/// [`IgvmAttestWrappedKeyResponse::parse`] checks every length field against the buffer and
+/// borrows the payload from it (the fixed parts are read out of it: a byte buffer need not be
+/// aligned for them); [`IgvmAttestWrappedKeyResponse::build`] writes the message into a buffer
+/// of the caller's, filling in every length field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IgvmAttestWrappedKeyResponse<'a> {
+    pub header: IgvmAttestCommonResponseHeader,
+    /// Error details.
+    ///
+    /// Present from version 2 on; `None` in older messages.
+    pub error_info: Option<IgvmErrorInfo>,
+    /// The VM metadata blob (JSON) holding the wrapped disk-encryption key.
+    ///
+    /// The payload: VmMetadata (json), borrowed from the parsed buffer.
+    pub payload: &'a [u8],
+}
+
+impl<'a> IgvmAttestWrappedKeyResponse<'a> {
+    /// Bytes of the fixed parts in version 1; the payload starts there.
+    pub const FIXED_SIZE_V1: usize = 8;
+    /// Bytes of the fixed parts in version 2; the payload starts there.
+    pub const FIXED_SIZE_V2: usize = 32;
+    /// Byte offset of the version field, `header.version`.
+    pub const VERSION_OFFSET: usize = 4;
+    /// The versions a message can be.
+    pub const VERSIONS: [u64; 2] = [1, 2];
+
+    /// Bytes of the fixed parts of a message of `version`; `None` for a version the message
+    /// does not have (1, 2 are).
+    pub const fn fixed_size(version: u64) -> Option<usize> {
+        match version {
+            1 => Some(Self::FIXED_SIZE_V1),
+            2 => Some(Self::FIXED_SIZE_V2),
+            _ => None,
+        }
+    }
+
+    /// The message at the start of `bytes`; bytes after the end its length fields give are not
+    /// part of it.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for a buffer too short, an unknown version, or a length field that does
+    /// not fit the buffer and the fixed parts.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestWrappedKeyResponse",
+            problem,
+        };
+        let given = bytes.len();
+        let version =
+            read_uint::<4>(bytes, Self::VERSION_OFFSET).ok_or(fail(MessageProblem::Short {
+                field: Some("header.version"),
+                version: None,
+                needed: Self::VERSION_OFFSET + 4,
+                given,
+            }))?;
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "header.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        if given < fixed {
+            return Err(fail(MessageProblem::Short {
+                field: None,
+                version: Some(version),
+                needed: fixed,
+                given,
+            }));
+        }
+        let end = check_length::<4>(bytes, "header.data_size", 0, 0, fixed, None).map_err(fail)?;
+        let short = fail(MessageProblem::Short {
+            field: None,
+            version: Some(version),
+            needed: fixed,
+            given,
+        });
+        Ok(Self {
+            header: read_part(bytes, 0).ok_or(short)?,
+            error_info: if version >= 2 {
+                Some(read_part(bytes, 8).ok_or(short)?)
+            } else {
+                None
+            },
+            payload: &bytes[fixed..end],
+        })
+    }
+
+    /// Writes the message at the start of `out`, with every length field set to the length it
+    /// counts, and returns its size in bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for an unknown version, a part the version excludes or lacks, a length
+    /// its field cannot hold, or a buffer smaller than the message.
+    pub fn build(&self, out: &mut [u8]) -> Result<usize, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestWrappedKeyResponse",
+            problem,
+        };
+        let version = u64::from(self.header.version.0);
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "header.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        match (self.error_info.is_some(), version >= 2) {
+            (true, false) => {
+                return Err(fail(MessageProblem::PartExcluded {
+                    part: "error_info",
+                    version,
+                    since: 2,
+                }))
+            }
+            (false, true) => {
+                return Err(fail(MessageProblem::PartMissing {
+                    part: "error_info",
+                    version,
+                    since: 2,
+                }))
+            }
+            _ => {}
+        }
+        let size = fixed + self.payload.len();
+        let length_0 = length_value::<4>("header.data_size", size, "u32").map_err(fail)?;
+        let given = out.len();
+        let Some(out) = out.get_mut(..size) else {
+            return Err(fail(MessageProblem::BufferTooSmall {
+                needed: size,
+                given,
+            }));
+        };
+        out[0..8].copy_from_slice(self.header.as_bytes());
+        if let Some(part) = &self.error_info {
+            out[8..32].copy_from_slice(part.as_bytes());
+        }
+        out[fixed..].copy_from_slice(self.payload);
+        write_uint::<4>(out, 0, length_0);
+        Ok(size)
+    }
+}
+
+/// The agent's answer to an `AK_CERT_REQUEST`; framed as `IgvmAttestKeyReleaseResponse`.
+///
+/// Version 1: `header` (8 bytes), then `payload`.
+/// Version 2: `header`, `error_info` (32 bytes), then `payload`.
+/// `header.version` says which version a message is.
+/// `header.data_size` counts the whole message.
+///
+/// [`IgvmAttestAkCertResponse::parse`] checks every length field against the buffer and borrows
+/// the payload from it (the fixed parts are read out of it: a byte buffer need not be aligned
+/// for them); [`IgvmAttestAkCertResponse::build`] writes the message into a buffer of the
+/// caller's, filling in every length field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IgvmAttestAkCertResponse<'a> {
+    pub header: IgvmAttestCommonResponseHeader,
+    /// Error details.
+    ///
+    /// Present from version 2 on; `None` in older messages.
+    pub error_info: Option<IgvmErrorInfo>,
+    /// The vTPM attestation-key certificate (DER).
+    ///
+    /// The payload: AkCertificate, borrowed from the parsed buffer.
+    pub payload: &'a [u8],
+}
+
+impl<'a> IgvmAttestAkCertResponse<'a> {
+    /// Bytes of the fixed parts in version 1; the payload starts there.
+    pub const FIXED_SIZE_V1: usize = 8;
+    /// Bytes of the fixed parts in version 2; the payload starts there.
+    pub const FIXED_SIZE_V2: usize = 32;
+    /// Byte offset of the version field, `header.version`.
+    pub const VERSION_OFFSET: usize = 4;
+    /// The versions a message can be.
+    pub const VERSIONS: [u64; 2] = [1, 2];
+
+    /// Bytes of the fixed parts of a message of `version`; `None` for a version the message
+    /// does not have (1, 2 are).
+    pub const fn fixed_size(version: u64) -> Option<usize> {
+        match version {
+            1 => Some(Self::FIXED_SIZE_V1),
+            2 => Some(Self::FIXED_SIZE_V2),
+            _ => None,
+        }
+    }
+
+    /// The message at the start of `bytes`; bytes after the end its length fields give are not
+    /// part of it.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for a buffer too short, an unknown version, or a length field that does
+    /// not fit the buffer and the fixed parts.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestAkCertResponse",
+            problem,
+        };
+        let given = bytes.len();
+        let version =
+            read_uint::<4>(bytes, Self::VERSION_OFFSET).ok_or(fail(MessageProblem::Short {
+                field: Some("header.version"),
+                version: None,
+                needed: Self::VERSION_OFFSET + 4,
+                given,
+            }))?;
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "header.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        if given < fixed {
+            return Err(fail(MessageProblem::Short {
+                field: None,
+                version: Some(version),
+                needed: fixed,
+                given,
+            }));
+        }
+        let end = check_length::<4>(bytes, "header.data_size", 0, 0, fixed, None).map_err(fail)?;
+        let short = fail(MessageProblem::Short {
+            field: None,
+            version: Some(version),
+            needed: fixed,
+            given,
+        });
+        Ok(Self {
+            header: read_part(bytes, 0).ok_or(short)?,
+            error_info: if version >= 2 {
+                Some(read_part(bytes, 8).ok_or(short)?)
+            } else {
+                None
+            },
+            payload: &bytes[fixed..end],
+        })
+    }
+
+    /// Writes the message at the start of `out`, with every length field set to the length it
+    /// counts, and returns its size in bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] for an unknown version, a part the version excludes or lacks, a length
+    /// its field cannot hold, or a buffer smaller than the message.
+    pub fn build(&self, out: &mut [u8]) -> Result<usize, MessageError> {
+        let fail = |problem| MessageError {
+            message: "IgvmAttestAkCertResponse",
+            problem,
+        };
+        let version = u64::from(self.header.version.0);
+        let fixed = Self::fixed_size(version).ok_or(fail(MessageProblem::UnknownVersion {
+            field: "header.version",
+            version,
+            known: &Self::VERSIONS,
+        }))?;
+        match (self.error_info.is_some(), version >= 2) {
+            (true, false) => {
+                return Err(fail(MessageProblem::PartExcluded {
+                    part: "error_info",
+                    version,
+                    since: 2,
+                }))
+            }
+            (false, true) => {
+                return Err(fail(MessageProblem::PartMissing {
+                    part: "error_info",
+                    version,
+                    since: 2,
+                }))
+            }
+            _ => {}
+        }
+        let size = fixed + self.payload.len();
+        let length_0 = length_value::<4>("header.data_size", size, "u32").map_err(fail)?;
+        let given = out.len();
+        let Some(out) = out.get_mut(..size) else {
+            return Err(fail(MessageProblem::BufferTooSmall {
+                needed: size,
+                given,
+            }));
+        };
+        out[0..8].copy_from_slice(self.header.as_bytes());
+        if let Some(part) = &self.error_info {
+            out[8..32].copy_from_slice(part.as_bytes());
+        }
+        out[fixed..].copy_from_slice(self.payload);
+        write_uint::<4>(out, 0, length_0);
+        Ok(size)
+    }
+}

@@ -9,6 +9,10 @@
 //! anew from its fields, and how many input bytes follow; or a refusal. VERSION is `auto` (the
 //! crate's own `layout_version` dispatch) or the layout version to read; HEX is `-` for no
 //! bytes. Every target's codec answers the same lines alike.
+//!
+//! A message line is `MESSAGE parse HEX` (the crate's `parse`, each part written as a value, and
+//! the message rebuilt by its `build`), or `MESSAGE build:FLAGS HEX`: FLAGS has a 1 or 0 per
+//! struct part (given or not), HEX holds the given parts' bytes, then the payload.
 
 use std::io::{self, Write};
 
@@ -24,6 +28,7 @@ pub fn answer(out: &mut Out<'_>, line: &str) -> io::Result<()> {
         return bad_input(out, words.first().copied().unwrap_or_default());
     };
     match parse_hex(hex) {
+        Some(data) if is_message(name) => message(out, name, version, &data),
         Some(data) => decode(out, name, version, &data),
         None => bad_input(out, name),
     }
@@ -54,7 +59,7 @@ fn nibble(digit: u8) -> Option<u8> {
 }
 
 /// Reads the type named `name` from `data`, in the layout `version` selects, and answers.
-fn decode(out: &mut Out<'_>, name: &str, version: &str, data: &[u8]) -> io::Result<()> {
+fn decode(out: &mut Out<'_>, name: &str, _version: &str, data: &[u8]) -> io::Result<()> {
     match name {
         "IgvmAttestRequestVersion" => {
             reply::<::igvm_attest::IgvmAttestRequestVersion>(out, name, None, data)
@@ -76,108 +81,30 @@ fn decode(out: &mut Out<'_>, name: &str, version: &str, data: &[u8]) -> io::Resu
         "IgvmAttestRequestHeader" => {
             reply::<::igvm_attest::IgvmAttestRequestHeader>(out, name, Some(1), data)
         }
-        "IgvmAttestRequestData" => match select(
-            version,
-            data,
-            ::igvm_attest::IgvmAttestRequestData::SIZE_V1,
-            ::igvm_attest::IgvmAttestRequestData::layout_version,
-        ) {
-            Ok(1) => reply::<::igvm_attest::IgvmAttestRequestDataV1>(out, name, Some(1), data),
-            Ok(2) => reply::<::igvm_attest::IgvmAttestRequestData>(out, name, Some(2), data),
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
-        "IgvmAttestRequestBase" => match select(
-            version,
-            data,
-            ::igvm_attest::IgvmAttestRequestBase::SIZE_V1,
-            ::igvm_attest::IgvmAttestRequestBase::layout_version,
-        ) {
-            Ok(1) => reply::<::igvm_attest::IgvmAttestRequestBaseV1>(out, name, Some(1), data),
-            Ok(2) => reply::<::igvm_attest::IgvmAttestRequestBase>(out, name, Some(2), data),
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
+        "IgvmAttestRequestData" => {
+            reply::<::igvm_attest::IgvmAttestRequestData>(out, name, Some(1), data)
+        }
+        "IgvmAttestRequestDataExt" => {
+            reply::<::igvm_attest::IgvmAttestRequestDataExt>(out, name, Some(1), data)
+        }
+        "IgvmAttestRequestBase" => {
+            reply::<::igvm_attest::IgvmAttestRequestBase>(out, name, Some(1), data)
+        }
+        "IgvmAttestCommonResponseHeader" => {
+            reply::<::igvm_attest::IgvmAttestCommonResponseHeader>(out, name, Some(1), data)
+        }
         "IgvmErrorInfo" => reply::<::igvm_attest::IgvmErrorInfo>(out, name, Some(1), data),
-        "IgvmAttestKeyReleaseResponseHeader" => match select(
-            version,
-            data,
-            ::igvm_attest::IgvmAttestKeyReleaseResponseHeader::SIZE_V1,
-            ::igvm_attest::IgvmAttestKeyReleaseResponseHeader::layout_version,
-        ) {
-            Ok(1) => reply::<::igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1>(
-                out,
-                name,
-                Some(1),
-                data,
-            ),
-            Ok(2) => {
-                reply::<::igvm_attest::IgvmAttestKeyReleaseResponseHeader>(out, name, Some(2), data)
-            }
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
-        "IgvmAttestWrappedKeyResponseHeader" => match select(
-            version,
-            data,
-            ::igvm_attest::IgvmAttestWrappedKeyResponseHeader::SIZE_V1,
-            ::igvm_attest::IgvmAttestWrappedKeyResponseHeader::layout_version,
-        ) {
-            Ok(1) => reply::<::igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1>(
-                out,
-                name,
-                Some(1),
-                data,
-            ),
-            Ok(2) => {
-                reply::<::igvm_attest::IgvmAttestWrappedKeyResponseHeader>(out, name, Some(2), data)
-            }
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
-        "IgvmAttestAkCertResponseHeader" => match select(
-            version,
-            data,
-            ::igvm_attest::IgvmAttestAkCertResponseHeader::SIZE_V1,
-            ::igvm_attest::IgvmAttestAkCertResponseHeader::layout_version,
-        ) {
-            Ok(1) => {
-                reply::<::igvm_attest::IgvmAttestAkCertResponseHeaderV1>(out, name, Some(1), data)
-            }
-            Ok(2) => {
-                reply::<::igvm_attest::IgvmAttestAkCertResponseHeader>(out, name, Some(2), data)
-            }
-            Ok(_) | Err(Refusal::BadInput) => bad_input(out, name),
-            Err(Refusal::Short(needed)) => short(out, name, needed, data.len()),
-        },
+        "IgvmAttestKeyReleaseResponseHeader" => {
+            reply::<::igvm_attest::IgvmAttestKeyReleaseResponseHeader>(out, name, Some(1), data)
+        }
+        "IgvmAttestWrappedKeyResponseHeader" => {
+            reply::<::igvm_attest::IgvmAttestWrappedKeyResponseHeader>(out, name, Some(1), data)
+        }
+        "IgvmAttestAkCertResponseHeader" => {
+            reply::<::igvm_attest::IgvmAttestAkCertResponseHeader>(out, name, Some(1), data)
+        }
         _ => bad_input(out, name),
     }
-}
-
-/// Why a line selects no layout.
-enum Refusal {
-    /// Too few bytes: this many are needed.
-    Short(usize),
-    /// A VERSION that is neither `auto` nor a number.
-    BadInput,
-}
-
-/// The layout version a line selects for a versioned struct: the number given, or for `auto`
-/// the one the crate's own dispatch reads from the version field, once `data` holds the
-/// `oldest` bytes of the oldest layout.
-fn select(
-    version: &str,
-    data: &[u8],
-    oldest: usize,
-    dispatch: fn(&[u8]) -> Result<u32, ::igvm_attest::BufferTooShort>,
-) -> Result<u32, Refusal> {
-    if version != "auto" {
-        return version.parse().map_err(|_| Refusal::BadInput);
-    }
-    if data.len() < oldest {
-        return Err(Refusal::Short(oldest));
-    }
-    dispatch(data).map_err(|e| Refusal::Short(e.needed))
 }
 
 /// Reads a `T` from the start of `data` and answers with its value, the bytes of the value
@@ -458,34 +385,28 @@ codec_struct!(::igvm_attest::IgvmAttestRequestHeader {
     reserved: "reserved",
 } magic);
 
-codec_struct!(::igvm_attest::IgvmAttestRequestDataV1 {
-    data_size: "data_size",
-    version: "version",
-    report_type: "report_type",
-    report_data_hash_type: "report_data_hash_type",
-    variable_data_size: "variable_data_size",
-});
-
 codec_struct!(::igvm_attest::IgvmAttestRequestData {
     data_size: "data_size",
     version: "version",
     report_type: "report_type",
     report_data_hash_type: "report_data_hash_type",
     variable_data_size: "variable_data_size",
-    capability_bitmap: "capability_bitmap",
 });
 
-codec_struct!(::igvm_attest::IgvmAttestRequestBaseV1 {
-    header: "header",
-    attestation_report: "attestation_report",
-    request_data: "request_data",
-} magic);
+codec_struct!(::igvm_attest::IgvmAttestRequestDataExt {
+    capability_bitmap: "capability_bitmap",
+});
 
 codec_struct!(::igvm_attest::IgvmAttestRequestBase {
     header: "header",
     attestation_report: "attestation_report",
     request_data: "request_data",
 } magic);
+
+codec_struct!(::igvm_attest::IgvmAttestCommonResponseHeader {
+    data_size: "data_size",
+    version: "version",
+});
 
 codec_struct!(::igvm_attest::IgvmErrorInfo {
     error_code: "error_code",
@@ -494,20 +415,10 @@ codec_struct!(::igvm_attest::IgvmErrorInfo {
     reserved: "reserved",
 });
 
-codec_struct!(::igvm_attest::IgvmAttestKeyReleaseResponseHeaderV1 {
-    data_size: "data_size",
-    version: "version",
-});
-
 codec_struct!(::igvm_attest::IgvmAttestKeyReleaseResponseHeader {
     data_size: "data_size",
     version: "version",
     error_info: "error_info",
-});
-
-codec_struct!(::igvm_attest::IgvmAttestWrappedKeyResponseHeaderV1 {
-    data_size: "data_size",
-    version: "version",
 });
 
 codec_struct!(::igvm_attest::IgvmAttestWrappedKeyResponseHeader {
@@ -516,13 +427,406 @@ codec_struct!(::igvm_attest::IgvmAttestWrappedKeyResponseHeader {
     error_info: "error_info",
 });
 
-codec_struct!(::igvm_attest::IgvmAttestAkCertResponseHeaderV1 {
-    data_size: "data_size",
-    version: "version",
-});
-
 codec_struct!(::igvm_attest::IgvmAttestAkCertResponseHeader {
     data_size: "data_size",
     version: "version",
     error_info: "error_info",
 });
+
+/// Whether `name` is a message of the crate.
+fn is_message(name: &str) -> bool {
+    matches!(
+        name,
+        "IgvmAttestRequest"
+            | "IgvmAttestKeyReleaseResponse"
+            | "IgvmAttestWrappedKeyResponse"
+            | "IgvmAttestAkCertResponse"
+    )
+}
+
+/// A part a message may lack is `null` when it does.
+impl<T: Codec> Codec for Option<T> {
+    fn write_json(self, out: &mut Out<'_>) -> io::Result<()> {
+        match self {
+            Some(value) => value.write_json(out),
+            None => out.write_all(b"null"),
+        }
+    }
+
+    fn rebuilt(self) -> Self {
+        self.map(Codec::rebuilt)
+    }
+}
+
+/// The refusal of a message, with the numbers its kind uses (`given`: the buffer parsed, or
+/// `None` when building).
+fn message_error(
+    out: &mut Out<'_>,
+    name: &str,
+    error: &::igvm_attest::MessageError,
+    given: Option<usize>,
+) -> io::Result<()> {
+    use ::igvm_attest::MessageProblem as P;
+    let (kind, field, value, limit, given): (
+        &str,
+        Option<&str>,
+        Option<u64>,
+        Option<u64>,
+        Option<usize>,
+    ) = match error.problem {
+        P::Short {
+            field,
+            version,
+            needed,
+            given,
+        } => ("short", field, version, Some(needed as u64), Some(given)),
+        P::UnknownVersion { field, version, .. } => {
+            ("version", Some(field), Some(version), None, given)
+        }
+        P::WrongMagic {
+            field,
+            value,
+            expected,
+        } => ("magic", Some(field), Some(value), Some(expected), given),
+        P::LengthTooSmall { field, value, min } => (
+            "length-too-small",
+            Some(field),
+            Some(value),
+            Some(min),
+            given,
+        ),
+        P::LengthTooLarge {
+            field,
+            value,
+            max,
+            given,
+        } => (
+            "length-too-large",
+            Some(field),
+            Some(value),
+            Some(max),
+            Some(given),
+        ),
+        P::LengthMismatch {
+            field,
+            value,
+            expected,
+        } => (
+            "length-mismatch",
+            Some(field),
+            Some(value),
+            Some(expected),
+            given,
+        ),
+        P::PartExcluded {
+            part,
+            version,
+            since,
+        } => (
+            "part-excluded",
+            Some(part),
+            Some(version),
+            Some(since),
+            None,
+        ),
+        P::PartMissing {
+            part,
+            version,
+            since,
+        } => ("part-missing", Some(part), Some(version), Some(since), None),
+        P::LengthOverflow {
+            field, value, max, ..
+        } => ("length-overflow", Some(field), Some(value), Some(max), None),
+        P::BufferTooSmall { needed, given } => (
+            "buffer-too-small",
+            None,
+            None,
+            Some(needed as u64),
+            Some(given),
+        ),
+    };
+    out.write_all(b"{\"message\":")?;
+    write_str(out, name)?;
+    write!(out, ",\"error\":\"{kind}\",\"field\":")?;
+    match field {
+        Some(field) => write_str(out, field)?,
+        None => out.write_all(b"null")?,
+    }
+    for (key, number) in [
+        ("value", value),
+        ("limit", limit),
+        ("given", given.map(|g| g as u64)),
+    ] {
+        match number {
+            Some(n) => write!(out, ",\"{key}\":{n}")?,
+            None => write!(out, ",\"{key}\":null")?,
+        }
+    }
+    out.write_all(b"}")
+}
+
+/// Writes a message read by `parse`: its parts, its payload, and the bytes `build` makes of it.
+fn message_parsed(
+    out: &mut Out<'_>,
+    name: &str,
+    parts: impl FnOnce(&mut Object<'_, '_>) -> io::Result<()>,
+    payload: &[u8],
+    rebuilt: &[u8],
+) -> io::Result<()> {
+    out.write_all(b"{\"message\":")?;
+    write_str(out, name)?;
+    out.write_all(b",\"parts\":")?;
+    let mut object = Object::new(out)?;
+    parts(&mut object)?;
+    object.end()?;
+    out.write_all(b",\"payload\":\"")?;
+    write_hex(out, payload)?;
+    out.write_all(b"\",\"hex\":\"")?;
+    write_hex(out, rebuilt)?;
+    out.write_all(b"\"}")
+}
+
+/// Hex digits of bytes.
+fn write_hex(out: &mut Out<'_>, bytes: &[u8]) -> io::Result<()> {
+    for byte in bytes {
+        write!(out, "{byte:02x}")?;
+    }
+    Ok(())
+}
+
+/// The part of type `T` next in `data` when its flag is `1` (and `None` for `0`), or `Err` when
+/// the line is malformed.
+fn next_part<T: FromBytes>(data: &[u8], at: &mut usize, flag: u8) -> Result<Option<T>, ()> {
+    match flag {
+        b'1' => {
+            let part = data
+                .get(*at..)
+                .and_then(|rest| T::read_from_prefix(rest).ok())
+                .ok_or(())?
+                .0;
+            *at += size_of::<T>();
+            Ok(Some(part))
+        }
+        b'0' => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// Answers a message line.
+fn message(out: &mut Out<'_>, name: &str, how: &str, data: &[u8]) -> io::Result<()> {
+    let flags = match how {
+        "parse" => None,
+        _ => match how.strip_prefix("build:") {
+            Some(flags) => Some(flags.as_bytes()),
+            None => return bad_input(out, name),
+        },
+    };
+    match name {
+        "IgvmAttestRequest" => {
+            let Some(flags) = flags else {
+                return match ::igvm_attest::IgvmAttestRequest::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("base", msg.base)?;
+                                parts.member("ext", msg.ext)?;
+                                Ok(())
+                            },
+                            msg.runtime_claims,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(base)) =
+                next_part::<::igvm_attest::IgvmAttestRequestBase>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(ext) =
+                next_part::<::igvm_attest::IgvmAttestRequestDataExt>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = ::igvm_attest::IgvmAttestRequest {
+                base,
+                ext,
+                runtime_claims: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        "IgvmAttestKeyReleaseResponse" => {
+            let Some(flags) = flags else {
+                return match ::igvm_attest::IgvmAttestKeyReleaseResponse::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("header", msg.header)?;
+                                parts.member("error_info", msg.error_info)?;
+                                Ok(())
+                            },
+                            msg.payload,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(header)) =
+                next_part::<::igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(error_info) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = ::igvm_attest::IgvmAttestKeyReleaseResponse {
+                header,
+                error_info,
+                payload: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        "IgvmAttestWrappedKeyResponse" => {
+            let Some(flags) = flags else {
+                return match ::igvm_attest::IgvmAttestWrappedKeyResponse::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("header", msg.header)?;
+                                parts.member("error_info", msg.error_info)?;
+                                Ok(())
+                            },
+                            msg.payload,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(header)) =
+                next_part::<::igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(error_info) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = ::igvm_attest::IgvmAttestWrappedKeyResponse {
+                header,
+                error_info,
+                payload: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        "IgvmAttestAkCertResponse" => {
+            let Some(flags) = flags else {
+                return match ::igvm_attest::IgvmAttestAkCertResponse::parse(data) {
+                    Err(error) => message_error(out, name, &error, Some(data.len())),
+                    Ok(msg) => {
+                        let mut rebuilt = vec![0u8; data.len()];
+                        let size = msg.build(&mut rebuilt).map_err(io::Error::other)?;
+                        message_parsed(
+                            out,
+                            name,
+                            |parts| {
+                                parts.member("header", msg.header)?;
+                                parts.member("error_info", msg.error_info)?;
+                                Ok(())
+                            },
+                            msg.payload,
+                            &rebuilt[..size],
+                        )
+                    }
+                };
+            };
+            let [flag_0, flag_1] = flags[..] else {
+                return bad_input(out, name);
+            };
+            let mut at = 0;
+            let Ok(Some(header)) =
+                next_part::<::igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
+            else {
+                return bad_input(out, name);
+            };
+            let Ok(error_info) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            else {
+                return bad_input(out, name);
+            };
+            let msg = ::igvm_attest::IgvmAttestAkCertResponse {
+                header,
+                error_info,
+                payload: &data[at..],
+            };
+            let mut built = vec![0u8; data.len() + 1];
+            match msg.build(&mut built) {
+                Err(error) => message_error(out, name, &error, None),
+                Ok(size) => {
+                    out.write_all(b"{\"message\":")?;
+                    write_str(out, name)?;
+                    out.write_all(b",\"hex\":\"")?;
+                    write_hex(out, &built[..size])?;
+                    out.write_all(b"\"}")
+                }
+            }
+        }
+        _ => bad_input(out, name),
+    }
+}
