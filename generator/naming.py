@@ -269,6 +269,8 @@ class Scope:
         self.problems: list[Problem] = []
 
     def claim(self, name: str, item: Item | None, what: str) -> str:
+        if item is not None and override_problem(item, self.target, "") is not None:
+            return name  # its override is refused already: a clash would only follow from that
         prev = self.owner.get(name)
         if prev is None:
             self.owner[name] = (item, what)
@@ -290,7 +292,7 @@ class Scope:
     def reserve(self, names, what: str) -> None:
         """Names the generated code itself declares or uses in this scope."""
         for n in names:
-            self.owner.setdefault(n, (None, f"{what} '{n}'" if "'" not in what else what))
+            self.owner.setdefault(n, (None, f"{what} `{n}`"))
 
     def override_ok(self, item: Item, what: str) -> None:
         """Refuse an override this target cannot use as it is (a keyword, a reserved name)."""

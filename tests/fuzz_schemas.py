@@ -169,6 +169,7 @@ class _Type:
     values: list[tuple[str, int]] = field(default_factory=list)  # enum
     versioned: bool = False
     depth: int = 1  # structs: levels of nesting, itself included
+    fields: list[tuple[str, str, bool]] = field(default_factory=list)  # structs: (name, type, plain: not an array, fixed or reserved)
 
 
 def _item(draw: Any, data: dict[str, Any], versions: list[int] | None, since_ok: bool = True) -> dict[str, Any]:
@@ -252,7 +253,11 @@ def schema(draw: Any, name: str | None = None) -> dict[str, Any]:
                 f = {"name": fname, "bit": bit}
             else:
                 f = {"name": fname, "bits": [bit, hi]}
-                fits = [e for e in types if e.kind == "enum" and not SCALARS[e.scalar][1] and all(0 <= v < (1 << (hi - bit + 1)) for _, v in e.values)]
+                fits = [
+                    e
+                    for e in types
+                    if e.kind == "enum" and not SCALARS[e.scalar][1] and SCALARS[e.scalar][0] * 8 >= hi - bit + 1 and all(0 <= v < (1 << (hi - bit + 1)) for _, v in e.values)
+                ]
                 wide = [s for s in ("u8", "u16", "u32", "u64") if SCALARS[s][0] * 8 >= hi - bit + 1]
                 choice = draw(st.sampled_from([None] + wide + [e.name for e in fits]))
                 if choice is not None:
@@ -269,7 +274,63 @@ def schema(draw: Any, name: str | None = None) -> dict[str, Any]:
         s = _struct(draw, _unique(draw, type_name(), scope, "Z"), types, constants, versions, deep=deep)
         if s is not None:
             out.setdefault("structs", []).append(s)
+
+    for _ in range(draw(st.integers(0, 2))):
+        m = _message(draw, _unique(draw, type_name(), scope, "M"), types, versions)
+        if m is not None:
+            out.setdefault("messages", []).append(m)
     return out
+
+
+def _message(draw: Any, name: str, types: list[_Type], versions: list[int] | None) -> dict[str, Any] | None:
+    """A message: struct parts (later ones from a version on), maybe a payload, length fields."""
+    partable = [t for t in types if t.kind == "struct" and not t.versioned]
+    if not partable:
+        return None
+    known = versions or [1, 2, 3]
+    taken: set[str] = set()
+    parts: list[dict[str, Any]] = []
+    first = draw(st.sampled_from(partable))
+    unsigned = ("u8", "u16", "u32", "u64")
+    enums = {t.name: t for t in types if t.kind == "enum"}
+    candidates = [f for f, t, plain in first.fields if plain and (t in unsigned or (t in enums and not SCALARS[enums[t].scalar][1]))]
+    parts.append(_item(draw, {"name": _unique(draw, field_name(), taken, "p"), "type": first.name}, None, since_ok=False))
+    since = 0
+    for _ in range(draw(st.integers(0, 2))):
+        part: dict[str, Any] = {"name": _unique(draw, field_name(), taken, "p"), "type": draw(st.sampled_from(partable)).name}
+        if candidates and len(known) > 1 and (since or draw(st.booleans())):  # appended: in since order
+            since = draw(st.integers(max(since, 1), len(known) - 1))
+            part["since"] = known[since]
+        parts.append(_item(draw, part, None, since_ok=False))
+    payload = None
+    if draw(st.booleans()):
+        payload = _unique(draw, field_name(), taken, "p")
+        blob: dict[str, Any] = {"name": payload, "payload": draw(st.sampled_from(["bytes", "Blob", "Claims"]))}
+        if draw(st.booleans()):
+            blob["format"] = draw(st.sampled_from(["binary", "text", "json"]))
+        parts.append(_item(draw, blob, None, since_ok=False))
+    m: dict[str, Any] = {"name": name, "parts": parts}
+    head = parts[0]["name"]
+    version_field = None
+    if candidates and (since or draw(st.integers(0, 3)) == 0):
+        version_field = draw(st.sampled_from(candidates))
+        m["version_field"] = f"{head}.{version_field}"
+        if draw(st.booleans()):
+            m["version_agreement"] = draw(st.sampled_from(["refused", "negotiated", "none"]))
+    lengths = []
+    counting = [f for f, t, plain in first.fields if plain and t in ("u16", "u32", "u64") and f != version_field]
+    for counted in draw(st.lists(st.sampled_from(counting), unique=True, max_size=2)) if counting else []:
+        counts: Any = draw(st.sampled_from(["message", "payload", "from"] if payload else ["message", "from"]))
+        if counts == "from":
+            counts = {"from": draw(st.sampled_from([head, f"{head}.{counted}"] + [p["name"] for p in parts[1:] if "since" not in p and "payload" not in p]))}
+        length: dict[str, Any] = {"field": f"{head}.{counted}", "counts": counts}
+        d = draw(maybe_doc())
+        if d is not None:
+            length["doc"] = d
+        lengths.append(length)
+    if lengths:
+        m["lengths"] = lengths
+    return _item(draw, m, versions)
 
 
 def _field_shape(t: str, types: list[_Type]) -> tuple[int, int]:
@@ -366,7 +427,8 @@ def _struct(draw: Any, name: str, types: list[_Type], constants: list[tuple[str,
         s["size"] = off
     s = _item(draw, s, versions)
     depth = 1 + max((next((t.depth for t in types if t.name == f[1]), 0) for f in fields), default=0)
-    types.append(_Type(name, "struct", off, align, versioned=version_field is not None or nested is not None, depth=depth))
+    plain = [(f["name"], f["type"], not ("[" in f["type"] or "value" in f or f.get("reserved"))) for f in out_fields]
+    types.append(_Type(name, "struct", off, align, versioned=version_field is not None or nested is not None, depth=depth, fields=plain))
     return s
 
 
