@@ -435,7 +435,9 @@ ENUM_ITEMS = ["from_bits", "into_bits"]
 def case_lints(schema: Schema, n: Names) -> list[str]:
     """The case lints of rustc that some name of the crate would trip (naming.rust_snake...)."""
     snake = [n(f) for st in schema.structs for f in st.fields] + [a for bm in schema.bitmaps for f in bm.fields for a in accessors(n(f))[:5]]
+    snake += [n(p) for msg in schema.messages for p in msg.parts]
     camel = [n(t) for t in schema.types] + [n.struct(st, lay.version) for st in schema.structs for lay in st.older]
+    camel += [n(msg) for msg in schema.messages]
     upper = [n(c) for c in schema.constants] + [n(v) for e in schema.enums for v in e.values]
     checks = [("non_snake_case", snake, naming.rust_snake), ("non_camel_case_types", camel, naming.rust_camel), ("non_upper_case_globals", upper, naming.rust_upper)]
     return [lint for lint, names, ok in checks if not all(map(ok, names))]
