@@ -63,6 +63,14 @@ SCALAR_TYPES = {
     "i64": "int64_t",
 }
 
+# The parameters, locals and members the generated C declares inside functions and structs of its
+# own: a macro (a constant, an enum value, a mask...) named like one of them would replace it.
+C_LOCALS = """agrees answer_cap answer_len answer_text at buf built bytes bits c cap capacity count cursor
+data data_cap digits end error expected failed field fixed flags fn given got head hex hex_len hi
+in integer items kind layout least len limit line line_cap lo mark message msg n name need needed
+offset ok out p part passed path present probe rc rest room s same size space spare start tail
+tail_len text total type v value version versioned width wrong i d""".split()
+
 # Names the generated test declares at file scope, besides the codec's, which it includes (`main`
 # is the test's then: the codec's own is left out).
 TEST_NAMES = "constants answer_value constant_agrees agrees".split()
@@ -230,6 +238,29 @@ class _C:
         self.schema = schema
         self.prefix = upper_snake(schema.name)
         self.reg = _Registry(schema)
+        self.member_scopes: list[Scope] = []  # each struct's members, checked against file scope at the end
+
+    def check_members(self, header: str) -> None:
+        """Names that C's preprocessor or C++'s class scopes would confuse: a member named like a
+        macro or a type of the header (the macro would replace it; in C++ the member changes what
+        the type's name means in its struct), and a schema's name that is also a parameter or
+        local of the generated C (a macro would replace it, a type or function be shadowed)."""
+        macros = re.findall(r"^#define (\w+)", header, re.M)
+        types = re.findall(r"^typedef [^;{]*?(\w+);", header, re.M) + re.findall(r"^} (\w+);", header, re.M)
+        declared = set(macros) | set(types)
+        for members in self.member_scopes:
+            for name, (item, what) in members.owner.items():
+                if name in declared and item is not None and name in self.reg.owner:
+                    self._clash(members.where, name, self.reg.owner[name], item, what)
+        for name, (item, what) in list(self.reg.owner.items()):
+            if name in C_LOCALS and item is not None:
+                self._clash(self.reg.where, name, (None, f"a parameter or local of the generated C `{name}`"), item, what)
+
+    def _clash(self, where: str, name: str, first: tuple[Item | None, str], item: Item, what: str) -> None:
+        scope = Scope(TARGET, where, self.schema)
+        scope.owner[name] = first
+        scope.claim(name, item, what)
+        self.reg.problems += scope.problems
 
     # types -------------------------------------------------------------------------------
 
@@ -413,6 +444,7 @@ class _C:
         align_first = st.align if natural < st.align else None
         if lay is st.newest:  # every older layout's members are some of the newest one's
             self.reg.problems += members.problems
+            self.member_scopes.append(members)
         return CStruct(name, doc, lay.size, st.align, fields, align_first)
 
     def structs(self) -> list[CGroup]:
@@ -840,6 +872,7 @@ def _contexts(schema: Schema) -> tuple[_C, dict[str, Any], dict[str, Any], dict[
     header_ctx = c.header()
     test_ctx = _test(c)
     codec_ctx = _codec(c, dict(c.reg.owner), header_ctx["messages"])
+    c.check_members(environment(TARGET).get_template("header.h.j2").render(**header_ctx))
     return c, header_ctx, test_ctx, codec_ctx
 
 
