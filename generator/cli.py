@@ -41,12 +41,22 @@ def _schema_paths(given: list[str]) -> list[Path]:
 def load_all(paths: list[Path]) -> list[Schema]:
     """Load every schema; all problems of all files are reported together."""
     schemas = gather([lambda p=p: load_file(p) for p in paths])
-    names = [s.name for s in schemas]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        from .errors import Problem
+    from .errors import Problem
+    from .naming import modules
 
-        raise SchemaError([Problem(s.mark, "schema", f"schema name '{s.name}' is used by more than one file") for s in schemas if s.name in dupes])
+    made: dict[str, Schema] = {}  # the modules (and files) of the schemas generated together
+    problems = []
+    for s in schemas:
+        for module in modules(s.name):
+            other = made.setdefault(module, s)
+            if other is s:
+                continue
+            if other.name == s.name:  # both files are reported
+                problems += [Problem(x.mark, "schema", f"schema name '{x.name}' is used by more than one file") for x in (other, s)]
+            else:
+                problems.append(Problem(s.mark, "schema", f"schema '{s.name}' makes the module `{module}`, as schema '{other.name}' ({other.file}) does; rename one of them"))
+    if problems:
+        raise SchemaError(problems)
     return schemas
 
 

@@ -134,6 +134,13 @@ hypothesis mypy black""".split()
 _DEVICES = ["con", "prn", "aux", "nul"] + [f"{p}{i}" for p in ("com", "lpt") for i in range(10)]
 
 
+def modules(schema_name: str) -> list[str]:
+    """The modules and files a schema's name makes in every target, which no two schemas generated
+    together may share: the Python modules and C files `x`, `test_x` and `codec_x` (and the crate
+    `x`, its example `codec_x`, the page `x.md`, the vectors `x.txt`)."""
+    return [schema_name, f"test_{schema_name}", f"codec_{schema_name}"]
+
+
 def schema_name_problem(name: str) -> str | None:
     """Why a schema name cannot name the generated files and modules, or None."""
     if keyword.iskeyword(name):

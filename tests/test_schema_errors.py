@@ -415,3 +415,14 @@ def test_padding_hint_is_valid_yaml_that_closes_the_gap(in_tmp: Path, capsys: py
     (hint,) = re.findall(r"add a field (\{.*?\}) (?:there|at the end)", capsys.readouterr().err)
     assert hint == '{name: reserved_' + ("1" if at == 1 else "5") + ', type: "u8[3]", reserved: true}'
     load_text(schema(fields[:at] + [hint] + fields[at:]), "fixed.yaml")  # raises if invalid YAML or a gap remains
+
+
+def test_two_schemas_generated_together_may_not_make_the_same_module(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Schema `msg` makes the modules msg, test_msg and codec_msg (and the C files of those
+    names): a schema named `codec_msg` beside it is refused, and nothing is written."""
+    (in_tmp / "a.yaml").write_text("schema: msg\nendian: little\n")
+    (in_tmp / "b.yaml").write_text("schema: codec_msg\nendian: little\n")
+    assert run_cli("generate", "a.yaml", "b.yaml", "--out", "out") == 2
+    err = capsys.readouterr().err
+    assert "b.yaml:1:1: schema: schema 'codec_msg' makes the module `codec_msg`, as schema 'msg' (a.yaml) does" in err
+    assert not (in_tmp / "out").exists()
