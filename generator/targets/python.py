@@ -1093,20 +1093,22 @@ def _has_fixed(st: Struct) -> bool:
     return _FIXED[id(st)]
 
 
-def _table(out: Lines, head: str, rows: list[tuple[str, list[str] | str]]) -> None:
-    """A module-level dict literal, one key a line (black keeps it so: a trailing comma)."""
+def _table(out: Lines, head: str, rows: list[tuple[str, list[str] | str]], brackets: str = "[]") -> None:
+    """A module-level dict literal, one key a line (black keeps it so: a trailing comma); a list
+    value is a list (or, with `brackets` "{}", the items of a dict)."""
     if not rows:
         out.add(head + "{}")
         return
     out.add(head + "{")
     out.depth += 1
+    opening, closing = brackets
     for key, value in rows:
         if isinstance(value, str):
             out.add(f"{_string(key)}: {value},")
         elif value:
-            out.call(f"{_string(key)}: [", value, "],")
+            out.call(f"{_string(key)}: {opening}", value, f"{closing},")
         else:
-            out.add(f"{_string(key)}: [],")
+            out.add(f"{_string(key)}: {brackets},")
     out.depth -= 1
     out.add("}")
 
@@ -1161,15 +1163,8 @@ def test_tables(structs: list[dict], enums: list[dict]) -> str:
     else:
         out.add("ADDED_FIELDS: list[tuple[str, str]] = []")
     out.add("# Every enum value: its Python name by its schema name.")
-    if not enums:
-        out.add("ENUM_NAMES: dict[str, dict[str, str]] = {}")
-    else:
-        out.add("ENUM_NAMES: dict[str, dict[str, str]] = {")
-        out.depth += 1
-        for e in enums:
-            out.call(f"{_string(e['schema_name'])}: {{", [f"{_string(v['schema_name'])}: {_string(v['name'])}" for v in e["members"]], "},")
-        out.depth -= 1
-        out.add("}")
+    rows = [(e["schema_name"], [f"{_string(v['schema_name'])}: {_string(v['name'])}" for v in e["members"]]) for e in enums]
+    _table(out, "ENUM_NAMES: dict[str, dict[str, str]] = ", rows, "{}")
     return out.text()
 
 
