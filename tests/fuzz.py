@@ -141,6 +141,12 @@ def keep(schema: dict[str, Any], stage: str, detail: str, at: int) -> Path:
     return path
 
 
+def signature(stage: str, detail: str) -> str:
+    """A failure's kind: its stage and first error line, without names, numbers and places."""
+    first = next((ln for ln in detail.splitlines() if re.search(r"error|Error|FAILED|failed", ln) and not re.search(r"could not (compile|document)", ln)), "")
+    return stage + ":" + re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"|\S*\d\S*|\S+[/.]\S+", "_", first)
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -158,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     end = start + args.minutes * 60
     built = refused = failed = rounds = 0
     kept: list[Path] = []
+    shrunk: dict[str, Path] = {}  # by signature
     while time.monotonic() < end:
         at = first + rounds
         schemas = batch(draw(args.batch, at), "f", rng)
@@ -171,8 +178,13 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 failed += 1
                 print(f"FAILED {name} at {o.stage} (seed {at}):\n{o.detail[:3000]}", flush=True)
+                known = signature(o.stage, o.detail)
+                if known in shrunk:  # the same error as one shrunk this run: keep the first only
+                    print(f"  the same failure as {shrunk[known].relative_to(ROOT)}", flush=True)
+                    continue
                 small = shrink(schemas[name], o.stage, args.work / "shrink", args.shrink_seconds)
                 kept.append(keep(small, o.stage, o.detail, at))
+                shrunk[known] = kept[-1]
                 print(f"  kept, shrunk, as {kept[-1].relative_to(ROOT)}", flush=True)
         print(f"round {rounds} (seed {at}): {built} built through every target, {refused} refused, {failed} failed; {time.monotonic() - start:.0f} s", flush=True)
     shutil.rmtree(args.work / "shrink", ignore_errors=True)

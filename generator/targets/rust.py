@@ -291,7 +291,7 @@ def message_view(names: Names, msg: Message) -> dict[str, Any]:
             "path": codec.version_path(msg),
             "offset": msg.version_offset,
             "width": msg.version_scalar.size,
-            "value": f"u64::from({access}{'.0' if isinstance(vt, Enum) else ''})",
+            "value": f"{access}{'.0' if isinstance(vt, Enum) else ''}" if msg.version_scalar.name == "u64" else f"u64::from({access}{'.0' if isinstance(vt, Enum) else ''})",
         }
     counts = {"message": "the whole message", "payload": "the payload"}
     return {

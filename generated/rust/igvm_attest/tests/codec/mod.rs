@@ -647,19 +647,19 @@ fn message(out: &mut Out<'_>, name: &str, how: &str, data: &[u8]) -> io::Result<
                 return bad_input(out, name);
             };
             let mut at = 0;
-            let Ok(Some(base)) =
+            let Ok(Some(part_0)) =
                 next_part::<::igvm_attest::IgvmAttestRequestBase>(data, &mut at, flag_0)
             else {
                 return bad_input(out, name);
             };
-            let Ok(ext) =
+            let Ok(part_1) =
                 next_part::<::igvm_attest::IgvmAttestRequestDataExt>(data, &mut at, flag_1)
             else {
                 return bad_input(out, name);
             };
             let msg = ::igvm_attest::IgvmAttestRequest {
-                base,
-                ext,
+                base: part_0,
+                ext: part_1,
                 runtime_claims: &data[at..],
             };
             let mut built = vec![0u8; data.len() + 1];
@@ -699,18 +699,18 @@ fn message(out: &mut Out<'_>, name: &str, how: &str, data: &[u8]) -> io::Result<
                 return bad_input(out, name);
             };
             let mut at = 0;
-            let Ok(Some(header)) =
+            let Ok(Some(part_0)) =
                 next_part::<::igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
             else {
                 return bad_input(out, name);
             };
-            let Ok(error_info) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            let Ok(part_1) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
             else {
                 return bad_input(out, name);
             };
             let msg = ::igvm_attest::IgvmAttestKeyReleaseResponse {
-                header,
-                error_info,
+                header: part_0,
+                error_info: part_1,
                 payload: &data[at..],
             };
             let mut built = vec![0u8; data.len() + 1];
@@ -750,18 +750,18 @@ fn message(out: &mut Out<'_>, name: &str, how: &str, data: &[u8]) -> io::Result<
                 return bad_input(out, name);
             };
             let mut at = 0;
-            let Ok(Some(header)) =
+            let Ok(Some(part_0)) =
                 next_part::<::igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
             else {
                 return bad_input(out, name);
             };
-            let Ok(error_info) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            let Ok(part_1) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
             else {
                 return bad_input(out, name);
             };
             let msg = ::igvm_attest::IgvmAttestWrappedKeyResponse {
-                header,
-                error_info,
+                header: part_0,
+                error_info: part_1,
                 payload: &data[at..],
             };
             let mut built = vec![0u8; data.len() + 1];
@@ -801,18 +801,18 @@ fn message(out: &mut Out<'_>, name: &str, how: &str, data: &[u8]) -> io::Result<
                 return bad_input(out, name);
             };
             let mut at = 0;
-            let Ok(Some(header)) =
+            let Ok(Some(part_0)) =
                 next_part::<::igvm_attest::IgvmAttestCommonResponseHeader>(data, &mut at, flag_0)
             else {
                 return bad_input(out, name);
             };
-            let Ok(error_info) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
+            let Ok(part_1) = next_part::<::igvm_attest::IgvmErrorInfo>(data, &mut at, flag_1)
             else {
                 return bad_input(out, name);
             };
             let msg = ::igvm_attest::IgvmAttestAkCertResponse {
-                header,
-                error_info,
+                header: part_0,
+                error_info: part_1,
                 payload: &data[at..],
             };
             let mut built = vec![0u8; data.len() + 1];
