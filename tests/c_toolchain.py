@@ -188,20 +188,26 @@ def check_headers_batch(headers: list[Path], compilers: list[str], work: Path, c
             tu.write_text(text)
         tus.append(str(tu))
     inc = sorted({str(h.parent) for h in headers})
-    stems = [h.stem for h in headers]
-    failed: dict[str, str] = {}
+    runs = []
     for cc in compilers:
         lang = CXX17 if cc.endswith("++") else C11
         targets = [[]] + ([[f"--target={t}", "-ffreestanding"] for t in CROSS_TARGETS] if cross and cc.startswith("clang") else [])
-        for target in targets:
-            cmd = [cc, *target, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only"]
-            todo, record = _clean(work, cmd, headers)
-            if not todo:
-                continue
-            broken = _batch([*cmd, *(str(work / f"tu_{h.stem}.c") for h in todo)], [h.stem for h in todo])
-            for stem, err in broken.items():
-                failed.setdefault(stem, f"{cc} {' '.join(target)}: {err}")
-            record([h for h in todo if h.stem not in broken])
+        runs += [(cc, target, [cc, *target, *lang, *HEADER_WARNINGS, *[a for d in inc for a in ("-iquote", d)], "-fsyntax-only"]) for target in targets]
+
+    def check(run: tuple[str, list[str], list[str]]) -> dict[str, str]:
+        cc, target, cmd = run
+        todo, record = _clean(work, cmd, headers)
+        if not todo:
+            return {}
+        broken = _batch([*cmd, *(str(work / f"tu_{h.stem}.c") for h in todo)], [h.stem for h in todo])
+        record([h for h in todo if h.stem not in broken])
+        return {stem: f"{cc} {' '.join(target)}: {err}" for stem, err in broken.items()}
+
+    failed: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # the compiler runs side by side
+        for one in pool.map(check, runs):
+            for stem, error in one.items():
+                failed.setdefault(stem, error)
     return failed
 
 
@@ -226,36 +232,42 @@ def check_codecs_batch(codecs: list[Path], compilers: list[str], work: Path) -> 
 def build_and_run_batch(tests: list[Path], out_dir: Path, builds: list[tuple[str, list[str]]]) -> dict[str, str]:
     """`build_and_run` for many generated tests: per (compiler, language), one compiler run
     compiles every test whose source changed since its last build, then each is linked and run.
-    Returns the failures by schema."""
+    The builds run side by side. Returns the failures by schema."""
     failed: dict[str, str] = {}
-    for cc, lang in builds:
-        tag = cc.replace("+", "x")
-        where = out_dir / tag
-        where.mkdir(parents=True, exist_ok=True)
-        flags = [cc, *lang, *WARNINGS, *SANITIZERS]
-        stale = []
-        for t in tests:
-            key = _key(flags, t)
-            stamp = where / f"{t.stem}.key"
-            if not (stamp.exists() and stamp.read_text() == key and (where / t.stem).exists()):
-                stale.append(t)
-        stems = [t.stem.removeprefix("test_") for t in stale]
-        broken = _batch([*flags, "-c", *map(str, stale)], stems, cwd=where) if stale else {}
-        for t in stale:
-            stem = t.stem.removeprefix("test_")
-            if stem in broken:
-                failed[stem] = f"{cc}: {broken[stem]}"
-                continue
-            link = subprocess.run([cc, *SANITIZERS, "-o", t.stem, f"{t.stem}.o"], cwd=where, capture_output=True, text=True)
-            if link.returncode != 0:
-                failed[stem] = f"{cc} (link): {link.stdout}{link.stderr}"
-                continue
-            (where / f"{t.stem}.key").write_text(_key(flags, t))
-        runnable = [t for t in tests if t.stem.removeprefix("test_") not in failed]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # the programs run side by side
-            for stem, error in pool.map(lambda t: _run_test(where / t.stem, t, cc), runnable):
-                if error:
-                    failed[stem] = error
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for one in pool.map(lambda build: _build_and_run_one(tests, out_dir, *build), builds):
+            for stem, error in one.items():
+                failed.setdefault(stem, error)
+    return failed
+
+
+def _build_and_run_one(tests: list[Path], out_dir: Path, cc: str, lang: list[str]) -> dict[str, str]:
+    failed: dict[str, str] = {}
+    where = out_dir / cc.replace("+", "x")
+    where.mkdir(parents=True, exist_ok=True)
+    flags = [cc, *lang, *WARNINGS, *SANITIZERS]
+    stale = []
+    for t in tests:
+        stamp = where / f"{t.stem}.key"
+        if not (stamp.exists() and stamp.read_text() == _key(flags, t) and (where / t.stem).exists()):
+            stale.append(t)
+    broken = _batch([*flags, "-c", *map(str, stale)], [t.stem.removeprefix("test_") for t in stale], cwd=where) if stale else {}
+    for t in stale:
+        stem = t.stem.removeprefix("test_")
+        if stem in broken:
+            failed[stem] = f"{cc}: {broken[stem]}"
+            continue
+        link = subprocess.run([cc, *SANITIZERS, "-o", t.stem, f"{t.stem}.o"], cwd=where, capture_output=True, text=True)
+        if link.returncode != 0:
+            failed[stem] = f"{cc} (link): {link.stdout}{link.stderr}"
+            continue
+        (where / f"{t.stem}.key").write_text(_key(flags, t))
+    for t in tests:
+        stem = t.stem.removeprefix("test_")
+        if stem not in failed:
+            _, error = _run_test(where / t.stem, t, cc)
+            if error:
+                failed[stem] = error
     return failed
 
 

@@ -104,6 +104,7 @@ class Build:
         self.ws = out / "rust"
         self.target_dir = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target"))
         self.members: tuple[str, ...] = ()  # of the workspace last written
+        self.cargo_env: dict[str, str] = {}  # `make fuzz`: builds without debug info, which change no lint or result
 
     # Each check takes schema names and returns the failures by name; a failure the output
     # pins on no schema is returned under None.
@@ -126,7 +127,7 @@ class Build:
 
     def _cargo(self, names: list[str], *args: str, **env: str) -> dict[str | None, str]:
         self.workspace(names)
-        done = _run(["cargo", *args], self.ws, CARGO_TARGET_DIR=self.target_dir, **env)
+        done = _run(["cargo", *args], self.ws, CARGO_TARGET_DIR=self.target_dir, **self.cargo_env, **env)
         return self._result(done, names, [r"`{n}`", r"-p {n}\b", r"[\s(/]{n}/(?:src|tests|examples)/", r"\({n}\)"])
 
     def cargo_test(self, names: list[str]) -> dict[str | None, str]:
@@ -279,7 +280,9 @@ def generate_many(paths: list[Path], out: Path) -> str | None:
     return None if rc == 0 else f"exit {rc}:\n{stderr.getvalue()}"
 
 
-def run(texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log: Callable[[str], None] = lambda _: None, keep_going: bool = False) -> dict[str, Outcome]:
+def run(
+    texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log: Callable[[str], None] = lambda _: None, keep_going: bool = False, quick: bool = False
+) -> dict[str, Outcome]:
     """Every schema (name -> YAML text) through `generate`, then the accepted ones through every
     target. `root` keeps the schemas and the output tree; an unchanged file is not rewritten, so
     a second run over the same schemas rebuilds nothing."""
@@ -296,6 +299,8 @@ def run(texts: dict[str, str], root: Path, stages: tuple[str, ...] = STAGES, log
         outcomes = generate_all(paths, root)
     accepted = sorted(n for n, o in outcomes.items() if o.status == "passed")
     build = Build(root / "out")
+    if quick:
+        build.cargo_env = {"CARGO_PROFILE_DEV_DEBUG": "0", "CARGO_PROFILE_TEST_DEBUG": "0", "CARGO_INCREMENTAL": "0"}
     for stage, check in build.stages():
         if stage not in stages:
             continue
