@@ -16,7 +16,9 @@ The batch is kept under build/fuzz-test, so a second run rebuilds only what chan
 from __future__ import annotations
 
 import functools
+import os
 import random
+import time
 import re
 from pathlib import Path
 
@@ -61,7 +63,9 @@ def outcomes() -> dict[str, fuzz_build.Outcome]:
     texts = {**_fixed(), **SIZES}
     for path in CASES:
         texts[path.stem] = path.read_text(encoding="utf-8")
-    return fuzz_build.run(texts, WORK)
+    start = time.monotonic()
+    log = (lambda stage: print(f"{time.monotonic() - start:6.1f} s {stage}", flush=True)) if os.environ.get("FUZZ_LOG") else (lambda _: None)
+    return fuzz_build.run(texts, WORK, log=log)
 
 
 @pytest.mark.parametrize("name", SIZES)
