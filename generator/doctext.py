@@ -4,7 +4,7 @@ A schema's `doc:` is Markdown written by people; whatever it says must reach eve
 documentation and as nothing else. The loader refuses the characters no target can show
 safely (`refused_char`). Each target then has one rule for the rest:
 
-- Python docstrings: `python_docstring` (escapes; wrapped, and a fixed point of black's docstring rules).
+- Python docstrings: `python_docstring` (escaped, wrapped, and as black would leave them).
 - Rust `///` and `//!`, which rustdoc renders as Markdown and clippy and rustdoc lint with
   warnings denied: `markdown(lines)`: every code block becomes a closed ```` ```text ```` block
   (never compiled, no attribute to misread), raw HTML and link brackets are escaped, bare URLs

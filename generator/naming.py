@@ -14,7 +14,7 @@ bit field becomes a method of its bitfield-struct type, so it must not shadow
 module itself uses (`FromBytes`, `FromZeros`, `IntoBytes`, `Immutable`, `KnownLayout`,
 `BufferTooShort`, `MessageError`, `MessageProblem`, and the prelude's `Option`/`Some`/`Result`/`Ok`/`Err`/
 `Vec`/`String`), which a schema type or tuple-struct enum would otherwise shadow.
-A name Rust's case lints would warn about (`rust_case_lints`: a bit field renamed by the
+A name Rust's case lints would warn about (rust_snake and the like: a bit field renamed by the
 rule, `type_`, makes bitfield-struct's `with_type__checked`; a field `a__b`; an override
 `{rust: DEFAULT}` on a field) makes the crate allow that lint, and only that one.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 
 from .errors import Problem
 from .model import Item, Schema
@@ -125,12 +126,13 @@ _C_HEADERS = """assert complex ctype errno fenv float inttypes iso646 limits loc
 stdarg stdatomic stdbit stdbool stdckdint stddef stdint stdio stdlib stdnoreturn string tgmath threads
 time uchar wchar wctype""".split()
 _RUST_CRATES = "core std alloc proc_macro test self super crate zerocopy zerocopy_derive bitfield_struct".split()
-_PYTHON_MODULES = """__future__ abc argparse array ast asyncio base64 binascii builtins collections contextlib copy
-csv ctypes dataclasses datetime decimal enum functools gc glob hashlib heapq importlib inspect io
-itertools json keyword logging math operator os pathlib pickle platform pprint queue random re shutil
-signal socket sqlite3 string struct subprocess sys tempfile textwrap threading time timeit token
-tokenize traceback types typing unittest uuid warnings weakref zipfile conftest pytest _pytest
-hypothesis mypy black""".split()
+# besides Python's standard library (sys.stdlib_module_names): what the generated tests import or load
+_PYTHON_MODULES = "conftest pytest _pytest hypothesis mypy black".split()
+_RUST_KEYWORDS = frozenset(
+    """as break const continue crate else enum extern false fn for if impl in let loop match mod move mut
+    pub ref return self Self static struct super trait true type unsafe use where while async await dyn
+    abstract become box do final macro override priv typeof unsized virtual yield try gen""".split()
+)
 _DEVICES = ["con", "prn", "aux", "nul"] + [f"{p}{i}" for p in ("com", "lpt") for i in range(10)]
 
 
@@ -147,26 +149,13 @@ def schema_name_problem(name: str) -> str | None:
         return f"'{name}' is a Python keyword, so `import {name}` could not import the generated module"
     if name in _RUST_KEYWORDS or name in _RUST_CRATES:
         return f"'{name}' is a Rust keyword or a crate every Rust crate or the generated one uses, so it cannot name the crate"
-    if name in _PYTHON_MODULES or name in _stdlib_modules():
+    if name in _PYTHON_MODULES or name in sys.stdlib_module_names:
         return f"'{name}' is a module of Python's standard library or of the generated tests, which the generated module would hide"
     if name in _C_HEADERS:
         return f"'{name}' is a C standard header's name: `{name}.h` would hide <{name}.h> wherever generated/c is on the include path"
     if name in _DEVICES:
         return f"'{name}' is a reserved device name on Windows, where no file can be called `{name}.py` or `{name}.h`"
     return None
-
-
-_RUST_KEYWORDS = frozenset(
-    """as break const continue crate else enum extern false fn for if impl in let loop match mod move mut
-    pub ref return self Self static struct super trait true type unsafe use where while async await dyn
-    abstract become box do final macro override priv typeof unsized virtual yield try gen""".split()
-)
-
-
-def _stdlib_modules() -> frozenset[str]:
-    import sys
-
-    return frozenset(sys.stdlib_module_names)
 
 
 def safe(name: str, target: str) -> str:
