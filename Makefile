@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 CARGO_TARGET_DIR ?= $(CURDIR)/build/cargo-target
 export CARGO_TARGET_DIR
 
-.PHONY: generate check test test-python test-rust test-c bench bench-generator conformance
+.PHONY: generate check compile test test-python test-rust test-c bench bench-generator conformance
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ generate: $(STAMP)
 ## Fail if a committed generated file is stale.
 check: $(STAMP)
 	$(BIN)/wiregen check
+
+## The generated Python modules compiled by mypyc into build/mypyc (put it before generated/python
+## on sys.path); a module that did not change is not compiled again.
+compile: $(STAMP)
+	$(BIN)/wiregen compile
 
 ## Every test: generated files current, generator tests, every target's generated tests.
 test: check test-python test-rust test-c

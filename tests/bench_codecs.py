@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import platform
@@ -46,6 +47,9 @@ MESSAGES = [
     ("framed", "zoo `Framed` v3, the most nested type (48 B)", "h.body.inner.extra, h.tags[1].flags.mode"),
 ]
 OPERATIONS = ["decode", "encode", "decode + access"]
+GENERATED = "generated (this project)"
+COMPILED = "generated, compiled by mypyc"
+BASELINE = "hand-written `struct` baseline"
 
 
 # --- the subjects --------------------------------------------------------------------------
@@ -64,6 +68,32 @@ def generated_modules() -> tuple[Any, Any]:
     import zoo as zoo_module
 
     return igvm_attest, zoo_module
+
+
+def compiled_modules(igvm: Any, zoo: Any) -> tuple[tuple[Any, Any] | None, str]:
+    """The same two modules compiled by mypyc (`wiregen compile`), loaded beside the Python ones
+    under the same names; and a note."""
+    from wiregen.errors import ToolError
+    from wiregen.mypyc_build import build
+
+    try:
+        built = build([Path(igvm.__file__), Path(zoo.__file__)], BUILD / "mypyc")
+    except ToolError as e:
+        return None, f"not measured: {e}"
+    loaded = []
+    for ext, _ in built:
+        name = ext.name.split(".")[0]
+        python_module = sys.modules.pop(name)
+        spec = importlib.util.spec_from_file_location(name, ext)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        sys.modules[name] = python_module
+        loaded.append(module)
+    import mypy.version
+
+    return (loaded[0], loaded[1]), f"mypyc {mypy.version.__version__} (`wiregen compile`)"
 
 
 def message_bytes(zoo: Any) -> dict[str, bytes]:
@@ -139,16 +169,19 @@ const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
 # --- peers: name -> (decode, encode or None) per message ----------------------------------
 
 
-def peer_table(igvm: Any, zoo: Any, kaitai: dict[str, Any]) -> dict[str, dict[str, tuple[Callable, Callable | None]]]:
+def peer_table(igvm: Any, zoo: Any, compiled: tuple[Any, Any] | None, kaitai: dict[str, Any]) -> dict[str, dict[str, tuple[Callable, Callable | None]]]:
     from_bytes = lambda cls: (cls.from_bytes, lambda o: o.to_bytes())  # noqa: E731
-    table: dict[str, dict[str, tuple[Callable, Callable | None]]] = {
-        "generated (this project)": {
-            "response": from_bytes(igvm.IgvmAttestKeyReleaseResponseHeader),
-            "request": from_bytes(igvm.IgvmAttestRequestHeader),
-            "holder": from_bytes(zoo.Holder),
-            "framed": from_bytes(zoo.Framed),
-        },
-        "hand-written `struct` baseline": {k: from_bytes(c) for k, c in (("response", peers.Response), ("request", peers.Request), ("holder", peers.Holder), ("framed", peers.Framed))},
+    ours = lambda igvm, zoo: {  # noqa: E731
+        "response": from_bytes(igvm.IgvmAttestKeyReleaseResponseHeader),
+        "request": from_bytes(igvm.IgvmAttestRequestHeader),
+        "holder": from_bytes(zoo.Holder),
+        "framed": from_bytes(zoo.Framed),
+    }
+    table: dict[str, dict[str, tuple[Callable, Callable | None]]] = {GENERATED: ours(igvm, zoo)}
+    if compiled is not None:
+        table[COMPILED] = ours(*compiled)
+    table |= {
+        BASELINE: {k: from_bytes(c) for k, c in (("response", peers.Response), ("request", peers.Request), ("holder", peers.Holder), ("framed", peers.Framed))},
         "dataclasses + `struct`": {k: from_bytes(c) for k, c in (("response", peers.DResponse), ("request", peers.DRequest), ("holder", peers.DHolder), ("framed", peers.DFramed))},
         "ctypes": {k: from_bytes(c) for k, c in (("response", peers.CResponse), ("request", peers.CRequest), ("holder", peers.CHolder), ("framed", peers.CFramed))},
     }
@@ -171,7 +204,7 @@ def check(table: dict, messages: dict[str, bytes]) -> dict[str, dict[str, str]]:
     """Every peer decodes every message to the generated module's field values and (where it
     writes) back to the same bytes; notes what each refuses."""
     notes: dict[str, dict[str, str]] = {}
-    reference = table["generated (this project)"]
+    reference = table[GENERATED]
     for peer, subjects in table.items():
         notes[peer] = {}
         for name, (decode, encode) in subjects.items():
@@ -355,8 +388,8 @@ def _ns(seconds: float) -> str:
     return f"{ns:,.0f} ns" if ns >= 10 else f"{ns:.1f} ns"
 
 
-def report(table: dict, times: dict, notes: dict, kaitai_note: str, rust: tuple, repeats: int, elapsed: float, definitions: dict[str, float]) -> str:
-    base = "hand-written `struct` baseline"
+def report(table: dict, times: dict, notes: dict, kaitai_note: str, compiled_note: str, rust: tuple, repeats: int, elapsed: float, definitions: dict[str, float]) -> str:
+    base = BASELINE
     lines = [
         "# Benchmarks",
         "",
@@ -441,15 +474,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     start = time.perf_counter()
     igvm, zoo = generated_modules()
+    compiled, compiled_note = compiled_modules(igvm, zoo)
     messages = message_bytes(zoo)
     kaitai, kaitai_note = kaitai_parsers()
-    table = peer_table(igvm, zoo, kaitai)
+    table = peer_table(igvm, zoo, compiled, kaitai)
     notes = check(table, messages)
     gc.collect()
     times = measure(table, messages, args.repeats, args.budget)
     rust = (None, "not asked for (--no-rust)") if args.no_rust else rust_dispatch()
     definitions = class_definitions()
-    text = report(table, times, notes, kaitai_note, rust, args.repeats, time.perf_counter() - start, definitions)
+    text = report(table, times, notes, kaitai_note, compiled_note, rust, args.repeats, time.perf_counter() - start, definitions)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(text)

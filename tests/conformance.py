@@ -70,6 +70,28 @@ def python_target(out_dir: Path, schema: str) -> Target:
     return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
 
 
+def compiled_python(out_dir: Path, schema: str, build_dir: Path) -> Path:
+    """The generated module of `schema` in `out_dir` compiled by mypyc (as `wiregen compile` does)
+    into `build_dir`/python, beside copies of its codec and its generated tests (their vectors
+    copied to `build_dir`/vectors): there, `import <schema>` is the compiled module. A module
+    that did not change is not compiled again."""
+    from wiregen.mypyc_build import build
+
+    where = build_dir / "python"
+    build([out_dir / "python" / f"{schema}.py"], where)
+    for name in (f"codec_{schema}.py", f"test_{schema}.py"):
+        shutil.copyfile(out_dir / "python" / name, where / name)
+    (build_dir / "vectors").mkdir(exist_ok=True)
+    shutil.copyfile(out_dir / "vectors" / f"{schema}.txt", build_dir / "vectors" / f"{schema}.txt")
+    return where
+
+
+def mypyc_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
+    """The Python codec of `schema` run on its module compiled by mypyc."""
+    where = compiled_python(out_dir, schema, build_dir)
+    return Target("python (mypyc)", [sys.executable, str(where / f"codec_{schema}.py")])
+
+
 def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
     """The C codec of `schema` in `out_dir` (c/codec_<schema>.c beside its header), built into
     `build_dir` as C11 with the C target's own flags: warnings as errors, ASan and UBSan."""

@@ -26,7 +26,18 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, Callable, ClassVar, Final, Generic, Self, TypeVar
+
+_T = TypeVar("_T")
+
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:
+
+    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[_T], _T]:
+        """Only mypyc reads these class attributes: run as Python, they do nothing."""
+        return lambda cls: cls
+
 
 __all__ = [
     "DecodeError",
@@ -71,6 +82,7 @@ __all__ = [
 ]
 
 
+@mypyc_attr(native_class=False)
 class DecodeError(ValueError):
     """Bytes that cannot be decoded as the type asked for.
 
@@ -90,40 +102,33 @@ class DecodeError(ValueError):
         super().__init__(f"{type_name}: {detail}")
 
 
+@mypyc_attr(native_class=False)
 class EncodeError(ValueError):
     """A value that cannot be encoded: out of range, wrong length, or a field its version lacks."""
 
 
-_new = object.__new__  # builds a decoded object without running its __init__
-_E = TypeVar("_E", bound=int)
-
-
-class _Values(dict[int, _E], Generic[_E]):
-    """An open enum's values: the singleton of each listed value; a value the schema does
-    not list becomes a new instance."""
-
-    __slots__ = ("_cls",)
-
-    def __init__(self, cls: type[_E], members: Iterable[_E]) -> None:
-        super().__init__((int(member), member) for member in members)
-        self._cls = cls
-
-    def __missing__(self, value: int) -> _E:
-        return self._cls(value)
-
-
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class _Value:
-    """Equality and repr by fields, as a dataclass has them (and so no hash)."""
+    """Equality and repr by fields, as a dataclass has them (and so no hash).
+
+    Decoding makes an object with `_new_<class>`, the class's `__new__`, then sets every
+    field: run as Python, that is `object.__new__`; compiled by mypyc, the class's own
+    allocator, which does not call `__init__` in a class that allows interpreted
+    subclasses. To mypyc the classes are acyclic (the cycle collector does not track
+    them): a value holds numbers, bytes, enums, values of the types it embeds and lists
+    of these, and no cycle forms unless a list is given an item against its type.
+    """
 
     __slots__: tuple[str, ...] = ()
+    __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+        return all(getattr(self, n) == getattr(other, n) for n in self.__match_args__)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__match_args__)
         return f"{self.__class__.__qualname__}({fields})"
 
     def verify(self) -> None:
@@ -131,8 +136,13 @@ class _Value:
         return None
 
 
+@mypyc_attr(native_class=False)
 class _OpenEnum(int):
-    """What every open enum shares: the name of a listed value, a repr that shows the value."""
+    """What every open enum shares: the name of a listed value, a repr that shows the value.
+
+    An `int` subclass, so not a native class under mypyc; its members are annotated as
+    strings, since mypyc evaluates such a class's annotations before the class exists.
+    """
 
     _NAMES: ClassVar[dict[int, str]] = {}
 
@@ -147,9 +157,29 @@ class _OpenEnum(int):
             return f"{self.__class__.__name__}.{name}"
         return f"{self.__class__.__name__}({int(self)})"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.__repr__()
 
 
+_E = TypeVar("_E", bound=_OpenEnum)
+
+
+@mypyc_attr(native_class=False)
+class _Values(dict[int, _E], Generic[_E]):
+    """An open enum's values: the singleton of each listed value; a value the schema does
+    not list becomes a new instance."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: type[_E], members: Iterable[_E]) -> None:
+        super().__init__({int(member): member for member in members})
+        self._cls = cls
+
+    def __missing__(self, value: int) -> _E:
+        return self._cls(value)
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class _Bitmap(_Value):
     """What every bitmap shares: its bytes are its integer's."""
 
@@ -197,6 +227,7 @@ class _Bitmap(_Value):
         return cls.from_int(cls._FORMAT.unpack_from(data)[0]), data[cls.SIZE :]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class _Struct(_Value):
     """What every struct shares: reading a message at the start of a buffer."""
 
@@ -204,7 +235,7 @@ class _Struct(_Value):
     SIZE: ClassVar[int]
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> Self:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> Self:
         raise NotImplementedError
 
     @classmethod
@@ -215,6 +246,7 @@ class _Struct(_Value):
         raise _refused(cls.__name__, data, cls.SIZE, False)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class _Versioned(_Struct):
     """What every versioned struct shares: the layout a message uses, read from its version
     field, and reading a message of any layout at the start of a buffer."""
@@ -226,7 +258,7 @@ class _Versioned(_Struct):
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+        cls, data: bytes, strict: bool = False, layout: int | None = None
     ) -> Self:
         raise NotImplementedError
 
@@ -344,6 +376,7 @@ IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE: int = 0xFFFFFFFF
 the agent. The only failure report a version 1 peer gets."""
 
 
+@mypyc_attr(native_class=False)
 class IgvmAttestRequestVersion(_OpenEnum):
     """Version of `IgvmAttestRequestData`, which selects the request format.
 
@@ -351,9 +384,9 @@ class IgvmAttestRequestVersion(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    VERSION_1: ClassVar[IgvmAttestRequestVersion]
+    VERSION_1: "ClassVar[IgvmAttestRequestVersion]"
     """No request-data extension; the runtime claims follow the request data directly."""
-    VERSION_2: ClassVar[IgvmAttestRequestVersion]
+    VERSION_2: "ClassVar[IgvmAttestRequestVersion]"
     """The 4-byte `capability_bitmap` follows the request data, then the runtime
     claims. (Since version 2.)"""
 
@@ -361,12 +394,13 @@ class IgvmAttestRequestVersion(_OpenEnum):
 IgvmAttestRequestVersion.VERSION_1 = IgvmAttestRequestVersion(1)
 IgvmAttestRequestVersion.VERSION_2 = IgvmAttestRequestVersion(2)
 IgvmAttestRequestVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
-_IgvmAttestRequestVersion_of = _Values(
+_IgvmAttestRequestVersion_of: Final = _Values(
     IgvmAttestRequestVersion,
     [IgvmAttestRequestVersion.VERSION_1, IgvmAttestRequestVersion.VERSION_2],
 )
 
 
+@mypyc_attr(native_class=False)
 class IgvmAttestResponseVersion(_OpenEnum):
     """Version of the response header, which selects its layout.
 
@@ -374,21 +408,22 @@ class IgvmAttestResponseVersion(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    VERSION_1: ClassVar[IgvmAttestResponseVersion]
+    VERSION_1: "ClassVar[IgvmAttestResponseVersion]"
     """8-byte header: `data_size` and `version`."""
-    VERSION_2: ClassVar[IgvmAttestResponseVersion]
+    VERSION_2: "ClassVar[IgvmAttestResponseVersion]"
     """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since version 2.)"""
 
 
 IgvmAttestResponseVersion.VERSION_1 = IgvmAttestResponseVersion(1)
 IgvmAttestResponseVersion.VERSION_2 = IgvmAttestResponseVersion(2)
 IgvmAttestResponseVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
-_IgvmAttestResponseVersion_of = _Values(
+_IgvmAttestResponseVersion_of: Final = _Values(
     IgvmAttestResponseVersion,
     [IgvmAttestResponseVersion.VERSION_1, IgvmAttestResponseVersion.VERSION_2],
 )
 
 
+@mypyc_attr(native_class=False)
 class IgvmAttestReportType(_OpenEnum):
     """Which TEE hardware report the request carries.
 
@@ -396,17 +431,17 @@ class IgvmAttestReportType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_REPORT: ClassVar[IgvmAttestReportType]
+    INVALID_REPORT: "ClassVar[IgvmAttestReportType]"
     """Invalid or not set."""
-    VBS_VM_REPORT: ClassVar[IgvmAttestReportType]
+    VBS_VM_REPORT: "ClassVar[IgvmAttestReportType]"
     """VBS VM report, `VBS_VM_REPORT_SIZE` (560) bytes."""
-    SNP_VM_REPORT: ClassVar[IgvmAttestReportType]
+    SNP_VM_REPORT: "ClassVar[IgvmAttestReportType]"
     """AMD SEV-SNP report, `SNP_VM_REPORT_SIZE` (1184) bytes."""
-    TVM_REPORT: ClassVar[IgvmAttestReportType]
+    TVM_REPORT: "ClassVar[IgvmAttestReportType]"
     """Trusted-launch VM; no hardware report (0 bytes)."""
-    TDX_VM_REPORT: ClassVar[IgvmAttestReportType]
+    TDX_VM_REPORT: "ClassVar[IgvmAttestReportType]"
     """Intel TDX report (TDREPORT), `TDX_VM_REPORT_SIZE` (1024) bytes."""
-    CCA_VM_REPORT: ClassVar[IgvmAttestReportType]
+    CCA_VM_REPORT: "ClassVar[IgvmAttestReportType]"
     """Arm CCA realm report. Assigned after version 2 was introduced; its report size
     is not defined yet. (Since version 2.)"""
 
@@ -425,7 +460,7 @@ IgvmAttestReportType._NAMES = {
     4: "TDX_VM_REPORT",
     5: "CCA_VM_REPORT",
 }
-_IgvmAttestReportType_of = _Values(
+_IgvmAttestReportType_of: Final = _Values(
     IgvmAttestReportType,
     [
         IgvmAttestReportType.INVALID_REPORT,
@@ -438,6 +473,7 @@ _IgvmAttestReportType_of = _Values(
 )
 
 
+@mypyc_attr(native_class=False)
 class IgvmAttestRequestType(_OpenEnum):
     """What the request asks the agent for.
 
@@ -445,14 +481,14 @@ class IgvmAttestRequestType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_REQUEST: ClassVar[IgvmAttestRequestType]
+    INVALID_REQUEST: "ClassVar[IgvmAttestRequestType]"
     """Invalid."""
-    KEY_RELEASE_REQUEST: ClassVar[IgvmAttestRequestType]
+    KEY_RELEASE_REQUEST: "ClassVar[IgvmAttestRequestType]"
     """Secure key release: the wrapped VMGS key-encryption key, released by Azure Key
     Vault."""
-    AK_CERT_REQUEST: ClassVar[IgvmAttestRequestType]
+    AK_CERT_REQUEST: "ClassVar[IgvmAttestRequestType]"
     """The vTPM attestation-key (AK) certificate."""
-    WRAPPED_KEY_REQUEST: ClassVar[IgvmAttestRequestType]
+    WRAPPED_KEY_REQUEST: "ClassVar[IgvmAttestRequestType]"
     """The VM metadata blob holding the wrapped disk-encryption key, from the CVM
     provisioning service."""
 
@@ -467,7 +503,7 @@ IgvmAttestRequestType._NAMES = {
     2: "AK_CERT_REQUEST",
     3: "WRAPPED_KEY_REQUEST",
 }
-_IgvmAttestRequestType_of = _Values(
+_IgvmAttestRequestType_of: Final = _Values(
     IgvmAttestRequestType,
     [
         IgvmAttestRequestType.INVALID_REQUEST,
@@ -478,6 +514,7 @@ _IgvmAttestRequestType_of = _Values(
 )
 
 
+@mypyc_attr(native_class=False)
 class IgvmAttestHashType(_OpenEnum):
     """Hash algorithm of the runtime-claims digest placed in the TEE report's report
     data.
@@ -486,13 +523,13 @@ class IgvmAttestHashType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_HASH: ClassVar[IgvmAttestHashType]
+    INVALID_HASH: "ClassVar[IgvmAttestHashType]"
     """Invalid."""
-    SHA_256: ClassVar[IgvmAttestHashType]
+    SHA_256: "ClassVar[IgvmAttestHashType]"
     """SHA-256 (the one the paravisor uses)."""
-    SHA_384: ClassVar[IgvmAttestHashType]
+    SHA_384: "ClassVar[IgvmAttestHashType]"
     """SHA-384."""
-    SHA_512: ClassVar[IgvmAttestHashType]
+    SHA_512: "ClassVar[IgvmAttestHashType]"
     """SHA-512."""
 
 
@@ -506,7 +543,7 @@ IgvmAttestHashType._NAMES = {
     2: "SHA_384",
     3: "SHA_512",
 }
-_IgvmAttestHashType_of = _Values(
+_IgvmAttestHashType_of: Final = _Values(
     IgvmAttestHashType,
     [
         IgvmAttestHashType.INVALID_HASH,
@@ -527,6 +564,7 @@ IGVM_ATTEST_RESPONSE_CURRENT_VERSION: IgvmAttestResponseVersion = (
 """Highest response-header version the paravisor accepts."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmCapabilityBitMap(_Bitmap):
     """What the requester asks of the agent (request data version 2 and later). An
     agent ignores bits it does not know.
@@ -536,7 +574,7 @@ class IgvmCapabilityBitMap(_Bitmap):
     decode followed by an encode returns the same bytes.
     """
 
-    __slots__ = (
+    __match_args__: Final = (
         "error_code",
         "retry",
         "skip_hw_unsealing",
@@ -544,6 +582,7 @@ class IgvmCapabilityBitMap(_Bitmap):
         "corim_endorsement",
         "reserved_bits",
     )
+    __slots__ = __match_args__
 
     error_code: bool
     """Bit 0: Return an error code (`IgvmErrorInfo`) in a version 2 response header."""
@@ -599,7 +638,7 @@ class IgvmCapabilityBitMap(_Bitmap):
     @classmethod
     def from_int(cls, raw: int) -> IgvmCapabilityBitMap:
         """Decode the raw u32; every bit is kept."""
-        o = _new(cls)
+        o = _new_IgvmCapabilityBitMap(cls)
         o.error_code = raw & 0x1 != 0
         o.retry = raw & 0x2 != 0
         o.skip_hw_unsealing = raw & 0x4 != 0
@@ -609,6 +648,10 @@ class IgvmCapabilityBitMap(_Bitmap):
         return o
 
 
+_new_IgvmCapabilityBitMap: Final = IgvmCapabilityBitMap.__new__
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmSignal(_Bitmap):
     """What the agent tells the requester, inside `IgvmErrorInfo` (response version 2).
 
@@ -617,13 +660,14 @@ class IgvmSignal(_Bitmap):
     decode followed by an encode returns the same bytes.
     """
 
-    __slots__ = (
+    __match_args__: Final = (
         "retry",
         "skip_hw_unsealing",
         "rsa_aes_key_wrap_384_used",
         "corim_endorsement_requested",
         "reserved_bits",
     )
+    __slots__ = __match_args__
 
     retry: bool
     """Bit 0: A retry is recommended."""
@@ -673,7 +717,7 @@ class IgvmSignal(_Bitmap):
     @classmethod
     def from_int(cls, raw: int) -> IgvmSignal:
         """Decode the raw u32; every bit is kept."""
-        o = _new(cls)
+        o = _new_IgvmSignal(cls)
         o.retry = raw & 0x1 != 0
         o.skip_hw_unsealing = raw & 0x2 != 0
         o.rsa_aes_key_wrap_384_used = raw & 0x4 != 0
@@ -682,9 +726,15 @@ class IgvmSignal(_Bitmap):
         return o
 
 
-_IgvmAttestRequestHeader = struct.Struct("<8I")
+_new_IgvmSignal: Final = IgvmSignal.__new__
 
 
+_IgvmAttestRequestHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestRequestHeader: Final = _IgvmAttestRequestHeader.unpack
+_pack_IgvmAttestRequestHeader: Final = _IgvmAttestRequestHeader.pack
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestHeader(_Struct):
     """Unmeasured header of an attestation request, for transport sanity checks. Its
     `version` is always `ATTESTATION_VERSION` and selects nothing.
@@ -692,7 +742,7 @@ class IgvmAttestRequestHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__ = (
+    __match_args__: Final = (
         "signature",
         "version",
         "report_size",
@@ -700,6 +750,7 @@ class IgvmAttestRequestHeader(_Struct):
         "status",
         "reserved",
     )
+    __slots__ = __match_args__
 
     signature: int
     """Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value."""
@@ -736,17 +787,12 @@ class IgvmAttestRequestHeader(_Struct):
         self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-    ) -> IgvmAttestRequestHeader:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestHeader:
         """Decode exactly one message; with strict=True, every fixed value must hold.
 
         A wrong magic number is refused in any case."""
         if len(data) == 32:
-            v0, v1, v2, v3, v4, v5, v6, v7 = _IgvmAttestRequestHeader.unpack(data)
+            v0, v1, v2, v3, v4, v5, v6, v7 = _unpack_IgvmAttestRequestHeader(data)
             if v0 != 0x414C4348:
                 raise _wrong(
                     "IgvmAttestRequestHeader",
@@ -756,7 +802,7 @@ class IgvmAttestRequestHeader(_Struct):
                     v0,
                     len(data),
                 )
-            o = _new(cls)
+            o = _new_IgvmAttestRequestHeader(cls)
             o.signature = v0
             o.version = v1
             o.report_size = v2
@@ -771,19 +817,22 @@ class IgvmAttestRequestHeader(_Struct):
     def to_bytes(self) -> bytes:
         """Encode."""
         try:
-            return _IgvmAttestRequestHeader.pack(
+            reserved = self.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                )
+            return _pack_IgvmAttestRequestHeader(
                 self.signature,
                 self.version,
                 self.report_size,
                 self.request_type,
                 self.status,
-                *self.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(self.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(self.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
 
     def verify(self) -> None:
@@ -808,9 +857,15 @@ class IgvmAttestRequestHeader(_Struct):
             )
 
 
-_IgvmAttestRequestData = struct.Struct("<5I")
+_new_IgvmAttestRequestHeader: Final = IgvmAttestRequestHeader.__new__
 
 
+_IgvmAttestRequestData: Final = struct.Struct("<5I")
+_unpack_IgvmAttestRequestData: Final = _IgvmAttestRequestData.unpack
+_pack_IgvmAttestRequestData: Final = _IgvmAttestRequestData.pack
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestData(_Struct):
     """Unmeasured request data that follows the TEE report. Its `version` selects the
     request format: version 2 appends an `IgvmAttestRequestDataExt`.
@@ -818,13 +873,14 @@ class IgvmAttestRequestData(_Struct):
     Size: 20 bytes.
     """
 
-    __slots__ = (
+    __match_args__: Final = (
         "data_size",
         "version",
         "report_type",
         "report_data_hash_type",
         "variable_data_size",
     )
+    __slots__ = __match_args__
 
     data_size: int
     """Length from this struct to the end of the request: these 20 bytes, the extension
@@ -856,11 +912,11 @@ class IgvmAttestRequestData(_Struct):
         self.variable_data_size = variable_data_size
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestData:
         """Decode exactly one message."""
         if len(data) == 20:
-            v0, v1, v2, v3, v4 = _IgvmAttestRequestData.unpack(data)
-            o = _new(cls)
+            v0, v1, v2, v3, v4 = _unpack_IgvmAttestRequestData(data)
+            o = _new_IgvmAttestRequestData(cls)
             o.data_size = v0
             o.version = _IgvmAttestRequestVersion_of[v1]
             o.report_type = _IgvmAttestReportType_of[v2]
@@ -872,7 +928,7 @@ class IgvmAttestRequestData(_Struct):
     def to_bytes(self) -> bytes:
         """Encode."""
         try:
-            return _IgvmAttestRequestData.pack(
+            return _pack_IgvmAttestRequestData(
                 self.data_size,
                 self.version,
                 self.report_type,
@@ -883,9 +939,15 @@ class IgvmAttestRequestData(_Struct):
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
 
-_IgvmAttestRequestDataExt = struct.Struct("<I")
+_new_IgvmAttestRequestData: Final = IgvmAttestRequestData.__new__
 
 
+_IgvmAttestRequestDataExt: Final = struct.Struct("<I")
+_unpack_IgvmAttestRequestDataExt: Final = _IgvmAttestRequestDataExt.unpack
+_pack_IgvmAttestRequestDataExt: Final = _IgvmAttestRequestDataExt.pack
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestDataExt(_Struct):
     """Request-data extension, after the request base in requests of version 2 and
     later.
@@ -893,7 +955,8 @@ class IgvmAttestRequestDataExt(_Struct):
     Size: 4 bytes.
     """
 
-    __slots__ = ("capability_bitmap",)
+    __match_args__: Final = ("capability_bitmap",)
+    __slots__ = __match_args__
 
     capability_bitmap: IgvmCapabilityBitMap
     """What the requester asks of the agent."""
@@ -907,17 +970,12 @@ class IgvmAttestRequestDataExt(_Struct):
         )
 
     @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-    ) -> IgvmAttestRequestDataExt:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestDataExt:
         """Decode exactly one message."""
         if len(data) == 4:
-            (v0,) = _IgvmAttestRequestDataExt.unpack(data)
-            o = _new(cls)
-            capability_bitmap = _new(IgvmCapabilityBitMap)
+            (v0,) = _unpack_IgvmAttestRequestDataExt(data)
+            o = _new_IgvmAttestRequestDataExt(cls)
+            capability_bitmap = _new_IgvmCapabilityBitMap(IgvmCapabilityBitMap)
             capability_bitmap.error_code = v0 & 0x1 != 0
             capability_bitmap.retry = v0 & 0x2 != 0
             capability_bitmap.skip_hw_unsealing = v0 & 0x4 != 0
@@ -942,14 +1000,20 @@ class IgvmAttestRequestDataExt(_Struct):
                 | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
                 | (0x10 if capability_bitmap.corim_endorsement else 0)
             )
-            return _IgvmAttestRequestDataExt.pack(capability_bitmap_bits)
+            return _pack_IgvmAttestRequestDataExt(capability_bitmap_bits)
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
 
 
-_IgvmAttestRequestBase = struct.Struct("<8I1184s5I")
+_new_IgvmAttestRequestDataExt: Final = IgvmAttestRequestDataExt.__new__
 
 
+_IgvmAttestRequestBase: Final = struct.Struct("<8I1184s5I")
+_unpack_IgvmAttestRequestBase: Final = _IgvmAttestRequestBase.unpack
+_pack_IgvmAttestRequestBase: Final = _IgvmAttestRequestBase.pack
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestBase(_Struct):
     """Fixed start of every attestation request: header, TEE report and request data.
     The extension (version 2) and the runtime claims follow it; see the message
@@ -958,7 +1022,8 @@ class IgvmAttestRequestBase(_Struct):
     Size: 1236 bytes.
     """
 
-    __slots__ = ("header", "attestation_report", "request_data")
+    __match_args__: Final = ("header", "attestation_report", "request_data")
+    __slots__ = __match_args__
 
     header: IgvmAttestRequestHeader
     """Request header (unmeasured)."""
@@ -984,12 +1049,12 @@ class IgvmAttestRequestBase(_Struct):
         )
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestBase:
         """Decode exactly one message; with strict=True, every fixed value must hold.
 
         A wrong magic number is refused in any case."""
         if len(data) == 1236:
-            v = _IgvmAttestRequestBase.unpack(data)
+            v = _unpack_IgvmAttestRequestBase(data)
             if v[0] != 0x414C4348:
                 raise _wrong(
                     "IgvmAttestRequestBase",
@@ -999,8 +1064,8 @@ class IgvmAttestRequestBase(_Struct):
                     v[0],
                     len(data),
                 )
-            o = _new(cls)
-            header = _new(IgvmAttestRequestHeader)
+            o = _new_IgvmAttestRequestBase(cls)
+            header = _new_IgvmAttestRequestHeader(IgvmAttestRequestHeader)
             header.signature = v[0]
             header.version = v[1]
             header.report_size = v[2]
@@ -1009,7 +1074,7 @@ class IgvmAttestRequestBase(_Struct):
             header.reserved = [v[5], v[6], v[7]]
             o.header = header
             o.attestation_report = v[8]
-            request_data = _new(IgvmAttestRequestData)
+            request_data = _new_IgvmAttestRequestData(IgvmAttestRequestData)
             request_data.data_size = v[9]
             request_data.version = _IgvmAttestRequestVersion_of[v[10]]
             request_data.report_type = _IgvmAttestReportType_of[v[11]]
@@ -1025,19 +1090,26 @@ class IgvmAttestRequestBase(_Struct):
         """Encode."""
         try:
             header = self.header
+            reserved = header.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
+                )
             attestation_report = self.attestation_report
             if len(attestation_report) != 1184:
                 raise EncodeError(
                     f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
                 )
             request_data = self.request_data
-            return _IgvmAttestRequestBase.pack(
+            return _pack_IgvmAttestRequestBase(
                 header.signature,
                 header.version,
                 header.report_size,
                 header.request_type,
                 header.status,
-                *header.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
                 attestation_report,
                 request_data.data_size,
                 request_data.version,
@@ -1046,10 +1118,6 @@ class IgvmAttestRequestBase(_Struct):
                 request_data.variable_data_size,
             )
         except struct.error as e:
-            if len(header.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(header.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
 
     def verify(self) -> None:
@@ -1057,9 +1125,15 @@ class IgvmAttestRequestBase(_Struct):
         self.header.verify()
 
 
-_IgvmAttestCommonResponseHeader = struct.Struct("<2I")
+_new_IgvmAttestRequestBase: Final = IgvmAttestRequestBase.__new__
 
 
+_IgvmAttestCommonResponseHeader: Final = struct.Struct("<2I")
+_unpack_IgvmAttestCommonResponseHeader: Final = _IgvmAttestCommonResponseHeader.unpack
+_pack_IgvmAttestCommonResponseHeader: Final = _IgvmAttestCommonResponseHeader.pack
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestCommonResponseHeader(_Struct):
     """Start of every response: the whole version 1 response header, and the first 8
     bytes of a version 2 one.
@@ -1067,7 +1141,8 @@ class IgvmAttestCommonResponseHeader(_Struct):
     Size: 8 bytes.
     """
 
-    __slots__ = ("data_size", "version")
+    __match_args__: Final = ("data_size", "version")
+    __slots__ = __match_args__
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1089,13 +1164,12 @@ class IgvmAttestCommonResponseHeader(_Struct):
     def from_bytes(
         cls,
         data: bytes,
-        *,
         strict: bool = False,
     ) -> IgvmAttestCommonResponseHeader:
         """Decode exactly one message."""
         if len(data) == 8:
-            v0, v1 = _IgvmAttestCommonResponseHeader.unpack(data)
-            o = _new(cls)
+            v0, v1 = _unpack_IgvmAttestCommonResponseHeader(data)
+            o = _new_IgvmAttestCommonResponseHeader(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
             return o
@@ -1104,14 +1178,20 @@ class IgvmAttestCommonResponseHeader(_Struct):
     def to_bytes(self) -> bytes:
         """Encode."""
         try:
-            return _IgvmAttestCommonResponseHeader.pack(self.data_size, self.version)
+            return _pack_IgvmAttestCommonResponseHeader(self.data_size, self.version)
         except struct.error as e:
             raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
 
 
-_IgvmErrorInfo = struct.Struct("<6I")
+_new_IgvmAttestCommonResponseHeader: Final = IgvmAttestCommonResponseHeader.__new__
 
 
+_IgvmErrorInfo: Final = struct.Struct("<6I")
+_unpack_IgvmErrorInfo: Final = _IgvmErrorInfo.unpack
+_pack_IgvmErrorInfo: Final = _IgvmErrorInfo.pack
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmErrorInfo(_Struct):
     """Error details the agent returns in a version 2 response, after the common
     header.
@@ -1119,7 +1199,13 @@ class IgvmErrorInfo(_Struct):
     Size: 24 bytes.
     """
 
-    __slots__ = ("error_code", "http_status_code", "igvm_signal", "reserved")
+    __match_args__: Final = (
+        "error_code",
+        "http_status_code",
+        "igvm_signal",
+        "reserved",
+    )
+    __slots__ = __match_args__
 
     error_code: int
     """Agent error code; 0 means success."""
@@ -1146,14 +1232,14 @@ class IgvmErrorInfo(_Struct):
         self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmErrorInfo:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmErrorInfo:
         """Decode exactly one message."""
         if len(data) == 24:
-            v0, v1, v2, v3, v4, v5 = _IgvmErrorInfo.unpack(data)
-            o = _new(cls)
+            v0, v1, v2, v3, v4, v5 = _unpack_IgvmErrorInfo(data)
+            o = _new_IgvmErrorInfo(cls)
             o.error_code = v0
             o.http_status_code = v1
-            igvm_signal = _new(IgvmSignal)
+            igvm_signal = _new_IgvmSignal(IgvmSignal)
             igvm_signal.retry = v2 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v2 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v2 & 0x4 != 0
@@ -1177,23 +1263,36 @@ class IgvmErrorInfo(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-            return _IgvmErrorInfo.pack(
+            reserved = self.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                )
+            return _pack_IgvmErrorInfo(
                 self.error_code,
                 self.http_status_code,
                 igvm_signal_bits,
-                *self.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(self.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(self.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
 
-_IgvmAttestKeyReleaseResponseHeader = struct.Struct("<8I")
+_new_IgvmErrorInfo: Final = IgvmErrorInfo.__new__
 
 
+_IgvmAttestKeyReleaseResponseHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestKeyReleaseResponseHeader: Final = (
+    _IgvmAttestKeyReleaseResponseHeader.unpack
+)
+_pack_IgvmAttestKeyReleaseResponseHeader: Final = (
+    _IgvmAttestKeyReleaseResponseHeader.pack
+)
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestKeyReleaseResponseHeader(_Struct):
     """Header of a version 2 `KEY_RELEASE_REQUEST` response as one struct: the common
     header and the error details. A version 1 response starts with the 8-byte
@@ -1203,7 +1302,8 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__ = ("data_size", "version", "error_info")
+    __match_args__: Final = ("data_size", "version", "error_info")
+    __slots__ = __match_args__
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1229,7 +1329,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
     def from_bytes(
         cls,
         data: bytes,
-        *,
         strict: bool = False,
     ) -> IgvmAttestKeyReleaseResponseHeader:
         """Decode exactly one message."""
@@ -1243,14 +1342,14 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestKeyReleaseResponseHeader.unpack(data)
-            o = _new(cls)
+            ) = _unpack_IgvmAttestKeyReleaseResponseHeader(data)
+            o = _new_IgvmAttestKeyReleaseResponseHeader(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
-            error_info = _new(IgvmErrorInfo)
+            error_info = _new_IgvmErrorInfo(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
-            igvm_signal = _new(IgvmSignal)
+            igvm_signal = _new_IgvmSignal(IgvmSignal)
             igvm_signal.retry = v4 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
@@ -1276,25 +1375,40 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-            return _IgvmAttestKeyReleaseResponseHeader.pack(
+            reserved = error_info.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                )
+            return _pack_IgvmAttestKeyReleaseResponseHeader(
                 self.data_size,
                 self.version,
                 error_info.error_code,
                 error_info.http_status_code,
                 igvm_signal_bits,
-                *error_info.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(error_info.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
 
-_IgvmAttestWrappedKeyResponseHeader = struct.Struct("<8I")
+_new_IgvmAttestKeyReleaseResponseHeader: Final = (
+    IgvmAttestKeyReleaseResponseHeader.__new__
+)
 
 
+_IgvmAttestWrappedKeyResponseHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestWrappedKeyResponseHeader: Final = (
+    _IgvmAttestWrappedKeyResponseHeader.unpack
+)
+_pack_IgvmAttestWrappedKeyResponseHeader: Final = (
+    _IgvmAttestWrappedKeyResponseHeader.pack
+)
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestWrappedKeyResponseHeader(_Struct):
     """Header of a version 2 `WRAPPED_KEY_REQUEST` response as one struct; the same
     shape as `IgvmAttestKeyReleaseResponseHeader`.
@@ -1302,7 +1416,8 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__ = ("data_size", "version", "error_info")
+    __match_args__: Final = ("data_size", "version", "error_info")
+    __slots__ = __match_args__
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1328,7 +1443,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
     def from_bytes(
         cls,
         data: bytes,
-        *,
         strict: bool = False,
     ) -> IgvmAttestWrappedKeyResponseHeader:
         """Decode exactly one message."""
@@ -1342,14 +1456,14 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestWrappedKeyResponseHeader.unpack(data)
-            o = _new(cls)
+            ) = _unpack_IgvmAttestWrappedKeyResponseHeader(data)
+            o = _new_IgvmAttestWrappedKeyResponseHeader(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
-            error_info = _new(IgvmErrorInfo)
+            error_info = _new_IgvmErrorInfo(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
-            igvm_signal = _new(IgvmSignal)
+            igvm_signal = _new_IgvmSignal(IgvmSignal)
             igvm_signal.retry = v4 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
@@ -1375,25 +1489,36 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-            return _IgvmAttestWrappedKeyResponseHeader.pack(
+            reserved = error_info.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                )
+            return _pack_IgvmAttestWrappedKeyResponseHeader(
                 self.data_size,
                 self.version,
                 error_info.error_code,
                 error_info.http_status_code,
                 igvm_signal_bits,
-                *error_info.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(error_info.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
 
-_IgvmAttestAkCertResponseHeader = struct.Struct("<8I")
+_new_IgvmAttestWrappedKeyResponseHeader: Final = (
+    IgvmAttestWrappedKeyResponseHeader.__new__
+)
 
 
+_IgvmAttestAkCertResponseHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestAkCertResponseHeader: Final = _IgvmAttestAkCertResponseHeader.unpack
+_pack_IgvmAttestAkCertResponseHeader: Final = _IgvmAttestAkCertResponseHeader.pack
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestAkCertResponseHeader(_Struct):
     """Header of a version 2 `AK_CERT_REQUEST` response as one struct; the same shape
     as `IgvmAttestKeyReleaseResponseHeader`.
@@ -1401,7 +1526,8 @@ class IgvmAttestAkCertResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__ = ("data_size", "version", "error_info")
+    __match_args__: Final = ("data_size", "version", "error_info")
+    __slots__ = __match_args__
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1427,7 +1553,6 @@ class IgvmAttestAkCertResponseHeader(_Struct):
     def from_bytes(
         cls,
         data: bytes,
-        *,
         strict: bool = False,
     ) -> IgvmAttestAkCertResponseHeader:
         """Decode exactly one message."""
@@ -1441,14 +1566,14 @@ class IgvmAttestAkCertResponseHeader(_Struct):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestAkCertResponseHeader.unpack(data)
-            o = _new(cls)
+            ) = _unpack_IgvmAttestAkCertResponseHeader(data)
+            o = _new_IgvmAttestAkCertResponseHeader(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
-            error_info = _new(IgvmErrorInfo)
+            error_info = _new_IgvmErrorInfo(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
-            igvm_signal = _new(IgvmSignal)
+            igvm_signal = _new_IgvmSignal(IgvmSignal)
             igvm_signal.retry = v4 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
@@ -1474,27 +1599,34 @@ class IgvmAttestAkCertResponseHeader(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
-            return _IgvmAttestAkCertResponseHeader.pack(
+            reserved = error_info.reserved
+            if len(reserved) != 3:
+                raise EncodeError(
+                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
+                )
+            return _pack_IgvmAttestAkCertResponseHeader(
                 self.data_size,
                 self.version,
                 error_info.error_code,
                 error_info.http_status_code,
                 igvm_signal_bits,
-                *error_info.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(error_info.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
+
+
+_new_IgvmAttestAkCertResponseHeader: Final = IgvmAttestAkCertResponseHeader.__new__
 
 
 # Messages
 
-_U32 = struct.Struct("<I")
+_U32: Final = struct.Struct("<I")
 
 
+@mypyc_attr(native_class=False)
 class MessageError(ValueError):
     """A buffer that holds no valid message, or parts that make none.
 
@@ -1523,6 +1655,7 @@ class MessageError(ValueError):
         self.limit = limit
 
 
+@mypyc_attr(native_class=False)
 class MessageDecodeError(MessageError, DecodeError):
     """A buffer `parse` refuses: `given` is its length; `needed` the bytes a short buffer needs, else 0."""
 
@@ -1542,6 +1675,7 @@ class MessageDecodeError(MessageError, DecodeError):
         self.needed = limit if kind == "short" and limit is not None else 0
 
 
+@mypyc_attr(native_class=False)
 class MessageEncodeError(MessageError, EncodeError):
     """Parts `build` refuses."""
 
@@ -1614,8 +1748,22 @@ def _fill(
     packer.pack_into(out, offset, value)
 
 
+class _Message:
+    """What every message shares: its versions and where its payload starts.
+
+    Set after each message's class, since mypyc takes any annotation in a dataclass's body
+    for a field.
+    """
+
+    __slots__ = ()
+    VERSIONS: ClassVar[tuple[int, ...]]
+    """The versions a message can be (one for a message without a version field)."""
+    FIXED_SIZES: ClassVar[dict[int, int]]
+    """Bytes of the fixed parts in each version; a payload starts there."""
+
+
 @dataclass(slots=True)
-class IgvmAttestRequest:
+class IgvmAttestRequest(_Message):
     """An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST`
     host request. Host requests use version 2; the vTPM's guest-visible attestation
     report is a version 1 request. The paravisor sends
@@ -1640,11 +1788,6 @@ class IgvmAttestRequest:
     runtime_claims: bytes = b""
     """The runtime claims (keys, VM configuration, user data). Their SHA-256 digest is
     the first 32 bytes of the TEE report's report data. The payload: RuntimeClaims (json)."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestRequest:
@@ -1794,8 +1937,12 @@ class IgvmAttestRequest:
         return bytes(out)
 
 
+IgvmAttestRequest.VERSIONS = (1, 2)
+IgvmAttestRequest.FIXED_SIZES = {1: 1236, 2: 1240}
+
+
 @dataclass(slots=True)
-class IgvmAttestKeyReleaseResponse:
+class IgvmAttestKeyReleaseResponse(_Message):
     """The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only
     to a version 2 request: the request's version negotiates the response's. A
     `data_size` smaller than the bytes received is allowed: the response ends there.
@@ -1816,11 +1963,6 @@ class IgvmAttestKeyReleaseResponse:
     payload: bytes = b""
     """The released key: Key Vault's JSON `{"ciphertext": ...}` or a JWT. Empty when
     the key release failed. The payload: ReleasedKey (text)."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestKeyReleaseResponse:
@@ -1921,8 +2063,12 @@ class IgvmAttestKeyReleaseResponse:
         return bytes(out)
 
 
+IgvmAttestKeyReleaseResponse.VERSIONS = (1, 2)
+IgvmAttestKeyReleaseResponse.FIXED_SIZES = {1: 8, 2: 32}
+
+
 @dataclass(slots=True)
-class IgvmAttestWrappedKeyResponse:
+class IgvmAttestWrappedKeyResponse(_Message):
     """The agent's answer to a `WRAPPED_KEY_REQUEST`; framed as
     `IgvmAttestKeyReleaseResponse`.
 
@@ -1941,11 +2087,6 @@ class IgvmAttestWrappedKeyResponse:
     """Error details. Present from version 2 on; None in older messages."""
     payload: bytes = b""
     """The VM metadata blob (JSON) holding the wrapped disk-encryption key. The payload: VmMetadata (json)."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestWrappedKeyResponse:
@@ -2046,8 +2187,12 @@ class IgvmAttestWrappedKeyResponse:
         return bytes(out)
 
 
+IgvmAttestWrappedKeyResponse.VERSIONS = (1, 2)
+IgvmAttestWrappedKeyResponse.FIXED_SIZES = {1: 8, 2: 32}
+
+
 @dataclass(slots=True)
-class IgvmAttestAkCertResponse:
+class IgvmAttestAkCertResponse(_Message):
     """The agent's answer to an `AK_CERT_REQUEST`; framed as
     `IgvmAttestKeyReleaseResponse`.
 
@@ -2066,11 +2211,6 @@ class IgvmAttestAkCertResponse:
     """Error details. Present from version 2 on; None in older messages."""
     payload: bytes = b""
     """The vTPM attestation-key certificate (DER). The payload: AkCertificate."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestAkCertResponse:
@@ -2169,3 +2309,7 @@ class IgvmAttestAkCertResponse:
             "u32",
         )
         return bytes(out)
+
+
+IgvmAttestAkCertResponse.VERSIONS = (1, 2)
+IgvmAttestAkCertResponse.FIXED_SIZES = {1: 8, 2: 32}

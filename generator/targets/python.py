@@ -210,12 +210,17 @@ class Lines:
 
 
 def _slots(names: list[str]) -> str:
+    """The fields of a class: its positional pattern (`__match_args__`, as a dataclass has it,
+    which equality and repr walk; a class mypyc compiles has no `__slots__` at run time) and
+    its slots."""
     out = Lines(1)
     items = [_string(n) for n in names]
-    if len(items) == 1 and len(f"    __slots__ = ({items[0]},)") <= WIDTH:
-        out.add(f"__slots__ = ({items[0]},)")
+    head = "__match_args__: Final = ("
+    if len(items) == 1 and len(f"    {head}{items[0]},)") <= WIDTH:
+        out.add(f"{head}{items[0]},)")
     else:
-        out.call("__slots__ = (", items)
+        out.call(head, items)
+    out.add("__slots__ = __match_args__")
     return out.text()
 
 
@@ -246,7 +251,7 @@ class FieldView:
 class LayoutView:
     version: int
     size: int
-    struct_name: str  # module-level struct.Struct name
+    struct_name: str  # its struct.Struct's methods are the module's _unpack_<name> and _pack_<name>
     fmt: str
 
 
@@ -362,7 +367,9 @@ class _Module:
         return f"_{py(e)}_of"
 
     def layout_struct(self, st: Struct, version: int) -> str:
-        return f"_{py(st)}_V{version}" if st.versioned else f"_{py(st)}"
+        """The name of a layout: its struct's methods are bound as `_unpack_<name>` and `_pack_<name>`
+        (a call of a bound method is cheaper than a method call, compiled by mypyc)."""
+        return f"{py(st)}_v{version}" if st.versioned else py(st)
 
     def builder(self, st: Struct, version: int) -> str:
         self.builders.add((st.name, version))
@@ -425,7 +432,7 @@ class _Module:
         lay = st.layout_for(version) if st.versioned else st.newest
         present = {id(f) for f in lay.fields}
         if cls is not None:
-            out.add(f"{var} = _new({cls})")
+            out.add(f"{var} = _new_{py(st)}({cls})")
         index = base
         for f in st.fields:
             if only is not None and id(f) not in only:
@@ -502,7 +509,7 @@ class _Module:
         if not raw.isidentifier():
             out.add(f"bits = {raw}")
             raw = "bits"
-        out.add(f"{var} = _new({py(bm)})")
+        out.add(f"{var} = _new_{py(bm)}({py(bm)})")
         for bf in bm.fields:
             out.assign(f"{var}.{py(bf)}", self.bit_value(bf, raw))
         out.assign(f"{var}.reserved_bits", f"{raw} & {_hex(bm.reserved_mask)}")
@@ -579,15 +586,20 @@ class _Module:
                 else:
                     args.append(f"*{self.flattener(t, inner)}({var})")
             return
-        # the length check, placed by _length_checks (pack itself counts the items of one array)
-        splat = not (isinstance(t, Scalar) and t.name == "u8")
-        out.lines.append(f"{_CHECK}{out.depth}\0{var}\0{count}\0{label}\0{int(splat)}")
+        # the length check, placed by _length_checks: the items of a small array are passed one by
+        # one (cheaper than a spread), and pack itself counts the items of one spread array
+        check = len(out.lines)
+        out.lines.append("")
+        spread = True
         if isinstance(t, Scalar) and t.name == "u8":
             args.append(var)
+            spread = False
         elif isinstance(t, (Scalar, Enum)):
-            args.append(f"*{var}")
+            spread = count > INLINE_ITEMS
+            args.extend([f"*{var}"] if spread else [f"{var}[{k}]" for k in range(count)])
         elif isinstance(t, Bitmap):
-            if self.inline and count <= INLINE_ITEMS:
+            spread = not (self.inline and count <= INLINE_ITEMS)
+            if not spread:
                 for k in range(count):
                     args.append(self.packed_bitmap(out, t, f"{var}[{k}]", names))
             else:
@@ -595,7 +607,8 @@ class _Module:
         else:
             inner = _nested_layout(t, version)
             each = _items(t, inner)
-            if self.nest and each * count <= INLINE_LEAVES:
+            spread = not (self.nest and each * count <= INLINE_LEAVES)
+            if not spread:
                 for k in range(count):
                     item = names(f"{py(f)}_{k}")
                     out.add(f"{item} = {var}[{k}]")
@@ -603,6 +616,7 @@ class _Module:
             else:
                 fn = self.flattener(t, inner)
                 args.append(f"*[x for item in {var} for x in {fn}(item)]")
+        out.lines[check] = f"{_CHECK}{out.depth}\0{var}\0{count}\0{label}\0{int(spread)}"
 
     def packed_bitmap(self, out: Lines, bm: Bitmap, value: str, names: _Locals) -> str:
         """Statements that compute the integer of bitmap `value` in place: one test of every
@@ -777,7 +791,9 @@ class _Module:
         name = py(st)
         out = Lines(1)
         out.add("@classmethod")
-        params = ["cls", "data: bytes", "*", "strict: bool = False"] + (["layout: int | None = None"] if st.versioned else [])
+        # no keyword-only parameter: a call of a function that has one is not specialized (Python)
+        # nor parsed on the fast path (mypyc)
+        params = ["cls", "data: bytes", "strict: bool = False"] + (["layout: int | None = None"] if st.versioned else [])
         out.call("def from_bytes(", params, f") -> {name}:")
         out.depth += 1
         exact = "Decode exactly one message (its size depends on its version)" if st.versioned else "Decode exactly one message"
@@ -792,23 +808,12 @@ class _Module:
         if st.versioned:
             self.versioned_decode(out, st)
             return out.text()
-        for i, lay in enumerate(reversed(st.layouts)):
-            size = "n" if st.versioned else "len(data)"
-            out.block(f"{'if' if i == 0 else 'elif'} {size} == {lay.size}:")
-            flat, names = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack(data)")
-            cond = self._dispatch(st, lay, flat)
-            if cond:
-                # `layout` reads this layout whatever the version field holds
-                out.operands("if ", "or", [f"layout is None and {cond}", f"layout == {lay.version}"], ":")
-                out.depth += 1
-            self._layout_body(out, st, lay, "return o", flat, names)
-            if cond:
-                out.end()
-            out.end()
-        if st.versioned:
-            out.call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"])
-        else:
-            out.call("raise _refused(", [_string(name), "data", str(st.newest.size), "True"])
+        lay = st.newest
+        out.block(f"if len(data) == {lay.size}:")
+        flat, names = self._unpack(out, st, lay, f"_unpack_{self.layout_struct(st, lay.version)}(data)")
+        self._layout_body(out, st, lay, "return o", flat, names)
+        out.end()
+        out.call("raise _refused(", [_string(name), "data", str(lay.size), "True"])
         return out.text()
 
     def versioned_decode(self, out: Lines, st: Struct) -> None:
@@ -821,7 +826,7 @@ class _Module:
         flat, names = _Flat(), _Locals()
         for i, lay in enumerate(layouts):
             out.block(f"{'if' if i == 0 else 'elif'} n == {lay.size}:")
-            unpacked = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack(data)")
+            unpacked = self._unpack(out, st, lay, f"_unpack_{self.layout_struct(st, lay.version)}(data)")
             if i == 0:  # the newest layout's names: the others' are a prefix of them
                 flat, names = unpacked
             cond = self._dispatch(st, lay, unpacked[0])
@@ -894,7 +899,7 @@ class _Module:
             if not last:
                 out.block(f"if layout == {lay.version}:")
             args = self.checked_args(out, st, lay.version, names, rest, late, lay.version)
-            out.call(f"return {self.layout_struct(st, lay.version)}.pack(", shared + args)
+            out.call(f"return _pack_{self.layout_struct(st, lay.version)}(", shared + args)
             if not last:
                 out.end()
         out.end()
@@ -979,7 +984,7 @@ class _Module:
         from_int.add(f"def from_int(cls, raw: int) -> {name}:")
         from_int.depth += 1
         from_int.add(f'"""Decode the raw {bm.type.name}; every bit is kept."""')
-        from_int.add("o = _new(cls)")
+        from_int.add(f"o = _new_{name}(cls)")
         for bf in bm.fields:
             from_int.assign(f"o.{py(bf)}", self.bit_value(bf, "raw"))
         from_int.add(f"o.reserved_bits = raw & {_hex(bm.reserved_mask)}")
@@ -1010,9 +1015,9 @@ class _Module:
         singletons.call("[", [f"{name}.{m}" for m in members], "]")
         items = [name, singletons.lines[0]] if len(singletons.lines) == 1 else None
         if items is not None:
-            tail.call(f"{self.values_map(e)} = _Values(", items)
+            tail.call(f"{self.values_map(e)}: Final = _Values(", items)
         else:
-            tail.add(f"{self.values_map(e)} = _Values(")
+            tail.add(f"{self.values_map(e)}: Final = _Values(")
             tail.depth += 1
             tail.add(f"{name},")
             tail.call("[", [f"{name}.{m}" for m in members], "],")
@@ -1121,8 +1126,9 @@ def codec_tables(schema: Schema, structs: list[dict], bitmaps: list[dict], enums
             out.add("],")
         out.depth -= 1
         out.add("}")
-    out.add("# Per bitmap: (schema field name, Python attribute).")
-    _table(out, "BITMAP_FIELDS: dict[str, list[tuple[str, str]]] = ", [(b["schema_name"], [f"({_string(f['schema_name'])}, {_string(f['name'])})" for f in b["fields"]]) for b in bitmaps])
+    out.add("# Per bitmap: (schema field name, Python attribute, the field's enum or \"\").")
+    rows = [(b["schema_name"], [f"({_string(f['schema_name'])}, {_string(f['name'])}, {_string(f['bf'].type.name if f['enum'] else '')})" for f in b["fields"]]) for b in bitmaps]
+    _table(out, "BITMAP_FIELDS: dict[str, list[tuple[str, str, str]]] = ", rows)
     out.add("# Per enum: its struct format code.")
     _table(out, "ENUM_CODES: dict[str, str] = ", [(e["schema_name"], _string(e["code"])) for e in enums])
     out.add("# Python class of every type.")
