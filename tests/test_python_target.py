@@ -34,3 +34,15 @@ def test_generated_python_passes_mypy_strict(which: str, zoo_python: Path, igvm_
 def test_generated_python_is_black_clean(zoo_python: Path, igvm_out: Path) -> None:
     done = _run("black", "--check", "--quiet", str(igvm_out / "python"), str(zoo_python), cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_module_without_constants_or_messages_is_black_clean(tmp_path: Path) -> None:
+    """The blank lines between the shared code and the first type do not lean on constants."""
+    (tmp_path / "bare.yaml").write_text(
+        "schema: bare\nendian: little\n"
+        "enums:\n  - name: Kind\n    type: u8\n    values:\n      - {name: A, value: 1}\n"
+        "structs:\n  - name: S\n    fields:\n      - {name: kind, type: Kind}\n      - {name: n, type: u8}\n"
+    )
+    output.write(output.render_all([load_file(tmp_path / "bare.yaml")]), tmp_path / "out")
+    done = _run("black", "--check", "--quiet", str(tmp_path / "out" / "python"), cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr

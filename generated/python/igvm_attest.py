@@ -24,7 +24,7 @@ All integers are little-endian; no struct has padding.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Final, Generic, Self, TypeVar
 
@@ -120,15 +120,14 @@ class _Value:
     """
 
     __slots__: tuple[str, ...] = ()
-    __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__match_args__)
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__match_args__)
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
         return f"{self.__class__.__qualname__}({fields})"
 
     def verify(self) -> None:
@@ -166,13 +165,16 @@ _E = TypeVar("_E", bound=_OpenEnum)
 
 @mypyc_attr(native_class=False)
 class _Values(dict[int, _E], Generic[_E]):
-    """An open enum's values: the singleton of each listed value; a value the schema does
-    not list becomes a new instance."""
+    """An open enum's values: the singleton of each listed value (made here, and set as
+    the class's member of its name); an unlisted value becomes a new instance."""
 
     __slots__ = ("_cls",)
 
-    def __init__(self, cls: type[_E], members: Iterable[_E]) -> None:
-        super().__init__({int(member): member for member in members})
+    def __init__(self, cls: type[_E], names: dict[int, str]) -> None:
+        super().__init__({value: cls(value) for value in names})
+        for value, name in names.items():
+            setattr(cls, name, self[value])
+        cls._NAMES = names
         self._cls = cls
 
     def __missing__(self, value: int) -> _E:
@@ -207,6 +209,7 @@ class _Bitmap(_Value):
 
     @classmethod
     def from_int(cls, raw: int) -> Self:
+        """Decode the raw integer; every bit is kept."""
         raise NotImplementedError
 
     def to_bytes(self) -> bytes:
@@ -236,6 +239,14 @@ class _Struct(_Value):
 
     @classmethod
     def from_bytes(cls, data: bytes, strict: bool = False) -> Self:
+        """Decode exactly one message; with strict=True, every fixed value must hold.
+
+        A wrong magic number is refused in any case.
+        """
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        """Encode."""
         raise NotImplementedError
 
     @classmethod
@@ -260,6 +271,18 @@ class _Versioned(_Struct):
     def from_bytes(
         cls, data: bytes, strict: bool = False, layout: int | None = None
     ) -> Self:
+        """Decode exactly one message, of the size its version field selects (or
+        `layout`, a key of SIZES, whatever that field holds); with strict=True, every
+        fixed value must hold. A wrong magic number is refused in any case."""
+        raise NotImplementedError
+
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that the version field selects, or in `layout` (a key of
+        SIZES) whatever that field holds."""
+        raise NotImplementedError
+
+    def is_newer_version(self) -> bool:
+        """True if the version field is newer than any version this schema knows."""
         raise NotImplementedError
 
     @classmethod
@@ -332,6 +355,19 @@ def _wrong(
     return error
 
 
+def _miscount(field: str, count: int, items: Sized) -> EncodeError:
+    """The refusal of an array that does not hold its number of items."""
+    return EncodeError(f"{field}: expected {count} items, got {len(items)}")
+
+
+def _absent(field: str, layout: int, since: int) -> EncodeError:
+    """The refusal of a field set in a layout that does not have it."""
+    return EncodeError(
+        f"{field} is not part of version {layout} (added in version {since}); "
+        "set it to None or raise the version"
+    )
+
+
 # Constants
 
 ATTESTATION_SIGNATURE: int = 0x414C4348
@@ -391,12 +427,8 @@ class IgvmAttestRequestVersion(_OpenEnum):
     claims. (Since version 2.)"""
 
 
-IgvmAttestRequestVersion.VERSION_1 = IgvmAttestRequestVersion(1)
-IgvmAttestRequestVersion.VERSION_2 = IgvmAttestRequestVersion(2)
-IgvmAttestRequestVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
 _IgvmAttestRequestVersion_of: Final = _Values(
-    IgvmAttestRequestVersion,
-    [IgvmAttestRequestVersion.VERSION_1, IgvmAttestRequestVersion.VERSION_2],
+    IgvmAttestRequestVersion, {1: "VERSION_1", 2: "VERSION_2"}
 )
 
 
@@ -414,12 +446,8 @@ class IgvmAttestResponseVersion(_OpenEnum):
     """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since version 2.)"""
 
 
-IgvmAttestResponseVersion.VERSION_1 = IgvmAttestResponseVersion(1)
-IgvmAttestResponseVersion.VERSION_2 = IgvmAttestResponseVersion(2)
-IgvmAttestResponseVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
 _IgvmAttestResponseVersion_of: Final = _Values(
-    IgvmAttestResponseVersion,
-    [IgvmAttestResponseVersion.VERSION_1, IgvmAttestResponseVersion.VERSION_2],
+    IgvmAttestResponseVersion, {1: "VERSION_1", 2: "VERSION_2"}
 )
 
 
@@ -446,30 +474,16 @@ class IgvmAttestReportType(_OpenEnum):
     is not defined yet. (Since version 2.)"""
 
 
-IgvmAttestReportType.INVALID_REPORT = IgvmAttestReportType(0)
-IgvmAttestReportType.VBS_VM_REPORT = IgvmAttestReportType(1)
-IgvmAttestReportType.SNP_VM_REPORT = IgvmAttestReportType(2)
-IgvmAttestReportType.TVM_REPORT = IgvmAttestReportType(3)
-IgvmAttestReportType.TDX_VM_REPORT = IgvmAttestReportType(4)
-IgvmAttestReportType.CCA_VM_REPORT = IgvmAttestReportType(5)
-IgvmAttestReportType._NAMES = {
-    0: "INVALID_REPORT",
-    1: "VBS_VM_REPORT",
-    2: "SNP_VM_REPORT",
-    3: "TVM_REPORT",
-    4: "TDX_VM_REPORT",
-    5: "CCA_VM_REPORT",
-}
 _IgvmAttestReportType_of: Final = _Values(
     IgvmAttestReportType,
-    [
-        IgvmAttestReportType.INVALID_REPORT,
-        IgvmAttestReportType.VBS_VM_REPORT,
-        IgvmAttestReportType.SNP_VM_REPORT,
-        IgvmAttestReportType.TVM_REPORT,
-        IgvmAttestReportType.TDX_VM_REPORT,
-        IgvmAttestReportType.CCA_VM_REPORT,
-    ],
+    {
+        0: "INVALID_REPORT",
+        1: "VBS_VM_REPORT",
+        2: "SNP_VM_REPORT",
+        3: "TVM_REPORT",
+        4: "TDX_VM_REPORT",
+        5: "CCA_VM_REPORT",
+    },
 )
 
 
@@ -493,24 +507,14 @@ class IgvmAttestRequestType(_OpenEnum):
     provisioning service."""
 
 
-IgvmAttestRequestType.INVALID_REQUEST = IgvmAttestRequestType(0)
-IgvmAttestRequestType.KEY_RELEASE_REQUEST = IgvmAttestRequestType(1)
-IgvmAttestRequestType.AK_CERT_REQUEST = IgvmAttestRequestType(2)
-IgvmAttestRequestType.WRAPPED_KEY_REQUEST = IgvmAttestRequestType(3)
-IgvmAttestRequestType._NAMES = {
-    0: "INVALID_REQUEST",
-    1: "KEY_RELEASE_REQUEST",
-    2: "AK_CERT_REQUEST",
-    3: "WRAPPED_KEY_REQUEST",
-}
 _IgvmAttestRequestType_of: Final = _Values(
     IgvmAttestRequestType,
-    [
-        IgvmAttestRequestType.INVALID_REQUEST,
-        IgvmAttestRequestType.KEY_RELEASE_REQUEST,
-        IgvmAttestRequestType.AK_CERT_REQUEST,
-        IgvmAttestRequestType.WRAPPED_KEY_REQUEST,
-    ],
+    {
+        0: "INVALID_REQUEST",
+        1: "KEY_RELEASE_REQUEST",
+        2: "AK_CERT_REQUEST",
+        3: "WRAPPED_KEY_REQUEST",
+    },
 )
 
 
@@ -533,24 +537,8 @@ class IgvmAttestHashType(_OpenEnum):
     """SHA-512."""
 
 
-IgvmAttestHashType.INVALID_HASH = IgvmAttestHashType(0)
-IgvmAttestHashType.SHA_256 = IgvmAttestHashType(1)
-IgvmAttestHashType.SHA_384 = IgvmAttestHashType(2)
-IgvmAttestHashType.SHA_512 = IgvmAttestHashType(3)
-IgvmAttestHashType._NAMES = {
-    0: "INVALID_HASH",
-    1: "SHA_256",
-    2: "SHA_384",
-    3: "SHA_512",
-}
 _IgvmAttestHashType_of: Final = _Values(
-    IgvmAttestHashType,
-    [
-        IgvmAttestHashType.INVALID_HASH,
-        IgvmAttestHashType.SHA_256,
-        IgvmAttestHashType.SHA_384,
-        IgvmAttestHashType.SHA_512,
-    ],
+    IgvmAttestHashType, {0: "INVALID_HASH", 1: "SHA_256", 2: "SHA_384", 3: "SHA_512"}
 )
 
 IGVM_ATTEST_REQUEST_CURRENT_VERSION: IgvmAttestRequestVersion = (
@@ -574,7 +562,7 @@ class IgvmCapabilityBitMap(_Bitmap):
     decode followed by an encode returns the same bytes.
     """
 
-    __match_args__: Final = (
+    __slots__: Final = (
         "error_code",
         "retry",
         "skip_hw_unsealing",
@@ -582,7 +570,6 @@ class IgvmCapabilityBitMap(_Bitmap):
         "corim_endorsement",
         "reserved_bits",
     )
-    __slots__ = __match_args__
 
     error_code: bool
     """Bit 0: Return an error code (`IgvmErrorInfo`) in a version 2 response header."""
@@ -637,7 +624,6 @@ class IgvmCapabilityBitMap(_Bitmap):
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmCapabilityBitMap:
-        """Decode the raw u32; every bit is kept."""
         o = _new_IgvmCapabilityBitMap(cls)
         o.error_code = raw & 0x1 != 0
         o.retry = raw & 0x2 != 0
@@ -660,14 +646,13 @@ class IgvmSignal(_Bitmap):
     decode followed by an encode returns the same bytes.
     """
 
-    __match_args__: Final = (
+    __slots__: Final = (
         "retry",
         "skip_hw_unsealing",
         "rsa_aes_key_wrap_384_used",
         "corim_endorsement_requested",
         "reserved_bits",
     )
-    __slots__ = __match_args__
 
     retry: bool
     """Bit 0: A retry is recommended."""
@@ -716,7 +701,6 @@ class IgvmSignal(_Bitmap):
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmSignal:
-        """Decode the raw u32; every bit is kept."""
         o = _new_IgvmSignal(cls)
         o.retry = raw & 0x1 != 0
         o.skip_hw_unsealing = raw & 0x2 != 0
@@ -731,7 +715,6 @@ _new_IgvmSignal: Final = IgvmSignal.__new__
 
 _IgvmAttestRequestHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestRequestHeader: Final = _IgvmAttestRequestHeader.unpack
-_pack_IgvmAttestRequestHeader: Final = _IgvmAttestRequestHeader.pack
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -742,7 +725,7 @@ class IgvmAttestRequestHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __match_args__: Final = (
+    __slots__: Final = (
         "signature",
         "version",
         "report_size",
@@ -750,7 +733,6 @@ class IgvmAttestRequestHeader(_Struct):
         "status",
         "reserved",
     )
-    __slots__ = __match_args__
 
     signature: int
     """Always `ATTESTATION_SIGNATURE` ('HCLA'); a reader refuses any other value."""
@@ -788,9 +770,6 @@ class IgvmAttestRequestHeader(_Struct):
 
     @classmethod
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestHeader:
-        """Decode exactly one message; with strict=True, every fixed value must hold.
-
-        A wrong magic number is refused in any case."""
         if len(data) == 32:
             v0, v1, v2, v3, v4, v5, v6, v7 = _unpack_IgvmAttestRequestHeader(data)
             if v0 != 0x414C4348:
@@ -815,14 +794,11 @@ class IgvmAttestRequestHeader(_Struct):
         raise _refused("IgvmAttestRequestHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             reserved = self.reserved
             if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                )
-            return _pack_IgvmAttestRequestHeader(
+                raise _miscount("IgvmAttestRequestHeader.reserved", 3, reserved)
+            return _IgvmAttestRequestHeader.pack(
                 self.signature,
                 self.version,
                 self.report_size,
@@ -836,7 +812,6 @@ class IgvmAttestRequestHeader(_Struct):
             raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
 
     def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
         if self.signature != 0x414C4348:
             raise _wrong(
                 "IgvmAttestRequestHeader",
@@ -862,7 +837,6 @@ _new_IgvmAttestRequestHeader: Final = IgvmAttestRequestHeader.__new__
 
 _IgvmAttestRequestData: Final = struct.Struct("<5I")
 _unpack_IgvmAttestRequestData: Final = _IgvmAttestRequestData.unpack
-_pack_IgvmAttestRequestData: Final = _IgvmAttestRequestData.pack
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -873,14 +847,13 @@ class IgvmAttestRequestData(_Struct):
     Size: 20 bytes.
     """
 
-    __match_args__: Final = (
+    __slots__: Final = (
         "data_size",
         "version",
         "report_type",
         "report_data_hash_type",
         "variable_data_size",
     )
-    __slots__ = __match_args__
 
     data_size: int
     """Length from this struct to the end of the request: these 20 bytes, the extension
@@ -913,7 +886,6 @@ class IgvmAttestRequestData(_Struct):
 
     @classmethod
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestData:
-        """Decode exactly one message."""
         if len(data) == 20:
             v0, v1, v2, v3, v4 = _unpack_IgvmAttestRequestData(data)
             o = _new_IgvmAttestRequestData(cls)
@@ -926,9 +898,8 @@ class IgvmAttestRequestData(_Struct):
         raise _refused("IgvmAttestRequestData", data, 20, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
-            return _pack_IgvmAttestRequestData(
+            return _IgvmAttestRequestData.pack(
                 self.data_size,
                 self.version,
                 self.report_type,
@@ -944,7 +915,6 @@ _new_IgvmAttestRequestData: Final = IgvmAttestRequestData.__new__
 
 _IgvmAttestRequestDataExt: Final = struct.Struct("<I")
 _unpack_IgvmAttestRequestDataExt: Final = _IgvmAttestRequestDataExt.unpack
-_pack_IgvmAttestRequestDataExt: Final = _IgvmAttestRequestDataExt.pack
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -955,8 +925,7 @@ class IgvmAttestRequestDataExt(_Struct):
     Size: 4 bytes.
     """
 
-    __match_args__: Final = ("capability_bitmap",)
-    __slots__ = __match_args__
+    __slots__: Final = ("capability_bitmap",)
 
     capability_bitmap: IgvmCapabilityBitMap
     """What the requester asks of the agent."""
@@ -971,7 +940,6 @@ class IgvmAttestRequestDataExt(_Struct):
 
     @classmethod
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestDataExt:
-        """Decode exactly one message."""
         if len(data) == 4:
             (v0,) = _unpack_IgvmAttestRequestDataExt(data)
             o = _new_IgvmAttestRequestDataExt(cls)
@@ -987,7 +955,6 @@ class IgvmAttestRequestDataExt(_Struct):
         raise _refused("IgvmAttestRequestDataExt", data, 4, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             capability_bitmap = self.capability_bitmap
             if capability_bitmap.reserved_bits & 0x1F:
@@ -1000,7 +967,7 @@ class IgvmAttestRequestDataExt(_Struct):
                 | (0x8 if capability_bitmap.use_rsa_aes_key_wrap_384 else 0)
                 | (0x10 if capability_bitmap.corim_endorsement else 0)
             )
-            return _pack_IgvmAttestRequestDataExt(capability_bitmap_bits)
+            return _IgvmAttestRequestDataExt.pack(capability_bitmap_bits)
         except struct.error as e:
             raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
 
@@ -1010,7 +977,6 @@ _new_IgvmAttestRequestDataExt: Final = IgvmAttestRequestDataExt.__new__
 
 _IgvmAttestRequestBase: Final = struct.Struct("<8I1184s5I")
 _unpack_IgvmAttestRequestBase: Final = _IgvmAttestRequestBase.unpack
-_pack_IgvmAttestRequestBase: Final = _IgvmAttestRequestBase.pack
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -1022,8 +988,7 @@ class IgvmAttestRequestBase(_Struct):
     Size: 1236 bytes.
     """
 
-    __match_args__: Final = ("header", "attestation_report", "request_data")
-    __slots__ = __match_args__
+    __slots__: Final = ("header", "attestation_report", "request_data")
 
     header: IgvmAttestRequestHeader
     """Request header (unmeasured)."""
@@ -1050,9 +1015,6 @@ class IgvmAttestRequestBase(_Struct):
 
     @classmethod
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestBase:
-        """Decode exactly one message; with strict=True, every fixed value must hold.
-
-        A wrong magic number is refused in any case."""
         if len(data) == 1236:
             v = _unpack_IgvmAttestRequestBase(data)
             if v[0] != 0x414C4348:
@@ -1087,21 +1049,18 @@ class IgvmAttestRequestBase(_Struct):
         raise _refused("IgvmAttestRequestBase", data, 1236, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             header = self.header
             reserved = header.reserved
             if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(reserved)}",
-                )
+                raise _miscount("IgvmAttestRequestHeader.reserved", 3, reserved)
             attestation_report = self.attestation_report
             if len(attestation_report) != 1184:
-                raise EncodeError(
-                    f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
+                raise _miscount(
+                    "IgvmAttestRequestBase.attestation_report", 1184, attestation_report
                 )
             request_data = self.request_data
-            return _pack_IgvmAttestRequestBase(
+            return _IgvmAttestRequestBase.pack(
                 header.signature,
                 header.version,
                 header.report_size,
@@ -1121,7 +1080,6 @@ class IgvmAttestRequestBase(_Struct):
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
 
     def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
         self.header.verify()
 
 
@@ -1130,7 +1088,6 @@ _new_IgvmAttestRequestBase: Final = IgvmAttestRequestBase.__new__
 
 _IgvmAttestCommonResponseHeader: Final = struct.Struct("<2I")
 _unpack_IgvmAttestCommonResponseHeader: Final = _IgvmAttestCommonResponseHeader.unpack
-_pack_IgvmAttestCommonResponseHeader: Final = _IgvmAttestCommonResponseHeader.pack
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -1141,8 +1098,7 @@ class IgvmAttestCommonResponseHeader(_Struct):
     Size: 8 bytes.
     """
 
-    __match_args__: Final = ("data_size", "version")
-    __slots__ = __match_args__
+    __slots__: Final = ("data_size", "version")
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1162,11 +1118,8 @@ class IgvmAttestCommonResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestCommonResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 8:
             v0, v1 = _unpack_IgvmAttestCommonResponseHeader(data)
             o = _new_IgvmAttestCommonResponseHeader(cls)
@@ -1176,9 +1129,8 @@ class IgvmAttestCommonResponseHeader(_Struct):
         raise _refused("IgvmAttestCommonResponseHeader", data, 8, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
-            return _pack_IgvmAttestCommonResponseHeader(self.data_size, self.version)
+            return _IgvmAttestCommonResponseHeader.pack(self.data_size, self.version)
         except struct.error as e:
             raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
 
@@ -1188,7 +1140,6 @@ _new_IgvmAttestCommonResponseHeader: Final = IgvmAttestCommonResponseHeader.__ne
 
 _IgvmErrorInfo: Final = struct.Struct("<6I")
 _unpack_IgvmErrorInfo: Final = _IgvmErrorInfo.unpack
-_pack_IgvmErrorInfo: Final = _IgvmErrorInfo.pack
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -1199,13 +1150,7 @@ class IgvmErrorInfo(_Struct):
     Size: 24 bytes.
     """
 
-    __match_args__: Final = (
-        "error_code",
-        "http_status_code",
-        "igvm_signal",
-        "reserved",
-    )
-    __slots__ = __match_args__
+    __slots__: Final = ("error_code", "http_status_code", "igvm_signal", "reserved")
 
     error_code: int
     """Agent error code; 0 means success."""
@@ -1233,7 +1178,6 @@ class IgvmErrorInfo(_Struct):
 
     @classmethod
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmErrorInfo:
-        """Decode exactly one message."""
         if len(data) == 24:
             v0, v1, v2, v3, v4, v5 = _unpack_IgvmErrorInfo(data)
             o = _new_IgvmErrorInfo(cls)
@@ -1251,7 +1195,6 @@ class IgvmErrorInfo(_Struct):
         raise _refused("IgvmErrorInfo", data, 24, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             igvm_signal = self.igvm_signal
             if igvm_signal.reserved_bits & 0xF:
@@ -1265,10 +1208,8 @@ class IgvmErrorInfo(_Struct):
             )
             reserved = self.reserved
             if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                )
-            return _pack_IgvmErrorInfo(
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
+            return _IgvmErrorInfo.pack(
                 self.error_code,
                 self.http_status_code,
                 igvm_signal_bits,
@@ -1287,9 +1228,6 @@ _IgvmAttestKeyReleaseResponseHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestKeyReleaseResponseHeader: Final = (
     _IgvmAttestKeyReleaseResponseHeader.unpack
 )
-_pack_IgvmAttestKeyReleaseResponseHeader: Final = (
-    _IgvmAttestKeyReleaseResponseHeader.pack
-)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -1302,8 +1240,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __match_args__: Final = ("data_size", "version", "error_info")
-    __slots__ = __match_args__
+    __slots__: Final = ("data_size", "version", "error_info")
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1327,11 +1264,8 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestKeyReleaseResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 32:
             (
                 v0,
@@ -1362,7 +1296,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
         raise _refused("IgvmAttestKeyReleaseResponseHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             error_info = self.error_info
             igvm_signal = error_info.igvm_signal
@@ -1377,10 +1310,8 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
             )
             reserved = error_info.reserved
             if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                )
-            return _pack_IgvmAttestKeyReleaseResponseHeader(
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
+            return _IgvmAttestKeyReleaseResponseHeader.pack(
                 self.data_size,
                 self.version,
                 error_info.error_code,
@@ -1403,9 +1334,6 @@ _IgvmAttestWrappedKeyResponseHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestWrappedKeyResponseHeader: Final = (
     _IgvmAttestWrappedKeyResponseHeader.unpack
 )
-_pack_IgvmAttestWrappedKeyResponseHeader: Final = (
-    _IgvmAttestWrappedKeyResponseHeader.pack
-)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -1416,8 +1344,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __match_args__: Final = ("data_size", "version", "error_info")
-    __slots__ = __match_args__
+    __slots__: Final = ("data_size", "version", "error_info")
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1441,11 +1368,8 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestWrappedKeyResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 32:
             (
                 v0,
@@ -1476,7 +1400,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
         raise _refused("IgvmAttestWrappedKeyResponseHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             error_info = self.error_info
             igvm_signal = error_info.igvm_signal
@@ -1491,10 +1414,8 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
             )
             reserved = error_info.reserved
             if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                )
-            return _pack_IgvmAttestWrappedKeyResponseHeader(
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
+            return _IgvmAttestWrappedKeyResponseHeader.pack(
                 self.data_size,
                 self.version,
                 error_info.error_code,
@@ -1515,7 +1436,6 @@ _new_IgvmAttestWrappedKeyResponseHeader: Final = (
 
 _IgvmAttestAkCertResponseHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestAkCertResponseHeader: Final = _IgvmAttestAkCertResponseHeader.unpack
-_pack_IgvmAttestAkCertResponseHeader: Final = _IgvmAttestAkCertResponseHeader.pack
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
@@ -1526,8 +1446,7 @@ class IgvmAttestAkCertResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __match_args__: Final = ("data_size", "version", "error_info")
-    __slots__ = __match_args__
+    __slots__: Final = ("data_size", "version", "error_info")
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1551,11 +1470,8 @@ class IgvmAttestAkCertResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestAkCertResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 32:
             (
                 v0,
@@ -1586,7 +1502,6 @@ class IgvmAttestAkCertResponseHeader(_Struct):
         raise _refused("IgvmAttestAkCertResponseHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             error_info = self.error_info
             igvm_signal = error_info.igvm_signal
@@ -1601,10 +1516,8 @@ class IgvmAttestAkCertResponseHeader(_Struct):
             )
             reserved = error_info.reserved
             if len(reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(reserved)}",
-                )
-            return _pack_IgvmAttestAkCertResponseHeader(
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
+            return _IgvmAttestAkCertResponseHeader.pack(
                 self.data_size,
                 self.version,
                 error_info.error_code,

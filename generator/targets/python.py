@@ -146,11 +146,19 @@ class Lines:
     def add(self, text: str) -> None:
         self.lines.append(INDENT * self.depth + text if text else "")
 
-    def call(self, head: str, items: list[str], tail: str = ")") -> None:
-        """`head` + items + `tail` on one line if it fits, else one item per line."""
+    def call(self, head: str, items: list[str], tail: str = ")", hug: bool = False) -> None:
+        """`head` + items + `tail` on one line if it fits, else (with `hug`: a call or definition, which
+        black splits at this bracket) the items on one line of their own between `head` and `tail` if
+        they fit there, else one item per line."""
         one = INDENT * self.depth + head + ", ".join(items) + tail
         if len(one) <= WIDTH or not items:
             self.lines.append(one)
+            return
+        inner = INDENT * (self.depth + 1) + ", ".join(items)
+        if hug and len(inner) <= WIDTH and len(INDENT * self.depth + tail) <= WIDTH:
+            self.add(head)
+            self.lines.append(inner)
+            self.add(tail)
             return
         self.add(head)
         self.depth += 1
@@ -210,17 +218,15 @@ class Lines:
 
 
 def _slots(names: list[str]) -> str:
-    """The fields of a class: its positional pattern (`__match_args__`, as a dataclass has it,
-    which equality and repr walk; a class mypyc compiles has no `__slots__` at run time) and
-    its slots."""
+    """A class's slots, which equality and repr walk (Final: mypyc, which lays out a compiled
+    class itself, then keeps them as a class attribute)."""
     out = Lines(1)
     items = [_string(n) for n in names]
-    head = "__match_args__: Final = ("
+    head = "__slots__: Final = ("
     if len(items) == 1 and len(f"    {head}{items[0]},)") <= WIDTH:
         out.add(f"{head}{items[0]},)")
     else:
         out.call(head, items)
-    out.add("__slots__ = __match_args__")
     return out.text()
 
 
@@ -251,7 +257,7 @@ class FieldView:
 class LayoutView:
     version: int
     size: int
-    struct_name: str  # its struct.Struct's methods are the module's _unpack_<name> and _pack_<name>
+    struct_name: str  # its struct.Struct is the module's _<name>, its unpack _unpack_<name>
     fmt: str
 
 
@@ -327,7 +333,7 @@ def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str, str] |
             continue
         level, var, count, label, _ = line[len(_CHECK) :].split("\0")
         out.depth = int(level)
-        out.block(f"if len({var}) != {count}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'])
+        out.block(f"if len({var}) != {count}:").call("raise _miscount(", [_string(label), count, var], hug=True)
         out.end()
     out.depth = depth
     return skipped
@@ -367,8 +373,9 @@ class _Module:
         return f"_{py(e)}_of"
 
     def layout_struct(self, st: Struct, version: int) -> str:
-        """The name of a layout: its struct's methods are bound as `_unpack_<name>` and `_pack_<name>`
-        (a call of a bound method is cheaper than a method call, compiled by mypyc)."""
+        """The name of a layout: its struct is `_<name>`, and the struct's `unpack` is bound as
+        `_unpack_<name>` (a call of a bound method costs less than a method call, compiled by mypyc:
+        decoding is where it counts)."""
         return f"{py(st)}_v{version}" if st.versioned else py(st)
 
     def builder(self, st: Struct, version: int) -> str:
@@ -480,7 +487,7 @@ class _Module:
                     var = names(f"{py(f)}_{k}")
                     self.build(out, t, inner, var, py(t), at + each * k, names, flat)
                     items.append(var)
-                out.call(f"{target} = [", items, "]")
+                out.call(f"{target} = [", items, "]", hug=True)
             else:
                 fn = self.builder(t, inner)
                 out.assign(target, f"[{fn}(v, {at} + {each} * k) for k in range({count})]")
@@ -491,16 +498,16 @@ class _Module:
                     var = names(f"{py(f)}_{k}")
                     self.build_bitmap(out, t, var, flat.at(at + k))
                     items.append(var)
-                out.call(f"{target} = [", items, "]")
+                out.call(f"{target} = [", items, "]", hug=True)
             else:
                 out.assign(target, f"[{py(t)}.from_int(x) for x in {flat.seq(at, end)}]")
         elif isinstance(t, Enum):
             if count <= INLINE_ITEMS:
-                out.call(f"{target} = [", [f"{self.values_map(t)}[{flat.at(at + k)}]" for k in range(count)], "]")
+                out.call(f"{target} = [", [f"{self.values_map(t)}[{flat.at(at + k)}]" for k in range(count)], "]", hug=True)
             else:
                 out.assign(target, f"list(map({self.values_map(t)}.__getitem__, {flat.seq(at, end)}))")
         elif count <= INLINE_ITEMS:
-            out.call(f"{target} = [", [flat.at(at + k) for k in range(count)], "]")
+            out.call(f"{target} = [", [flat.at(at + k) for k in range(count)], "]", hug=True)
         else:
             out.assign(target, f"list({flat.seq(at, end)})")
 
@@ -530,13 +537,13 @@ class _Module:
             args = [_string(type_name), str(size), _string(path), _string(expected)]
             if count == 1:
                 out.block(f"if {flat.at(_Ix(at))} != {_scalar_literal(f.value)}:")
-                out.call("raise _wrong(", [*args, flat.at(_Ix(at)), "len(data)"])
+                out.call("raise _wrong(", [*args, flat.at(_Ix(at)), "len(data)"], hug=True)
             else:
                 stop = at + step * count
                 items = flat.seq(_Ix(at), _Ix(stop), step)
                 out.block(f"if {items}.count({_scalar_literal(f.value)}) != {count}:")
                 got = f"next(x for x in {items} if x != {_scalar_literal(f.value)})"
-                out.call("raise _wrong(", [*args, got, "len(data)"])
+                out.call("raise _wrong(", [*args, got, "len(data)"], hug=True)
             out.end()
 
     # encoding ----------------------------------------------------------------------------
@@ -551,8 +558,7 @@ class _Module:
                 continue
             if id(f) not in present:
                 block = out.block(f"if {expr}.{py(f)} is not None:")
-                msg = f"{label}.{py(f)} is not part of version {lay.version} (added in version {f.first_version}); set it to None or raise the version"
-                block.call("raise EncodeError(", [_string(msg)])
+                block.call("raise _absent(", [_string(f"{label}.{py(f)}"), str(lay.version), str(f.first_version)], hug=True)
                 out.end()
         for f in lay.fields:
             if only is None or id(f) in only:
@@ -719,11 +725,10 @@ class _Module:
         out = Lines(1)
         out.add("def verify(self) -> None:")
         out.depth += 1
-        out.add('"""Raise DecodeError if a field with a fixed value holds another value."""')
         name, size = py(st), str(st.newest.size)
         for attr, value, spelled in view["fixed"]:
             out.block(f"if self.{attr} != {_scalar_literal(value)}:")
-            out.call("raise _wrong(", [_string(name), size, _string(attr), _string(spelled), f"self.{attr}", size])
+            out.call("raise _wrong(", [_string(name), size, _string(attr), _string(spelled), f"self.{attr}", size], hug=True)
             out.end()
         for attr, optional in view["nested_verify"]:
             if optional:
@@ -740,7 +745,7 @@ class _Module:
 
     def init_text(self, st: Struct, fields: list[FieldView]) -> str:
         out = Lines(1)
-        out.call("def __init__(", ["self", *(fv.param for fv in fields)], ") -> None:")
+        out.call("def __init__(", ["self", *(fv.param for fv in fields)], ") -> None:", hug=True)
         out.depth += 1
         for fv in fields:
             out.assign(f"self.{fv.name}", fv.init)
@@ -794,17 +799,8 @@ class _Module:
         # no keyword-only parameter: a call of a function that has one is not specialized (Python)
         # nor parsed on the fast path (mypyc)
         params = ["cls", "data: bytes", "strict: bool = False"] + (["layout: int | None = None"] if st.versioned else [])
-        out.call("def from_bytes(", params, f") -> {name}:")
-        out.depth += 1
-        exact = "Decode exactly one message (its size depends on its version)" if st.versioned else "Decode exactly one message"
-        if any(True for _ in _magic_leaves(st, st.newest.version)):
-            out.add(f'"""{exact}; with strict=True, every fixed value must hold.')
-            out.add("")
-            out.add('A wrong magic number is refused in any case."""')
-        elif _has_fixed(st):
-            out.add(f'"""{exact}; with strict=True, every fixed value must hold."""')
-        else:
-            out.add(f'"""{exact}."""')
+        out.call("def from_bytes(", params, f") -> {name}:", hug=True)
+        out.depth += 1  # documented once, by the base class
         if st.versioned:
             self.versioned_decode(out, st)
             return out.text()
@@ -813,7 +809,7 @@ class _Module:
         flat, names = self._unpack(out, st, lay, f"_unpack_{self.layout_struct(st, lay.version)}(data)")
         self._layout_body(out, st, lay, "return o", flat, names)
         out.end()
-        out.call("raise _refused(", [_string(name), "data", str(lay.size), "True"])
+        out.call("raise _refused(", [_string(name), "data", str(lay.size), "True"], hug=True)
         return out.text()
 
     def versioned_decode(self, out: Lines, st: Struct) -> None:
@@ -834,7 +830,7 @@ class _Module:
             out.end()
         out.block("else:").add("found = False")
         out.end()
-        out.block("if not found:").call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"])
+        out.block("if not found:").call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"], hug=True)
         out.end()
         newest = st.newest
         common_names = {f.name for f in st.fields if id(f) in common}
@@ -861,9 +857,6 @@ class _Module:
         if st.versioned:
             out.add("def to_bytes(self, layout: int | None = None) -> bytes:")
             out.depth += 1
-            path = st.version_path[-1]
-            out.add(f'"""Encode in the layout that `{".".join(f.name for f in st.version_path)}` selects, or in `layout`')
-            out.add(f'(a key of SIZES) whatever `{path.name}` holds."""')
             block = out.block("if layout is None:")
             block.add(f"version = self.{'.'.join(py(f) for f in st.version_path)}")
             for i, lay in enumerate(reversed(st.layouts[1:])):
@@ -872,12 +865,11 @@ class _Module:
             block.block("else:").add(f"layout = {st.layouts[0].version}")
             block.end()
             out.end()
-            out.block("elif layout not in self.SIZES:").call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
+            out.block("elif layout not in self.SIZES:").call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'], hug=True)
             out.end()
         else:
             out.add("def to_bytes(self) -> bytes:")
             out.depth += 1
-            out.add('"""Encode."""')
         self.encode_body(out, st)
         return out.text()
 
@@ -899,14 +891,14 @@ class _Module:
             if not last:
                 out.block(f"if layout == {lay.version}:")
             args = self.checked_args(out, st, lay.version, names, rest, late, lay.version)
-            out.call(f"return _pack_{self.layout_struct(st, lay.version)}(", shared + args)
+            out.call(f"return _{self.layout_struct(st, lay.version)}.pack(", shared + args, hug=True)
             if not last:
                 out.end()
         out.end()
         out.block("except struct.error as e:")
         for version, var, count, label in late:
             cond = f"len({var}) != {count}" if version is None else f"layout == {version} and len({var}) != {count}"
-            out.block(f"if {cond}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'], ") from None")
+            out.block(f"if {cond}:").call("raise _miscount(", [_string(label), count, var], ") from None", hug=True)
             out.end()
         out.add(f'raise EncodeError(f"{name}: {{e}}") from None')
         out.end()
@@ -932,7 +924,7 @@ class _Module:
         a struct is too big to be built in place)."""
         name = py(st)
         out = Lines()
-        out.call(f"def {self.builder(st, version)}(", ["v: tuple[Any, ...]", "i: int"], f") -> {name}:")
+        out.call(f"def {self.builder(st, version)}(", ["v: tuple[Any, ...]", "i: int"], f") -> {name}:", hug=True)
         out.depth += 1
         out.add(f'"""Layout {version} of {name}, built from the flat tuple `v` at index `i`."""')
         self.inline = self.nest = False  # a struct built apart is part of a big layout: no code repeated
@@ -941,7 +933,7 @@ class _Module:
         out.depth -= 1
         out.add("")
         out.add("")
-        out.call(f"def {self.flattener(st, version)}(", [f"o: {name}"], ") -> tuple[Any, ...]:")
+        out.call(f"def {self.flattener(st, version)}(", [f"o: {name}"], ") -> tuple[Any, ...]:", hug=True)
         out.depth += 1
         out.add(f'"""The pack arguments of layout {version} of {name}, checked."""')
         args: list[str] = []
@@ -967,7 +959,7 @@ class _Module:
             fields.append({"name": py(f), "schema_name": f.name, "hint": hint, "default": default, "doc": f.doc, "bf": f, "enum": py(t) if isinstance(t, Enum) else None})
         name = py(bm)
         init = Lines(1)
-        init.call("def __init__(", ["self", *(f"{f['name']}: {f['hint']} = {f['default']}" for f in fields), "reserved_bits: int = 0"], ") -> None:")
+        init.call("def __init__(", ["self", *(f"{f['name']}: {f['hint']} = {f['default']}" for f in fields), "reserved_bits: int = 0"], ") -> None:", hug=True)
         init.depth += 1
         for f in fields:
             init.add(f"self.{f['name']} = {f['name']}")
@@ -983,7 +975,6 @@ class _Module:
         from_int.add("@classmethod")
         from_int.add(f"def from_int(cls, raw: int) -> {name}:")
         from_int.depth += 1
-        from_int.add(f'"""Decode the raw {bm.type.name}; every bit is kept."""')
         from_int.add(f"o = _new_{name}(cls)")
         for bf in bm.fields:
             from_int.assign(f"o.{py(bf)}", self.bit_value(bf, "raw"))
@@ -1008,19 +999,16 @@ class _Module:
         name = py(e)
         members = [naming.ident(v, "python") for v in e.values]
         tail = Lines()
-        for v, member in zip(e.values, members):
-            tail.call(f"{name}.{member} = {name}(", [str(v.value)])
-        tail.call(f"{name}._NAMES = {{", [f"{v.value}: {_string(m)}" for v, m in zip(e.values, members)], "}")
-        singletons = Lines()
-        singletons.call("[", [f"{name}.{m}" for m in members], "]")
-        items = [name, singletons.lines[0]] if len(singletons.lines) == 1 else None
-        if items is not None:
-            tail.call(f"{self.values_map(e)}: Final = _Values(", items)
+        pairs = [f"{v.value}: {_string(m)}" for v, m in zip(e.values, members)]
+        names = Lines(1)
+        names.call("{", pairs, "}")
+        if len(names.lines) == 1:
+            tail.call(f"{self.values_map(e)}: Final = _Values(", [name, names.lines[0].lstrip()], hug=True)
         else:
             tail.add(f"{self.values_map(e)}: Final = _Values(")
             tail.depth += 1
             tail.add(f"{name},")
-            tail.call("[", [f"{name}.{m}" for m in members], "],")
+            tail.call("{", pairs, "},")
             tail.depth -= 1
             tail.add(")")
         return {
