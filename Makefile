@@ -26,8 +26,8 @@ generate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/wiregen check
 
-## The generated Python modules compiled by mypyc into build/mypyc (put it before generated/python
-## on sys.path); a module that did not change is not compiled again.
+## Each schema's Python module rendered for mypyc and compiled into build/mypyc (put it first on
+## sys.path); a module that did not change is not compiled again.
 compile: $(STAMP)
 	$(BIN)/wiregen compile
 

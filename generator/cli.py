@@ -181,11 +181,9 @@ def _layout_text(report: dict) -> str:
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .mypyc_build import build
 
-    names = [p.stem for p in _schema_paths(args.schemas)]
-    sources = [Path(args.out) / "python" / f"{name}.py" for name in names]
-    for ext, compiled in build(sources, Path(args.build)):
+    for ext, compiled in build(load_all(_schema_paths(args.schemas)), Path(args.build)):
         print(f"{'compiled' if compiled else 'up to date'}: {ext}")
-    print(f"put {args.build} before {Path(args.out) / 'python'} on sys.path to import the compiled modules")
+    print(f"put {args.build} first on sys.path to import the compiled modules")
     return EXIT_OK
 
 
@@ -267,10 +265,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
     c.add_argument("--out", default="generated", help="output directory (default: generated)")
     c.set_defaults(func=_cmd_check)
-    mc = sub.add_parser("compile", parents=[common], help="compile the generated Python modules with mypyc (C extensions)")
+    mc = sub.add_parser("compile", parents=[common], help="each schema's Python module rendered for mypyc and compiled (C extensions)")
     mc.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
-    mc.add_argument("--out", default="generated", help="where the generated files are (default: generated)")
-    mc.add_argument("--build", default="build/mypyc", help="where the compiled modules go (default: build/mypyc)")
+    mc.add_argument("--build", default="build/mypyc", help="where the modules and their extensions go (default: build/mypyc)")
     mc.set_defaults(func=_cmd_compile)
     lay = sub.add_parser("layout", parents=[common], help="print sizes, offsets and bits of every type")
     lay.add_argument("schema")

@@ -1,12 +1,12 @@
-"""`wiregen compile`: the generated Python modules compiled to C extensions with mypyc.
+"""`wiregen compile`: each schema's Python module compiled to a C extension by mypyc.
 
-A generated module passes `mypy --strict` and is written so that mypyc compiles it as it is:
-the compiled module is the same file, with the same API and answers (the generated tests and the
-conformance harness run against it too), and decodes, encodes and reads fields faster (see
-docs/benchmarks.md). Each module is compiled alone, in a work directory of its own, into one
-extension file (`<name>.cpython-311-x86_64-linux-gnu.so` or the like) that imports as the module:
-put its directory before the `.py` on `sys.path`. A module whose source, Python and mypy did not
-change since its last build is not compiled again.
+The module is rendered for mypyc (`targets.python.render_mypyc`): the API and the answers of the
+module `wiregen generate` writes (its generated tests and the conformance harness run against
+the compiled one too), its structs and bitmaps native classes made by their constructors. It is
+written to `<build>/<schema>.py` and compiled alone, in a work directory of its own, into one
+extension beside it (`<schema>.cpython-311-x86_64-linux-gnu.so` or the like) that imports as the
+module: put `<build>` before the directory of the generated `.py` on `sys.path`. A module whose
+text, Python and mypy did not change since its last build is not compiled again.
 
 mypyc comes with mypy (`pip install 'wiregen[mypyc]'`); it needs a C compiler and the Python
 headers.
@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import ToolError
+from .model import Schema
 
 
 def _mypy_version() -> str:
@@ -39,22 +40,22 @@ def extension(out: Path, name: str) -> Path:
     return out / f"{name}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
 
 
-def _stamp(source: Path) -> str:
+def _stamp(text: str) -> str:
     """What a build depends on: the module's text, this Python and mypy."""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return f"{digest} python {sys.version.split()[0]} mypy {_mypy_version()}\n"
 
 
-def _compile(source: Path, out: Path) -> Path:
+def _compile(source: Path, out: Path) -> None:
+    try:
+        import mypyc  # noqa: F401
+    except ImportError:
+        raise ToolError("mypyc is not installed: it comes with mypy (pip install 'wiregen[mypyc]')") from None
     name = source.stem
     work = out / ".work" / name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     shutil.copyfile(source, work / source.name)
-    try:
-        import mypyc  # noqa: F401
-    except ImportError:
-        raise ToolError("mypyc is not installed: it comes with mypy (pip install 'wiregen[mypyc]')") from None
     done = subprocess.run([sys.executable, "-m", "mypyc", source.name], cwd=work, capture_output=True, text=True)
     built = extension(work, name)
     if done.returncode != 0 or not built.exists():
@@ -64,27 +65,31 @@ def _compile(source: Path, out: Path) -> Path:
     shutil.copyfile(built, target.with_suffix(".tmp"))
     target.with_suffix(".tmp").replace(target)
     shutil.rmtree(work, ignore_errors=True)
-    return target
 
 
-def build(sources: list[Path], out: Path) -> list[tuple[Path, bool]]:
-    """Compile every generated module in `sources` into `out`, those whose build is stale at the
-    same time; returns each module's extension and whether it was compiled now."""
+def build(schemas: list[Schema], out: Path) -> list[tuple[Path, bool]]:
+    """Render every schema's module for mypyc into `out` and compile those whose build is stale,
+    at the same time; returns each module's extension and whether it was compiled now."""
+    from .targets.python import render_mypyc
+
     out.mkdir(parents=True, exist_ok=True)
-    for source in sources:
-        if not source.is_file():
-            raise ToolError(f"{source} does not exist: run `wiregen generate` first")
-    stale = [s for s in sources if not extension(out, s.stem).exists() or _read(out / f".{s.stem}.stamp") != _stamp(s)]
+    stale: list[tuple[Path, str]] = []
+    for schema in schemas:
+        source, text = out / f"{schema.name}.py", render_mypyc(schema)
+        stamp = out / f".{schema.name}.stamp"
+        if not extension(out, schema.name).exists() or _read(stamp) != _stamp(text) or _read(source) != text:
+            source.write_text(text, encoding="utf-8")
+            stale.append((source, _stamp(text)))
     with ThreadPoolExecutor(max_workers=max(1, len(stale))) as pool:
-        jobs = {s: pool.submit(_compile, s, out) for s in stale}
-        for source, job in jobs.items():
+        for (source, stamp), job in [(s, pool.submit(_compile, s[0], out)) for s in stale]:
             job.result()
-            (out / f".{source.stem}.stamp").write_text(_stamp(source))
-    return [(extension(out, s.stem), s in stale) for s in sources]
+            (out / f".{source.stem}.stamp").write_text(stamp)
+    rebuilt = {source.stem for source, _ in stale}
+    return [(extension(out, s.name), s.name in rebuilt) for s in schemas]
 
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text()
+        return path.read_text(encoding="utf-8")
     except OSError:
         return None

@@ -70,14 +70,15 @@ def generated_modules() -> tuple[Any, Any]:
     return igvm_attest, zoo_module
 
 
-def compiled_modules(igvm: Any, zoo: Any) -> tuple[tuple[Any, Any] | None, str]:
+def compiled_modules() -> tuple[tuple[Any, Any] | None, str]:
     """The same two modules compiled by mypyc (`wiregen compile`), loaded beside the Python ones
     under the same names; and a note."""
+    from wiregen import load_file
     from wiregen.errors import ToolError
     from wiregen.mypyc_build import build
 
     try:
-        built = build([Path(igvm.__file__), Path(zoo.__file__)], BUILD / "mypyc")
+        built = build([load_file(ROOT / "schema" / "igvm_attest.yaml"), load_file(ROOT / "tests" / "schemas" / "zoo.yaml")], BUILD / "mypyc")
     except ToolError as e:
         return None, f"not measured: {e}"
     loaded = []
@@ -397,8 +398,8 @@ def report(table: dict, times: dict, notes: dict, kaitai_note: str, compiled_not
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores; {repeats} repeats, peers interleaved "
         f"in each; the median of the repeats and its ratio to the hand-written `struct` baseline (below 1.00× is faster). Took {elapsed:.0f} s.",
         "",
-        "The generated module is measured twice: as Python, and the same file **compiled by mypyc** "
-        + (f"({compiled_note})." if compiled_note.startswith("mypyc") else f"(compiled: {compiled_note}).")
+        "The generated module is measured twice: as Python (the file `wiregen generate` writes), and **compiled by mypyc** "
+        + (f"({compiled_note}: the same module rendered for mypyc)." if compiled_note.startswith("mypyc") else f"(compiled: {compiled_note}).")
         + " Peers (tests/bench_peers.py): the **baseline** is what a careful engineer writes by hand: `__slots__` classes with "
         "constructors and one precompiled `struct.Struct` per message, one unpack and one pack, enums kept as plain integers "
         "(cheaper than the generated module's open-enum objects). **dataclasses** is the same with `@dataclass`. **ctypes** "
@@ -438,8 +439,7 @@ def report(table: dict, times: dict, notes: dict, kaitai_note: str, compiled_not
     lines += [
         "## Dataclass or plain class",
         "",
-        "Decoding does not call a constructor (the generated module makes objects with the class's `__new__` and sets "
-        "their fields), so a "
+        "As Python, decoding does not call a constructor (the generated module builds objects with `object.__new__`), so a "
         "dataclass's generated `__init__` would only serve user code, where it is a Python frame like a written one "
         "(the dataclasses row above is the baseline's code with `@dataclass`). What differs is the cost of defining the classes, "
         "paid at every import: `@dataclass` builds each class's methods from source at run time.",
@@ -454,16 +454,16 @@ def report(table: dict, times: dict, notes: dict, kaitai_note: str, compiled_not
         "## Reading the tables",
         "",
         "- The generated module decodes a layout of up to 32 items (each one here) with one `unpack` and one Python frame: "
-        "nested structs and bitmaps are built in place (the class's `__new__`, which is `object.__new__`, and slot stores; "
-        "no constructor calls), enums are looked up in a map of their singletons, and a magic number is checked on the "
-        "unpacked items. Encoding checks every bit field with one test and every array length, passes the items of a small "
-        "array one by one (a `*` spread costs more than the items) and packs one flat tuple.",
+        "nested structs and bitmaps are built in place (`object.__new__` and slot stores, no constructor calls), enums are "
+        "looked up in a map of their singletons, and a magic number is checked on the unpacked items. Encoding checks every "
+        "bit field with one test and every array length, passes the items of a small array one by one (a `*` spread costs "
+        "more than the items) and packs one flat tuple.",
         "- As Python, a flat struct (the request header) leaves nothing to gain over the baseline but its constructor call, "
         "and pure-Python objects built eagerly stop at about 0.8× on the nested headers; only ctypes' views, written in C, "
         "decode in less (and read each field through a C call, not a slot).",
-        "- Compiled by mypyc, the same code runs without the interpreter: the class's `__new__` is the compiled class's "
-        "allocator, fields are stored in place and the classes are not tracked by the cycle collector. A field read from "
-        "Python goes through a C getter (and an integer field is boxed), which costs more than a slot read: the "
+        "- Compiled by mypyc, the same code runs without the interpreter, objects made by their constructors (direct calls "
+        "once compiled; each class keeps a free list of one object and is not tracked by the cycle collector). A field read "
+        "from Python goes through a C getter (and an integer field is boxed), which costs more than a slot read: the "
         "decode + access column pays it.",
         "- The baseline pays a constructor call per object and keeps enums as plain integers; ctypes pays nothing until a field is "
         "read, then a C call per field; construct and Kaitai interpret or walk a declaration per field.",
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     start = time.perf_counter()
     igvm, zoo = generated_modules()
-    compiled, compiled_note = compiled_modules(igvm, zoo)
+    compiled, compiled_note = compiled_modules()
     messages = message_bytes(zoo)
     kaitai, kaitai_note = kaitai_parsers()
     table = peer_table(igvm, zoo, compiled, kaitai)

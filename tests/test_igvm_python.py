@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 import conformance as cf
-from conftest import ROOT
+from conftest import IGVM_SCHEMA, ROOT
 
 
 @pytest.fixture(scope="module", params=["python", "mypyc"])
@@ -22,7 +22,7 @@ def m(request: pytest.FixtureRequest, igvm_out: Path) -> ModuleType:
     if request.param == "python":
         name, path = "igvm_attest_fixture", igvm_out / "python" / "igvm_attest.py"
     else:  # an extension module imports under its own name only: lent sys.modules' entry meanwhile
-        where = cf.compiled_python(igvm_out, "igvm_attest", ROOT / "build" / "conformance" / "mypyc" / "igvm_attest")
+        where = cf.compiled_python(IGVM_SCHEMA, igvm_out, ROOT / "build" / "conformance" / "mypyc" / "igvm_attest")
         name, path = "igvm_attest", where / f"igvm_attest{importlib.machinery.EXTENSION_SUFFIXES[0]}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None

@@ -26,18 +26,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sized
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Final, Generic, Self, TypeVar
-
-_T = TypeVar("_T")
-
-try:
-    from mypy_extensions import mypyc_attr
-except ImportError:
-
-    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[_T], _T]:
-        """Only mypyc reads these class attributes: run as Python, they do nothing."""
-        return lambda cls: cls
-
+from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
 __all__ = [
     "DecodeError",
@@ -82,7 +71,6 @@ __all__ = [
 ]
 
 
-@mypyc_attr(native_class=False)
 class DecodeError(ValueError):
     """Bytes that cannot be decoded as the type asked for.
 
@@ -102,22 +90,15 @@ class DecodeError(ValueError):
         super().__init__(f"{type_name}: {detail}")
 
 
-@mypyc_attr(native_class=False)
 class EncodeError(ValueError):
     """A value that cannot be encoded: out of range, wrong length, or a field its version lacks."""
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
-class _Value:
-    """Equality and repr by fields, as a dataclass has them (and so no hash).
+_new = object.__new__  # builds a decoded object without running its __init__
 
-    Decoding makes an object with `_new_<class>`, the class's `__new__`, then sets every
-    field: run as Python, that is `object.__new__`; compiled by mypyc, the class's own
-    allocator, which does not call `__init__` in a class that allows interpreted
-    subclasses. To mypyc the classes are acyclic (the cycle collector does not track
-    them): a value holds numbers, bytes, enums, values of the types it embeds and lists
-    of these, and no cycle forms unless a list is given an item against its type.
-    """
+
+class _Value:
+    """Equality and repr by fields, as a dataclass has them (and so no hash)."""
 
     __slots__: tuple[str, ...] = ()
 
@@ -135,13 +116,8 @@ class _Value:
         return None
 
 
-@mypyc_attr(native_class=False)
 class _OpenEnum(int):
-    """What every open enum shares: the name of a listed value, a repr that shows the value.
-
-    An `int` subclass, so not a native class under mypyc; its members are annotated as
-    strings, since mypyc evaluates such a class's annotations before the class exists.
-    """
+    """What every open enum shares: the name of a listed value, a repr that shows the value."""
 
     _NAMES: ClassVar[dict[int, str]] = {}
 
@@ -163,7 +139,6 @@ class _OpenEnum(int):
 _E = TypeVar("_E", bound=_OpenEnum)
 
 
-@mypyc_attr(native_class=False)
 class _Values(dict[int, _E], Generic[_E]):
     """An open enum's values: the singleton of each listed value (made here, and set as
     the class's member of its name); an unlisted value becomes a new instance."""
@@ -181,7 +156,6 @@ class _Values(dict[int, _E], Generic[_E]):
         return self._cls(value)
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class _Bitmap(_Value):
     """What every bitmap shares: its bytes are its integer's."""
 
@@ -230,7 +204,6 @@ class _Bitmap(_Value):
         return cls.from_int(cls._FORMAT.unpack_from(data)[0]), data[cls.SIZE :]
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class _Struct(_Value):
     """What every struct shares: reading a message at the start of a buffer."""
 
@@ -257,7 +230,6 @@ class _Struct(_Value):
         raise _refused(cls.__name__, data, cls.SIZE, False)
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class _Versioned(_Struct):
     """What every versioned struct shares: the layout a message uses, read from its version
     field, and reading a message of any layout at the start of a buffer."""
@@ -412,7 +384,6 @@ IGVM_ATTEST_VMWP_GENERIC_ERROR_CODE: int = 0xFFFFFFFF
 the agent. The only failure report a version 1 peer gets."""
 
 
-@mypyc_attr(native_class=False)
 class IgvmAttestRequestVersion(_OpenEnum):
     """Version of `IgvmAttestRequestData`, which selects the request format.
 
@@ -420,9 +391,9 @@ class IgvmAttestRequestVersion(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    VERSION_1: "ClassVar[IgvmAttestRequestVersion]"
+    VERSION_1: ClassVar[IgvmAttestRequestVersion]
     """No request-data extension; the runtime claims follow the request data directly."""
-    VERSION_2: "ClassVar[IgvmAttestRequestVersion]"
+    VERSION_2: ClassVar[IgvmAttestRequestVersion]
     """The 4-byte `capability_bitmap` follows the request data, then the runtime
     claims. (Since version 2.)"""
 
@@ -432,7 +403,6 @@ _IgvmAttestRequestVersion_of: Final = _Values(
 )
 
 
-@mypyc_attr(native_class=False)
 class IgvmAttestResponseVersion(_OpenEnum):
     """Version of the response header, which selects its layout.
 
@@ -440,9 +410,9 @@ class IgvmAttestResponseVersion(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    VERSION_1: "ClassVar[IgvmAttestResponseVersion]"
+    VERSION_1: ClassVar[IgvmAttestResponseVersion]
     """8-byte header: `data_size` and `version`."""
-    VERSION_2: "ClassVar[IgvmAttestResponseVersion]"
+    VERSION_2: ClassVar[IgvmAttestResponseVersion]
     """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since version 2.)"""
 
 
@@ -451,7 +421,6 @@ _IgvmAttestResponseVersion_of: Final = _Values(
 )
 
 
-@mypyc_attr(native_class=False)
 class IgvmAttestReportType(_OpenEnum):
     """Which TEE hardware report the request carries.
 
@@ -459,17 +428,17 @@ class IgvmAttestReportType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_REPORT: "ClassVar[IgvmAttestReportType]"
+    INVALID_REPORT: ClassVar[IgvmAttestReportType]
     """Invalid or not set."""
-    VBS_VM_REPORT: "ClassVar[IgvmAttestReportType]"
+    VBS_VM_REPORT: ClassVar[IgvmAttestReportType]
     """VBS VM report, `VBS_VM_REPORT_SIZE` (560) bytes."""
-    SNP_VM_REPORT: "ClassVar[IgvmAttestReportType]"
+    SNP_VM_REPORT: ClassVar[IgvmAttestReportType]
     """AMD SEV-SNP report, `SNP_VM_REPORT_SIZE` (1184) bytes."""
-    TVM_REPORT: "ClassVar[IgvmAttestReportType]"
+    TVM_REPORT: ClassVar[IgvmAttestReportType]
     """Trusted-launch VM; no hardware report (0 bytes)."""
-    TDX_VM_REPORT: "ClassVar[IgvmAttestReportType]"
+    TDX_VM_REPORT: ClassVar[IgvmAttestReportType]
     """Intel TDX report (TDREPORT), `TDX_VM_REPORT_SIZE` (1024) bytes."""
-    CCA_VM_REPORT: "ClassVar[IgvmAttestReportType]"
+    CCA_VM_REPORT: ClassVar[IgvmAttestReportType]
     """Arm CCA realm report. Assigned after version 2 was introduced; its report size
     is not defined yet. (Since version 2.)"""
 
@@ -487,7 +456,6 @@ _IgvmAttestReportType_of: Final = _Values(
 )
 
 
-@mypyc_attr(native_class=False)
 class IgvmAttestRequestType(_OpenEnum):
     """What the request asks the agent for.
 
@@ -495,14 +463,14 @@ class IgvmAttestRequestType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_REQUEST: "ClassVar[IgvmAttestRequestType]"
+    INVALID_REQUEST: ClassVar[IgvmAttestRequestType]
     """Invalid."""
-    KEY_RELEASE_REQUEST: "ClassVar[IgvmAttestRequestType]"
+    KEY_RELEASE_REQUEST: ClassVar[IgvmAttestRequestType]
     """Secure key release: the wrapped VMGS key-encryption key, released by Azure Key
     Vault."""
-    AK_CERT_REQUEST: "ClassVar[IgvmAttestRequestType]"
+    AK_CERT_REQUEST: ClassVar[IgvmAttestRequestType]
     """The vTPM attestation-key (AK) certificate."""
-    WRAPPED_KEY_REQUEST: "ClassVar[IgvmAttestRequestType]"
+    WRAPPED_KEY_REQUEST: ClassVar[IgvmAttestRequestType]
     """The VM metadata blob holding the wrapped disk-encryption key, from the CVM
     provisioning service."""
 
@@ -518,7 +486,6 @@ _IgvmAttestRequestType_of: Final = _Values(
 )
 
 
-@mypyc_attr(native_class=False)
 class IgvmAttestHashType(_OpenEnum):
     """Hash algorithm of the runtime-claims digest placed in the TEE report's report
     data.
@@ -527,13 +494,13 @@ class IgvmAttestHashType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_HASH: "ClassVar[IgvmAttestHashType]"
+    INVALID_HASH: ClassVar[IgvmAttestHashType]
     """Invalid."""
-    SHA_256: "ClassVar[IgvmAttestHashType]"
+    SHA_256: ClassVar[IgvmAttestHashType]
     """SHA-256 (the one the paravisor uses)."""
-    SHA_384: "ClassVar[IgvmAttestHashType]"
+    SHA_384: ClassVar[IgvmAttestHashType]
     """SHA-384."""
-    SHA_512: "ClassVar[IgvmAttestHashType]"
+    SHA_512: ClassVar[IgvmAttestHashType]
     """SHA-512."""
 
 
@@ -552,7 +519,6 @@ IGVM_ATTEST_RESPONSE_CURRENT_VERSION: IgvmAttestResponseVersion = (
 """Highest response-header version the paravisor accepts."""
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmCapabilityBitMap(_Bitmap):
     """What the requester asks of the agent (request data version 2 and later). An
     agent ignores bits it does not know.
@@ -624,7 +590,7 @@ class IgvmCapabilityBitMap(_Bitmap):
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmCapabilityBitMap:
-        o = _new_IgvmCapabilityBitMap(cls)
+        o = _new(cls)
         o.error_code = raw & 0x1 != 0
         o.retry = raw & 0x2 != 0
         o.skip_hw_unsealing = raw & 0x4 != 0
@@ -634,10 +600,6 @@ class IgvmCapabilityBitMap(_Bitmap):
         return o
 
 
-_new_IgvmCapabilityBitMap: Final = IgvmCapabilityBitMap.__new__
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmSignal(_Bitmap):
     """What the agent tells the requester, inside `IgvmErrorInfo` (response version 2).
 
@@ -701,7 +663,7 @@ class IgvmSignal(_Bitmap):
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmSignal:
-        o = _new_IgvmSignal(cls)
+        o = _new(cls)
         o.retry = raw & 0x1 != 0
         o.skip_hw_unsealing = raw & 0x2 != 0
         o.rsa_aes_key_wrap_384_used = raw & 0x4 != 0
@@ -710,14 +672,10 @@ class IgvmSignal(_Bitmap):
         return o
 
 
-_new_IgvmSignal: Final = IgvmSignal.__new__
-
-
 _IgvmAttestRequestHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestRequestHeader: Final = _IgvmAttestRequestHeader.unpack
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestHeader(_Struct):
     """Unmeasured header of an attestation request, for transport sanity checks. Its
     `version` is always `ATTESTATION_VERSION` and selects nothing.
@@ -781,7 +739,7 @@ class IgvmAttestRequestHeader(_Struct):
                     v0,
                     len(data),
                 )
-            o = _new_IgvmAttestRequestHeader(cls)
+            o = _new(cls)
             o.signature = v0
             o.version = v1
             o.report_size = v2
@@ -832,14 +790,10 @@ class IgvmAttestRequestHeader(_Struct):
             )
 
 
-_new_IgvmAttestRequestHeader: Final = IgvmAttestRequestHeader.__new__
-
-
 _IgvmAttestRequestData: Final = struct.Struct("<5I")
 _unpack_IgvmAttestRequestData: Final = _IgvmAttestRequestData.unpack
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestData(_Struct):
     """Unmeasured request data that follows the TEE report. Its `version` selects the
     request format: version 2 appends an `IgvmAttestRequestDataExt`.
@@ -888,7 +842,7 @@ class IgvmAttestRequestData(_Struct):
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestData:
         if len(data) == 20:
             v0, v1, v2, v3, v4 = _unpack_IgvmAttestRequestData(data)
-            o = _new_IgvmAttestRequestData(cls)
+            o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestRequestVersion_of[v1]
             o.report_type = _IgvmAttestReportType_of[v2]
@@ -910,14 +864,10 @@ class IgvmAttestRequestData(_Struct):
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
 
-_new_IgvmAttestRequestData: Final = IgvmAttestRequestData.__new__
-
-
 _IgvmAttestRequestDataExt: Final = struct.Struct("<I")
 _unpack_IgvmAttestRequestDataExt: Final = _IgvmAttestRequestDataExt.unpack
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestDataExt(_Struct):
     """Request-data extension, after the request base in requests of version 2 and
     later.
@@ -942,8 +892,8 @@ class IgvmAttestRequestDataExt(_Struct):
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestDataExt:
         if len(data) == 4:
             (v0,) = _unpack_IgvmAttestRequestDataExt(data)
-            o = _new_IgvmAttestRequestDataExt(cls)
-            capability_bitmap = _new_IgvmCapabilityBitMap(IgvmCapabilityBitMap)
+            o = _new(cls)
+            capability_bitmap = _new(IgvmCapabilityBitMap)
             capability_bitmap.error_code = v0 & 0x1 != 0
             capability_bitmap.retry = v0 & 0x2 != 0
             capability_bitmap.skip_hw_unsealing = v0 & 0x4 != 0
@@ -972,14 +922,10 @@ class IgvmAttestRequestDataExt(_Struct):
             raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
 
 
-_new_IgvmAttestRequestDataExt: Final = IgvmAttestRequestDataExt.__new__
-
-
 _IgvmAttestRequestBase: Final = struct.Struct("<8I1184s5I")
 _unpack_IgvmAttestRequestBase: Final = _IgvmAttestRequestBase.unpack
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestRequestBase(_Struct):
     """Fixed start of every attestation request: header, TEE report and request data.
     The extension (version 2) and the runtime claims follow it; see the message
@@ -1026,8 +972,8 @@ class IgvmAttestRequestBase(_Struct):
                     v[0],
                     len(data),
                 )
-            o = _new_IgvmAttestRequestBase(cls)
-            header = _new_IgvmAttestRequestHeader(IgvmAttestRequestHeader)
+            o = _new(cls)
+            header = _new(IgvmAttestRequestHeader)
             header.signature = v[0]
             header.version = v[1]
             header.report_size = v[2]
@@ -1036,7 +982,7 @@ class IgvmAttestRequestBase(_Struct):
             header.reserved = [v[5], v[6], v[7]]
             o.header = header
             o.attestation_report = v[8]
-            request_data = _new_IgvmAttestRequestData(IgvmAttestRequestData)
+            request_data = _new(IgvmAttestRequestData)
             request_data.data_size = v[9]
             request_data.version = _IgvmAttestRequestVersion_of[v[10]]
             request_data.report_type = _IgvmAttestReportType_of[v[11]]
@@ -1083,14 +1029,10 @@ class IgvmAttestRequestBase(_Struct):
         self.header.verify()
 
 
-_new_IgvmAttestRequestBase: Final = IgvmAttestRequestBase.__new__
-
-
 _IgvmAttestCommonResponseHeader: Final = struct.Struct("<2I")
 _unpack_IgvmAttestCommonResponseHeader: Final = _IgvmAttestCommonResponseHeader.unpack
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestCommonResponseHeader(_Struct):
     """Start of every response: the whole version 1 response header, and the first 8
     bytes of a version 2 one.
@@ -1122,7 +1064,7 @@ class IgvmAttestCommonResponseHeader(_Struct):
     ) -> IgvmAttestCommonResponseHeader:
         if len(data) == 8:
             v0, v1 = _unpack_IgvmAttestCommonResponseHeader(data)
-            o = _new_IgvmAttestCommonResponseHeader(cls)
+            o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
             return o
@@ -1135,14 +1077,10 @@ class IgvmAttestCommonResponseHeader(_Struct):
             raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
 
 
-_new_IgvmAttestCommonResponseHeader: Final = IgvmAttestCommonResponseHeader.__new__
-
-
 _IgvmErrorInfo: Final = struct.Struct("<6I")
 _unpack_IgvmErrorInfo: Final = _IgvmErrorInfo.unpack
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmErrorInfo(_Struct):
     """Error details the agent returns in a version 2 response, after the common
     header.
@@ -1180,10 +1118,10 @@ class IgvmErrorInfo(_Struct):
     def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmErrorInfo:
         if len(data) == 24:
             v0, v1, v2, v3, v4, v5 = _unpack_IgvmErrorInfo(data)
-            o = _new_IgvmErrorInfo(cls)
+            o = _new(cls)
             o.error_code = v0
             o.http_status_code = v1
-            igvm_signal = _new_IgvmSignal(IgvmSignal)
+            igvm_signal = _new(IgvmSignal)
             igvm_signal.retry = v2 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v2 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v2 & 0x4 != 0
@@ -1221,16 +1159,12 @@ class IgvmErrorInfo(_Struct):
             raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
 
-_new_IgvmErrorInfo: Final = IgvmErrorInfo.__new__
-
-
 _IgvmAttestKeyReleaseResponseHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestKeyReleaseResponseHeader: Final = (
     _IgvmAttestKeyReleaseResponseHeader.unpack
 )
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestKeyReleaseResponseHeader(_Struct):
     """Header of a version 2 `KEY_RELEASE_REQUEST` response as one struct: the common
     header and the error details. A version 1 response starts with the 8-byte
@@ -1277,13 +1211,13 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
                 v6,
                 v7,
             ) = _unpack_IgvmAttestKeyReleaseResponseHeader(data)
-            o = _new_IgvmAttestKeyReleaseResponseHeader(cls)
+            o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
-            error_info = _new_IgvmErrorInfo(IgvmErrorInfo)
+            error_info = _new(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
-            igvm_signal = _new_IgvmSignal(IgvmSignal)
+            igvm_signal = _new(IgvmSignal)
             igvm_signal.retry = v4 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
@@ -1325,18 +1259,12 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
 
-_new_IgvmAttestKeyReleaseResponseHeader: Final = (
-    IgvmAttestKeyReleaseResponseHeader.__new__
-)
-
-
 _IgvmAttestWrappedKeyResponseHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestWrappedKeyResponseHeader: Final = (
     _IgvmAttestWrappedKeyResponseHeader.unpack
 )
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestWrappedKeyResponseHeader(_Struct):
     """Header of a version 2 `WRAPPED_KEY_REQUEST` response as one struct; the same
     shape as `IgvmAttestKeyReleaseResponseHeader`.
@@ -1381,13 +1309,13 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
                 v6,
                 v7,
             ) = _unpack_IgvmAttestWrappedKeyResponseHeader(data)
-            o = _new_IgvmAttestWrappedKeyResponseHeader(cls)
+            o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
-            error_info = _new_IgvmErrorInfo(IgvmErrorInfo)
+            error_info = _new(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
-            igvm_signal = _new_IgvmSignal(IgvmSignal)
+            igvm_signal = _new(IgvmSignal)
             igvm_signal.retry = v4 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
@@ -1429,16 +1357,10 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
 
-_new_IgvmAttestWrappedKeyResponseHeader: Final = (
-    IgvmAttestWrappedKeyResponseHeader.__new__
-)
-
-
 _IgvmAttestAkCertResponseHeader: Final = struct.Struct("<8I")
 _unpack_IgvmAttestAkCertResponseHeader: Final = _IgvmAttestAkCertResponseHeader.unpack
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, acyclic=True)
 class IgvmAttestAkCertResponseHeader(_Struct):
     """Header of a version 2 `AK_CERT_REQUEST` response as one struct; the same shape
     as `IgvmAttestKeyReleaseResponseHeader`.
@@ -1483,13 +1405,13 @@ class IgvmAttestAkCertResponseHeader(_Struct):
                 v6,
                 v7,
             ) = _unpack_IgvmAttestAkCertResponseHeader(data)
-            o = _new_IgvmAttestAkCertResponseHeader(cls)
+            o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
-            error_info = _new_IgvmErrorInfo(IgvmErrorInfo)
+            error_info = _new(IgvmErrorInfo)
             error_info.error_code = v2
             error_info.http_status_code = v3
-            igvm_signal = _new_IgvmSignal(IgvmSignal)
+            igvm_signal = _new(IgvmSignal)
             igvm_signal.retry = v4 & 0x1 != 0
             igvm_signal.skip_hw_unsealing = v4 & 0x2 != 0
             igvm_signal.rsa_aes_key_wrap_384_used = v4 & 0x4 != 0
@@ -1531,15 +1453,11 @@ class IgvmAttestAkCertResponseHeader(_Struct):
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
 
 
-_new_IgvmAttestAkCertResponseHeader: Final = IgvmAttestAkCertResponseHeader.__new__
-
-
 # Messages
 
 _U32: Final = struct.Struct("<I")
 
 
-@mypyc_attr(native_class=False)
 class MessageError(ValueError):
     """A buffer that holds no valid message, or parts that make none.
 
@@ -1568,7 +1486,6 @@ class MessageError(ValueError):
         self.limit = limit
 
 
-@mypyc_attr(native_class=False)
 class MessageDecodeError(MessageError, DecodeError):
     """A buffer `parse` refuses: `given` is its length; `needed` the bytes a short buffer needs, else 0."""
 
@@ -1588,7 +1505,6 @@ class MessageDecodeError(MessageError, DecodeError):
         self.needed = limit if kind == "short" and limit is not None else 0
 
 
-@mypyc_attr(native_class=False)
 class MessageEncodeError(MessageError, EncodeError):
     """Parts `build` refuses."""
 

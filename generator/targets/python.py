@@ -361,8 +361,9 @@ class _Locals:
 
 
 class _Module:
-    def __init__(self, schema: Schema):
+    def __init__(self, schema: Schema, mypyc: bool = False):
         self.schema = schema
+        self.mypyc = mypyc  # the module mypyc compiles: objects made by their constructors
         self.builders: set[tuple[str, int]] = set()  # (struct, layout) built by a function of its own
         self.inline = True  # whether the method being written writes bitmaps in place
         self.nest = True  # whether it writes the structs it embeds in place
@@ -433,25 +434,50 @@ class _Module:
 
     # decoding ----------------------------------------------------------------------------
 
-    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str | None, base: _Ix, names: _Locals, flat: _Flat, only: set[int] | None = None) -> None:
+    def build(
+        self, out: Lines, st: Struct, version: int, var: str, cls: str | None, base: _Ix, names: _Locals, flat: _Flat, only: set[int] | None = None, given: dict[int, str] | None = None
+    ) -> dict[int, str]:
         """Statements that build `var`, layout `version` of `st`, from the flat tuple `v` at `base`
-        (created as a `cls` unless None; only the fields whose id is in `only`, if given)."""
+        (only the fields whose id is in `only`, if given). As Python: `var` made a `cls` (unless
+        None) by `_new`, then each field stored. For mypyc: the fields' values computed, then (if
+        `cls`) `var` made by the class's constructor from them and from the values `given` before.
+        Returns the values' expressions by field id (for mypyc)."""
         lay = st.layout_for(version) if st.versioned else st.newest
         present = {id(f) for f in lay.fields}
-        if cls is not None:
-            out.add(f"{var} = _new_{py(st)}({cls})")
+        if cls is not None and not self.mypyc:
+            out.add(f"{var} = _new({cls})")
+        values: dict[int, str] = {}
         index = base
         for f in st.fields:
             if only is not None and id(f) not in only:
                 index += _field_items(f, lay.version) if id(f) in present else 0
                 continue
             if id(f) not in present:
-                out.assign(f"{var}.{py(f)}", "None")
-                continue
-            self.build_field(out, f, lay.version, f"{var}.{py(f)}", index, names, flat)
-            index += _field_items(f, lay.version)
+                values[id(f)] = "None"
+            else:
+                items, expr = self.field_value(out, f, lay.version, index, names, flat)
+                index += _field_items(f, lay.version)
+                if items is not None:  # a list of the items
+                    target = names(py(f)) if self.mypyc else f"{var}.{py(f)}"
+                    out.call(f"{target} = [", items, "]", hug=True)
+                    expr = target
+                elif self.mypyc and " for " in expr:
+                    target = names(py(f))
+                    out.assign(target, expr)
+                    expr = target
+                values[id(f)] = expr
+                if not self.mypyc and items is not None:
+                    continue
+            if not self.mypyc:
+                out.assign(f"{var}.{py(f)}", values[id(f)])
+        if cls is not None and self.mypyc:
+            given = {**(given or {}), **values}
+            out.call(f"{var} = {py(st)}(", [given[id(f)] for f in st.fields], hug=True)
+        return values
 
-    def build_field(self, out: Lines, f: Field, version: int, target: str, at: _Ix, names: _Locals, flat: _Flat) -> None:
+    def field_value(self, out: Lines, f: Field, version: int, at: _Ix, names: _Locals, flat: _Flat) -> tuple[list[str] | None, str]:
+        """The value of field `f` (statements that build it into a local before, for an object):
+        the items of a list, or an expression."""
         t = f.type.target
         count = f.type.count or 0
         if not f.type.is_array:
@@ -460,23 +486,19 @@ class _Module:
                 if self.nest and _items(t, inner) <= INLINE_LEAVES:
                     var = names(py(f))
                     self.build(out, t, inner, var, py(t), at, names, flat)
-                    out.assign(target, f"{var}")
-                else:
-                    out.assign(target, f"{self.builder(t, inner)}(v, {at})")
-            elif isinstance(t, Bitmap) and not self.inline:
-                out.assign(target, f"{py(t)}.from_int({flat.at(at)})")
-            elif isinstance(t, Bitmap):
+                    return None, var
+                return None, f"{self.builder(t, inner)}(v, {at})"
+            if isinstance(t, Bitmap) and not self.inline:
+                return None, f"{py(t)}.from_int({flat.at(at)})"
+            if isinstance(t, Bitmap):
                 var = names(py(f))
                 self.build_bitmap(out, t, var, flat.at(at))
-                out.assign(target, f"{var}")
-            elif isinstance(t, Enum):
-                out.assign(target, f"{self.values_map(t)}[{flat.at(at)}]")
-            else:
-                out.assign(target, f"{flat.at(at)}")
-            return
+                return None, var
+            if isinstance(t, Enum):
+                return None, f"{self.values_map(t)}[{flat.at(at)}]"
+            return None, flat.at(at)
         if isinstance(t, Scalar) and t.name == "u8":
-            out.assign(target, f"{flat.at(at)}")
-            return
+            return None, flat.at(at)
         each = _items(t, version)
         end = at + each * count
         if isinstance(t, Struct):
@@ -487,39 +509,37 @@ class _Module:
                     var = names(f"{py(f)}_{k}")
                     self.build(out, t, inner, var, py(t), at + each * k, names, flat)
                     items.append(var)
-                out.call(f"{target} = [", items, "]", hug=True)
-            else:
-                fn = self.builder(t, inner)
-                out.assign(target, f"[{fn}(v, {at} + {each} * k) for k in range({count})]")
-        elif isinstance(t, Bitmap):
+                return items, ""
+            return None, f"[{self.builder(t, inner)}(v, {at} + {each} * k) for k in range({count})]"
+        if isinstance(t, Bitmap):
             if self.inline and count <= INLINE_ITEMS:
                 items = []
                 for k in range(count):
                     var = names(f"{py(f)}_{k}")
                     self.build_bitmap(out, t, var, flat.at(at + k))
                     items.append(var)
-                out.call(f"{target} = [", items, "]", hug=True)
-            else:
-                out.assign(target, f"[{py(t)}.from_int(x) for x in {flat.seq(at, end)}]")
-        elif isinstance(t, Enum):
+                return items, ""
+            return None, f"[{py(t)}.from_int(x) for x in {flat.seq(at, end)}]"
+        if isinstance(t, Enum):
             if count <= INLINE_ITEMS:
-                out.call(f"{target} = [", [f"{self.values_map(t)}[{flat.at(at + k)}]" for k in range(count)], "]", hug=True)
-            else:
-                out.assign(target, f"list(map({self.values_map(t)}.__getitem__, {flat.seq(at, end)}))")
-        elif count <= INLINE_ITEMS:
-            out.call(f"{target} = [", [flat.at(at + k) for k in range(count)], "]", hug=True)
-        else:
-            out.assign(target, f"list({flat.seq(at, end)})")
+                return [f"{self.values_map(t)}[{flat.at(at + k)}]" for k in range(count)], ""
+            return None, f"list(map({self.values_map(t)}.__getitem__, {flat.seq(at, end)}))"
+        if count <= INLINE_ITEMS:
+            return [flat.at(at + k) for k in range(count)], ""
+        return None, f"list({flat.seq(at, end)})"
 
     def build_bitmap(self, out: Lines, bm: Bitmap, var: str, raw: str) -> None:
         """Statements that build bitmap `var` from the integer expression `raw` (read once)."""
         if not raw.isidentifier():
             out.add(f"bits = {raw}")
             raw = "bits"
-        out.add(f"{var} = _new_{py(bm)}({py(bm)})")
-        for bf in bm.fields:
-            out.assign(f"{var}.{py(bf)}", self.bit_value(bf, raw))
-        out.assign(f"{var}.reserved_bits", f"{raw} & {_hex(bm.reserved_mask)}")
+        values = [self.bit_value(bf, raw) for bf in bm.fields] + [f"{raw} & {_hex(bm.reserved_mask)}"]
+        if self.mypyc:
+            out.call(f"{var} = {py(bm)}(", values, hug=True)
+            return
+        out.add(f"{var} = _new({py(bm)})")
+        for attr, value in zip([py(bf) for bf in bm.fields] + ["reserved_bits"], values):
+            out.assign(f"{var}.{attr}", value)
 
     def bit_value(self, bf, raw: str) -> str:
         if bf.is_bool:
@@ -835,7 +855,8 @@ class _Module:
         newest = st.newest
         common_names = {f.name for f in st.fields if id(f) in common}
         self.magic_checks(out, st, newest.version, name, newest.size, flat, common_names)
-        self.build(out, st, newest.version, "o", "cls", _Ix(0), names, flat, common)
+        # as Python, `o` made, then its fields set; for mypyc, made by its constructor in each layout
+        given = self.build(out, st, newest.version, "o", None if self.mypyc else "cls", _Ix(0), names, flat, common)
         rest = {id(f) for f in st.fields} - common
         rest_names = {f.name for f in st.fields if id(f) in rest}
         for i, lay in enumerate(layouts):
@@ -844,7 +865,7 @@ class _Module:
             else:
                 out.block("else:")
             self.magic_checks(out, st, lay.version, name, lay.size, flat, rest_names)
-            self.build(out, st, lay.version, "o", None, _Ix(0), names, flat, rest)
+            self.build(out, st, lay.version, "o", "cls" if self.mypyc else None, _Ix(0), names, flat, rest, given)
             out.end()
         if _has_fixed(st):
             out.block("if strict:").add("o.verify()")
@@ -975,11 +996,14 @@ class _Module:
         from_int.add("@classmethod")
         from_int.add(f"def from_int(cls, raw: int) -> {name}:")
         from_int.depth += 1
-        from_int.add(f"o = _new_{name}(cls)")
-        for bf in bm.fields:
-            from_int.assign(f"o.{py(bf)}", self.bit_value(bf, "raw"))
-        from_int.add(f"o.reserved_bits = raw & {_hex(bm.reserved_mask)}")
-        from_int.add("return o")
+        values = [self.bit_value(bf, "raw") for bf in bm.fields] + [f"raw & {_hex(bm.reserved_mask)}"]
+        if self.mypyc:
+            from_int.call(f"return {name}(", values, hug=True)
+        else:
+            from_int.add("o = _new(cls)")
+            for attr, value in zip([py(bf) for bf in bm.fields] + ["reserved_bits"], values):
+                from_int.assign(f"o.{attr}", value)
+            from_int.add("return o")
         return {
             "kind": "bitmap",
             "name": name,
@@ -1226,10 +1250,10 @@ def message_view(msg: Message) -> dict:
     }
 
 
-def context(schema: Schema) -> dict:
+def context(schema: Schema, mypyc: bool = False) -> dict:
     _ITEMS.clear()
     _FIXED.clear()
-    m = _Module(schema)
+    m = _Module(schema, mypyc)
     constants = [_constant(c) for c in schema.constants]
     structs = [m.struct_view(s) for s in schema.structs]
     bitmaps = [m.bitmap_view(b) for b in schema.bitmaps]
@@ -1257,6 +1281,11 @@ def context(schema: Schema) -> dict:
         "sizes": test_tables(structs),
         "structs": structs,
         "docstring": docstring,
+        "mypyc": mypyc,
+        # for mypyc: a Python class, a native base class, a native class
+        "python_class": "@mypyc_attr(native_class=False)\n" if mypyc else "",
+        "native_base": "@mypyc_attr(acyclic=True)\n" if mypyc else "",
+        "native": "@mypyc_attr(acyclic=True, free_list_len=1)\n" if mypyc else "",
     }
 
 
@@ -1281,13 +1310,26 @@ def _format(source: str, always: bool = False) -> str:
     return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
 
 
-def render(schema: Schema) -> dict[str, str]:
+def _environment():
     env = environment("python")
     env.filters["docstring"] = docstring
     env.filters["pyint"] = _scalar_literal
+    return env
+
+
+def render(schema: Schema) -> dict[str, str]:
+    env = _environment()
     ctx = context(schema)
     messages = bool(schema.messages)
     module = _format(env.get_template("module.py.j2").render(ctx), always=messages)
     tests = _format(env.get_template("test_module.py.j2").render(ctx))
     codec_text = _format(env.get_template("codec.py.j2").render(ctx), always=messages)
     return {f"python/{schema.name}.py": module, f"python/test_{schema.name}.py": tests, f"python/codec_{schema.name}.py": codec_text}
+
+
+def render_mypyc(schema: Schema) -> str:
+    """The module of `schema` as mypyc compiles it (`wiregen compile`): the same API and answers as
+    the module `render` writes, its classes native to mypyc (objects made by their constructors,
+    which mypyc compiles to direct calls; not tracked by the cycle collector; each with a free
+    list of one object), its enums and errors Python classes."""
+    return _format(_environment().get_template("module.py.j2").render(context(schema, mypyc=True)), always=bool(schema.messages))
