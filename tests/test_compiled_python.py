@@ -67,6 +67,7 @@ def test_the_module_for_mypyc_differs_only_in_how_it_is_compiled() -> None:
             if isinstance(node, ast.ClassDef):
                 body = [n.name for n in node.body if isinstance(n, ast.FunctionDef)]
                 body += [ast.unparse(n.target) for n in node.body if isinstance(n, ast.AnnAssign)]
+                body += [ast.unparse(t) for n in node.body if isinstance(n, ast.Assign) for t in n.targets]
                 names.append(f"class {node.name}({', '.join(ast.unparse(b) for b in node.bases)}): {sorted(body)}")
             elif isinstance(node, ast.FunctionDef):
                 names.append(f"def {node.name}")

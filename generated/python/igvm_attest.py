@@ -528,7 +528,7 @@ class IgvmCapabilityBitMap(_Bitmap):
     decode followed by an encode returns the same bytes.
     """
 
-    __slots__: Final = (
+    __slots__ = (
         "error_code",
         "retry",
         "skip_hw_unsealing",
@@ -608,7 +608,7 @@ class IgvmSignal(_Bitmap):
     decode followed by an encode returns the same bytes.
     """
 
-    __slots__: Final = (
+    __slots__ = (
         "retry",
         "skip_hw_unsealing",
         "rsa_aes_key_wrap_384_used",
@@ -683,7 +683,7 @@ class IgvmAttestRequestHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__: Final = (
+    __slots__ = (
         "signature",
         "version",
         "report_size",
@@ -801,7 +801,7 @@ class IgvmAttestRequestData(_Struct):
     Size: 20 bytes.
     """
 
-    __slots__: Final = (
+    __slots__ = (
         "data_size",
         "version",
         "report_type",
@@ -875,7 +875,7 @@ class IgvmAttestRequestDataExt(_Struct):
     Size: 4 bytes.
     """
 
-    __slots__: Final = ("capability_bitmap",)
+    __slots__ = ("capability_bitmap",)
 
     capability_bitmap: IgvmCapabilityBitMap
     """What the requester asks of the agent."""
@@ -934,7 +934,7 @@ class IgvmAttestRequestBase(_Struct):
     Size: 1236 bytes.
     """
 
-    __slots__: Final = ("header", "attestation_report", "request_data")
+    __slots__ = ("header", "attestation_report", "request_data")
 
     header: IgvmAttestRequestHeader
     """Request header (unmeasured)."""
@@ -1040,7 +1040,7 @@ class IgvmAttestCommonResponseHeader(_Struct):
     Size: 8 bytes.
     """
 
-    __slots__: Final = ("data_size", "version")
+    __slots__ = ("data_size", "version")
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1088,7 +1088,7 @@ class IgvmErrorInfo(_Struct):
     Size: 24 bytes.
     """
 
-    __slots__: Final = ("error_code", "http_status_code", "igvm_signal", "reserved")
+    __slots__ = ("error_code", "http_status_code", "igvm_signal", "reserved")
 
     error_code: int
     """Agent error code; 0 means success."""
@@ -1174,7 +1174,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__: Final = ("data_size", "version", "error_info")
+    __slots__ = ("data_size", "version", "error_info")
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1272,7 +1272,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__: Final = ("data_size", "version", "error_info")
+    __slots__ = ("data_size", "version", "error_info")
 
     data_size: int
     """Length of the whole response (header and payload)."""
@@ -1368,7 +1368,7 @@ class IgvmAttestAkCertResponseHeader(_Struct):
     Size: 32 bytes.
     """
 
-    __slots__: Final = ("data_size", "version", "error_info")
+    __slots__ = ("data_size", "version", "error_info")
 
     data_size: int
     """Length of the whole response (header and payload)."""

@@ -217,12 +217,12 @@ class Lines:
         return "\n".join(self.lines)
 
 
-def _slots(names: list[str]) -> str:
-    """A class's slots, which equality and repr walk (Final: mypyc, which lays out a compiled
-    class itself, then keeps them as a class attribute)."""
+def _slots(names: list[str], mypyc: bool) -> str:
+    """A class's slots, which equality and repr walk (for mypyc, which lays out a native class
+    itself, Final: it then keeps them as a class attribute)."""
     out = Lines(1)
     items = [_string(n) for n in names]
-    head = "__slots__: Final = ("
+    head = "__slots__: Final = (" if mypyc else "__slots__ = ("
     if len(items) == 1 and len(f"    {head}{items[0]},)") <= WIDTH:
         out.add(f"{head}{items[0]},)")
     else:
@@ -733,7 +733,7 @@ class _Module:
             "has_magic": any(True for _ in _magic_leaves(st, st.newest.version)),
             "nested_verify": nested_verify,
             "nested_verify_arrays": nested_verify_arrays,
-            "slots": _slots([fv.name for fv in fields]),
+            "slots": _slots([fv.name for fv in fields], self.mypyc),
         }
         view["init"] = self.init_text(st, fields)
         view["from_bytes"] = self.from_bytes_text(st)
@@ -1012,7 +1012,7 @@ class _Module:
             "fields": fields,
             "bm": bm,
             "code": CODES[bm.type.name],
-            "slots": _slots([f["name"] for f in fields] + ["reserved_bits"]),
+            "slots": _slots([f["name"] for f in fields] + ["reserved_bits"], self.mypyc),
             "init": init.text(),
             "to_int": to_int.text(),
             "widths": view_widths,
