@@ -1,8 +1,8 @@
-"""The Python modules compiled by mypyc (`wiregen compile`): the live schema's, the IGVM fixture's and
-the zoo's pass their generated tests compiled as they pass them as Python (tests/test_conformance.py
-runs the compiled codecs as a target of their own, and tests/test_igvm_python.py its hand-packed
-bytes against the compiled fixture). A module that did not change is not compiled again, so a warm
-tree pays only the test runs."""
+"""The Python modules compiled by mypyc (`wiregen compile`): the IGVM fixture's and the zoo's pass
+their generated tests compiled as they pass them as Python (tests/test_conformance.py runs the
+compiled codecs as a target of their own, and tests/test_igvm_python.py its hand-packed bytes
+against the compiled fixture). A module that did not change is not compiled again, so a warm tree
+pays only the test runs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import conformance as cf
-from conftest import IGVM_SCHEMA, LIVE_SCHEMA, ROOT, ZOO_SCHEMA, run_cli
+from conftest import IGVM_SCHEMA, ROOT, ZOO_SCHEMA, run_cli
 
 from wiregen import load_file, output
 from wiregen.targets.python import render, render_mypyc
@@ -32,8 +32,6 @@ def zoo_out() -> Path:
 
 def _where(which: str, request: pytest.FixtureRequest) -> tuple[Path, Path, str]:
     """The schema of `which`, its generated files and its name."""
-    if which == "live":
-        return LIVE_SCHEMA, ROOT / "generated", "igvm_attest"
     if which == "igvm_attest":
         return IGVM_SCHEMA, request.getfixturevalue("igvm_out"), "igvm_attest"
     return ZOO_SCHEMA, request.getfixturevalue("zoo_out"), "zoo"
@@ -43,7 +41,7 @@ def _python(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *argv], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("which", ["live", "igvm_attest", "zoo"])
+@pytest.mark.parametrize("which", ["igvm_attest", "zoo"])
 def test_generated_tests_pass_against_the_compiled_module(which: str, request: pytest.FixtureRequest) -> None:
     schema, out, name = _where(which, request)
     where = cf.compiled_python(schema, out, BUILD / "mypyc" / which)
