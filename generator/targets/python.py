@@ -8,8 +8,13 @@ enums through a map of their singletons; encoding is one `pack` of a flat tuple.
 calls the functions of the structs and bitmaps it embeds instead of repeating their code, so the
 generated code grows linearly with the schema.
 
-The code is emitted already formatted as black formats it (a line that does not fit is exploded
-one item per line with a trailing comma, which black keeps); black runs on a file only if a line
+`render_mypyc` renders the same module for mypyc (`wiregen compile`): the same classes and code
+but for how decoding makes objects (their constructors, which compiled code calls directly, where
+Python gains by skipping them) and the class attributes mypyc reads.
+
+The code is emitted already formatted as black formats it (a line that does not fit is split as
+black splits it: a call's or a definition's items on one line of their own, else one item per line
+with a trailing comma, which black keeps); black runs on a file only if a line
 is still too long, and the tests check every file with `black --check`. This module maps the
 layout engine's results to format codes and Python statements; a generation-time check makes
 sure every format's size is the size the layout engine computed.
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import black
+import jinja2
 
 from .. import naming
 from .. import codec
@@ -434,9 +440,7 @@ class _Module:
 
     # decoding ----------------------------------------------------------------------------
 
-    def build(
-        self, out: Lines, st: Struct, version: int, var: str, cls: str | None, base: _Ix, names: _Locals, flat: _Flat, only: set[int] | None = None, given: dict[int, str] | None = None
-    ) -> dict[int, str]:
+    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str | None, base: _Ix, names: _Locals, flat: _Flat, only: set[int] | None = None, given: dict[int, str] | None = None) -> dict[int, str]:
         """Statements that build `var`, layout `version` of `st`, from the flat tuple `v` at `base`
         (only the fields whose id is in `only`, if given). As Python: `var` made a `cls` (unless
         None) by `_new`, then each field stored. For mypyc: the fields' values computed, then (if
@@ -453,23 +457,20 @@ class _Module:
                 index += _field_items(f, lay.version) if id(f) in present else 0
                 continue
             if id(f) not in present:
-                values[id(f)] = "None"
+                items, expr = None, "None"
             else:
                 items, expr = self.field_value(out, f, lay.version, index, names, flat)
                 index += _field_items(f, lay.version)
-                if items is not None:  # a list of the items
-                    target = names(py(f)) if self.mypyc else f"{var}.{py(f)}"
-                    out.call(f"{target} = [", items, "]", hug=True)
-                    expr = target
-                elif self.mypyc and " for " in expr:
-                    target = names(py(f))
-                    out.assign(target, expr)
-                    expr = target
-                values[id(f)] = expr
-                if not self.mypyc and items is not None:
+            target = f"{var}.{py(f)}"
+            if self.mypyc:
+                if items is None and " for " not in expr:
+                    values[id(f)] = expr
                     continue
-            if not self.mypyc:
-                out.assign(f"{var}.{py(f)}", values[id(f)])
+                target = values[id(f)] = names(py(f))  # a list: a local of its own, for the call
+            if items is not None:
+                out.call(f"{target} = [", items, "]", hug=True)
+            else:
+                out.assign(target, expr)
         if cls is not None and self.mypyc:
             given = {**(given or {}), **values}
             out.call(f"{var} = {py(st)}(", [given[id(f)] for f in st.fields], hug=True)
@@ -1310,7 +1311,7 @@ def _format(source: str, always: bool = False) -> str:
     return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
 
 
-def _environment():
+def _environment() -> jinja2.Environment:
     env = environment("python")
     env.filters["docstring"] = docstring
     env.filters["pyint"] = _scalar_literal
