@@ -9,6 +9,7 @@ A mismatch is reported with the type, the field and the differing bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -70,11 +71,12 @@ def python_target(out_dir: Path, schema: str) -> Target:
     return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
 
 
+@functools.cache
 def compiled_python(schema_file: Path, out_dir: Path, build_dir: Path) -> Path:
     """The module of the schema in `schema_file` compiled by mypyc (as `wiregen compile` does) into
     `build_dir`/python, beside copies of its codec and its generated tests from `out_dir` (their
     vectors copied to `build_dir`/vectors): there, `import <schema>` is the compiled module. A
-    module that did not change is not compiled again."""
+    module that did not change is not compiled again (nor rendered again in one test session)."""
     from wiregen import load_file
     from wiregen.mypyc_build import build
 
