@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 CARGO_TARGET_DIR ?= $(CURDIR)/build/cargo-target
 export CARGO_TARGET_DIR
 
-.PHONY: generate check test test-python test-rust test-c bench bench-generator conformance
+.PHONY: generate check compile test test-python test-rust test-c bench bench-generator conformance
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ generate: $(STAMP)
 ## Fail if a committed generated file is stale.
 check: $(STAMP)
 	$(BIN)/wiregen check
+
+## Each schema's Python module rendered for mypyc and compiled into build/mypyc (put it first on
+## sys.path); a module that did not change is not compiled again.
+compile: $(STAMP)
+	$(BIN)/wiregen compile
 
 ## Every test: generated files current, generator tests, every target's generated tests.
 test: check test-python test-rust test-c

@@ -1,4 +1,4 @@
-"""Command line: generate, check, layout, decode, diff."""
+"""Command line: generate, check, compile, layout, decode, diff."""
 
 from __future__ import annotations
 
@@ -188,6 +188,15 @@ def _layout_text(report: dict) -> str:
     return "\n".join(out)
 
 
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from .mypyc_build import build
+
+    for ext, compiled in build(load_all(_schema_paths(args.schemas)), Path(args.build)):
+        print(f"{'compiled' if compiled else 'up to date'}: {ext}")
+    print(f"put {args.build} first on sys.path to import the compiled modules")
+    return EXIT_OK
+
+
 def _cmd_layout(args: argparse.Namespace) -> int:
     schema = load_all([Path(args.schema)])[0]
     report = layout_report(schema)
@@ -266,6 +275,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
     c.add_argument("--out", default="generated", help="output directory (default: generated)")
     c.set_defaults(func=_cmd_check)
+    mc = sub.add_parser("compile", parents=[common], help="each schema's Python module rendered for mypyc and compiled (C extensions)")
+    mc.add_argument("schemas", nargs="*", help="schema files (default: schema/*.yaml)")
+    mc.add_argument("--build", default="build/mypyc", help="where the modules and their extensions go (default: build/mypyc)")
+    mc.set_defaults(func=_cmd_compile)
     lay = sub.add_parser("layout", parents=[common], help="print sizes, offsets and bits of every type")
     lay.add_argument("schema")
     lay.add_argument("--json", action="store_true", help="machine-readable report")

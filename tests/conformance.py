@@ -9,6 +9,7 @@ A mismatch is reported with the type, the field and the differing bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -68,6 +69,32 @@ def run_all(targets: list[Target], cases: list[Case]) -> dict[str, list[str]]:
 
 def python_target(out_dir: Path, schema: str) -> Target:
     return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
+
+
+@functools.cache
+def compiled_python(schema_file: Path, out_dir: Path, build_dir: Path) -> Path:
+    """The module of the schema in `schema_file` compiled by mypyc (as `wiregen compile` does) into
+    `build_dir`/python, beside copies of its codec and its generated tests from `out_dir` (their
+    vectors copied to `build_dir`/vectors): there, `import <schema>` is the compiled module. A
+    module that did not change is not compiled again (nor rendered again in one test session)."""
+    from wiregen import load_file
+    from wiregen.mypyc_build import build
+
+    where = build_dir / "python"
+    loaded = load_file(schema_file)
+    build([loaded], where)
+    schema = loaded.name
+    for name in (f"codec_{schema}.py", f"test_{schema}.py"):
+        shutil.copyfile(out_dir / "python" / name, where / name)
+    (build_dir / "vectors").mkdir(exist_ok=True)
+    shutil.copyfile(out_dir / "vectors" / f"{schema}.txt", build_dir / "vectors" / f"{schema}.txt")
+    return where
+
+
+def mypyc_target(schema_file: Path, out_dir: Path, schema: str, build_dir: Path) -> Target:
+    """The Python codec of `schema` run on its module compiled by mypyc."""
+    where = compiled_python(schema_file, out_dir, build_dir)
+    return Target("python (mypyc)", [sys.executable, str(where / f"codec_{schema}.py")])
 
 
 def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:

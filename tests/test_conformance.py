@@ -29,9 +29,15 @@ TOTALS: dict[str, list[float]] = {}
 
 
 def _prepare(name: str, out: Path) -> tuple:
-    schema = load_file(IGVM_SCHEMA if name == "igvm_attest" else ZOO_SCHEMA)
+    source = IGVM_SCHEMA if name == "igvm_attest" else ZOO_SCHEMA
+    schema = load_file(source)
     output.write(output.render_all([schema]), out)
-    targets = [cf.python_target(out, schema.name), cf.rust_target(out, schema.name), cf.c_target(out, schema.name, BUILD / "c")]
+    targets = [
+        cf.python_target(out, schema.name),
+        cf.mypyc_target(source, out, schema.name, BUILD / "mypyc" / name),
+        cf.rust_target(out, schema.name),
+        cf.c_target(out, schema.name, BUILD / "c"),
+    ]
     return schema, out, targets, cf.load_python_module(out, schema.name)
 
 

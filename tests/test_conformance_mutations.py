@@ -100,8 +100,8 @@ def test_python_with_one_format_character_changed_is_caught(zoo: tuple, tmp_path
     module = tmp_path / "python" / f"{schema.name}.py"
     text = module.read_text()
     # Point's two i16 coordinates, written big-endian: one character of one format string.
-    assert text.count('_Point = struct.Struct("<2h")') == 1
-    module.write_text(text.replace('_Point = struct.Struct("<2h")', '_Point = struct.Struct(">2h")'))
+    assert text.count('_Point: Final = struct.Struct("<2h")') == 1
+    module.write_text(text.replace('_Point: Final = struct.Struct("<2h")', '_Point: Final = struct.Struct(">2h")'))
     broken = cf.load_python_module(tmp_path, schema.name)
     try:
         report = cf.round_trip(schema, broken, [cf.python_target(tmp_path, schema.name)], _values(schema, "Point"))

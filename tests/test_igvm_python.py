@@ -1,9 +1,10 @@
 """The generated Python module of the IGVM fixture against bytes packed by hand from the protocol
-reference (the fixture's module comes from the `igvm_out` fixture; the live schema's own facts are
-checked in test_igvm_protocol.py)."""
+reference, as Python and compiled by mypyc (the fixture's module comes from the `igvm_out`
+fixture; the live schema's own facts are checked in test_igvm_protocol.py)."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import struct
 import sys
@@ -12,14 +13,29 @@ from types import ModuleType
 
 import pytest
 
+import conformance as cf
+from conftest import IGVM_SCHEMA, ROOT
 
-@pytest.fixture(scope="module")
-def m(igvm_out: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("igvm_attest_fixture", igvm_out / "python" / "igvm_attest.py")
+
+@pytest.fixture(scope="module", params=["python", "mypyc"])
+def m(request: pytest.FixtureRequest, igvm_out: Path) -> ModuleType:
+    if request.param == "python":
+        name, path = "igvm_attest_fixture", igvm_out / "python" / "igvm_attest.py"
+    else:  # an extension module imports under its own name only: lent sys.modules' entry meanwhile
+        where = cf.compiled_python(IGVM_SCHEMA, igvm_out, ROOT / "build" / "conformance" / "mypyc" / "igvm_attest")
+        name, path = "igvm_attest", where / f"igvm_attest{importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
+    held = sys.modules.get(name)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
+    if request.param == "mypyc":
+        assert module.__file__ == str(path)
+        if held is not None:
+            sys.modules[name] = held
+        else:
+            del sys.modules[name]
     return module
 
 

@@ -84,20 +84,20 @@ STRUCT_FIELDS: dict[str, list[tuple[str, str, str, str, bool]]] = {
         ("error_info", "error_info", "struct", "IgvmErrorInfo", False),
     ],
 }
-# Per bitmap: (schema field name, Python attribute).
-BITMAP_FIELDS: dict[str, list[tuple[str, str]]] = {
+# Per bitmap: (schema field name, Python attribute, the field's enum or "").
+BITMAP_FIELDS: dict[str, list[tuple[str, str, str]]] = {
     "IgvmCapabilityBitMap": [
-        ("error_code", "error_code"),
-        ("retry", "retry"),
-        ("skip_hw_unsealing", "skip_hw_unsealing"),
-        ("use_rsa_aes_key_wrap_384", "use_rsa_aes_key_wrap_384"),
-        ("corim_endorsement", "corim_endorsement"),
+        ("error_code", "error_code", ""),
+        ("retry", "retry", ""),
+        ("skip_hw_unsealing", "skip_hw_unsealing", ""),
+        ("use_rsa_aes_key_wrap_384", "use_rsa_aes_key_wrap_384", ""),
+        ("corim_endorsement", "corim_endorsement", ""),
     ],
     "IgvmSignal": [
-        ("retry", "retry"),
-        ("skip_hw_unsealing", "skip_hw_unsealing"),
-        ("rsa_aes_key_wrap_384_used", "rsa_aes_key_wrap_384_used"),
-        ("corim_endorsement_requested", "corim_endorsement_requested"),
+        ("retry", "retry", ""),
+        ("skip_hw_unsealing", "skip_hw_unsealing", ""),
+        ("rsa_aes_key_wrap_384_used", "rsa_aes_key_wrap_384_used", ""),
+        ("corim_endorsement_requested", "corim_endorsement_requested", ""),
     ],
 }
 # Per enum: its struct format code.
@@ -145,8 +145,10 @@ def build(type_name: str, value: Any) -> Any:
     """An object of the generated module from a vector's value."""
     cls = CLASSES[type_name]
     if type_name in BITMAP_FIELDS:
-        kwargs = {attr: value[name] for name, attr in BITMAP_FIELDS[type_name]}
-        return cls(**kwargs, reserved_bits=value["_reserved"])
+        kwargs = {"reserved_bits": value["_reserved"]}
+        for name, attr, enum in BITMAP_FIELDS[type_name]:
+            kwargs[attr] = CLASSES[enum](value[name]) if enum else value[name]
+        return cls(**kwargs)
     if type_name in ENUM_CODES:
         return cls(value)
     kwargs = {}
@@ -168,7 +170,7 @@ def build(type_name: str, value: Any) -> Any:
 def dump(type_name: str, obj: Any) -> Any:
     """A vector's value from an object of the generated module."""
     if type_name in BITMAP_FIELDS:
-        out = {name: getattr(obj, attr) for name, attr in BITMAP_FIELDS[type_name]}
+        out = {name: getattr(obj, attr) for name, attr, _ in BITMAP_FIELDS[type_name]}
         out["_reserved"] = obj.reserved_bits
         return out
     if type_name in ENUM_CODES:

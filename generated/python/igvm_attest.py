@@ -24,9 +24,9 @@ All integers are little-endian; no struct has padding.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Sized
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
 __all__ = [
     "DecodeError",
@@ -95,21 +95,6 @@ class EncodeError(ValueError):
 
 
 _new = object.__new__  # builds a decoded object without running its __init__
-_E = TypeVar("_E", bound=int)
-
-
-class _Values(dict[int, _E], Generic[_E]):
-    """An open enum's values: the singleton of each listed value; a value the schema does
-    not list becomes a new instance."""
-
-    __slots__ = ("_cls",)
-
-    def __init__(self, cls: type[_E], members: Iterable[_E]) -> None:
-        super().__init__((int(member), member) for member in members)
-        self._cls = cls
-
-    def __missing__(self, value: int) -> _E:
-        return self._cls(value)
 
 
 class _Value:
@@ -147,7 +132,28 @@ class _OpenEnum(int):
             return f"{self.__class__.__name__}.{name}"
         return f"{self.__class__.__name__}({int(self)})"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.__repr__()
+
+
+_E = TypeVar("_E", bound=_OpenEnum)
+
+
+class _Values(dict[int, _E], Generic[_E]):
+    """An open enum's values: the singleton of each listed value (made here, and set as
+    the class's member of its name); an unlisted value becomes a new instance."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: type[_E], names: dict[int, str]) -> None:
+        super().__init__({value: cls(value) for value in names})
+        for value, name in names.items():
+            setattr(cls, name, self[value])
+        cls._NAMES = names
+        self._cls = cls
+
+    def __missing__(self, value: int) -> _E:
+        return self._cls(value)
 
 
 class _Bitmap(_Value):
@@ -177,6 +183,7 @@ class _Bitmap(_Value):
 
     @classmethod
     def from_int(cls, raw: int) -> Self:
+        """Decode the raw integer; every bit is kept."""
         raise NotImplementedError
 
     def to_bytes(self) -> bytes:
@@ -204,7 +211,15 @@ class _Struct(_Value):
     SIZE: ClassVar[int]
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> Self:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> Self:
+        """Decode exactly one message; with strict=True, every fixed value must hold.
+
+        A wrong magic number is refused in any case.
+        """
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        """Encode."""
         raise NotImplementedError
 
     @classmethod
@@ -226,8 +241,20 @@ class _Versioned(_Struct):
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, strict: bool = False, layout: int | None = None
+        cls, data: bytes, strict: bool = False, layout: int | None = None
     ) -> Self:
+        """Decode exactly one message, of the size its version field selects (or
+        `layout`, a key of SIZES, whatever that field holds); with strict=True, every
+        fixed value must hold. A wrong magic number is refused in any case."""
+        raise NotImplementedError
+
+    def to_bytes(self, layout: int | None = None) -> bytes:
+        """Encode in the layout that the version field selects, or in `layout` (a key of
+        SIZES) whatever that field holds."""
+        raise NotImplementedError
+
+    def is_newer_version(self) -> bool:
+        """True if the version field is newer than any version this schema knows."""
         raise NotImplementedError
 
     @classmethod
@@ -300,6 +327,19 @@ def _wrong(
     return error
 
 
+def _miscount(field: str, count: int, items: Sized) -> EncodeError:
+    """The refusal of an array that does not hold its number of items."""
+    return EncodeError(f"{field}: expected {count} items, got {len(items)}")
+
+
+def _absent(field: str, layout: int, since: int) -> EncodeError:
+    """The refusal of a field set in a layout that does not have it."""
+    return EncodeError(
+        f"{field} is not part of version {layout} (added in version {since}); "
+        "set it to None or raise the version"
+    )
+
+
 # Constants
 
 ATTESTATION_SIGNATURE: int = 0x414C4348
@@ -358,12 +398,8 @@ class IgvmAttestRequestVersion(_OpenEnum):
     claims. (Since version 2.)"""
 
 
-IgvmAttestRequestVersion.VERSION_1 = IgvmAttestRequestVersion(1)
-IgvmAttestRequestVersion.VERSION_2 = IgvmAttestRequestVersion(2)
-IgvmAttestRequestVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
-_IgvmAttestRequestVersion_of = _Values(
-    IgvmAttestRequestVersion,
-    [IgvmAttestRequestVersion.VERSION_1, IgvmAttestRequestVersion.VERSION_2],
+_IgvmAttestRequestVersion_of: Final = _Values(
+    IgvmAttestRequestVersion, {1: "VERSION_1", 2: "VERSION_2"}
 )
 
 
@@ -381,12 +417,8 @@ class IgvmAttestResponseVersion(_OpenEnum):
     version 2.)"""
 
 
-IgvmAttestResponseVersion.VERSION_1 = IgvmAttestResponseVersion(1)
-IgvmAttestResponseVersion.VERSION_2 = IgvmAttestResponseVersion(2)
-IgvmAttestResponseVersion._NAMES = {1: "VERSION_1", 2: "VERSION_2"}
-_IgvmAttestResponseVersion_of = _Values(
-    IgvmAttestResponseVersion,
-    [IgvmAttestResponseVersion.VERSION_1, IgvmAttestResponseVersion.VERSION_2],
+_IgvmAttestResponseVersion_of: Final = _Values(
+    IgvmAttestResponseVersion, {1: "VERSION_1", 2: "VERSION_2"}
 )
 
 
@@ -412,30 +444,16 @@ class IgvmAttestReportType(_OpenEnum):
     is not defined yet. (Since version 2.)"""
 
 
-IgvmAttestReportType.INVALID_REPORT = IgvmAttestReportType(0)
-IgvmAttestReportType.VBS_VM_REPORT = IgvmAttestReportType(1)
-IgvmAttestReportType.SNP_VM_REPORT = IgvmAttestReportType(2)
-IgvmAttestReportType.TVM_REPORT = IgvmAttestReportType(3)
-IgvmAttestReportType.TDX_VM_REPORT = IgvmAttestReportType(4)
-IgvmAttestReportType.CCA_VM_REPORT = IgvmAttestReportType(5)
-IgvmAttestReportType._NAMES = {
-    0: "INVALID_REPORT",
-    1: "VBS_VM_REPORT",
-    2: "SNP_VM_REPORT",
-    3: "TVM_REPORT",
-    4: "TDX_VM_REPORT",
-    5: "CCA_VM_REPORT",
-}
-_IgvmAttestReportType_of = _Values(
+_IgvmAttestReportType_of: Final = _Values(
     IgvmAttestReportType,
-    [
-        IgvmAttestReportType.INVALID_REPORT,
-        IgvmAttestReportType.VBS_VM_REPORT,
-        IgvmAttestReportType.SNP_VM_REPORT,
-        IgvmAttestReportType.TVM_REPORT,
-        IgvmAttestReportType.TDX_VM_REPORT,
-        IgvmAttestReportType.CCA_VM_REPORT,
-    ],
+    {
+        0: "INVALID_REPORT",
+        1: "VBS_VM_REPORT",
+        2: "SNP_VM_REPORT",
+        3: "TVM_REPORT",
+        4: "TDX_VM_REPORT",
+        5: "CCA_VM_REPORT",
+    },
 )
 
 
@@ -458,24 +476,14 @@ class IgvmAttestRequestType(_OpenEnum):
     provisioning service."""
 
 
-IgvmAttestRequestType.INVALID_REQUEST = IgvmAttestRequestType(0)
-IgvmAttestRequestType.KEY_RELEASE_REQUEST = IgvmAttestRequestType(1)
-IgvmAttestRequestType.AK_CERT_REQUEST = IgvmAttestRequestType(2)
-IgvmAttestRequestType.WRAPPED_KEY_REQUEST = IgvmAttestRequestType(3)
-IgvmAttestRequestType._NAMES = {
-    0: "INVALID_REQUEST",
-    1: "KEY_RELEASE_REQUEST",
-    2: "AK_CERT_REQUEST",
-    3: "WRAPPED_KEY_REQUEST",
-}
-_IgvmAttestRequestType_of = _Values(
+_IgvmAttestRequestType_of: Final = _Values(
     IgvmAttestRequestType,
-    [
-        IgvmAttestRequestType.INVALID_REQUEST,
-        IgvmAttestRequestType.KEY_RELEASE_REQUEST,
-        IgvmAttestRequestType.AK_CERT_REQUEST,
-        IgvmAttestRequestType.WRAPPED_KEY_REQUEST,
-    ],
+    {
+        0: "INVALID_REQUEST",
+        1: "KEY_RELEASE_REQUEST",
+        2: "AK_CERT_REQUEST",
+        3: "WRAPPED_KEY_REQUEST",
+    },
 )
 
 
@@ -497,24 +505,8 @@ class IgvmAttestHashType(_OpenEnum):
     """SHA-512."""
 
 
-IgvmAttestHashType.INVALID_HASH = IgvmAttestHashType(0)
-IgvmAttestHashType.SHA_256 = IgvmAttestHashType(1)
-IgvmAttestHashType.SHA_384 = IgvmAttestHashType(2)
-IgvmAttestHashType.SHA_512 = IgvmAttestHashType(3)
-IgvmAttestHashType._NAMES = {
-    0: "INVALID_HASH",
-    1: "SHA_256",
-    2: "SHA_384",
-    3: "SHA_512",
-}
-_IgvmAttestHashType_of = _Values(
-    IgvmAttestHashType,
-    [
-        IgvmAttestHashType.INVALID_HASH,
-        IgvmAttestHashType.SHA_256,
-        IgvmAttestHashType.SHA_384,
-        IgvmAttestHashType.SHA_512,
-    ],
+_IgvmAttestHashType_of: Final = _Values(
+    IgvmAttestHashType, {0: "INVALID_HASH", 1: "SHA_256", 2: "SHA_384", 3: "SHA_512"}
 )
 
 IGVM_ATTEST_REQUEST_CURRENT_VERSION: IgvmAttestRequestVersion = (
@@ -600,7 +592,6 @@ class IgvmCapabilityBitMap(_Bitmap):
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmCapabilityBitMap:
-        """Decode the raw u32; every bit is kept."""
         o = _new(cls)
         o.error_code = raw & 0x1 != 0
         o.retry = raw & 0x2 != 0
@@ -675,7 +666,6 @@ class IgvmSignal(_Bitmap):
 
     @classmethod
     def from_int(cls, raw: int) -> IgvmSignal:
-        """Decode the raw u32; every bit is kept."""
         o = _new(cls)
         o.retry = raw & 0x1 != 0
         o.skip_hw_unsealing = raw & 0x2 != 0
@@ -685,7 +675,8 @@ class IgvmSignal(_Bitmap):
         return o
 
 
-_IgvmAttestRequestHeader = struct.Struct("<8I")
+_IgvmAttestRequestHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestRequestHeader: Final = _IgvmAttestRequestHeader.unpack
 
 
 class IgvmAttestRequestHeader(_Struct):
@@ -739,17 +730,9 @@ class IgvmAttestRequestHeader(_Struct):
         self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-    ) -> IgvmAttestRequestHeader:
-        """Decode exactly one message; with strict=True, every fixed value must hold.
-
-        A wrong magic number is refused in any case."""
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestHeader:
         if len(data) == 32:
-            v0, v1, v2, v3, v4, v5, v6, v7 = _IgvmAttestRequestHeader.unpack(data)
+            v0, v1, v2, v3, v4, v5, v6, v7 = _unpack_IgvmAttestRequestHeader(data)
             if v0 != 0x414C4348:
                 raise _wrong(
                     "IgvmAttestRequestHeader",
@@ -772,25 +755,24 @@ class IgvmAttestRequestHeader(_Struct):
         raise _refused("IgvmAttestRequestHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
+            reserved = self.reserved
+            if len(reserved) != 3:
+                raise _miscount("IgvmAttestRequestHeader.reserved", 3, reserved)
             return _IgvmAttestRequestHeader.pack(
                 self.signature,
                 self.version,
                 self.report_size,
                 self.request_type,
                 self.status,
-                *self.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(self.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(self.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestRequestHeader: {e}") from None
 
     def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
         if self.signature != 0x414C4348:
             raise _wrong(
                 "IgvmAttestRequestHeader",
@@ -811,7 +793,8 @@ class IgvmAttestRequestHeader(_Struct):
             )
 
 
-_IgvmAttestRequestData = struct.Struct("<5I")
+_IgvmAttestRequestData: Final = struct.Struct("<5I")
+_unpack_IgvmAttestRequestData: Final = _IgvmAttestRequestData.unpack
 
 
 class IgvmAttestRequestData(_Struct):
@@ -859,10 +842,9 @@ class IgvmAttestRequestData(_Struct):
         self.variable_data_size = variable_data_size
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestData:
-        """Decode exactly one message."""
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestData:
         if len(data) == 20:
-            v0, v1, v2, v3, v4 = _IgvmAttestRequestData.unpack(data)
+            v0, v1, v2, v3, v4 = _unpack_IgvmAttestRequestData(data)
             o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestRequestVersion_of[v1]
@@ -873,7 +855,6 @@ class IgvmAttestRequestData(_Struct):
         raise _refused("IgvmAttestRequestData", data, 20, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             return _IgvmAttestRequestData.pack(
                 self.data_size,
@@ -886,7 +867,8 @@ class IgvmAttestRequestData(_Struct):
             raise EncodeError(f"IgvmAttestRequestData: {e}") from None
 
 
-_IgvmAttestRequestDataExt = struct.Struct("<I")
+_IgvmAttestRequestDataExt: Final = struct.Struct("<I")
+_unpack_IgvmAttestRequestDataExt: Final = _IgvmAttestRequestDataExt.unpack
 
 
 class IgvmAttestRequestDataExt(_Struct):
@@ -910,15 +892,9 @@ class IgvmAttestRequestDataExt(_Struct):
         )
 
     @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
-    ) -> IgvmAttestRequestDataExt:
-        """Decode exactly one message."""
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestDataExt:
         if len(data) == 4:
-            (v0,) = _IgvmAttestRequestDataExt.unpack(data)
+            (v0,) = _unpack_IgvmAttestRequestDataExt(data)
             o = _new(cls)
             capability_bitmap = _new(IgvmCapabilityBitMap)
             capability_bitmap.error_code = v0 & 0x1 != 0
@@ -932,7 +908,6 @@ class IgvmAttestRequestDataExt(_Struct):
         raise _refused("IgvmAttestRequestDataExt", data, 4, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             capability_bitmap = self.capability_bitmap
             if capability_bitmap.reserved_bits & 0x1F:
@@ -950,7 +925,8 @@ class IgvmAttestRequestDataExt(_Struct):
             raise EncodeError(f"IgvmAttestRequestDataExt: {e}") from None
 
 
-_IgvmAttestRequestBase = struct.Struct("<8I1184s5I")
+_IgvmAttestRequestBase: Final = struct.Struct("<8I1184s5I")
+_unpack_IgvmAttestRequestBase: Final = _IgvmAttestRequestBase.unpack
 
 
 class IgvmAttestRequestBase(_Struct):
@@ -987,12 +963,9 @@ class IgvmAttestRequestBase(_Struct):
         )
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmAttestRequestBase:
-        """Decode exactly one message; with strict=True, every fixed value must hold.
-
-        A wrong magic number is refused in any case."""
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmAttestRequestBase:
         if len(data) == 1236:
-            v = _IgvmAttestRequestBase.unpack(data)
+            v = _unpack_IgvmAttestRequestBase(data)
             if v[0] != 0x414C4348:
                 raise _wrong(
                     "IgvmAttestRequestBase",
@@ -1025,13 +998,15 @@ class IgvmAttestRequestBase(_Struct):
         raise _refused("IgvmAttestRequestBase", data, 1236, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             header = self.header
+            reserved = header.reserved
+            if len(reserved) != 3:
+                raise _miscount("IgvmAttestRequestHeader.reserved", 3, reserved)
             attestation_report = self.attestation_report
             if len(attestation_report) != 1184:
-                raise EncodeError(
-                    f"IgvmAttestRequestBase.attestation_report: expected 1184 items, got {len(attestation_report)}",
+                raise _miscount(
+                    "IgvmAttestRequestBase.attestation_report", 1184, attestation_report
                 )
             request_data = self.request_data
             return _IgvmAttestRequestBase.pack(
@@ -1040,7 +1015,9 @@ class IgvmAttestRequestBase(_Struct):
                 header.report_size,
                 header.request_type,
                 header.status,
-                *header.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
                 attestation_report,
                 request_data.data_size,
                 request_data.version,
@@ -1049,18 +1026,14 @@ class IgvmAttestRequestBase(_Struct):
                 request_data.variable_data_size,
             )
         except struct.error as e:
-            if len(header.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmAttestRequestHeader.reserved: expected 3 items, got {len(header.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestRequestBase: {e}") from None
 
     def verify(self) -> None:
-        """Raise DecodeError if a field with a fixed value holds another value."""
         self.header.verify()
 
 
-_IgvmAttestCommonResponseHeader = struct.Struct("<2I")
+_IgvmAttestCommonResponseHeader: Final = struct.Struct("<2I")
+_unpack_IgvmAttestCommonResponseHeader: Final = _IgvmAttestCommonResponseHeader.unpack
 
 
 class IgvmAttestCommonResponseHeader(_Struct):
@@ -1090,14 +1063,10 @@ class IgvmAttestCommonResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestCommonResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 8:
-            v0, v1 = _IgvmAttestCommonResponseHeader.unpack(data)
+            v0, v1 = _unpack_IgvmAttestCommonResponseHeader(data)
             o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
@@ -1105,14 +1074,14 @@ class IgvmAttestCommonResponseHeader(_Struct):
         raise _refused("IgvmAttestCommonResponseHeader", data, 8, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             return _IgvmAttestCommonResponseHeader.pack(self.data_size, self.version)
         except struct.error as e:
             raise EncodeError(f"IgvmAttestCommonResponseHeader: {e}") from None
 
 
-_IgvmErrorInfo = struct.Struct("<6I")
+_IgvmErrorInfo: Final = struct.Struct("<6I")
+_unpack_IgvmErrorInfo: Final = _IgvmErrorInfo.unpack
 
 
 class IgvmErrorInfo(_Struct):
@@ -1149,10 +1118,9 @@ class IgvmErrorInfo(_Struct):
         self.reserved = [0] * 3 if reserved is None else reserved
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, strict: bool = False) -> IgvmErrorInfo:
-        """Decode exactly one message."""
+    def from_bytes(cls, data: bytes, strict: bool = False) -> IgvmErrorInfo:
         if len(data) == 24:
-            v0, v1, v2, v3, v4, v5 = _IgvmErrorInfo.unpack(data)
+            v0, v1, v2, v3, v4, v5 = _unpack_IgvmErrorInfo(data)
             o = _new(cls)
             o.error_code = v0
             o.http_status_code = v1
@@ -1168,7 +1136,6 @@ class IgvmErrorInfo(_Struct):
         raise _refused("IgvmErrorInfo", data, 24, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             igvm_signal = self.igvm_signal
             if igvm_signal.reserved_bits & 0xF:
@@ -1180,21 +1147,25 @@ class IgvmErrorInfo(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
+            reserved = self.reserved
+            if len(reserved) != 3:
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
             return _IgvmErrorInfo.pack(
                 self.error_code,
                 self.http_status_code,
                 igvm_signal_bits,
-                *self.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(self.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(self.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmErrorInfo: {e}") from None
 
 
-_IgvmAttestKeyReleaseResponseHeader = struct.Struct("<8I")
+_IgvmAttestKeyReleaseResponseHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestKeyReleaseResponseHeader: Final = (
+    _IgvmAttestKeyReleaseResponseHeader.unpack
+)
 
 
 class IgvmAttestKeyReleaseResponseHeader(_Struct):
@@ -1230,12 +1201,8 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestKeyReleaseResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 32:
             (
                 v0,
@@ -1246,7 +1213,7 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestKeyReleaseResponseHeader.unpack(data)
+            ) = _unpack_IgvmAttestKeyReleaseResponseHeader(data)
             o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
@@ -1266,7 +1233,6 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
         raise _refused("IgvmAttestKeyReleaseResponseHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             error_info = self.error_info
             igvm_signal = error_info.igvm_signal
@@ -1279,23 +1245,27 @@ class IgvmAttestKeyReleaseResponseHeader(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
+            reserved = error_info.reserved
+            if len(reserved) != 3:
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
             return _IgvmAttestKeyReleaseResponseHeader.pack(
                 self.data_size,
                 self.version,
                 error_info.error_code,
                 error_info.http_status_code,
                 igvm_signal_bits,
-                *error_info.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(error_info.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestKeyReleaseResponseHeader: {e}") from None
 
 
-_IgvmAttestWrappedKeyResponseHeader = struct.Struct("<8I")
+_IgvmAttestWrappedKeyResponseHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestWrappedKeyResponseHeader: Final = (
+    _IgvmAttestWrappedKeyResponseHeader.unpack
+)
 
 
 class IgvmAttestWrappedKeyResponseHeader(_Struct):
@@ -1329,12 +1299,8 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestWrappedKeyResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 32:
             (
                 v0,
@@ -1345,7 +1311,7 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestWrappedKeyResponseHeader.unpack(data)
+            ) = _unpack_IgvmAttestWrappedKeyResponseHeader(data)
             o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
@@ -1365,7 +1331,6 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
         raise _refused("IgvmAttestWrappedKeyResponseHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             error_info = self.error_info
             igvm_signal = error_info.igvm_signal
@@ -1378,23 +1343,25 @@ class IgvmAttestWrappedKeyResponseHeader(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
+            reserved = error_info.reserved
+            if len(reserved) != 3:
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
             return _IgvmAttestWrappedKeyResponseHeader.pack(
                 self.data_size,
                 self.version,
                 error_info.error_code,
                 error_info.http_status_code,
                 igvm_signal_bits,
-                *error_info.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(error_info.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestWrappedKeyResponseHeader: {e}") from None
 
 
-_IgvmAttestAkCertResponseHeader = struct.Struct("<8I")
+_IgvmAttestAkCertResponseHeader: Final = struct.Struct("<8I")
+_unpack_IgvmAttestAkCertResponseHeader: Final = _IgvmAttestAkCertResponseHeader.unpack
 
 
 class IgvmAttestAkCertResponseHeader(_Struct):
@@ -1428,12 +1395,8 @@ class IgvmAttestAkCertResponseHeader(_Struct):
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        strict: bool = False,
+        cls, data: bytes, strict: bool = False
     ) -> IgvmAttestAkCertResponseHeader:
-        """Decode exactly one message."""
         if len(data) == 32:
             (
                 v0,
@@ -1444,7 +1407,7 @@ class IgvmAttestAkCertResponseHeader(_Struct):
                 v5,
                 v6,
                 v7,
-            ) = _IgvmAttestAkCertResponseHeader.unpack(data)
+            ) = _unpack_IgvmAttestAkCertResponseHeader(data)
             o = _new(cls)
             o.data_size = v0
             o.version = _IgvmAttestResponseVersion_of[v1]
@@ -1464,7 +1427,6 @@ class IgvmAttestAkCertResponseHeader(_Struct):
         raise _refused("IgvmAttestAkCertResponseHeader", data, 32, True)
 
     def to_bytes(self) -> bytes:
-        """Encode."""
         try:
             error_info = self.error_info
             igvm_signal = error_info.igvm_signal
@@ -1477,25 +1439,26 @@ class IgvmAttestAkCertResponseHeader(_Struct):
                 | (0x4 if igvm_signal.rsa_aes_key_wrap_384_used else 0)
                 | (0x8 if igvm_signal.corim_endorsement_requested else 0)
             )
+            reserved = error_info.reserved
+            if len(reserved) != 3:
+                raise _miscount("IgvmErrorInfo.reserved", 3, reserved)
             return _IgvmAttestAkCertResponseHeader.pack(
                 self.data_size,
                 self.version,
                 error_info.error_code,
                 error_info.http_status_code,
                 igvm_signal_bits,
-                *error_info.reserved,
+                reserved[0],
+                reserved[1],
+                reserved[2],
             )
         except struct.error as e:
-            if len(error_info.reserved) != 3:
-                raise EncodeError(
-                    f"IgvmErrorInfo.reserved: expected 3 items, got {len(error_info.reserved)}",
-                ) from None
             raise EncodeError(f"IgvmAttestAkCertResponseHeader: {e}") from None
 
 
 # Messages
 
-_U32 = struct.Struct("<I")
+_U32: Final = struct.Struct("<I")
 
 
 class MessageError(ValueError):
@@ -1617,8 +1580,22 @@ def _fill(
     packer.pack_into(out, offset, value)
 
 
+class _Message:
+    """What every message shares: its versions and where its payload starts.
+
+    Set after each message's class, since mypyc takes any annotation in a dataclass's body
+    for a field.
+    """
+
+    __slots__ = ()
+    VERSIONS: ClassVar[tuple[int, ...]]
+    """The versions a message can be (one for a message without a version field)."""
+    FIXED_SIZES: ClassVar[dict[int, int]]
+    """Bytes of the fixed parts in each version; a payload starts there."""
+
+
 @dataclass(slots=True)
-class IgvmAttestRequest:
+class IgvmAttestRequest(_Message):
     """An attestation request, as the paravisor sends it inside a GET `IGVM_ATTEST`
     host request. Host requests use version 2; the vTPM's guest-visible attestation
     report is a version 1 request. The paravisor sends
@@ -1643,11 +1620,6 @@ class IgvmAttestRequest:
     runtime_claims: bytes = b""
     """The runtime claims (keys, VM configuration, user data). Their SHA-256 digest is
     the first 32 bytes of the TEE report's report data. The payload: RuntimeClaims (json)."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 1236, 2: 1240}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestRequest:
@@ -1797,8 +1769,12 @@ class IgvmAttestRequest:
         return bytes(out)
 
 
+IgvmAttestRequest.VERSIONS = (1, 2)
+IgvmAttestRequest.FIXED_SIZES = {1: 1236, 2: 1240}
+
+
 @dataclass(slots=True)
-class IgvmAttestKeyReleaseResponse:
+class IgvmAttestKeyReleaseResponse(_Message):
     """The agent's answer to a `KEY_RELEASE_REQUEST`. The agent answers version 2 only
     to a version 2 request: the request's version negotiates the response's. A
     `data_size` smaller than the bytes received is allowed: the response ends there.
@@ -1819,11 +1795,6 @@ class IgvmAttestKeyReleaseResponse:
     payload: bytes = b""
     """The released key: Key Vault's JSON `{"ciphertext": ...}` or a JWT. Empty when
     the key release failed. The payload: ReleasedKey (text)."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestKeyReleaseResponse:
@@ -1924,8 +1895,12 @@ class IgvmAttestKeyReleaseResponse:
         return bytes(out)
 
 
+IgvmAttestKeyReleaseResponse.VERSIONS = (1, 2)
+IgvmAttestKeyReleaseResponse.FIXED_SIZES = {1: 8, 2: 32}
+
+
 @dataclass(slots=True)
-class IgvmAttestWrappedKeyResponse:
+class IgvmAttestWrappedKeyResponse(_Message):
     """The agent's answer to a `WRAPPED_KEY_REQUEST`; framed as
     `IgvmAttestKeyReleaseResponse`.
 
@@ -1944,11 +1919,6 @@ class IgvmAttestWrappedKeyResponse:
     """Error details. Present from version 2 on; None in older messages."""
     payload: bytes = b""
     """The VM metadata blob (JSON) holding the wrapped disk-encryption key. The payload: VmMetadata (json)."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestWrappedKeyResponse:
@@ -2049,8 +2019,12 @@ class IgvmAttestWrappedKeyResponse:
         return bytes(out)
 
 
+IgvmAttestWrappedKeyResponse.VERSIONS = (1, 2)
+IgvmAttestWrappedKeyResponse.FIXED_SIZES = {1: 8, 2: 32}
+
+
 @dataclass(slots=True)
-class IgvmAttestAkCertResponse:
+class IgvmAttestAkCertResponse(_Message):
     """The agent's answer to an `AK_CERT_REQUEST`; framed as
     `IgvmAttestKeyReleaseResponse`.
 
@@ -2069,11 +2043,6 @@ class IgvmAttestAkCertResponse:
     """Error details. Present from version 2 on; None in older messages."""
     payload: bytes = b""
     """The vTPM attestation-key certificate (DER). The payload: AkCertificate."""
-
-    VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """The versions a message can be."""
-    FIXED_SIZES: ClassVar[dict[int, int]] = {1: 8, 2: 32}
-    """Bytes of the fixed parts in each version; the payload starts there."""
 
     @classmethod
     def parse(cls, data: bytes) -> IgvmAttestAkCertResponse:
@@ -2172,3 +2141,7 @@ class IgvmAttestAkCertResponse:
             "u32",
         )
         return bytes(out)
+
+
+IgvmAttestAkCertResponse.VERSIONS = (1, 2)
+IgvmAttestAkCertResponse.FIXED_SIZES = {1: 8, 2: 32}

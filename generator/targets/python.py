@@ -8,8 +8,13 @@ enums through a map of their singletons; encoding is one `pack` of a flat tuple.
 calls the functions of the structs and bitmaps it embeds instead of repeating their code, so the
 generated code grows linearly with the schema.
 
-The code is emitted already formatted as black formats it (a line that does not fit is exploded
-one item per line with a trailing comma, which black keeps); black runs on a file only if a line
+`render_mypyc` renders the same module for mypyc (`wiregen compile`): the same classes and code
+but for how decoding makes objects (their constructors, which compiled code calls directly, where
+Python gains by skipping them) and the class attributes mypyc reads.
+
+The code is emitted already formatted as black formats it (a line that does not fit is split as
+black splits it: a call's or a definition's items on one line of their own, else one item per line
+with a trailing comma, which black keeps); black runs on a file only if a line
 is still too long, and the tests check every file with `black --check`. This module maps the
 layout engine's results to format codes and Python statements; a generation-time check makes
 sure every format's size is the size the layout engine computed.
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import black
+import jinja2
 
 from .. import codec, doctext, naming
 from ..errors import Problem
@@ -136,11 +142,19 @@ class Lines:
     def add(self, text: str) -> None:
         self.lines.append(INDENT * self.depth + text if text else "")
 
-    def call(self, head: str, items: list[str], tail: str = ")") -> None:
-        """`head` + items + `tail` on one line if it fits, else one item per line."""
+    def call(self, head: str, items: list[str], tail: str = ")", hug: bool = False) -> None:
+        """`head` + items + `tail` on one line if it fits, else (with `hug`: a call or definition, which
+        black splits at this bracket) the items on one line of their own between `head` and `tail` if
+        they fit there, else one item per line."""
         one = INDENT * self.depth + head + ", ".join(items) + tail
         if len(one) <= WIDTH or not items:
             self.lines.append(one)
+            return
+        inner = INDENT * (self.depth + 1) + ", ".join(items)
+        if hug and len(inner) <= WIDTH and len(INDENT * self.depth + tail) <= WIDTH:
+            self.add(head)
+            self.lines.append(inner)
+            self.add(tail)
             return
         self.add(head)
         self.depth += 1
@@ -205,13 +219,16 @@ class Lines:
         return "\n".join(self.lines)
 
 
-def _slots(names: list[str]) -> str:
+def _slots(names: list[str], mypyc: bool) -> str:
+    """A class's slots, which equality and repr walk (for mypyc, which lays out a native class
+    itself, Final: it then keeps them as a class attribute)."""
     out = Lines(1)
     items = [_string(n) for n in names]
-    if len(items) == 1 and len(f"    __slots__ = ({items[0]},)") <= WIDTH:
-        out.add(f"__slots__ = ({items[0]},)")
+    head = "__slots__: Final = (" if mypyc else "__slots__ = ("
+    if len(items) == 1 and len(f"    {head}{items[0]},)") <= WIDTH:
+        out.add(f"{head}{items[0]},)")
     else:
-        out.call("__slots__ = (", items)
+        out.call(head, items)
     return out.text()
 
 
@@ -242,7 +259,7 @@ class FieldView:
 class LayoutView:
     version: int
     size: int
-    struct_name: str  # module-level struct.Struct name
+    struct_name: str  # its struct.Struct is the module's _<name>, its unpack _unpack_<name>
     fmt: str
 
 
@@ -319,7 +336,7 @@ def _length_checks(out: Lines, pack_counts: bool) -> tuple[str, str, str, str] |
             continue
         level, var, count, label, _ = line[len(_CHECK) :].split("\0")
         out.depth = int(level)
-        out.block(f"if len({var}) != {count}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'])
+        out.block(f"if len({var}) != {count}:").call("raise _miscount(", [_string(label), count, var], hug=True)
         out.end()
     out.depth = depth
     return skipped
@@ -347,8 +364,9 @@ class _Locals:
 
 
 class _Module:
-    def __init__(self, schema: Schema):
+    def __init__(self, schema: Schema, mypyc: bool = False):
         self.schema = schema
+        self.mypyc = mypyc  # the module mypyc compiles: objects made by their constructors
         self.builders: set[tuple[str, int]] = set()  # (struct, layout) built by a function of its own
         self.inline = True  # whether the method being written writes bitmaps in place
         self.nest = True  # whether it writes the structs it embeds in place
@@ -359,7 +377,10 @@ class _Module:
         return f"_{py(e)}_of"
 
     def layout_struct(self, st: Struct, version: int) -> str:
-        return f"_{py(st)}_V{version}" if st.versioned else f"_{py(st)}"
+        """The name of a layout: its struct is `_<name>`, and the struct's `unpack` is bound as
+        `_unpack_<name>` (a call of a bound method costs less than a method call, compiled by mypyc:
+        decoding is where it counts)."""
+        return f"{py(st)}_v{version}" if st.versioned else py(st)
 
     def builder(self, st: Struct, version: int) -> str:
         self.builders.add((st.name, version))
@@ -416,25 +437,45 @@ class _Module:
 
     # decoding ----------------------------------------------------------------------------
 
-    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str | None, base: _Ix, names: _Locals, flat: _Flat, only: set[int] | None = None) -> None:
+    def build(self, out: Lines, st: Struct, version: int, var: str, cls: str | None, base: _Ix, names: _Locals, flat: _Flat, only: set[int] | None = None, given: dict[int, str] | None = None) -> dict[int, str]:
         """Statements that build `var`, layout `version` of `st`, from the flat tuple `v` at `base`
-        (created as a `cls` unless None; only the fields whose id is in `only`, if given)."""
+        (only the fields whose id is in `only`, if given). As Python: `var` made a `cls` (unless
+        None) by `_new`, then each field stored. For mypyc: the fields' values computed, then (if
+        `cls`) `var` made by the class's constructor from them and from the values `given` before.
+        Returns the values' expressions by field id (for mypyc)."""
         lay = st.layout_for(version) if st.versioned else st.newest
         present = {id(f) for f in lay.fields}
-        if cls is not None:
+        if cls is not None and not self.mypyc:
             out.add(f"{var} = _new({cls})")
+        values: dict[int, str] = {}
         index = base
         for f in st.fields:
             if only is not None and id(f) not in only:
                 index += _field_items(f, lay.version) if id(f) in present else 0
                 continue
             if id(f) not in present:
-                out.assign(f"{var}.{py(f)}", "None")
-                continue
-            self.build_field(out, f, lay.version, f"{var}.{py(f)}", index, names, flat)
-            index += _field_items(f, lay.version)
+                items, expr = None, "None"
+            else:
+                items, expr = self.field_value(out, f, lay.version, index, names, flat)
+                index += _field_items(f, lay.version)
+            target = f"{var}.{py(f)}"
+            if self.mypyc:
+                if items is None and " for " not in expr:
+                    values[id(f)] = expr
+                    continue
+                target = values[id(f)] = names(py(f))  # a list: a local of its own, for the call
+            if items is not None:
+                out.call(f"{target} = [", items, "]", hug=True)
+            else:
+                out.assign(target, expr)
+        if cls is not None and self.mypyc:
+            given = {**(given or {}), **values}
+            out.call(f"{var} = {py(st)}(", [given[id(f)] for f in st.fields], hug=True)
+        return values
 
-    def build_field(self, out: Lines, f: Field, version: int, target: str, at: _Ix, names: _Locals, flat: _Flat) -> None:
+    def field_value(self, out: Lines, f: Field, version: int, at: _Ix, names: _Locals, flat: _Flat) -> tuple[list[str] | None, str]:
+        """The value of field `f` (statements that build it into a local before, for an object):
+        the items of a list, or an expression."""
         t = f.type.target
         count = f.type.count or 0
         if not f.type.is_array:
@@ -443,23 +484,19 @@ class _Module:
                 if self.nest and _items(t, inner) <= INLINE_LEAVES:
                     var = names(py(f))
                     self.build(out, t, inner, var, py(t), at, names, flat)
-                    out.assign(target, f"{var}")
-                else:
-                    out.assign(target, f"{self.builder(t, inner)}(v, {at})")
-            elif isinstance(t, Bitmap) and not self.inline:
-                out.assign(target, f"{py(t)}.from_int({flat.at(at)})")
-            elif isinstance(t, Bitmap):
+                    return None, var
+                return None, f"{self.builder(t, inner)}(v, {at})"
+            if isinstance(t, Bitmap) and not self.inline:
+                return None, f"{py(t)}.from_int({flat.at(at)})"
+            if isinstance(t, Bitmap):
                 var = names(py(f))
                 self.build_bitmap(out, t, var, flat.at(at))
-                out.assign(target, f"{var}")
-            elif isinstance(t, Enum):
-                out.assign(target, f"{self.values_map(t)}[{flat.at(at)}]")
-            else:
-                out.assign(target, f"{flat.at(at)}")
-            return
+                return None, var
+            if isinstance(t, Enum):
+                return None, f"{self.values_map(t)}[{flat.at(at)}]"
+            return None, flat.at(at)
         if isinstance(t, Scalar) and t.name == "u8":
-            out.assign(target, f"{flat.at(at)}")
-            return
+            return None, flat.at(at)
         each = _items(t, version)
         end = at + each * count
         if isinstance(t, Struct):
@@ -470,39 +507,37 @@ class _Module:
                     var = names(f"{py(f)}_{k}")
                     self.build(out, t, inner, var, py(t), at + each * k, names, flat)
                     items.append(var)
-                out.call(f"{target} = [", items, "]")
-            else:
-                fn = self.builder(t, inner)
-                out.assign(target, f"[{fn}(v, {at} + {each} * k) for k in range({count})]")
-        elif isinstance(t, Bitmap):
+                return items, ""
+            return None, f"[{self.builder(t, inner)}(v, {at} + {each} * k) for k in range({count})]"
+        if isinstance(t, Bitmap):
             if self.inline and count <= INLINE_ITEMS:
                 items = []
                 for k in range(count):
                     var = names(f"{py(f)}_{k}")
                     self.build_bitmap(out, t, var, flat.at(at + k))
                     items.append(var)
-                out.call(f"{target} = [", items, "]")
-            else:
-                out.assign(target, f"[{py(t)}.from_int(x) for x in {flat.seq(at, end)}]")
-        elif isinstance(t, Enum):
+                return items, ""
+            return None, f"[{py(t)}.from_int(x) for x in {flat.seq(at, end)}]"
+        if isinstance(t, Enum):
             if count <= INLINE_ITEMS:
-                out.call(f"{target} = [", [f"{self.values_map(t)}[{flat.at(at + k)}]" for k in range(count)], "]")
-            else:
-                out.assign(target, f"list(map({self.values_map(t)}.__getitem__, {flat.seq(at, end)}))")
-        elif count <= INLINE_ITEMS:
-            out.call(f"{target} = [", [flat.at(at + k) for k in range(count)], "]")
-        else:
-            out.assign(target, f"list({flat.seq(at, end)})")
+                return [f"{self.values_map(t)}[{flat.at(at + k)}]" for k in range(count)], ""
+            return None, f"list(map({self.values_map(t)}.__getitem__, {flat.seq(at, end)}))"
+        if count <= INLINE_ITEMS:
+            return [flat.at(at + k) for k in range(count)], ""
+        return None, f"list({flat.seq(at, end)})"
 
     def build_bitmap(self, out: Lines, bm: Bitmap, var: str, raw: str) -> None:
         """Statements that build bitmap `var` from the integer expression `raw` (read once)."""
         if not raw.isidentifier():
             out.add(f"bits = {raw}")
             raw = "bits"
+        values = [self.bit_value(bf, raw) for bf in bm.fields] + [f"{raw} & {_hex(bm.reserved_mask)}"]
+        if self.mypyc:
+            out.call(f"{var} = {py(bm)}(", values, hug=True)
+            return
         out.add(f"{var} = _new({py(bm)})")
-        for bf in bm.fields:
-            out.assign(f"{var}.{py(bf)}", self.bit_value(bf, raw))
-        out.assign(f"{var}.reserved_bits", f"{raw} & {_hex(bm.reserved_mask)}")
+        for attr, value in zip([py(bf) for bf in bm.fields] + ["reserved_bits"], values):
+            out.assign(f"{var}.{attr}", value)
 
     def bit_value(self, bf, raw: str) -> str:
         if bf.is_bool:
@@ -520,13 +555,13 @@ class _Module:
             args = [_string(type_name), str(size), _string(path), _string(expected)]
             if count == 1:
                 out.block(f"if {flat.at(_Ix(at))} != {_scalar_literal(f.value)}:")
-                out.call("raise _wrong(", [*args, flat.at(_Ix(at)), "len(data)"])
+                out.call("raise _wrong(", [*args, flat.at(_Ix(at)), "len(data)"], hug=True)
             else:
                 stop = at + step * count
                 items = flat.seq(_Ix(at), _Ix(stop), step)
                 out.block(f"if {items}.count({_scalar_literal(f.value)}) != {count}:")
                 got = f"next(x for x in {items} if x != {_scalar_literal(f.value)})"
-                out.call("raise _wrong(", [*args, got, "len(data)"])
+                out.call("raise _wrong(", [*args, got, "len(data)"], hug=True)
             out.end()
 
     # encoding ----------------------------------------------------------------------------
@@ -541,8 +576,7 @@ class _Module:
                 continue
             if id(f) not in present:
                 block = out.block(f"if {expr}.{py(f)} is not None:")
-                msg = f"{label}.{py(f)} is not part of version {lay.version} (added in version {f.first_version}); set it to None or raise the version"
-                block.call("raise EncodeError(", [_string(msg)])
+                block.call("raise _absent(", [_string(f"{label}.{py(f)}"), str(lay.version), str(f.first_version)], hug=True)
                 out.end()
         for f in lay.fields:
             if only is None or id(f) in only:
@@ -576,15 +610,20 @@ class _Module:
                 else:
                     args.append(f"*{self.flattener(t, inner)}({var})")
             return
-        # the length check, placed by _length_checks (pack itself counts the items of one array)
-        splat = not (isinstance(t, Scalar) and t.name == "u8")
-        out.lines.append(f"{_CHECK}{out.depth}\0{var}\0{count}\0{label}\0{int(splat)}")
+        # the length check, placed by _length_checks: the items of a small array are passed one by
+        # one (cheaper than a spread), and pack itself counts the items of one spread array
+        check = len(out.lines)
+        out.lines.append("")
+        spread = True
         if isinstance(t, Scalar) and t.name == "u8":
             args.append(var)
+            spread = False
         elif isinstance(t, (Scalar, Enum)):
-            args.append(f"*{var}")
+            spread = count > INLINE_ITEMS
+            args.extend([f"*{var}"] if spread else [f"{var}[{k}]" for k in range(count)])
         elif isinstance(t, Bitmap):
-            if self.inline and count <= INLINE_ITEMS:
+            spread = not (self.inline and count <= INLINE_ITEMS)
+            if not spread:
                 for k in range(count):
                     args.append(self.packed_bitmap(out, t, f"{var}[{k}]", names))
             else:
@@ -592,7 +631,8 @@ class _Module:
         else:
             inner = _nested_layout(t, version)
             each = _items(t, inner)
-            if self.nest and each * count <= INLINE_LEAVES:
+            spread = not (self.nest and each * count <= INLINE_LEAVES)
+            if not spread:
                 for k in range(count):
                     item = names(f"{py(f)}_{k}")
                     out.add(f"{item} = {var}[{k}]")
@@ -600,6 +640,7 @@ class _Module:
             else:
                 fn = self.flattener(t, inner)
                 args.append(f"*[x for item in {var} for x in {fn}(item)]")
+        out.lines[check] = f"{_CHECK}{out.depth}\0{var}\0{count}\0{label}\0{int(spread)}"
 
     def packed_bitmap(self, out: Lines, bm: Bitmap, value: str, names: _Locals) -> str:
         """Statements that compute the integer of bitmap `value` in place: one test of every
@@ -691,7 +732,7 @@ class _Module:
             "has_magic": any(True for _ in _magic_leaves(st, st.newest.version)),
             "nested_verify": nested_verify,
             "nested_verify_arrays": nested_verify_arrays,
-            "slots": _slots([fv.name for fv in fields]),
+            "slots": _slots([fv.name for fv in fields], self.mypyc),
         }
         view["init"] = self.init_text(st, fields)
         view["from_bytes"] = self.from_bytes_text(st)
@@ -703,13 +744,12 @@ class _Module:
         out = Lines(1)
         out.add("def verify(self) -> None:")
         out.depth += 1
-        out.add('"""Raise DecodeError if a field with a fixed value holds another value."""')
         name, size = py(st), str(st.newest.size)
         may_be_none = {f.name for f in view["fields"] if f.optional}  # in the versions that lack it
         for attr, value, spelled in view["fixed"]:
             present = f"self.{attr} is not None and " if attr in may_be_none else ""
             out.block(f"if {present}self.{attr} != {_scalar_literal(value)}:")
-            out.call("raise _wrong(", [_string(name), size, _string(attr), _string(spelled), f"self.{attr}", size])
+            out.call("raise _wrong(", [_string(name), size, _string(attr), _string(spelled), f"self.{attr}", size], hug=True)
             out.end()
         for attr, optional in view["nested_verify"]:
             if optional:
@@ -732,7 +772,7 @@ class _Module:
 
     def init_text(self, st: Struct, fields: list[FieldView]) -> str:
         out = Lines(1)
-        out.call("def __init__(", ["self", *(fv.param for fv in fields)], ") -> None:")
+        out.call("def __init__(", ["self", *(fv.param for fv in fields)], ") -> None:", hug=True)
         out.depth += 1
         for fv in fields:
             out.assign(f"self.{fv.name}", fv.init)
@@ -783,38 +823,20 @@ class _Module:
         name = py(st)
         out = Lines(1)
         out.add("@classmethod")
-        params = ["cls", "data: bytes", "*", "strict: bool = False"] + (["layout: int | None = None"] if st.versioned else [])
-        out.call("def from_bytes(", params, f") -> {name}:")
-        out.depth += 1
-        exact = "Decode exactly one message (its size depends on its version)" if st.versioned else "Decode exactly one message"
-        if any(True for _ in _magic_leaves(st, st.newest.version)):
-            out.add(f'"""{exact}; with strict=True, every fixed value must hold.')
-            out.add("")
-            out.add('A wrong magic number is refused in any case."""')
-        elif _has_fixed(st):
-            out.add(f'"""{exact}; with strict=True, every fixed value must hold."""')
-        else:
-            out.add(f'"""{exact}."""')
+        # no keyword-only parameter: a call of a function that has one is not specialized (Python)
+        # nor parsed on the fast path (mypyc)
+        params = ["cls", "data: bytes", "strict: bool = False"] + (["layout: int | None = None"] if st.versioned else [])
+        out.call("def from_bytes(", params, f") -> {name}:", hug=True)
+        out.depth += 1  # documented once, by the base class
         if st.versioned:
             self.versioned_decode(out, st)
             return out.text()
-        for i, lay in enumerate(reversed(st.layouts)):
-            size = "n" if st.versioned else "len(data)"
-            out.block(f"{'if' if i == 0 else 'elif'} {size} == {lay.size}:")
-            flat, names = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack(data)")
-            cond = self._dispatch(st, lay, flat)
-            if cond:
-                # `layout` reads this layout whatever the version field holds
-                out.operands("if ", "or", [f"layout is None and {cond}", f"layout == {lay.version}"], ":")
-                out.depth += 1
-            self._layout_body(out, st, lay, "return o", flat, names)
-            if cond:
-                out.end()
-            out.end()
-        if st.versioned:
-            out.call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"])
-        else:
-            out.call("raise _refused(", [_string(name), "data", str(st.newest.size), "True"])
+        lay = st.newest
+        out.block(f"if len(data) == {lay.size}:")
+        flat, names = self._unpack(out, st, lay, f"_unpack_{self.layout_struct(st, lay.version)}(data)")
+        self._layout_body(out, st, lay, "return o", flat, names)
+        out.end()
+        out.call("raise _refused(", [_string(name), "data", str(lay.size), "True"], hug=True)
         return out.text()
 
     def versioned_decode(self, out: Lines, st: Struct) -> None:
@@ -827,7 +849,7 @@ class _Module:
         flat, names = _Flat(), _Locals()
         for i, lay in enumerate(layouts):
             out.block(f"{'if' if i == 0 else 'elif'} n == {lay.size}:")
-            unpacked = self._unpack(out, st, lay, f"{self.layout_struct(st, lay.version)}.unpack(data)")
+            unpacked = self._unpack(out, st, lay, f"_unpack_{self.layout_struct(st, lay.version)}(data)")
             if i == 0:  # the newest layout's names: the others' are a prefix of them
                 flat, names = unpacked
             cond = self._dispatch(st, lay, unpacked[0])
@@ -835,12 +857,13 @@ class _Module:
             out.end()
         out.block("else:").add("found = False")
         out.end()
-        out.block("if not found:").call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"])
+        out.block("if not found:").call("raise _refused(", [_string(name), "data", "cls.SIZES", "True", "cls._VERSION"], hug=True)
         out.end()
         newest = st.newest
         common_names = {f.name for f in st.fields if id(f) in common}
         self.magic_checks(out, st, newest.version, name, newest.size, flat, common_names)
-        self.build(out, st, newest.version, "o", "cls", _Ix(0), names, flat, common)
+        # as Python, `o` made, then its fields set; for mypyc, made by its constructor in each layout
+        given = self.build(out, st, newest.version, "o", None if self.mypyc else "cls", _Ix(0), names, flat, common)
         rest = {id(f) for f in st.fields} - common
         rest_names = {f.name for f in st.fields if id(f) in rest}
         for i, lay in enumerate(layouts):
@@ -849,7 +872,7 @@ class _Module:
             else:
                 out.block("else:")
             self.magic_checks(out, st, lay.version, name, lay.size, flat, rest_names)
-            self.build(out, st, lay.version, "o", None, _Ix(0), names, flat, rest)
+            self.build(out, st, lay.version, "o", "cls" if self.mypyc else None, _Ix(0), names, flat, rest, given)
             out.end()
         if _has_fixed(st):
             out.block("if strict:").add("o.verify()")
@@ -862,9 +885,6 @@ class _Module:
         if st.versioned:
             out.add("def to_bytes(self, layout: int | None = None) -> bytes:")
             out.depth += 1
-            path = st.version_path[-1]
-            out.add(f'"""Encode in the layout that `{".".join(f.name for f in st.version_path)}` selects, or in `layout`')
-            out.add(f'(a key of SIZES) whatever `{path.name}` holds."""')
             block = out.block("if layout is None:")
             block.add(f"version = self.{'.'.join(py(f) for f in st.version_path)}")
             for i, lay in enumerate(reversed(st.layouts[1:])):
@@ -873,12 +893,11 @@ class _Module:
             block.block("else:").add(f"layout = {st.layouts[0].version}")
             block.end()
             out.end()
-            out.block("elif layout not in self.SIZES:").call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'])
+            out.block("elif layout not in self.SIZES:").call("raise EncodeError(", [f'f"{name} has no layout {{layout}}; its layouts are {", ".join(str(lay.version) for lay in st.layouts)}"'], hug=True)
             out.end()
         else:
             out.add("def to_bytes(self) -> bytes:")
             out.depth += 1
-            out.add('"""Encode."""')
         self.encode_body(out, st)
         return out.text()
 
@@ -900,14 +919,14 @@ class _Module:
             if not last:
                 out.block(f"if layout == {lay.version}:")
             args = self.checked_args(out, st, lay.version, names, rest, late, lay.version)
-            out.call(f"return {self.layout_struct(st, lay.version)}.pack(", shared + args)
+            out.call(f"return _{self.layout_struct(st, lay.version)}.pack(", shared + args, hug=True)
             if not last:
                 out.end()
         out.end()
         out.block("except struct.error as e:")
         for version, var, count, label in late:
             cond = f"len({var}) != {count}" if version is None else f"layout == {version} and len({var}) != {count}"
-            out.block(f"if {cond}:").call("raise EncodeError(", [f'f"{label}: expected {count} items, got {{len({var})}}"'], ") from None")
+            out.block(f"if {cond}:").call("raise _miscount(", [_string(label), count, var], ") from None", hug=True)
             out.end()
         out.add(f'raise EncodeError(f"{name}: {{e}}") from None')
         out.end()
@@ -933,7 +952,7 @@ class _Module:
         a struct is too big to be built in place)."""
         name = py(st)
         out = Lines()
-        out.call(f"def {self.builder(st, version)}(", ["v: tuple[Any, ...]", "i: int"], f") -> {name}:")
+        out.call(f"def {self.builder(st, version)}(", ["v: tuple[Any, ...]", "i: int"], f") -> {name}:", hug=True)
         out.depth += 1
         out.add(f'"""Layout {version} of {name}, built from the flat tuple `v` at index `i`."""')
         self.inline = self.nest = False  # a struct built apart is part of a big layout: no code repeated
@@ -942,7 +961,7 @@ class _Module:
         out.depth -= 1
         out.add("")
         out.add("")
-        out.call(f"def {self.flattener(st, version)}(", [f"o: {name}"], ") -> tuple[Any, ...]:")
+        out.call(f"def {self.flattener(st, version)}(", [f"o: {name}"], ") -> tuple[Any, ...]:", hug=True)
         out.depth += 1
         out.add(f'"""The pack arguments of layout {version} of {name}, checked."""')
         args: list[str] = []
@@ -970,7 +989,7 @@ class _Module:
             fields.append({"name": py(f), "schema_name": f.name, "hint": hint, "default": default, "doc": docstring(text, "    "), "bf": f, "enum": py(t) if isinstance(t, Enum) else None})
         name = py(bm)
         init = Lines(1)
-        init.call("def __init__(", ["self", *(f"{f['name']}: {f['hint']} = {f['default']}" for f in fields), "reserved_bits: int = 0"], ") -> None:")
+        init.call("def __init__(", ["self", *(f"{f['name']}: {f['hint']} = {f['default']}" for f in fields), "reserved_bits: int = 0"], ") -> None:", hug=True)
         init.depth += 1
         for f in fields:
             init.add(f"self.{f['name']} = {f['name']}")
@@ -986,12 +1005,14 @@ class _Module:
         from_int.add("@classmethod")
         from_int.add(f"def from_int(cls, raw: int) -> {name}:")
         from_int.depth += 1
-        from_int.add(f'"""Decode the raw {bm.type.name}; every bit is kept."""')
-        from_int.add("o = _new(cls)")
-        for bf in bm.fields:
-            from_int.assign(f"o.{py(bf)}", self.bit_value(bf, "raw"))
-        from_int.add(f"o.reserved_bits = raw & {_hex(bm.reserved_mask)}")
-        from_int.add("return o")
+        values = [self.bit_value(bf, "raw") for bf in bm.fields] + [f"raw & {_hex(bm.reserved_mask)}"]
+        if self.mypyc:
+            from_int.call(f"return {name}(", values, hug=True)
+        else:
+            from_int.add("o = _new(cls)")
+            for attr, value in zip([py(bf) for bf in bm.fields] + ["reserved_bits"], values):
+                from_int.assign(f"o.{attr}", value)
+            from_int.add("return o")
         return {
             "kind": "bitmap",
             "name": name,
@@ -1000,7 +1021,7 @@ class _Module:
             "fields": fields,
             "bm": bm,
             "code": CODES[bm.type.name],
-            "slots": _slots([f["name"] for f in fields] + ["reserved_bits"]),
+            "slots": _slots([f["name"] for f in fields] + ["reserved_bits"], self.mypyc),
             "init": init.text(),
             "to_int": to_int.text(),
             "widths": view_widths,
@@ -1011,19 +1032,16 @@ class _Module:
         name = py(e)
         members = [naming.ident(v, "python") for v in e.values]
         tail = Lines()
-        for v, member in zip(e.values, members):
-            tail.call(f"{name}.{member} = {name}(", [str(v.value)])
-        tail.call(f"{name}._NAMES = {{", [f"{v.value}: {_string(m)}" for v, m in zip(e.values, members)], "}")
-        singletons = Lines()
-        singletons.call("[", [f"{name}.{m}" for m in members], "]")
-        items = [name, singletons.lines[0]] if len(singletons.lines) == 1 else None
-        if items is not None:
-            tail.call(f"{self.values_map(e)} = _Values(", items)
+        pairs = [f"{v.value}: {_string(m)}" for v, m in zip(e.values, members)]
+        names = Lines(1)
+        names.call("{", pairs, "}")
+        if len(names.lines) == 1:
+            tail.call(f"{self.values_map(e)}: Final = _Values(", [name, names.lines[0].lstrip()], hug=True)
         else:
-            tail.add(f"{self.values_map(e)} = _Values(")
+            tail.add(f"{self.values_map(e)}: Final = _Values(")
             tail.depth += 1
             tail.add(f"{name},")
-            tail.call("[", [f"{name}.{m}" for m in members], "],")
+            tail.call("{", pairs, "},")
             tail.depth -= 1
             tail.add(")")
         return {
@@ -1131,8 +1149,9 @@ def codec_tables(schema: Schema, structs: list[dict], bitmaps: list[dict], enums
             out.add("],")
         out.depth -= 1
         out.add("}")
-    out.add("# Per bitmap: (schema field name, Python attribute).")
-    _table(out, "BITMAP_FIELDS: dict[str, list[tuple[str, str]]] = ", [(b["schema_name"], [f"({_string(f['schema_name'])}, {_string(f['name'])})" for f in b["fields"]]) for b in bitmaps])
+    out.add("# Per bitmap: (schema field name, Python attribute, the field's enum or \"\").")
+    rows = [(b["schema_name"], [f"({_string(f['schema_name'])}, {_string(f['name'])}, {_string(f['bf'].type.name if f['enum'] else '')})" for f in b["fields"]]) for b in bitmaps]
+    _table(out, "BITMAP_FIELDS: dict[str, list[tuple[str, str, str]]] = ", rows)
     out.add("# Per enum: its struct format code.")
     _table(out, "ENUM_CODES: dict[str, str] = ", [(e["schema_name"], _string(e["code"])) for e in enums])
     out.add("# Python class of every type.")
@@ -1246,10 +1265,10 @@ def message_view(msg: Message) -> dict:
     }
 
 
-def context(schema: Schema) -> dict:
+def context(schema: Schema, mypyc: bool = False) -> dict:
     _ITEMS.clear()
     _FIXED.clear()
-    m = _Module(schema)
+    m = _Module(schema, mypyc)
     constants = [_constant(c) for c in schema.constants]
     structs = [m.struct_view(s) for s in schema.structs]
     bitmaps = [m.bitmap_view(b) for b in schema.bitmaps]
@@ -1277,6 +1296,11 @@ def context(schema: Schema) -> dict:
         "sizes": test_tables(structs, enums),
         "structs": structs,
         "docstring": docstring,
+        "mypyc": mypyc,
+        # for mypyc: a Python class, a native base class, a native class
+        "python_class": "@mypyc_attr(native_class=False)\n" if mypyc else "",
+        "native_base": "@mypyc_attr(acyclic=True)\n" if mypyc else "",
+        "native": "@mypyc_attr(acyclic=True, free_list_len=1)\n" if mypyc else "",
     }
 
 
@@ -1301,10 +1325,15 @@ def _format(source: str, always: bool = False) -> str:
     return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
 
 
-def render(schema: Schema) -> dict[str, str]:
+def _environment() -> jinja2.Environment:
     env = environment("python")
     env.filters["docstring"] = docstring
     env.filters["pyint"] = _scalar_literal
+    return env
+
+
+def render(schema: Schema) -> dict[str, str]:
+    env = _environment()
     ctx = context(schema)
     messages = bool(schema.messages)
     module = _format(env.get_template("module.py.j2").render(ctx), always=messages)
@@ -1317,9 +1346,9 @@ def render(schema: Schema) -> dict[str, str]:
 
 # What the module imports or defines at module level, besides the schema's types and constants
 # (its private helpers start with an underscore, which no schema name or override may).
-MODULE_NAMES = "annotations struct Iterable Any ClassVar Generic Self TypeVar DecodeError EncodeError".split()
+MODULE_NAMES = "annotations struct Sized Iterable Any Callable ClassVar Final Generic Self TypeVar dataclass field mypyc_attr DecodeError EncodeError".split()
 # Its private helpers (and those it makes for each type, named by _Module: `_{Name}_of`...).
-PRIVATE_NAMES = "_new _E _Values _Value _OpenEnum _Bitmap _Struct _Versioned _refused _wrong".split()
+PRIVATE_NAMES = "_new _E _T _Values _Value _OpenEnum _Bitmap _Struct _Versioned _refused _wrong _miscount _absent".split()
 # What a class has besides the schema's fields or values.
 STRUCT_MEMBERS = "SIZE SIZES VERSIONS to_bytes from_bytes from_prefix layout_version is_newer_version verify".split()
 BITMAP_MEMBERS = "reserved_bits SIZE RESERVED_MASK from_int to_bytes from_bytes from_prefix verify".split()
@@ -1368,3 +1397,11 @@ def declare(schema: Schema) -> list[Problem]:
             cls.claim(py(item), item, what)
         scopes.append(cls)
     return [p for s in scopes for p in s.problems]
+
+
+def render_mypyc(schema: Schema) -> str:
+    """The module of `schema` as mypyc compiles it (`wiregen compile`): the same API and answers as
+    the module `render` writes, its classes native to mypyc (objects made by their constructors,
+    which mypyc compiles to direct calls; not tracked by the cycle collector; each with a free
+    list of one object), its enums and errors Python classes."""
+    return _format(_environment().get_template("module.py.j2").render(context(schema, mypyc=True)), always=bool(schema.messages))
