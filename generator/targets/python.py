@@ -1369,7 +1369,8 @@ def declare(schema: Schema) -> list[Problem]:
         if isinstance(t, Enum):
             privates = [m.values_map(t)]
         elif isinstance(t, Struct):
-            privates = [name(t, lay.version) for lay in t.layouts for name in (m.layout_struct, m.builder, m.flattener)]
+            privates = [name(t, lay.version) for lay in t.layouts for name in (m.builder, m.flattener)]
+            privates += [prefix + m.layout_struct(t, lay.version) for lay in t.layouts for prefix in ("_", "_unpack_")]
         else:
             privates = []
         for private in privates:
