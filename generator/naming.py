@@ -36,7 +36,7 @@ PYTHON_RESERVED = frozenset(
         "int", "bool", "bytes", "str", "list", "tuple", "dict", "len", "type", "object", "isinstance",
         "super", "cls", "self", "struct", "dataclass", "dataclasses", "field", "fields", "ClassVar",
         "Optional", "Any", "annotations", "DecodeError", "EncodeError", "typing", "enum",
-        "Iterable", "Sequence", "Generic", "TypeVar", "Sized", "Callable", "Final", "Self", "mypyc_attr",
+        "Iterable", "Sequence", "Generic", "TypeVar", "Sized", "Callable", "Final", "Self", "mypyc_attr", "ClassT",
         # the module's base classes (`_Struct`...), which a type of that name would make again
         "Values", "Value", "OpenEnum", "Bitmap", "Struct", "Versioned", "E",
         # the generated API

@@ -1348,7 +1348,7 @@ def render(schema: Schema) -> dict[str, str]:
 # (its private helpers start with an underscore, which no schema name or override may).
 MODULE_NAMES = "annotations struct Sized Iterable Any Callable ClassVar Final Generic Self TypeVar dataclass field mypyc_attr DecodeError EncodeError".split()
 # Its private helpers (and those it makes for each type, named by _Module: `_{Name}_of`...).
-PRIVATE_NAMES = "_new _E _T _Values _Value _OpenEnum _Bitmap _Struct _Versioned _refused _wrong _miscount _absent".split()
+PRIVATE_NAMES = "_new _E _ClassT _Values _Value _OpenEnum _Bitmap _Struct _Versioned _refused _wrong _miscount _absent".split()
 # What a class has besides the schema's fields or values.
 STRUCT_MEMBERS = "SIZE SIZES VERSIONS to_bytes from_bytes from_prefix layout_version is_newer_version verify".split()
 BITMAP_MEMBERS = "reserved_bits SIZE RESERVED_MASK from_int to_bytes from_bytes from_prefix verify".split()
