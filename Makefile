@@ -73,7 +73,7 @@ conformance: $(STAMP)
 	CONFORMANCE_DEEP=1 $(BIN)/python -m pytest -q -s tests/test_conformance.py
 
 ## The schema fuzzer: random schemas through generate and every target, in batches, for MINUTES
-## minutes; prints the count and keeps every failing schema, shrunk, under tests/schemas/fuzz/.
+## minutes; prints the count and keeps every failing schema, shrunk, under tests/fuzz_cases/.
 .PHONY: fuzz
 MINUTES ?= 5
 fuzz: $(STAMP)
