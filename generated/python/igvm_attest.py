@@ -391,9 +391,9 @@ class IgvmAttestRequestVersion(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    VERSION_1: ClassVar[IgvmAttestRequestVersion]
+    VERSION_1: ClassVar[Self]
     """No request-data extension; the runtime claims follow the request data directly."""
-    VERSION_2: ClassVar[IgvmAttestRequestVersion]
+    VERSION_2: ClassVar[Self]
     """The 4-byte `capability_bitmap` follows the request data, then the runtime
     claims. (Since version 2.)"""
 
@@ -410,9 +410,9 @@ class IgvmAttestResponseVersion(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    VERSION_1: ClassVar[IgvmAttestResponseVersion]
+    VERSION_1: ClassVar[Self]
     """8-byte header: `data_size` and `version`."""
-    VERSION_2: ClassVar[IgvmAttestResponseVersion]
+    VERSION_2: ClassVar[Self]
     """32-byte header: the version 1 fields followed by an `IgvmErrorInfo`. (Since
     version 2.)"""
 
@@ -429,17 +429,17 @@ class IgvmAttestReportType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_REPORT: ClassVar[IgvmAttestReportType]
+    INVALID_REPORT: ClassVar[Self]
     """Invalid or not set."""
-    VBS_VM_REPORT: ClassVar[IgvmAttestReportType]
+    VBS_VM_REPORT: ClassVar[Self]
     """VBS VM report, `VBS_VM_REPORT_SIZE` (560) bytes."""
-    SNP_VM_REPORT: ClassVar[IgvmAttestReportType]
+    SNP_VM_REPORT: ClassVar[Self]
     """AMD SEV-SNP report, `SNP_VM_REPORT_SIZE` (1184) bytes."""
-    TVM_REPORT: ClassVar[IgvmAttestReportType]
+    TVM_REPORT: ClassVar[Self]
     """Trusted-launch VM; no hardware report (0 bytes)."""
-    TDX_VM_REPORT: ClassVar[IgvmAttestReportType]
+    TDX_VM_REPORT: ClassVar[Self]
     """Intel TDX report (TDREPORT), `TDX_VM_REPORT_SIZE` (1024) bytes."""
-    CCA_VM_REPORT: ClassVar[IgvmAttestReportType]
+    CCA_VM_REPORT: ClassVar[Self]
     """Arm CCA realm report. Assigned after version 2 was introduced; its report size
     is not defined yet. (Since version 2.)"""
 
@@ -464,14 +464,14 @@ class IgvmAttestRequestType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_REQUEST: ClassVar[IgvmAttestRequestType]
+    INVALID_REQUEST: ClassVar[Self]
     """Invalid."""
-    KEY_RELEASE_REQUEST: ClassVar[IgvmAttestRequestType]
+    KEY_RELEASE_REQUEST: ClassVar[Self]
     """Secure key release: the wrapped VMGS key-encryption key, released by Azure Key
     Vault."""
-    AK_CERT_REQUEST: ClassVar[IgvmAttestRequestType]
+    AK_CERT_REQUEST: ClassVar[Self]
     """The vTPM attestation-key (AK) certificate."""
-    WRAPPED_KEY_REQUEST: ClassVar[IgvmAttestRequestType]
+    WRAPPED_KEY_REQUEST: ClassVar[Self]
     """The VM metadata blob holding the wrapped disk-encryption key, from the CVM
     provisioning service."""
 
@@ -495,13 +495,13 @@ class IgvmAttestHashType(_OpenEnum):
     its integer and encodes to the same bytes.
     """
 
-    INVALID_HASH: ClassVar[IgvmAttestHashType]
+    INVALID_HASH: ClassVar[Self]
     """Invalid."""
-    SHA_256: ClassVar[IgvmAttestHashType]
+    SHA_256: ClassVar[Self]
     """SHA-256 (the one the paravisor uses)."""
-    SHA_384: ClassVar[IgvmAttestHashType]
+    SHA_384: ClassVar[Self]
     """SHA-384."""
-    SHA_512: ClassVar[IgvmAttestHashType]
+    SHA_512: ClassVar[Self]
     """SHA-512."""
 
 
