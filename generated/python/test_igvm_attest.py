@@ -196,29 +196,3 @@ def test_enum_values_decode_to_their_singletons() -> None:
         assert value.name == named
         if named is None:
             assert str(answer["value"]) in repr(value)
-
-
-@pytest.mark.parametrize("name", sorted(VERSION_FIELDS))
-def test_newer_version_uses_newest_layout(name: str) -> None:
-    offset, code, newest = VERSION_FIELDS[name]
-    layout = max(SIZES[name])
-    vector = next(v for v in EXACT if v[0] == name and v[4]["layout"] == layout)
-    data = bytearray(vector[2])
-    struct.pack_into("<" + code, data, offset, newest + 1)
-    cls = CLASSES[name]
-    assert cls.layout_version(bytes(data)) == layout
-    obj = cls.from_bytes(bytes(data))
-    assert obj.is_newer_version()
-    assert obj.to_bytes() == bytes(data)
-
-
-@pytest.mark.parametrize("name, attr", ADDED_FIELDS)
-def test_older_version_refuses_newer_fields(name: str, attr: str) -> None:
-    layouts = sorted(SIZES[name])
-    old = next(v[4] for v in EXACT if v[0] == name and v[4]["layout"] == layouts[0])
-    new = next(v[4] for v in EXACT if v[0] == name and v[4]["layout"] == layouts[-1])
-    obj: Any = build(name, old["value"])
-    assert getattr(obj, attr) is None
-    setattr(obj, attr, getattr(build(name, new["value"]), attr))
-    with pytest.raises(m.EncodeError):
-        obj.to_bytes()

@@ -1294,6 +1294,9 @@ def context(schema: Schema, mypyc: bool = False) -> dict:
         "bitmaps": bitmaps,
         "tables": codec_tables(schema, structs, bitmaps, enums),
         "sizes": test_tables(structs, enums),
+        # the generated tests of versioned structs and of added fields, written only where they have cases
+        "any_versioned": any(s["versioned"] for s in structs),
+        "any_added": any(f.optional for s in structs for f in s["fields"]),
         "structs": structs,
         "docstring": docstring,
         "mypyc": mypyc,
