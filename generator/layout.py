@@ -330,6 +330,10 @@ def _message(schema: Schema, msg: Message, problems: Problems, broken: set[str])
             what = f"{chain[-1].type}" if chain else f"the whole part '{part.name}'"
             problems.add(msg.at("version_field"), f"{msg.path}.version_field", f"version_field '{msg.version_field}' must be an unsigned integer or an enum of one; it is {what}")
             return
+        unfit = [v for v in versions if not scalar.fits(v)]
+        if unfit:
+            problems.add(msg.at("version_field"), f"{msg.path}.version_field", f"version_field '{msg.version_field}' is {scalar.name}, which cannot hold version {unfit[0]} of {msg.name}; use a type that holds {', '.join(map(str, versions))}")
+            return
         msg.version_part, msg.version_path = part, chain
         if msg.current_version is not None:
             _current_version(msg, t, versions, problems)  # type: ignore[arg-type]

@@ -278,6 +278,28 @@ def test_narrow_length_field_refused(in_tmp: Path, capsys: pytest.CaptureFixture
     assert "bad.yaml:14:17: messages[0].lengths[0].field: length field 'a.len' is a u8, too narrow for the 301 fixed bytes it counts" in capsys.readouterr().err
 
 
+def test_version_field_too_narrow_for_a_version_refused(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "schema: t\nendian: little\n" + textwrap.dedent("""
+        structs:
+          - name: H
+            fields:
+              - {name: version, type: u8}
+          - name: X
+            fields:
+              - {name: a, type: u32}
+        messages:
+          - name: M
+            version_field: h.version
+            parts:
+              - {name: h, type: H}
+              - {name: x, type: X, since: 256}
+        """).lstrip("\n")
+    (in_tmp / "bad.yaml").write_text(text)
+    assert run_cli("check", "bad.yaml") == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml:12:20: messages[0].version_field: version_field 'h.version' is u8, which cannot hold version 256 of M" in err, err
+
+
 @pytest.mark.parametrize(
     "constant, fragment",
     [
