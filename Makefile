@@ -34,8 +34,9 @@ compile: $(STAMP)
 ## Every test: generated files current, generator tests, every target's generated tests.
 test: check test-python test-rust test-c
 
+## Two processes (pytest-xdist), a test file each at a time: a file's fixtures are built once.
 test-python: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## The generated Python codec against its peers, and Rust dispatch against hand-written code, in
 ## one run; writes docs/benchmarks.md. Its peers' packages go into .venv only for it.

@@ -68,7 +68,7 @@ def write(files: dict[str, str], out: Path) -> list[str]:
         for rel in changed:
             dest = out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.wiregen-tmp")
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.wiregen-tmp")  # two runs at once write apart
             tmp.write_bytes(files[rel].encode("utf-8"))
             temps.append((tmp, dest))
     except BaseException:

@@ -9,6 +9,8 @@ A mismatch is reported with the type, the field and the differing bytes.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import importlib.util
@@ -21,7 +23,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from wiregen import codec
 from wiregen.model import Bitmap, Enum, Message, Schema, Struct
@@ -67,6 +69,25 @@ def run_all(targets: list[Target], cases: list[Case]) -> dict[str, list[str]]:
         return {name: run.result() for name, run in runs.items()}
 
 
+@contextlib.contextmanager
+def exclusive(place: Path) -> Iterator[None]:
+    """Hold `place`'s lock file: test processes running side by side (pytest -n) build one place
+    one at a time, so each finds it built or builds it alone."""
+    place.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{place}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def install(built: Path, dest: Path) -> None:
+    """Put a built program at `dest` by renaming a copy, never by writing over `dest`, which
+    another process may be running."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}")
+    shutil.copy2(built, tmp)
+    os.replace(tmp, dest)
+
+
 def python_target(out_dir: Path, schema: str) -> Target:
     return Target("python", [sys.executable, str(out_dir / "python" / f"codec_{schema}.py")])
 
@@ -82,12 +103,13 @@ def compiled_python(schema_file: Path, out_dir: Path, build_dir: Path) -> Path:
 
     where = build_dir / "python"
     loaded = load_file(schema_file)
-    build([loaded], where)
     schema = loaded.name
-    for name in (f"codec_{schema}.py", f"test_{schema}.py"):
-        shutil.copyfile(out_dir / "python" / name, where / name)
-    (build_dir / "vectors").mkdir(exist_ok=True)
-    shutil.copyfile(out_dir / "vectors" / f"{schema}.txt", build_dir / "vectors" / f"{schema}.txt")
+    with exclusive(build_dir):
+        build([loaded], where)
+        for name in (f"codec_{schema}.py", f"test_{schema}.py"):
+            shutil.copyfile(out_dir / "python" / name, where / name)
+        (build_dir / "vectors").mkdir(exist_ok=True)
+        shutil.copyfile(out_dir / "vectors" / f"{schema}.txt", build_dir / "vectors" / f"{schema}.txt")
     return where
 
 
@@ -105,7 +127,9 @@ def c_target(out_dir: Path, schema: str, build_dir: Path) -> Target:
     src = out_dir / "c" / f"codec_{schema}.c"
     exe = build_dir / f"codec_{schema}"
     build_dir.mkdir(parents=True, exist_ok=True)
-    c_toolchain.run(["gcc", *c_toolchain.C11, *c_toolchain.WARNINGS, *c_toolchain.SANITIZERS, "-O1", "-o", str(exe), str(src)], quiet=True)
+    built = build_dir / f".codec_{schema}.{os.getpid()}"
+    c_toolchain.run(["gcc", *c_toolchain.C11, *c_toolchain.WARNINGS, *c_toolchain.SANITIZERS, "-O1", "-o", str(built), str(src)], quiet=True)
+    os.replace(built, exe)
     return Target("c", [str(exe)])
 
 
@@ -128,13 +152,13 @@ def rust_target(out_dir: Path, schema: str, target_suffix: str = "") -> Target:
         shutil.copy(repo / "generated" / "rust" / "Cargo.lock", workspace / "Cargo.lock")
     argv = ["cargo", "build", "--quiet", "--release", *locked, "-p", schema, "--example", f"codec_{schema}"]
     env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
-    done = subprocess.run(argv, cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        raise RuntimeError(f"cargo build of the {schema} codec in {workspace} failed:\n{done.stderr[-6000:]}")
     key = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()[:12]
     binary = target_dir / "conformance" / f"{schema}-{key}" / "codec"
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(target_dir / "release" / "examples" / f"codec_{schema}", binary)
+    with exclusive(target_dir / "conformance"):  # no other workspace's codec_<schema> lands before the copy
+        done = subprocess.run(argv, cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"cargo build of the {schema} codec in {workspace} failed:\n{done.stderr[-6000:]}")
+        install(target_dir / "release" / "examples" / f"codec_{schema}", binary)
     return Target("rust", [str(binary)])
 
 
