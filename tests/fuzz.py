@@ -36,7 +36,7 @@ def draw(count: int, at: int) -> list[dict[str, Any]]:
     drawn: list[dict[str, Any]] = []
 
     @seed(at)
-    @settings(max_examples=count, database=None, phases=[Phase.generate], deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=count, database=None, derandomize=False, phases=[Phase.generate], deadline=None, suppress_health_check=list(HealthCheck))
     @given(fuzz_schemas.schema())
     def collect(schema: dict[str, Any]) -> None:
         drawn.append(schema)

@@ -255,214 +255,196 @@ static void print_u8_array(const void *items, size_t count)
     put_char(']');
 }
 
-static void print_IgvmAttestRequestHeader(IgvmAttestRequestHeader v)
+static void print_IgvmAttestRequestHeader(const IgvmAttestRequestHeader *v)
 {
     put_str("{\"signature\":");
-    print_u(v.signature);
+    print_u(v->signature);
     put_str(",\"version\":");
-    print_u(v.version);
+    print_u(v->version);
     put_str(",\"report_size\":");
-    print_u(v.report_size);
+    print_u(v->report_size);
     put_str(",\"request_type\":");
-    print_u(v.request_type);
+    print_u(v->request_type);
     put_str(",\"status\":");
-    print_u(v.status);
+    print_u(v->status);
     put_str(",\"reserved\":[");
-    print_u32_array(v.reserved, 3);
+    print_u32_array(v->reserved, 3);
     put_char('}');
 }
 
-static IgvmAttestRequestHeader rebuild_IgvmAttestRequestHeader(IgvmAttestRequestHeader in)
+static void rebuild_IgvmAttestRequestHeader(const IgvmAttestRequestHeader *in, IgvmAttestRequestHeader *out)
 {
-    IgvmAttestRequestHeader out;
-    memset(&out, fill_pattern, sizeof out);
-    out.signature = in.signature;
-    out.version = in.version;
-    out.report_size = in.report_size;
-    out.request_type = in.request_type;
-    out.status = in.status;
-    memcpy(out.reserved, in.reserved, sizeof out.reserved);
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->signature = in->signature;
+    out->version = in->version;
+    out->report_size = in->report_size;
+    out->request_type = in->request_type;
+    out->status = in->status;
+    memcpy(out->reserved, in->reserved, sizeof out->reserved);
 }
 
-static void print_IgvmAttestRequestData(IgvmAttestRequestData v)
+static void print_IgvmAttestRequestData(const IgvmAttestRequestData *v)
 {
     put_str("{\"data_size\":");
-    print_u(v.data_size);
+    print_u(v->data_size);
     put_str(",\"version\":");
-    print_u(v.version);
+    print_u(v->version);
     put_str(",\"report_type\":");
-    print_u(v.report_type);
+    print_u(v->report_type);
     put_str(",\"report_data_hash_type\":");
-    print_u(v.report_data_hash_type);
+    print_u(v->report_data_hash_type);
     put_str(",\"variable_data_size\":");
-    print_u(v.variable_data_size);
+    print_u(v->variable_data_size);
     put_char('}');
 }
 
-static IgvmAttestRequestData rebuild_IgvmAttestRequestData(IgvmAttestRequestData in)
+static void rebuild_IgvmAttestRequestData(const IgvmAttestRequestData *in, IgvmAttestRequestData *out)
 {
-    IgvmAttestRequestData out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    out.report_type = in.report_type;
-    out.report_data_hash_type = in.report_data_hash_type;
-    out.variable_data_size = in.variable_data_size;
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->data_size = in->data_size;
+    out->version = in->version;
+    out->report_type = in->report_type;
+    out->report_data_hash_type = in->report_data_hash_type;
+    out->variable_data_size = in->variable_data_size;
 }
 
-static void print_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt v)
+static void print_IgvmAttestRequestDataExt(const IgvmAttestRequestDataExt *v)
 {
     put_str("{\"capability_bitmap\":");
-    print_IgvmCapabilityBitMap(v.capability_bitmap);
+    print_IgvmCapabilityBitMap(v->capability_bitmap);
     put_char('}');
 }
 
-static IgvmAttestRequestDataExt rebuild_IgvmAttestRequestDataExt(IgvmAttestRequestDataExt in)
+static void rebuild_IgvmAttestRequestDataExt(const IgvmAttestRequestDataExt *in, IgvmAttestRequestDataExt *out)
 {
-    IgvmAttestRequestDataExt out;
-    memset(&out, fill_pattern, sizeof out);
-    out.capability_bitmap = rebuild_IgvmCapabilityBitMap(in.capability_bitmap);
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->capability_bitmap = rebuild_IgvmCapabilityBitMap(in->capability_bitmap);
 }
 
-static void print_IgvmAttestRequestBase(IgvmAttestRequestBase v)
+static void print_IgvmAttestRequestBase(const IgvmAttestRequestBase *v)
 {
     put_str("{\"header\":");
-    print_IgvmAttestRequestHeader(v.header);
+    print_IgvmAttestRequestHeader(&v->header);
     put_str(",\"attestation_report\":[");
-    print_u8_array(v.attestation_report, 1184);
+    print_u8_array(v->attestation_report, 1184);
     put_str(",\"request_data\":");
-    print_IgvmAttestRequestData(v.request_data);
+    print_IgvmAttestRequestData(&v->request_data);
     put_char('}');
 }
 
-static IgvmAttestRequestBase rebuild_IgvmAttestRequestBase(IgvmAttestRequestBase in)
+static void rebuild_IgvmAttestRequestBase(const IgvmAttestRequestBase *in, IgvmAttestRequestBase *out)
 {
-    IgvmAttestRequestBase out;
-    memset(&out, fill_pattern, sizeof out);
-    out.header = rebuild_IgvmAttestRequestHeader(in.header);
-    memcpy(out.attestation_report, in.attestation_report, sizeof out.attestation_report);
-    out.request_data = rebuild_IgvmAttestRequestData(in.request_data);
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    rebuild_IgvmAttestRequestHeader(&in->header, &out->header);
+    memcpy(out->attestation_report, in->attestation_report, sizeof out->attestation_report);
+    rebuild_IgvmAttestRequestData(&in->request_data, &out->request_data);
 }
 
-static void print_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader v)
+static void print_IgvmAttestCommonResponseHeader(const IgvmAttestCommonResponseHeader *v)
 {
     put_str("{\"data_size\":");
-    print_u(v.data_size);
+    print_u(v->data_size);
     put_str(",\"version\":");
-    print_u(v.version);
+    print_u(v->version);
     put_char('}');
 }
 
-static IgvmAttestCommonResponseHeader rebuild_IgvmAttestCommonResponseHeader(IgvmAttestCommonResponseHeader in)
+static void rebuild_IgvmAttestCommonResponseHeader(const IgvmAttestCommonResponseHeader *in, IgvmAttestCommonResponseHeader *out)
 {
-    IgvmAttestCommonResponseHeader out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->data_size = in->data_size;
+    out->version = in->version;
 }
 
-static void print_IgvmErrorInfo(IgvmErrorInfo v)
+static void print_IgvmErrorInfo(const IgvmErrorInfo *v)
 {
     put_str("{\"error_code\":");
-    print_u(v.error_code);
+    print_u(v->error_code);
     put_str(",\"http_status_code\":");
-    print_u(v.http_status_code);
+    print_u(v->http_status_code);
     put_str(",\"igvm_signal\":");
-    print_IgvmSignal(v.igvm_signal);
+    print_IgvmSignal(v->igvm_signal);
     put_str(",\"reserved\":[");
-    print_u32_array(v.reserved, 3);
+    print_u32_array(v->reserved, 3);
     put_char('}');
 }
 
-static IgvmErrorInfo rebuild_IgvmErrorInfo(IgvmErrorInfo in)
+static void rebuild_IgvmErrorInfo(const IgvmErrorInfo *in, IgvmErrorInfo *out)
 {
-    IgvmErrorInfo out;
-    memset(&out, fill_pattern, sizeof out);
-    out.error_code = in.error_code;
-    out.http_status_code = in.http_status_code;
-    out.igvm_signal = rebuild_IgvmSignal(in.igvm_signal);
-    memcpy(out.reserved, in.reserved, sizeof out.reserved);
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->error_code = in->error_code;
+    out->http_status_code = in->http_status_code;
+    out->igvm_signal = rebuild_IgvmSignal(in->igvm_signal);
+    memcpy(out->reserved, in->reserved, sizeof out->reserved);
 }
 
-static void print_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader v)
+static void print_IgvmAttestKeyReleaseResponseHeader(const IgvmAttestKeyReleaseResponseHeader *v)
 {
     put_str("{\"data_size\":");
-    print_u(v.data_size);
+    print_u(v->data_size);
     put_str(",\"version\":");
-    print_u(v.version);
+    print_u(v->version);
     put_str(",\"error_info\":");
-    print_IgvmErrorInfo(v.error_info);
+    print_IgvmErrorInfo(&v->error_info);
     put_char('}');
 }
 
-static IgvmAttestKeyReleaseResponseHeader rebuild_IgvmAttestKeyReleaseResponseHeader(IgvmAttestKeyReleaseResponseHeader in)
+static void rebuild_IgvmAttestKeyReleaseResponseHeader(const IgvmAttestKeyReleaseResponseHeader *in, IgvmAttestKeyReleaseResponseHeader *out)
 {
-    IgvmAttestKeyReleaseResponseHeader out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    out.error_info = rebuild_IgvmErrorInfo(in.error_info);
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->data_size = in->data_size;
+    out->version = in->version;
+    rebuild_IgvmErrorInfo(&in->error_info, &out->error_info);
 }
 
-static void print_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader v)
+static void print_IgvmAttestWrappedKeyResponseHeader(const IgvmAttestWrappedKeyResponseHeader *v)
 {
     put_str("{\"data_size\":");
-    print_u(v.data_size);
+    print_u(v->data_size);
     put_str(",\"version\":");
-    print_u(v.version);
+    print_u(v->version);
     put_str(",\"error_info\":");
-    print_IgvmErrorInfo(v.error_info);
+    print_IgvmErrorInfo(&v->error_info);
     put_char('}');
 }
 
-static IgvmAttestWrappedKeyResponseHeader rebuild_IgvmAttestWrappedKeyResponseHeader(IgvmAttestWrappedKeyResponseHeader in)
+static void rebuild_IgvmAttestWrappedKeyResponseHeader(const IgvmAttestWrappedKeyResponseHeader *in, IgvmAttestWrappedKeyResponseHeader *out)
 {
-    IgvmAttestWrappedKeyResponseHeader out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    out.error_info = rebuild_IgvmErrorInfo(in.error_info);
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->data_size = in->data_size;
+    out->version = in->version;
+    rebuild_IgvmErrorInfo(&in->error_info, &out->error_info);
 }
 
-static void print_IgvmAttestAkCertResponseHeader(IgvmAttestAkCertResponseHeader v)
+static void print_IgvmAttestAkCertResponseHeader(const IgvmAttestAkCertResponseHeader *v)
 {
     put_str("{\"data_size\":");
-    print_u(v.data_size);
+    print_u(v->data_size);
     put_str(",\"version\":");
-    print_u(v.version);
+    print_u(v->version);
     put_str(",\"error_info\":");
-    print_IgvmErrorInfo(v.error_info);
+    print_IgvmErrorInfo(&v->error_info);
     put_char('}');
 }
 
-static IgvmAttestAkCertResponseHeader rebuild_IgvmAttestAkCertResponseHeader(IgvmAttestAkCertResponseHeader in)
+static void rebuild_IgvmAttestAkCertResponseHeader(const IgvmAttestAkCertResponseHeader *in, IgvmAttestAkCertResponseHeader *out)
 {
-    IgvmAttestAkCertResponseHeader out;
-    memset(&out, fill_pattern, sizeof out);
-    out.data_size = in.data_size;
-    out.version = in.version;
-    out.error_info = rebuild_IgvmErrorInfo(in.error_info);
-    return out;
+    memset(out, fill_pattern, sizeof *out);
+    out->data_size = in->data_size;
+    out->version = in->version;
+    rebuild_IgvmErrorInfo(&in->error_info, &out->error_info);
 }
 
 /* ---- Answers: one per enum, bitmap and struct layout; VERSION selects a struct's layout ---- */
 
 /*
- * Defines `fn`, which answers a line with the layout `ctype` (named `type` and `layout` in the
+ * ANSWER_WITH defines `fn`, which answers a line with the layout `ctype` (named `type` and `layout` in the
  * answer): a buffer shorter than `ctype` is refused; else its first bytes are copied into a
  * `ctype`, a wrong magic number is refused (`magic`: an expression of `v`, NULL or the dotted
- * path of the wrong field), and the value is printed by `print` and re-encoded by `rebuild`
- * (empty: the value itself). VERSION is read by the dispatch that calls `fn`.
+ * path of the wrong field), and the value is printed by `show` and re-encoded into `out` by
+ * `rebuild` (for an enum, the value itself). VERSION is read by the dispatch that calls `fn`.
  */
-#define ANSWER(fn, ctype, type, layout, magic, print, rebuild)                                    \
+#define ANSWER_WITH(fn, ctype, type, layout, magic, show, rebuild)                                 \
     static void fn(const char *version, const unsigned char *data, size_t size)                   \
     {                                                                                             \
         ctype v;                                                                                  \
@@ -478,10 +460,17 @@ static IgvmAttestAkCertResponseHeader rebuild_IgvmAttestAkCertResponseHeader(Igv
             return;                                                                               \
         }                                                                                         \
         print_head(type, layout);                                                                 \
-        print(v);                                                                                 \
-        const ctype out = rebuild(v);                                                             \
+        show;                                                                                     \
+        ctype out;                                                                                \
+        rebuild;                                                                                  \
         print_tail(&out, sizeof out, size - sizeof v);                                            \
     }
+
+/* An enum or a bitmap, passed by value; a struct layout, passed by pointer (it may be 1 MiB). */
+#define ANSWER(fn, ctype, type, layout, magic, print, rebuild)                                    \
+    ANSWER_WITH(fn, ctype, type, layout, magic, print(v), out = rebuild(v))
+#define ANSWER_STRUCT(fn, ctype, type, layout, magic, print, rebuild)                             \
+    ANSWER_WITH(fn, ctype, type, layout, magic, print(&v), (rebuild(&v, &out)))
 
 ANSWER(answer_IgvmAttestRequestVersion, IgvmAttestRequestVersion, "IgvmAttestRequestVersion", NULL, NULL, print_u, )
 ANSWER(answer_IgvmAttestResponseVersion, IgvmAttestResponseVersion, "IgvmAttestResponseVersion", NULL, NULL, print_u, )
@@ -490,15 +479,15 @@ ANSWER(answer_IgvmAttestRequestType, IgvmAttestRequestType, "IgvmAttestRequestTy
 ANSWER(answer_IgvmAttestHashType, IgvmAttestHashType, "IgvmAttestHashType", NULL, NULL, print_u, )
 ANSWER(answer_IgvmCapabilityBitMap, IgvmCapabilityBitMap, "IgvmCapabilityBitMap", NULL, NULL, print_IgvmCapabilityBitMap, rebuild_IgvmCapabilityBitMap)
 ANSWER(answer_IgvmSignal, IgvmSignal, "IgvmSignal", NULL, NULL, print_IgvmSignal, rebuild_IgvmSignal)
-ANSWER(answer_IgvmAttestRequestHeader, IgvmAttestRequestHeader, "IgvmAttestRequestHeader", "1", igvm_attest_request_header_check_magic(&v), print_IgvmAttestRequestHeader, rebuild_IgvmAttestRequestHeader)
-ANSWER(answer_IgvmAttestRequestData, IgvmAttestRequestData, "IgvmAttestRequestData", "1", NULL, print_IgvmAttestRequestData, rebuild_IgvmAttestRequestData)
-ANSWER(answer_IgvmAttestRequestDataExt, IgvmAttestRequestDataExt, "IgvmAttestRequestDataExt", "1", NULL, print_IgvmAttestRequestDataExt, rebuild_IgvmAttestRequestDataExt)
-ANSWER(answer_IgvmAttestRequestBase, IgvmAttestRequestBase, "IgvmAttestRequestBase", "1", igvm_attest_request_base_check_magic(&v), print_IgvmAttestRequestBase, rebuild_IgvmAttestRequestBase)
-ANSWER(answer_IgvmAttestCommonResponseHeader, IgvmAttestCommonResponseHeader, "IgvmAttestCommonResponseHeader", "1", NULL, print_IgvmAttestCommonResponseHeader, rebuild_IgvmAttestCommonResponseHeader)
-ANSWER(answer_IgvmErrorInfo, IgvmErrorInfo, "IgvmErrorInfo", "1", NULL, print_IgvmErrorInfo, rebuild_IgvmErrorInfo)
-ANSWER(answer_IgvmAttestKeyReleaseResponseHeader, IgvmAttestKeyReleaseResponseHeader, "IgvmAttestKeyReleaseResponseHeader", "1", NULL, print_IgvmAttestKeyReleaseResponseHeader, rebuild_IgvmAttestKeyReleaseResponseHeader)
-ANSWER(answer_IgvmAttestWrappedKeyResponseHeader, IgvmAttestWrappedKeyResponseHeader, "IgvmAttestWrappedKeyResponseHeader", "1", NULL, print_IgvmAttestWrappedKeyResponseHeader, rebuild_IgvmAttestWrappedKeyResponseHeader)
-ANSWER(answer_IgvmAttestAkCertResponseHeader, IgvmAttestAkCertResponseHeader, "IgvmAttestAkCertResponseHeader", "1", NULL, print_IgvmAttestAkCertResponseHeader, rebuild_IgvmAttestAkCertResponseHeader)
+ANSWER_STRUCT(answer_IgvmAttestRequestHeader, IgvmAttestRequestHeader, "IgvmAttestRequestHeader", "1", igvm_attest_request_header_check_magic(&v), print_IgvmAttestRequestHeader, rebuild_IgvmAttestRequestHeader)
+ANSWER_STRUCT(answer_IgvmAttestRequestData, IgvmAttestRequestData, "IgvmAttestRequestData", "1", NULL, print_IgvmAttestRequestData, rebuild_IgvmAttestRequestData)
+ANSWER_STRUCT(answer_IgvmAttestRequestDataExt, IgvmAttestRequestDataExt, "IgvmAttestRequestDataExt", "1", NULL, print_IgvmAttestRequestDataExt, rebuild_IgvmAttestRequestDataExt)
+ANSWER_STRUCT(answer_IgvmAttestRequestBase, IgvmAttestRequestBase, "IgvmAttestRequestBase", "1", igvm_attest_request_base_check_magic(&v), print_IgvmAttestRequestBase, rebuild_IgvmAttestRequestBase)
+ANSWER_STRUCT(answer_IgvmAttestCommonResponseHeader, IgvmAttestCommonResponseHeader, "IgvmAttestCommonResponseHeader", "1", NULL, print_IgvmAttestCommonResponseHeader, rebuild_IgvmAttestCommonResponseHeader)
+ANSWER_STRUCT(answer_IgvmErrorInfo, IgvmErrorInfo, "IgvmErrorInfo", "1", NULL, print_IgvmErrorInfo, rebuild_IgvmErrorInfo)
+ANSWER_STRUCT(answer_IgvmAttestKeyReleaseResponseHeader, IgvmAttestKeyReleaseResponseHeader, "IgvmAttestKeyReleaseResponseHeader", "1", NULL, print_IgvmAttestKeyReleaseResponseHeader, rebuild_IgvmAttestKeyReleaseResponseHeader)
+ANSWER_STRUCT(answer_IgvmAttestWrappedKeyResponseHeader, IgvmAttestWrappedKeyResponseHeader, "IgvmAttestWrappedKeyResponseHeader", "1", NULL, print_IgvmAttestWrappedKeyResponseHeader, rebuild_IgvmAttestWrappedKeyResponseHeader)
+ANSWER_STRUCT(answer_IgvmAttestAkCertResponseHeader, IgvmAttestAkCertResponseHeader, "IgvmAttestAkCertResponseHeader", "1", NULL, print_IgvmAttestAkCertResponseHeader, rebuild_IgvmAttestAkCertResponseHeader)
 
 /* ---- Messages: parsed and built by the header's functions ---- */
 
@@ -552,10 +541,10 @@ static void message_IgvmAttestRequest(const char *how, const unsigned char *data
         put_str("IgvmAttestRequest");
         put_str("\",\"parts\":");
         put_str("{\"base\":");
-        print_IgvmAttestRequestBase(msg.base);
+        print_IgvmAttestRequestBase(&msg.base);
         put_str(",\"ext\":");
         if (msg.has_ext) {
-            print_IgvmAttestRequestDataExt(msg.ext);
+            print_IgvmAttestRequestDataExt(&msg.ext);
         } else {
             put_str("null");
         }
@@ -638,10 +627,10 @@ static void message_IgvmAttestKeyReleaseResponse(const char *how, const unsigned
         put_str("IgvmAttestKeyReleaseResponse");
         put_str("\",\"parts\":");
         put_str("{\"header\":");
-        print_IgvmAttestCommonResponseHeader(msg.header);
+        print_IgvmAttestCommonResponseHeader(&msg.header);
         put_str(",\"error_info\":");
         if (msg.has_error_info) {
-            print_IgvmErrorInfo(msg.error_info);
+            print_IgvmErrorInfo(&msg.error_info);
         } else {
             put_str("null");
         }
@@ -724,10 +713,10 @@ static void message_IgvmAttestWrappedKeyResponse(const char *how, const unsigned
         put_str("IgvmAttestWrappedKeyResponse");
         put_str("\",\"parts\":");
         put_str("{\"header\":");
-        print_IgvmAttestCommonResponseHeader(msg.header);
+        print_IgvmAttestCommonResponseHeader(&msg.header);
         put_str(",\"error_info\":");
         if (msg.has_error_info) {
-            print_IgvmErrorInfo(msg.error_info);
+            print_IgvmErrorInfo(&msg.error_info);
         } else {
             put_str("null");
         }
@@ -810,10 +799,10 @@ static void message_IgvmAttestAkCertResponse(const char *how, const unsigned cha
         put_str("IgvmAttestAkCertResponse");
         put_str("\",\"parts\":");
         put_str("{\"header\":");
-        print_IgvmAttestCommonResponseHeader(msg.header);
+        print_IgvmAttestCommonResponseHeader(&msg.header);
         put_str(",\"error_info\":");
         if (msg.has_error_info) {
-            print_IgvmErrorInfo(msg.error_info);
+            print_IgvmErrorInfo(&msg.error_info);
         } else {
             put_str("null");
         }

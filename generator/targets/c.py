@@ -765,7 +765,13 @@ class _CodecWriter:
                 s = _scalar(t)
                 array = {"fn": f"print_{s.name}_array", "ctype": SCALAR_TYPES[s.name], "print": show}
                 self.arrays[array["fn"]] = array
-            fields.append({"key": c_string(key), "member": self.c.field_name(f), "count": f.type.count, "print": show, "rebuild": rebuild, "array": array})
+            nested = isinstance(t, Struct)
+            fields.append({
+                "key": c_string(key), "member": self.c.field_name(f), "count": f.type.count, "print": show, "rebuild": rebuild, "array": array,
+                # a struct is passed by pointer (a type may be up to 1 MiB); one in a packed struct may
+                # be misaligned, so it is copied out and back (`ctype`) rather than pointed at
+                "nested": nested, "copied": nested and st.packed, "ctype": self.c.type_name(t, lay.version) if nested else None,
+            })
         return {
             "ctype": self.c.type_name(st, lay.version),
             "print": self.fn("print", st, lay.version, claim=True),
@@ -790,6 +796,7 @@ class _CodecWriter:
             "layout": layout,
             "print": show,
             "rebuild": rebuild,
+            "struct": isinstance(t, Struct),
         }
 
     def message(self, view: dict[str, Any]) -> dict[str, Any]:
