@@ -135,6 +135,7 @@ _FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
 _ITEM = re.compile(r"([-*+]|(\d{1,9})([.)]))(?: +(.*))?")
 _HEADING = re.compile(r"#{1,6}(?: |$)")
 _BREAK = re.compile(r"([-*_])(?: *\1){2,} *")
+_TABLE_DELIMITER = re.compile(r"\|? *:?-+:? *(?:\| *:?-+:? *)*\|? *")  # a table's second row
 _PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 # Autolinks that stay links: web and mail addresses (no `javascript:` or `data:` link).
 _AUTOLINK = re.compile(
@@ -156,7 +157,7 @@ def markdown(doc: list[str], keep_links: bool = False) -> list[str]:
     Everything else (emphasis, code spans, headings, lists, tables) is left as written.
     """
     out: list[str] = []
-    para: str | None = None  # the open paragraph: None, "plain", or "item"
+    para: str | None = None  # the open paragraph: None, "plain", "item", or "table" (its rows)
     item: tuple[str, int] = ("", 0)  # the open list item: its kind (bullet, or the delimiter) and text column
     i = 0
     while i < len(doc):
@@ -196,10 +197,15 @@ def markdown(doc: list[str], keep_links: bool = False) -> list[str]:
             para = None
             i += 1
             continue
+        if para == "plain" and "|" in text and "|" in out[-1] and _TABLE_DELIMITER.fullmatch(text):
+            out.append(text)  # a table: its rows are no paragraph, so any list item may follow them
+            para = "table"
+            i += 1
+            continue
         m = _ITEM.fullmatch(text)
         kind = (m.group(3) or m.group(1)) if m else ""
         starts_item = bool(m and m.group(4)) and (
-            para is None
+            para in (None, "table")
             or not m.group(2)  # a bullet may interrupt any paragraph
             or m.group(2) == "1"  # an ordered list may, if it starts at 1
             or (para == "item" and item[0] == kind)  # the next item of the same list
@@ -212,7 +218,7 @@ def markdown(doc: list[str], keep_links: bool = False) -> list[str]:
             out.append(" " * item[1] + _line(text, keep_links)[0])
         else:
             out.append(_line(text, keep_links)[0])
-            para = None if _HEADING.match(text) else "plain"
+            para = None if _HEADING.match(text) else "table" if para == "table" else "plain"
         i += 1
     return out
 

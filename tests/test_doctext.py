@@ -112,6 +112,8 @@ def test_markdown_keeps_plain_text_as_written() -> None:
         (["```compile-fail", "x", "```", "after"], ["```text", "x", "```", "after"]),
         (["```rust", "unclosed"], ["```text", "unclosed", "```"]),
         (["- item", "lazy"], ["- item", "  lazy"]),
+        (["| a | b |", "|---|---|", "2. two", "| 1 | 2 |"], ["| a | b |", "|---|---|", "2. two", "   | 1 | 2 |"]),  # a list may follow a table
+        (["text", "2. two", "more"], ["text", "2. two", "more"]),  # but not interrupt a paragraph at 2
         (["1. one", "2. two", "lazy"], ["1. one", "2. two", "   lazy"]),
         (["> quote"], ["\\> quote"]),
         (["Vec<u8> and [Type] at https://example.com/a_(b)."], ["Vec\\<u8> and \\[Type] at <https://example.com/a_(b)>."]),

@@ -465,7 +465,7 @@ class _Module:
                     continue
                 target = values[id(f)] = names(py(f))  # a list: a local of its own, for the call
             if items is not None:
-                out.call(f"{target} = [", items, "]", hug=True)
+                out.call(f"{target} = [", items, "]")  # black explodes a list literal that does not fit
             else:
                 out.assign(target, expr)
         if cls is not None and self.mypyc:
