@@ -220,8 +220,44 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
     if st.size_assert is not None and st.size_assert != st.size:
         problems.add(st.at("size"), f"{st.path}.size", f"size assertion failed: {st.name} is {st.size} bytes (newest version), not {st.size_assert}")
 
+    if st.packed:
+        _packed_holds_no_raised_alignment(st, problems)
     _version_field(schema, st, problems, nested)
     return len(problems.items) == errors_before
+
+
+def _raised_inside(t: Struct, version: int) -> Struct | None:
+    """The struct, `t` or one it embeds, whose layout for `version` is aligned beyond its own fields
+    (an older layout keeps the struct's one alignment), if any."""
+    lay = t.layout_for(version)
+    if max((f.align for f in lay.fields), default=1) < t.align:
+        return t
+    for f in lay.fields:
+        if isinstance(f.type.target, Struct):
+            found = _raised_inside(f.type.target, version)
+            if found is not None:
+                return found
+    return None
+
+
+def _packed_holds_no_raised_alignment(st: Struct, problems: Problems) -> None:
+    """Rust cannot pack a type that holds one aligned by `align(N)` (E0588), which is how the
+    older layout of a versioned struct keeps the struct's alignment."""
+    reported: set[int] = set()
+    for lay in st.layouts:
+        for f in lay.fields:
+            inner = f.type.target
+            if id(f) in reported or not isinstance(inner, Struct):
+                continue
+            raised = _raised_inside(inner, lay.version)
+            if raised is not None:
+                reported.add(id(f))
+                problems.add(
+                    f.at("type"),
+                    f"{f.path}.type",
+                    f"packed struct {st.name} embeds {inner.name}, and in version {lay.version} {raised.name} is aligned to {raised.align} beyond its fields "
+                    f"(its alignment is the same in every version); a packed struct cannot hold such a layout in Rust: embed it in a struct that is not packed",
+                )
 
 
 def _version_field(schema: Schema, st: Struct, problems: Problems, nested: Struct | None) -> None:

@@ -458,6 +458,9 @@ def declare(schema: Schema) -> list[Problem]:
     root = naming.Scope(TARGET, "the crate root", schema)
     root.reserve(CRATE_NAMES, "the generated crate's")
     root.reserve([schema.name], "the crate's own name")
+    # a tuple struct (a bitmap, an enum) named like a parameter of zerocopy's derived code would
+    # shadow it there (E0530)
+    root.reserve(["bytes"], "a parameter name in zerocopy's derived code")
     scopes = [root]
     for c in schema.constants:
         root.claim(n(c), c, f"constant {c.name}")
