@@ -226,11 +226,17 @@ def _struct(schema: Schema, st: Struct, problems: Problems) -> bool:
     return len(problems.items) == errors_before
 
 
+def raised_align(st: Struct, lay: VersionLayout) -> int | None:
+    """The alignment an older layout of `st` keeps beyond what its own fields give (a struct has
+    one alignment in every version), or None."""
+    return st.align if max((f.align for f in lay.fields), default=1) < st.align else None
+
+
 def _raised_inside(t: Struct, version: int) -> Struct | None:
     """The struct, `t` or one it embeds, whose layout for `version` is aligned beyond its own fields
-    (an older layout keeps the struct's one alignment), if any."""
+    (raised_align), if any."""
     lay = t.layout_for(version)
-    if max((f.align for f in lay.fields), default=1) < t.align:
+    if raised_align(t, lay) is not None:
         return t
     for f in lay.fields:
         if isinstance(f.type.target, Struct):

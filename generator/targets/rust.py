@@ -24,7 +24,7 @@ import shutil
 import subprocess
 from typing import Any
 
-from .. import codec, doctext, naming
+from .. import codec, doctext, layout, naming
 from ..errors import Problem, SchemaError, ToolError
 from ..model import SIZE, Bitmap, Constant, Enum, Field, Message, Scalar, Schema, Struct, TypeRef
 from ..render import TEMPLATES, Banner, banner, environment
@@ -386,9 +386,8 @@ def render(schema: Schema) -> dict[str, str]:
         "recursion_limit": recursion_limit(schema),
         "nesting": nesting(schema),
         "stack": stack_size(schema),
-        # The contract gives a struct one alignment in every version; an older layout whose
-        # own fields align less gets it with `align(N)`.
-        "raised_align": lambda st, lay: st.align if max((f.align for f in lay.fields), default=1) < st.align else None,
+        # an older layout whose own fields align less gets the struct's alignment with `align(N)`
+        "raised_align": layout.raised_align,
         "rstr": rust_str,
         "upper_snake": naming.upper_snake,
         "reserved_key": codec.RESERVED_KEY,
