@@ -43,6 +43,7 @@ from ..naming import (
     c_part,
     c_versioned,
     ident,
+    kind,
     lower_snake,
     upper_snake,
 )
@@ -520,20 +521,17 @@ class _C:
             if key != "kind_prefix":
                 self.reg.claim(name, None, "the header's message API")
         kinds = []
-        for i, kind in enumerate(codec.FAULTS, start=1):
-            macro = self.reg.claim(shared["kind_prefix"] + kind.upper().replace("-", "_"), None, "the header's message error kinds")
-            kinds.append({"macro": macro, "value": i, "kind": kind})
+        for i, fault in enumerate(codec.FAULTS, start=1):
+            macro = self.reg.claim(shared["kind_prefix"] + fault.upper().replace("-", "_"), None, "the header's message error kinds")
+            kinds.append({"macro": macro, "value": i, "kind": fault})
         views = []
         for msg in self.schema.messages:
             name = self.reg.claim(ident(msg, TARGET), msg, f"message {msg.name}")
             fn = c_function_prefix(msg)
-            members: dict[str, Item] = {}
+            members = Scope(TARGET, f"the members of {name}", self.schema)
 
             def member(n: str, item: Item) -> str:
-                if n in members:
-                    self.reg.problems.append(Problem(item.mark, item.path, f"C name clash: '{n}' of message {msg.name} is both {members[n].name} and {item.name}; give one a `names: {{c: ...}}` override"))
-                members[n] = item
-                return n
+                return members.claim(n, item, f"{kind(item)} {msg.name}.{item.name}")
 
             parts = []
             for p in msg.struct_parts:
@@ -591,6 +589,8 @@ class _C:
                 doc.append(f"`{version['path']}` says which version a message is.")
             doc += [f"`{ln.name}` counts {counts.get(ln.counts) or 'the bytes from `' + str(ln.from_path) + '` to the end'}." for ln in msg.lengths]
             doc.append(f"{fn}_parse() checks every length field against the buffer; {fn}_build() fills them in.")
+            self.reg.problems += members.problems
+            self.member_scopes.append(members)
             sizes = [(self.reg.claim(f"{c_macro_prefix(msg)}_FIXED_SIZE" + (f"_V{lay.version}" if msg.versioned else ""), msg, f"message {msg.name}"), lay.version, lay.fixed_size) for lay in msg.layouts]
             views.append(
                 {
