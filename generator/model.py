@@ -87,14 +87,23 @@ class EnumValue(Item):
 class Enum(Item):
     type: Scalar = SCALARS["u32"]
     values: list[EnumValue] = field(default_factory=list)
+    _by_value: tuple[int, dict[int, EnumValue]] | None = field(default=None, init=False, repr=False, compare=False)
 
     kind = "enum"
 
+    def member(self, value: int) -> EnumValue | None:
+        """The value named `value`: the first, if two name it (a lookup, not a scan: an enum may
+        have thousands of values, and every target asks for each)."""
+        if self._by_value is None or self._by_value[0] != len(self.values):
+            index: dict[int, EnumValue] = {}
+            for v in self.values:
+                index.setdefault(v.value, v)
+            self._by_value = (len(self.values), index)
+        return self._by_value[1].get(value)
+
     def name_of(self, value: int) -> str | None:
-        for v in self.values:
-            if v.value == value:
-                return v.name
-        return None
+        v = self.member(value)
+        return v.name if v is not None else None
 
 
 @dataclass

@@ -91,6 +91,24 @@ def test_generated_test_fails_on_a_wrong_byte(features: dict[str, Path], tmp_pat
     assert "FAIL Point max:" in out and '"x":32767' in out and '"x":32639' in out
 
 
+def test_generated_test_finds_every_enum_constant(features: dict[str, Path], tmp_path: Path) -> None:
+    """Each named enum value's vector is checked against the header's constant, found in the
+    test's sorted table: with every constant of the table off by one, every one of them fails."""
+    (tmp_path / "c").mkdir()
+    for name in ("codec_zoo.c", "zoo.h"):
+        shutil.copy(features[name], tmp_path / "c" / name)
+    text, rows = re.subn(r"(\{ \"\w+\", \"\w+\", \(uint64_t\)\w+) \}", r"\1 + 1 }", features["test_zoo.c"].read_text())
+    (tmp_path / "c" / "test_zoo.c").write_text(text)
+    (tmp_path / "vectors").mkdir()
+    shutil.copy(features["zoo.txt"], tmp_path / "vectors" / "zoo.txt")
+    named = sum(len(e.values) for e in load_file(ZOO_SCHEMA).enums)
+    assert rows == named > 5
+    with pytest.raises(BuildError) as err:
+        build_and_run(tmp_path / "c" / "test_zoo.c", tmp_path / "out", [("gcc", C11)], quiet=True)
+    out = str(err.value)
+    assert re.search(rf"^\d+ passed, {named} failed$", out, re.M), out
+    assert out.count("the header's constant is not the vector's value") == named
+
 def test_layout_proof_rejects_a_wrong_layout(tmp_path: Path) -> None:
     """The static_asserts are live: a layout the compiler disagrees with does not compile."""
     schema = load_file(ZOO_SCHEMA)

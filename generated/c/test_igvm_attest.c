@@ -16,30 +16,31 @@
 #define IGVM_ATTEST_CODEC_NO_MAIN
 #include "codec_igvm_attest.c"
 
-/* Every named enum value: its type, its name in the schema and the header's constant. */
+/* Every named enum value: its type, its name in the schema and the header's constant; ordered
+ * by type, then name, as strcmp orders them (an enum may have thousands of values). */
 static const struct {
     const char *type;
     const char *name;
     uint64_t value;
 } constants[] = {
-    { "IgvmAttestRequestVersion", "VERSION_1", (uint64_t)IGVM_ATTEST_REQUEST_VERSION_VERSION_1 },
-    { "IgvmAttestRequestVersion", "VERSION_2", (uint64_t)IGVM_ATTEST_REQUEST_VERSION_VERSION_2 },
-    { "IgvmAttestResponseVersion", "VERSION_1", (uint64_t)IGVM_ATTEST_RESPONSE_VERSION_VERSION_1 },
-    { "IgvmAttestResponseVersion", "VERSION_2", (uint64_t)IGVM_ATTEST_RESPONSE_VERSION_VERSION_2 },
-    { "IgvmAttestReportType", "INVALID_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT },
-    { "IgvmAttestReportType", "VBS_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_VBS_VM_REPORT },
-    { "IgvmAttestReportType", "SNP_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_SNP_VM_REPORT },
-    { "IgvmAttestReportType", "TVM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_TVM_REPORT },
-    { "IgvmAttestReportType", "TDX_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_TDX_VM_REPORT },
-    { "IgvmAttestReportType", "CCA_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_CCA_VM_REPORT },
-    { "IgvmAttestRequestType", "INVALID_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST },
-    { "IgvmAttestRequestType", "KEY_RELEASE_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_KEY_RELEASE_REQUEST },
-    { "IgvmAttestRequestType", "AK_CERT_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_AK_CERT_REQUEST },
-    { "IgvmAttestRequestType", "WRAPPED_KEY_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_WRAPPED_KEY_REQUEST },
     { "IgvmAttestHashType", "INVALID_HASH", (uint64_t)IGVM_ATTEST_HASH_TYPE_INVALID_HASH },
     { "IgvmAttestHashType", "SHA_256", (uint64_t)IGVM_ATTEST_HASH_TYPE_SHA_256 },
     { "IgvmAttestHashType", "SHA_384", (uint64_t)IGVM_ATTEST_HASH_TYPE_SHA_384 },
     { "IgvmAttestHashType", "SHA_512", (uint64_t)IGVM_ATTEST_HASH_TYPE_SHA_512 },
+    { "IgvmAttestReportType", "CCA_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_CCA_VM_REPORT },
+    { "IgvmAttestReportType", "INVALID_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_INVALID_REPORT },
+    { "IgvmAttestReportType", "SNP_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_SNP_VM_REPORT },
+    { "IgvmAttestReportType", "TDX_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_TDX_VM_REPORT },
+    { "IgvmAttestReportType", "TVM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_TVM_REPORT },
+    { "IgvmAttestReportType", "VBS_VM_REPORT", (uint64_t)IGVM_ATTEST_REPORT_TYPE_VBS_VM_REPORT },
+    { "IgvmAttestRequestType", "AK_CERT_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_AK_CERT_REQUEST },
+    { "IgvmAttestRequestType", "INVALID_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_INVALID_REQUEST },
+    { "IgvmAttestRequestType", "KEY_RELEASE_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_KEY_RELEASE_REQUEST },
+    { "IgvmAttestRequestType", "WRAPPED_KEY_REQUEST", (uint64_t)IGVM_ATTEST_REQUEST_TYPE_WRAPPED_KEY_REQUEST },
+    { "IgvmAttestRequestVersion", "VERSION_1", (uint64_t)IGVM_ATTEST_REQUEST_VERSION_VERSION_1 },
+    { "IgvmAttestRequestVersion", "VERSION_2", (uint64_t)IGVM_ATTEST_REQUEST_VERSION_VERSION_2 },
+    { "IgvmAttestResponseVersion", "VERSION_1", (uint64_t)IGVM_ATTEST_RESPONSE_VERSION_VERSION_1 },
+    { "IgvmAttestResponseVersion", "VERSION_2", (uint64_t)IGVM_ATTEST_RESPONSE_VERSION_VERSION_2 },
 };
 
 /* The value of an enum vector's answer ({"type":T,"layout":null,"value":N,...}), as the bits of
@@ -58,11 +59,23 @@ static uint64_t answer_value(const char *text, int *ok)
 /* 0 if CASE names a value of enum TYPE whose constant differs from the vector's value. */
 static int constant_agrees(const char *type, const char *name, const char *expected)
 {
-    for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++) {
-        if (strcmp(type, constants[i].type) == 0 && strcmp(name, constants[i].name) == 0) {
+    size_t lo = 0;
+    size_t hi = sizeof constants / sizeof constants[0];
+    while (lo < hi) {
+        size_t at = lo + (hi - lo) / 2;
+        int rc = strcmp(type, constants[at].type);
+        if (rc == 0) {
+            rc = strcmp(name, constants[at].name);
+        }
+        if (rc == 0) {
             int ok = 1;
             uint64_t value = answer_value(expected, &ok);
-            return ok && value == constants[i].value;
+            return ok && value == constants[at].value;
+        }
+        if (rc < 0) {
+            hi = at;
+        } else {
+            lo = at + 1;
         }
     }
     return 1;

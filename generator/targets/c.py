@@ -276,10 +276,8 @@ class _C:
         return ident(t, TARGET)
 
     def enum_const(self, e: Enum, value: int) -> str | None:
-        for ev in e.values:
-            if ev.value == value:
-                return ev.names.get(TARGET) or f"{c_macro_prefix(e)}_{ev.name}"
-        return None
+        ev = e.member(value)
+        return None if ev is None else ev.names.get(TARGET) or f"{c_macro_prefix(e)}_{ev.name}"
 
     def value_expr(self, t: Scalar | Enum, v: int) -> str:
         """An expression of type `t` for `v`: the enum's constant when it names `v`."""
@@ -672,11 +670,8 @@ def _test(c: _C) -> dict[str, Any]:
     named enum value checked against its vector."""
     for name in TEST_NAMES:
         c.reg.claim(name, None, f"the generated test's '{name}'")
-    constants = [
-        {"type": e.name, "name": v.name, "macro": c.enum_const(e, v.value)}
-        for e in c.schema.enums
-        for v in e.values
-    ]
+    named = [(e.name, v.name, c.enum_const(e, v.value)) for e in c.schema.enums for v in e.values]
+    constants = [{"type": t, "name": n, "macro": macro} for t, n, macro in sorted(named, key=lambda c: (c[0].encode(), c[1].encode()))]
     return {
         "banner": plain_comment(banner(c.schema).lines),
         "header": f"{c.schema.name}.h",

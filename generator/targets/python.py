@@ -401,8 +401,8 @@ class _Module:
         return "int" if isinstance(t, Scalar) else py(t)
 
     def enum_literal(self, e: Enum, value: int) -> str:
-        name = e.name_of(value)
-        return f"{py(e)}.{naming.ident(next(v for v in e.values if v.value == value), 'python')}" if name else f"{py(e)}({value})"
+        member = e.member(value)
+        return f"{py(e)}.{naming.ident(member, 'python')}" if member else f"{py(e)}({value})"
 
     def plain_default(self, f: Field) -> str:
         """An expression of the default value of field `f`: its fixed value, else zero, the first
@@ -1191,7 +1191,7 @@ def _constant(c) -> dict:
     """A constant as the module writes it: an int, or (typed by an enum) the enum's member."""
     view = {"name": naming.ident(c, "python"), "value": _scalar_literal(c.value), "doc": c.doc, "type": c.type.name, "hint": "int"}
     if isinstance(c.type, Enum):
-        member = next((v for v in c.type.values if v.value == c.value), None)
+        member = c.type.member(c.value)
         view["hint"] = py(c.type)
         view["value"] = f"{py(c.type)}.{naming.ident(member, 'python')}" if member else f"{py(c.type)}({_scalar_literal(c.value)})"
     return view

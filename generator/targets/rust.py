@@ -89,7 +89,7 @@ class Names:
 
     def constant_value(self, c: Constant) -> str:
         if isinstance(c.type, Enum):
-            member = next((v for v in c.type.values if v.value == c.value), None)
+            member = c.type.member(c.value)
             return f"{self(c.type)}::{self(member)}" if member else f"{self(c.type)}({literal(c.value)})"
         return literal(c.value)
 
@@ -166,7 +166,7 @@ class Values:
             start = f"{n(t)}::from_bits({bits(reserved)})" if reserved else f"{n(t)}::new()"
             return start + self.with_chain(t, value, version)
         if isinstance(t, Enum):
-            named = next((v for v in t.values if v.value == value), None)
+            named = t.member(value)
             return f"{n(t)}::{n(named)}" if named else f"{n(t)}({literal(value)})"
         return literal(value)
 
