@@ -6,8 +6,11 @@ rustfmt versions). `remember` stores, under a hash of all of those, the hash of 
 render produced; `recall` returns them when the inputs hash the same. `check` then compares the
 files on disk with those hashes: the answer it would get by rendering, without rendering.
 
-The cache is a directory of small JSON files, WIREGEN_CACHE_DIR or ~/.cache/wiregen; deleting it
-is always safe. Any error reading or writing it only means rendering again.
+A formatter's output is remembered too (`formatted`), under a hash of its input and its version:
+black takes most of a render's time, and the same source always formats the same.
+
+The cache is a directory of small files, WIREGEN_CACHE_DIR or ~/.cache/wiregen; deleting it is
+always safe. Any error reading or writing it only means rendering again.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,3 +88,40 @@ def recall(k: str) -> dict[str, str] | None:
         return json.loads((directory() / f"{k}.json").read_text())
     except (OSError, ValueError):
         return None
+
+
+FORMATTED_KEPT = 2000  # formatted files kept on disk; past that, the least recently used half goes
+_formatted: dict[str, str] = {}
+
+
+def formatted(tool: str, source: str, fmt: Callable[[str], str]) -> str:
+    """`fmt(source)`, remembered in this process and on disk under a hash of `tool` (its name,
+    version and options) and `source`."""
+    k = hashlib.sha256(tool.encode() + b"\0" + source.encode("utf-8")).hexdigest()
+    if k in _formatted:
+        return _formatted[k]
+    d = directory() / "formatted"
+    path = d / f"{k}.txt"
+    try:
+        text = path.read_text(encoding="utf-8")
+        os.utime(path)  # recently used
+    except (OSError, ValueError):
+        text = fmt(source)
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            tmp = d / f".{k}.{os.getpid()}.tmp"
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+            _prune(d)
+        except OSError:
+            pass
+    _formatted[k] = text
+    return text
+
+
+def _prune(d: Path) -> None:
+    entries = list(d.glob("*.txt"))
+    if len(entries) > FORMATTED_KEPT:
+        entries.sort(key=lambda p: p.stat().st_mtime_ns)
+        for p in entries[: len(entries) - FORMATTED_KEPT // 2]:
+            p.unlink(missing_ok=True)

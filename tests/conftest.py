@@ -25,9 +25,11 @@ LIVE_SCHEMA = ROOT / "schema" / "igvm_attest.yaml"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _render_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The generator's render cache in a directory of this test session's own."""
-    os.environ["WIREGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("wiregen-cache"))
+def _render_cache() -> None:
+    """The generator's cache (generator/cache.py) kept with the build, not the user's: its
+    entries are keyed by everything they depend on, so a second run reuses black's output for
+    the sources it formatted before (a test that renders the same schema formats nothing)."""
+    os.environ["WIREGEN_CACHE_DIR"] = str(ROOT / "build" / "wiregen-cache")
 
 
 @pytest.fixture

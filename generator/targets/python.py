@@ -32,7 +32,7 @@ from typing import Any
 import black
 import jinja2
 
-from .. import codec, doctext, naming
+from .. import cache, codec, doctext, naming
 from ..errors import Problem
 from ..model import Bitmap, Enum, Field, Message, Scalar, Schema, Struct
 from ..render import banner, doc_lines, environment
@@ -1325,7 +1325,8 @@ def _format(source: str, always: bool = False) -> str:
     template leaves the formatting to black)."""
     if _fits(source) and not always:
         return source
-    return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
+    mode = black.Mode(target_versions={black.TargetVersion.PY311})
+    return cache.formatted(f"black {black.__version__} {mode!r}", source, lambda text: black.format_str(text, mode=mode))
 
 
 def _environment() -> jinja2.Environment:
