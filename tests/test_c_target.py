@@ -308,6 +308,39 @@ def test_codec_reads_and_writes_every_vector(which: str, features: dict[str, Pat
 
 # --- doc text and literals ------------------------------------------------------------------
 
+DEEP_LARGE = """schema: deep_large
+endian: little
+structs:
+  - name: Large1
+    fields:
+      - {name: body, type: 'u8[100000]'}
+  - name: Large2
+    fields:
+      - {name: inner, type: Large1}
+      - {name: body, type: 'u8[1000]'}
+  - name: Large3
+    fields:
+      - {name: inner, type: Large2}
+      - {name: more, type: 'Large1[2]'}
+"""
+
+
+def test_codec_frames_do_not_grow_with_the_structs_it_embeds(tmp_path: Path) -> None:
+    """The codec prints and rebuilds a struct through pointers: only the function answering a
+    line holds a value (and the value it re-encodes), so its frame is twice the struct's size
+    and every other frame stays small, however large and deep the embedded structs are. (Once
+    they went by value, so each level of nesting copied its struct again: a fuzz schema of 700 KB
+    structs five deep overflowed the stack under ASan.) gcc's -fstack-usage gives each frame."""
+    codec_c = generate(write_schema(tmp_path, DEEP_LARGE, "deep_large"), tmp_path / "out")["codec_deep_large.c"]
+    c_toolchain.run(["gcc", *C11, *c_toolchain.WARNINGS, "-fstack-usage", "-c", "-o", str(tmp_path / "codec.o"), str(codec_c)], quiet=True)
+    usage = (tmp_path / "codec.su").read_text()
+    frames = {ln.split("\t")[0].rsplit(":", 1)[1]: int(ln.split("\t")[1]) for ln in usage.splitlines()}
+    sizes = {"Large1": 100_000, "Large2": 101_000, "Large3": 301_000}
+    assert {f for f in frames if f.startswith("answer_")} == {f"answer_{t}" for t in sizes}
+    for fn, frame in frames.items():
+        limit = 2 * sizes[fn.removeprefix("answer_")] + 4096 if fn.startswith("answer_") else 4096
+        assert frame <= limit, f"{fn} uses {frame} bytes of stack, more than {limit}"
+
 
 @given(st.text() | st.text(alphabet="*/?\\\t\n #a"))
 def test_no_doc_text_can_end_or_nest_a_comment(text: str) -> None:
