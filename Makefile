@@ -6,6 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# Python may keep the bytecode of the generator and of its tests (in __pycache__/, ignored by git):
+# make test starts some forty Python processes, which would otherwise compile them each time.
+unexport PYTHONDONTWRITEBYTECODE
+
 # One cargo target directory for the generated crates and the generator's Rust tests.
 CARGO_TARGET_DIR ?= $(CURDIR)/build/cargo-target
 export CARGO_TARGET_DIR

@@ -34,6 +34,7 @@ from wiregen.cli import main as wiregen
 from wiregen.doctext import display
 from wiregen.errors import SchemaError
 from wiregen.loader import _display_path, load_file
+from wiregen.model import Schema
 from wiregen.output import stale_digests, write
 from wiregen.targets import rust
 
@@ -104,6 +105,7 @@ class Build:
         self.ws = out / "rust"
         self.target_dir = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target"))
         self.members: tuple[str, ...] = ()  # of the workspace last written
+        self.loaded: dict[str, Schema] = {}  # the schemas the workspaces were written from, loaded once
         self.cargo_env: dict[str, str] = {}  # `make fuzz`: builds without debug info, which change no lint or result
 
     # Each check takes schema names and returns the failures by name; a failure the output
@@ -175,7 +177,10 @@ class Build:
         if members == self.members:
             return
         self.members = members
-        schemas = [load_file(self.out.parent / "schemas" / f"{n}.yaml") for n in members]
+        for n in members:
+            if n not in self.loaded:
+                self.loaded[n] = load_file(self.out.parent / "schemas" / f"{n}.yaml")
+        schemas = [self.loaded[n] for n in members]
         write(rust.render_project(schemas), self.out)
         lock = self.ws / "Cargo.lock"
         if not lock.exists():  # cargo adds the members; the dependencies keep their versions
@@ -300,6 +305,7 @@ def run(
         outcomes = generate_all(paths, root)
     accepted = sorted(n for n, o in outcomes.items() if o.status == "passed")
     build = Build(root / "out")
+    build.members = tuple(accepted)  # generate_all leaves the workspace of every accepted schema
     if quick:
         build.cargo_env = {"CARGO_PROFILE_DEV_DEBUG": "0", "CARGO_PROFILE_TEST_DEBUG": "0", "CARGO_INCREMENTAL": "0"}
     for stage, check in build.stages():
