@@ -34,7 +34,7 @@ import jinja2
 
 from .. import cache, codec, doctext, naming
 from ..errors import Problem
-from ..model import Bitmap, Enum, Field, Message, Scalar, Schema, Struct
+from ..model import Bitmap, Enum, Field, Item, Message, Scalar, Schema, Struct
 from ..render import banner, doc_lines, environment
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q"}
@@ -1382,16 +1382,25 @@ def declare(schema: Schema) -> list[Problem]:
     for msg in schema.messages:
         module.claim(py(msg), msg, f"message {msg.name}")
     scopes = [module]
+    types = {py(u): u for u in schema.types}
+
+    def claim(cls: naming.Scope, item: Item, what: str, owner: Item) -> None:
+        """A member of the class of `owner`: it may not be named like another type of the module
+        (looked up, not copied into each class: that was quadratic in the number of types)."""
+        n = py(item)
+        u = types.get(n)
+        if u is not None and u is not owner and cls.owner.get(n, (None, ""))[0] is None:
+            cls.owner[n] = (u, f"{u.kind} {u.name}")
+        cls.claim(n, item, what)
+
     for msg in schema.messages:
         cls = naming.Scope("python", f"class {py(msg)}", schema)
-        cls.owner = {py(u): (u, f"{u.kind} {u.name}") for u in schema.types}
         cls.reserve(MESSAGE_MEMBERS, "the generated class's")
         for part in msg.parts:
-            cls.claim(py(part), part, f"part {msg.name}.{part.name}")
+            claim(cls, part, f"part {msg.name}.{part.name}", msg)
         scopes.append(cls)
     for t in schema.types:
         cls = naming.Scope("python", f"class {py(t)}", schema)
-        cls.owner = {py(u): (u, f"{u.kind} {u.name}") for u in schema.types if u is not t}
         if isinstance(t, Enum):
             cls.reserve(ENUM_MEMBERS, "int's or the enum's")
             members = [(v, f"value {t.name}.{v.name}") for v in t.values]
@@ -1399,7 +1408,7 @@ def declare(schema: Schema) -> list[Problem]:
             cls.reserve(STRUCT_MEMBERS if isinstance(t, Struct) else BITMAP_MEMBERS, "the generated class's")
             members = [(f, f"field {t.name}.{f.name}") for f in t.fields]
         for item, what in members:
-            cls.claim(py(item), item, what)
+            claim(cls, item, what, t)
         scopes.append(cls)
     return [p for s in scopes for p in s.problems]
 
