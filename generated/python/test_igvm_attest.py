@@ -151,9 +151,8 @@ def test_refused_bytes_raise_decode_error() -> None:
         for decode in (CLASSES[t].from_bytes, CLASSES[t].from_prefix):
             with pytest.raises(m.DecodeError) as err:
                 decode(data)
-            assert CLASSES[t].__name__ in str(
-                err.value
-            ), case  # the type by its Python name
+            # the error names the type by its Python name
+            assert CLASSES[t].__name__ in str(err.value), case
             if answer["error"] == "short":
                 assert (err.value.needed, err.value.given) == (
                     answer["needed"],
