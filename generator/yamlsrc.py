@@ -58,13 +58,11 @@ def _mark(file: str, m: yaml.Mark) -> Mark:
     return Mark(file, m.line + 1, m.column + 1)
 
 
-class _Loader(yaml.SafeLoader):
+class _Composer(yaml.composer.Composer):
     """A composer that records anchors, aliases and tags as problems instead of using them."""
 
-    def __init__(self, stream: str, file: str, problems: Problems):
-        super().__init__(stream)
-        self._file = file
-        self._problems = problems
+    _file: str
+    _problems: Problems
 
     def compose_node(self, parent, index):  # type: ignore[override]
         event = self.peek_event()
@@ -83,11 +81,44 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class _Loader(_Composer, yaml.SafeLoader):
+    """PyYAML's own parser, in Python: its error messages are the ones a schema's author sees."""
+
+    def __init__(self, stream: str, file: str, problems: Problems):
+        yaml.SafeLoader.__init__(self, stream)
+        self._file = file
+        self._problems = problems
+
+
+if yaml.__with_libyaml__:
+
+    class _FastLoader(_Composer, yaml.cyaml.CParser, yaml.resolver.Resolver):  # type: ignore[misc]
+        """The same composer over libyaml's parser, which reads the events several times faster
+        (the same events, with the same marks); a document it refuses is read again by _Loader."""
+
+        def __init__(self, stream: str, file: str, problems: Problems):
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._file = file
+            self._problems = problems
+
+        def compose_node(self, parent, index):  # type: ignore[override]
+            event = self.peek_event()
+            if isinstance(event, yaml.ScalarEvent) and event.value == "" and not event.style:
+                raise _Unlike  # libyaml marks an empty value where the next token starts
+            return super().compose_node(parent, index)
+
+
+class _Unlike(Exception):
+    """A document libyaml would read with other marks than PyYAML: read by PyYAML's parser."""
+
+
 def _scalar(node: yaml.ScalarNode, file: str) -> Y:
     mark = _mark(file, node.start_mark)
     text = node.value
     span = (node.start_mark.index, node.end_mark.index)
-    if node.style is not None:  # quoted or block scalar: always text
+    if node.style:  # quoted or block scalar: always text (plain: None, or "" from libyaml)
         return Y(text, mark, text=text, plain=False, span=span)
     y = Y(text, mark, text=text, plain=True, span=span)
     t = text.strip()
@@ -124,10 +155,30 @@ def _convert(node: yaml.Node, file: str, problems: Problems) -> Y:
     return Y(out, mark, key_marks=key_marks)
 
 
+DEEP = "the YAML is nested too deeply to be a schema (lists or mappings inside each other hundreds of levels deep)"
+
+
 def load(text: str, file: str, problems: Problems) -> Y | None:
     """Read one YAML document; problems go to `problems`. None if nothing usable was read."""
-    loader = _Loader(text, file, problems)
+    if yaml.__with_libyaml__ and "\ufeff" not in text:  # libyaml counts a byte order mark otherwise
+        fast = Problems()
+        try:
+            node = _FastLoader(text, file, fast).get_single_node()
+        except (yaml.YAMLError, UnicodeError, RecursionError, _Unlike):
+            pass  # read again below, for PyYAML's words about it
+        else:
+            problems.items += fast.items
+            if node is None:
+                problems.add(Mark(file, 1, 1), "", "the file is empty; expected a mapping with `schema:`")
+                return None
+            try:
+                return _convert(node, file, problems)
+            except RecursionError:
+                problems.add(Mark(file, 1, 1), "", DEEP)
+                return None
+    loader = None
     try:
+        loader = _Loader(text, file, problems)  # its reader refuses a control character here
         node = loader.get_single_node()
         if node is None:
             problems.add(Mark(file, 1, 1), "", "the file is empty; expected a mapping with `schema:`")
@@ -138,11 +189,18 @@ def load(text: str, file: str, problems: Problems) -> Y | None:
         where = _mark(file, m) if m else Mark(file, 1, 1)
         problems.add(where, "", f"not valid YAML: {e.problem or e.context}")
         return None
+    except yaml.reader.ReaderError as e:
+        line, col = text.count("\n", 0, e.position) + 1, e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        cp = e.character if isinstance(e.character, int) else ord(e.character)
+        what = "a control character" if cp < 0x20 or 0x7F <= cp < 0xA0 else "a character YAML does not allow"
+        problems.add(Mark(file, line, col), "", f"not valid YAML: U+{cp:04X}, {what} (a tab or a line break is fine); remove it")
+        return None
     except RecursionError:
-        problems.add(Mark(file, 1, 1), "", "the YAML is nested too deeply to be a schema (lists or mappings inside each other hundreds of levels deep)")
+        problems.add(Mark(file, 1, 1), "", DEEP)
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def is_float_text(text: str) -> bool:
