@@ -433,6 +433,7 @@ class Schema:
     structs: list[Struct] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     package: Package = field(default_factory=Package)
+    _types: tuple[tuple[int, int, int], dict[str, Enum | Bitmap | Struct]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def first_version(self) -> int:
@@ -447,10 +448,18 @@ class Schema:
         return [*self.enums, *self.bitmaps, *self.structs]
 
     def type(self, name: str) -> Enum | Bitmap | Struct | None:
-        for t in self.types:
-            if t.name == name:
-                return t
-        return None
+        """The type named `name`, through an index of the types (every vector asks for its type:
+        a scan made that quadratic in the number of types), rebuilt when types were added."""
+        key = (len(self.enums), len(self.bitmaps), len(self.structs))
+        if self._types is None or self._types[0] != key:
+            index: dict[str, Enum | Bitmap | Struct] = {}
+            for t in self.types:
+                index.setdefault(t.name, t)
+            self._types = (key, index)
+        t = self._types[1].get(name)
+        if t is not None and t.name == name:
+            return t
+        return next((t for t in self.types if t.name == name), None)  # a type renamed since
 
     def message(self, name: str) -> Message | None:
         return next((m for m in self.messages if m.name == name), None)
