@@ -46,6 +46,7 @@ DOCS = ROOT / "docs" / "schema-language.md"
 # something a JSON instance can show.
 YAML_LEVEL = {
     "yaml-syntax": "not YAML at all: the editor's parser reports it",
+    "control-character": "not YAML either: the editor's parser refuses a raw control character",
     "alias": "aliases and anchors are resolved before a JSON Schema sees the data",
     "tag": "tags are resolved before a JSON Schema sees the data",
     "duplicate-key": "a JSON object has no duplicate keys",
