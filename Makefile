@@ -36,7 +36,10 @@ compile: $(STAMP)
 	$(BIN)/wiregen compile
 
 ## Every test: generated files current, generator tests, every target's generated tests.
-test: check test-python test-rust test-c
+## Its parts run side by side, once clang is there (test-c would install it while tests use it).
+test: $(STAMP)
+	$(PYTHON) tests/c_toolchain.py --install-only
+	$(MAKE) --no-print-directory -j4 --output-sync=target check test-python test-rust test-c
 
 ## Two processes (pytest-xdist), a test file each at a time: a file's fixtures are built once.
 test-python: $(STAMP)

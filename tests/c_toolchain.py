@@ -301,7 +301,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generated", default="generated/c", help="directory of the generated headers and tests")
     ap.add_argument("--build", default="build/c", help="where the test programs are built")
     ap.add_argument("--no-install", action="store_true", help="never install clang")
+    ap.add_argument("--install-only", action="store_true", help="install clang when it is absent and we may, and build nothing")
     args = ap.parse_args(argv)
+    if args.install_only:
+        try:
+            ensure_clang()
+        except BuildError as e:
+            print(e, file=sys.stderr)
+            return 1
+        return 0
     gen = Path(args.generated)
     headers = sorted(p for p in gen.glob("*.h"))
     tests = sorted(gen.glob("test_*.c"))
