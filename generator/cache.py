@@ -91,6 +91,7 @@ def recall(k: str) -> dict[str, str] | None:
 
 
 FORMATTED_KEPT = 2000  # formatted files kept on disk; past that, the least recently used half goes
+FORMATTED_HELD = 256  # and held in memory by a process, the newest
 _formatted: dict[str, str] = {}
 
 
@@ -116,6 +117,8 @@ def formatted(tool: str, source: str, fmt: Callable[[str], str]) -> str:
         except OSError:
             pass
     _formatted[k] = text
+    if len(_formatted) > FORMATTED_HELD:
+        del _formatted[next(iter(_formatted))]
     return text
 
 

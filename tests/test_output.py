@@ -139,3 +139,32 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         run_cli("--version")
     assert done.value.code == 0
     assert capsys.readouterr().out == f"wiregen {version('wiregen')}\n"
+
+
+def test_a_formatter_runs_once_per_source_and_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cache.formatted: what the formatter made of a source is reused, by this process and by the
+    next one (on disk); another source or another version of the formatter runs it again; past
+    FORMATTED_KEPT files, the least recently used go."""
+    from wiregen import cache
+
+    monkeypatch.setenv("WIREGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cache, "_formatted", {})
+    calls: list[str] = []
+
+    def fmt(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    assert cache.formatted("black 1", "x = 1", fmt) == "X = 1"
+    assert cache.formatted("black 1", "x = 1", fmt) == "X = 1"
+    cache._formatted.clear()  # as in another process
+    assert cache.formatted("black 1", "x = 1", fmt) == "X = 1"
+    assert calls == ["x = 1"]
+    assert cache.formatted("black 2", "x = 1", fmt) == "X = 1"
+    assert cache.formatted("black 1", "y = 2", fmt) == "Y = 2"
+    assert calls == ["x = 1", "x = 1", "y = 2"]
+
+    monkeypatch.setattr(cache, "FORMATTED_KEPT", 4)
+    for i in range(5):
+        cache.formatted("black 1", f"z = {i}", fmt)
+    assert len(list((tmp_path / "formatted").glob("*.txt"))) == 2
