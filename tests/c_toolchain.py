@@ -120,7 +120,14 @@ def build_and_run(test_c: Path, out_dir: Path, builds: list[tuple[str, list[str]
     closing = []
     for cc, lang in builds:
         exe = out_dir / f"{test_c.stem}-{cc.replace('+', 'x')}"
-        run([cc, *lang, *WARNINGS, *SANITIZERS, "-o", str(exe), str(test_c)], quiet=quiet)
+        flags = [cc, *lang, *WARNINGS, *SANITIZERS]
+        stamp = out_dir / f"{exe.name}.key"  # a build of the same sources and flags is not repeated
+        if not (exe.exists() and stamp.exists() and stamp.read_text() == _key(flags, test_c)):
+            stamp.unlink(missing_ok=True)
+            run([*flags, "-o", str(exe), str(test_c)], quiet=quiet)
+            stamp.write_text(_key(flags, test_c))
+        elif not quiet:
+            print(f"$ {' '.join(flags)} -o {exe} {test_c}  (built before, unchanged)", flush=True)
         vectors = test_c.parent.parent / "vectors" / f"{test_c.stem.removeprefix('test_')}.txt"
         done = subprocess.run([str(exe)], stdin=vectors.open("rb"), capture_output=True)
         done = subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
@@ -162,7 +169,7 @@ def _clean(work: Path, cmd: list[str], files: list[Path]) -> tuple[list[Path], C
     """The files a compiler run `cmd` still has to check (those it has not passed with these
     flags, this compiler and these contents), and the function that records the ones that passed."""
     def key(f: Path) -> Path:
-        h = hashlib.sha256("\0".join([*cmd, shutil.which(cmd[0]) or cmd[0]]).encode())
+        h = hashlib.sha256("\0".join([*cmd, _compiler(cmd[0])]).encode())
         for p in (f, f.with_name(f.name.removeprefix("codec_")).with_suffix(".h")):
             h.update(p.read_bytes() if p.exists() else b"")
         return work / "passed" / h.hexdigest()
@@ -286,11 +293,21 @@ def _run_test(exe: Path, test_c: Path, cc: str) -> tuple[str, str | None]:
     return stem, None
 
 
+def _compiler(cc: str) -> str:
+    """The compiler a name runs: its path, and the size and time of the file (a new version)."""
+    path = shutil.which(cc)
+    if path is None:
+        return cc
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    return f"{real}:{st.st_size}:{st.st_mtime_ns}"
+
+
 def _key(flags: list[str], test_c: Path) -> str:
     """What a test build depends on: the flags, the compiler, the test and the codec and header
     it includes."""
     schema = test_c.stem.removeprefix("test_")
-    h = hashlib.sha256("\0".join([*flags, shutil.which(flags[0]) or flags[0]]).encode())
+    h = hashlib.sha256("\0".join([*flags, _compiler(flags[0])]).encode())
     for p in (test_c, test_c.with_name(f"codec_{schema}.c"), test_c.with_name(f"{schema}.h")):
         h.update(p.read_bytes() if p.exists() else b"")
     return h.hexdigest()

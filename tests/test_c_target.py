@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import c_toolchain
-from conftest import ZOO_SCHEMA
+from conftest import ROOT, ZOO_SCHEMA
 from c_toolchain import C11, CXX17, BuildError, build_and_run, check_header
 
 from wiregen.errors import SchemaError
@@ -67,7 +67,7 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_zoo_test_passes_as_c11_and_cxx17(features: dict[str, Path], tmp_path: Path) -> None:
     expected = len(vectors.lines(load_file(ZOO_SCHEMA)))
-    lines = build_and_run(features["test_zoo.c"], tmp_path, GNU, quiet=True)
+    lines = build_and_run(features["test_zoo.c"], ROOT / "build" / "c-target", GNU, quiet=True)
     assert lines == [f"{expected} passed, 0 failed"] * 2
 
 

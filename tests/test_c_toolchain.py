@@ -40,3 +40,22 @@ def test_a_failed_install_shows_apts_words(apt: list, monkeypatch: pytest.Monkey
     monkeypatch.setattr(c_toolchain.subprocess, "run", fake)
     with pytest.raises(c_toolchain.BuildError, match="Unable to locate package clang"):
         c_toolchain.ensure_clang()
+
+
+def test_a_test_build_is_repeated_only_when_its_sources_change(tmp_path) -> None:
+    """build_and_run keeps a build under a key of its flags, compiler and sources, and always
+    runs it: the same sources are not compiled again; a changed header is."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "vectors").mkdir()
+    (tmp_path / "vectors" / "t.txt").write_text("x\n")
+    (tmp_path / "c" / "t.h").write_text("#define PASSED 1\n")
+    (tmp_path / "c" / "test_t.c").write_text('#include <stdio.h>\n#include "t.h"\nint main(void) { printf("%d passed, 0 failed\\n", PASSED); return 0; }\n')
+    out = tmp_path / "build"
+    c = c_toolchain.C11
+    assert c_toolchain.build_and_run(tmp_path / "c" / "test_t.c", out, [("gcc", c)], quiet=True) == ["1 passed, 0 failed"]
+    exe = out / "test_t-gcc"
+    built = exe.stat().st_mtime_ns
+    assert c_toolchain.build_and_run(tmp_path / "c" / "test_t.c", out, [("gcc", c)], quiet=True) == ["1 passed, 0 failed"]
+    assert exe.stat().st_mtime_ns == built
+    (tmp_path / "c" / "t.h").write_text("#define PASSED 2\n")  # the header a test includes is a source
+    assert c_toolchain.build_and_run(tmp_path / "c" / "test_t.c", out, [("gcc", c)], quiet=True) == ["2 passed, 0 failed"]

@@ -108,5 +108,5 @@ def test_generate_from_an_empty_directory_and_run_the_generated_tests(venv: Path
         target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "build" / "cargo-target"))
         cargo = run(["cargo", "test", "--quiet", "--test", "vectors"], out / "rust", CARGO_TARGET_DIR=target)
         assert "test result: ok" in cargo
-    (line,) = build_and_run(out / "c" / "test_ping.c", work / "c", [("gcc", C11)], quiet=True)
+    (line,) = build_and_run(out / "c" / "test_ping.c", ROOT / "build" / "packaging-c", [("gcc", C11)], quiet=True)
     assert line.endswith(" 0 failed")

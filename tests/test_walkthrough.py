@@ -157,7 +157,7 @@ def test_the_walkthrough_prints_what_the_readme_shows(repo: Path) -> None:
         assert code == 0, command
 
 
-def test_the_compatible_change_passes_every_test_of_the_live_schema(repo: Path, tmp_path: Path) -> None:
+def test_the_compatible_change_passes_every_test_of_the_live_schema(repo: Path) -> None:
     """Runs after the walkthrough test above left the version 3 change generated in the copy."""
     assert "retry_after_ms" in (repo / SCHEMA).read_text(encoding="utf-8"), "run with the walkthrough test"
     # A target directory of its own: cargo names a path crate's artifacts by its path relative to
@@ -172,7 +172,7 @@ def test_the_compatible_change_passes_every_test_of_the_live_schema(repo: Path, 
     cargo = subprocess.run(["cargo", "test", "--locked", "--quiet", "--tests"], cwd=repo / "generated" / "rust",
                            env=env() | {"CARGO_TARGET_DIR": target}, capture_output=True, text=True, timeout=900)
     assert cargo.returncode == 0 and "test result: ok" in cargo.stdout, cargo.stdout + cargo.stderr
-    (line,) = build_and_run(repo / "generated" / "c" / "test_igvm_attest.c", tmp_path, [("gcc", C11)], quiet=True)
+    (line,) = build_and_run(repo / "generated" / "c" / "test_igvm_attest.c", ROOT / "build" / "walkthrough-c", [("gcc", C11)], quiet=True)
     assert line.endswith(" 0 failed")  # built with the C target's flags: warnings as errors, ASan, UBSan
 
 
