@@ -18,6 +18,11 @@ class Mark:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
+    @classmethod
+    def at(cls, file: str, text: str, index: int) -> Mark:
+        """The line and column of `text[index]`."""
+        return cls(file, text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+
 
 @dataclass(frozen=True, order=True)
 class Problem:

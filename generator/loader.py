@@ -128,8 +128,7 @@ class _Reader:
         at = self.source.find(ch, start, end)
         if at < 0:
             return y.mark
-        line = self.source.count("\n", 0, at) + 1
-        return Mark(self.file, line, at - (self.source.rfind("\n", 0, at) + 1) + 1)
+        return Mark.at(self.file, self.source, at)
 
     def integer(self, y: Y, path: str, what: str = "an integer") -> int | None:
         if isinstance(y.value, int) and not isinstance(y.value, bool):

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from . import doctext
 from .errors import Mark, Problems
 
 _DEC = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
@@ -155,31 +156,10 @@ def _convert(node: yaml.Node, file: str, problems: Problems) -> Y:
     return Y(out, mark, key_marks=key_marks)
 
 
-DEEP = "the YAML is nested too deeply to be a schema (lists or mappings inside each other hundreds of levels deep)"
-
-
 def load(text: str, file: str, problems: Problems) -> Y | None:
     """Read one YAML document; problems go to `problems`. None if nothing usable was read."""
-    if yaml.__with_libyaml__ and "\ufeff" not in text:  # libyaml counts a byte order mark otherwise
-        fast = Problems()
-        try:
-            node = _FastLoader(text, file, fast).get_single_node()
-        except (yaml.YAMLError, UnicodeError, RecursionError, _Unlike):
-            pass  # read again below, for PyYAML's words about it
-        else:
-            problems.items += fast.items
-            if node is None:
-                problems.add(Mark(file, 1, 1), "", "the file is empty; expected a mapping with `schema:`")
-                return None
-            try:
-                return _convert(node, file, problems)
-            except RecursionError:
-                problems.add(Mark(file, 1, 1), "", DEEP)
-                return None
-    loader = None
     try:
-        loader = _Loader(text, file, problems)  # its reader refuses a control character here
-        node = loader.get_single_node()
+        node = _node(text, file, problems)
         if node is None:
             problems.add(Mark(file, 1, 1), "", "the file is empty; expected a mapping with `schema:`")
             return None
@@ -188,19 +168,34 @@ def load(text: str, file: str, problems: Problems) -> Y | None:
         m = e.problem_mark or e.context_mark
         where = _mark(file, m) if m else Mark(file, 1, 1)
         problems.add(where, "", f"not valid YAML: {e.problem or e.context}")
-        return None
-    except yaml.reader.ReaderError as e:
-        line, col = text.count("\n", 0, e.position) + 1, e.position - (text.rfind("\n", 0, e.position) + 1) + 1
-        cp = e.character if isinstance(e.character, int) else ord(e.character)
-        what = "a control character" if cp < 0x20 or 0x7F <= cp < 0xA0 else "a character YAML does not allow"
-        problems.add(Mark(file, line, col), "", f"not valid YAML: U+{cp:04X}, {what} (a tab or a line break is fine); remove it")
-        return None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, as it is in the file
+        ch = chr(e.character) if isinstance(e.character, int) else str(e.character)
+        bad = doctext.refused_char(ch)
+        what = bad[1] if bad is not None else f"{doctext.char_name(ch)}: a character YAML does not allow"
+        problems.add(Mark.at(file, text, e.position), "", f"not valid YAML: {what}; remove it")
     except RecursionError:
-        problems.add(Mark(file, 1, 1), "", DEEP)
-        return None
+        problems.add(Mark(file, 1, 1), "", "the YAML is nested too deeply to be a schema (lists or mappings inside each other hundreds of levels deep)")
+    return None
+
+
+def _node(text: str, file: str, problems: Problems) -> yaml.Node | None:
+    """The document's node tree: read by libyaml's parser when PyYAML has it, else (or when libyaml
+    refuses the document, or would mark it otherwise) by PyYAML's own, whose words and marks a
+    refused document is reported with."""
+    if yaml.__with_libyaml__ and "\ufeff" not in text:  # libyaml counts a byte order mark otherwise
+        fast = Problems()
+        try:
+            node = _FastLoader(text, file, fast).get_single_node()
+        except (yaml.YAMLError, UnicodeError, RecursionError, _Unlike):
+            pass
+        else:
+            problems.items += fast.items
+            return node
+    loader = _Loader(text, file, problems)  # its reader refuses a control character here
+    try:
+        return loader.get_single_node()
     finally:
-        if loader is not None:
-            loader.dispose()
+        loader.dispose()
 
 
 def is_float_text(text: str) -> bool:

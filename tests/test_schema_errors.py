@@ -20,7 +20,7 @@ def s(body: str) -> str:
 # `token` first stands on that line of the text (1 for an empty token).
 CASES = [
     ("yaml-syntax", s("structs: [\n"), [(5, "", "", "not valid YAML")]),
-    ("control-character", s("constants:\n  - {name: A, type: u8, value: 1, doc: a\x07b}\n"), [(5, "\x07", "", "U+0007, a control character")]),
+    ("control-character", s("constants:\n  - {name: A, type: u8, value: 1, doc: a\x07b}\n"), [(5, "\x07", "", "U+0007: a control character")]),
     (
         "alias",
         s("""
