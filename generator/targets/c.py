@@ -33,7 +33,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import codec, doctext
+from .. import codec, doctext, layout
 from ..errors import Problem
 from ..model import SIZE, Bitmap, Enum, Field, Item, Message, Scalar, Schema, Struct, VersionLayout
 from ..naming import (
@@ -437,10 +437,8 @@ class _C:
             notes += _since_note(f, first, f.first_version)
             lines = _doc(f.doc, notes) or (["Reserved."] if f.reserved else [])
             fields.append(CField(fname, self._declaration(st, f, lay.version), comment(lines, "    "), f.offset))
-        # The alignment of a struct is the same in every version (the layout engine's
-        # `align`); an older version whose fields are all less aligned gets it explicitly.
-        natural = max((f.align for f in lay.fields), default=1)
-        align_first = st.align if natural < st.align else None
+        # an older version whose fields are all less aligned gets the struct's alignment explicitly
+        align_first = layout.raised_align(st, lay)
         if lay is st.newest:  # every older layout's members are some of the newest one's
             self.reg.problems += members.problems
             self.member_scopes.append(members)
