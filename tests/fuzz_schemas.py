@@ -293,9 +293,12 @@ def _message(draw: Any, name: str, types: list[_Type], versions: list[int] | Non
     first = draw(st.sampled_from(partable))
     unsigned = ("u8", "u16", "u32", "u64")
     enums = {t.name: t for t in types if t.kind == "enum"}
-    candidates = [f for f, t, plain in first.fields if plain and (t in unsigned or (t in enums and not SCALARS[enums[t].scalar][1]))]
-    # a version field holds every version of its message (a narrower one is refused, as it should be)
-    candidates = [f for f, t, plain in first.fields if f in candidates and max(known) < 256 ** SCALARS[enums[t].scalar if t in enums else t][0]]
+    # an unsigned field that holds every version of its message (a narrower one is refused, as it should be)
+    candidates = [
+        f
+        for f, t, plain in first.fields
+        if plain and (t in unsigned or (t in enums and not SCALARS[enums[t].scalar][1])) and max(known) < 256 ** SCALARS[enums[t].scalar if t in enums else t][0]
+    ]
     parts.append(_item(draw, {"name": _unique(draw, field_name(), taken, "p"), "type": first.name}, None, since_ok=False))
     since = 0
     for _ in range(draw(st.integers(0, 2))):
