@@ -121,11 +121,9 @@ def build_and_run(test_c: Path, out_dir: Path, builds: list[tuple[str, list[str]
     for cc, lang in builds:
         exe = out_dir / f"{test_c.stem}-{cc.replace('+', 'x')}"
         flags = [cc, *lang, *WARNINGS, *SANITIZERS]
-        stamp = out_dir / f"{exe.name}.key"  # a build of the same sources and flags is not repeated
-        if not (exe.exists() and stamp.exists() and stamp.read_text() == _key(flags, test_c)):
-            stamp.unlink(missing_ok=True)
+        if not _built(exe, flags, test_c):  # a build of the same sources and flags is not repeated
             run([*flags, "-o", str(exe), str(test_c)], quiet=quiet)
-            stamp.write_text(_key(flags, test_c))
+            _record(exe, flags, test_c)
         elif not quiet:
             print(f"$ {' '.join(flags)} -o {exe} {test_c}  (built before, unchanged)", flush=True)
         vectors = test_c.parent.parent / "vectors" / f"{test_c.stem.removeprefix('test_')}.txt"
@@ -255,8 +253,7 @@ def _build_and_run_one(tests: list[Path], out_dir: Path, cc: str, lang: list[str
     flags = [cc, *lang, *WARNINGS, *SANITIZERS]
     stale = []
     for t in tests:
-        stamp = where / f"{t.stem}.key"
-        if not (stamp.exists() and stamp.read_text() == _key(flags, t) and (where / t.stem).exists()):
+        if not _built(where / t.stem, flags, t):
             stale.append(t)
     broken = _batch([*flags, "-c", *map(str, stale)], [t.stem.removeprefix("test_") for t in stale], cwd=where) if stale else {}
     for t in stale:
@@ -268,7 +265,7 @@ def _build_and_run_one(tests: list[Path], out_dir: Path, cc: str, lang: list[str
         if link.returncode != 0:
             failed[stem] = f"{cc} (link): {link.stdout}{link.stderr}"
             continue
-        (where / f"{t.stem}.key").write_text(_key(flags, t))
+        _record(where / t.stem, flags, t)
     for t in tests:
         stem = t.stem.removeprefix("test_")
         if stem not in failed:
@@ -301,6 +298,16 @@ def _compiler(cc: str) -> str:
     real = os.path.realpath(path)
     st = os.stat(real)
     return f"{real}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _built(exe: Path, flags: list[str], test_c: Path) -> bool:
+    """Whether `exe` is the build of `test_c` with `flags` as its sources are now (_record)."""
+    stamp = exe.with_name(f"{exe.name}.key")
+    return exe.exists() and stamp.exists() and stamp.read_text() == _key(flags, test_c)
+
+
+def _record(exe: Path, flags: list[str], test_c: Path) -> None:
+    exe.with_name(f"{exe.name}.key").write_text(_key(flags, test_c))
 
 
 def _key(flags: list[str], test_c: Path) -> str:
