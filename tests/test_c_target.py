@@ -109,6 +109,7 @@ def test_generated_test_finds_every_enum_constant(features: dict[str, Path], tmp
     assert re.search(rf"^\d+ passed, {named} failed$", out, re.M), out
     assert out.count("the header's constant is not the vector's value") == named
 
+
 def test_layout_proof_rejects_a_wrong_layout(tmp_path: Path) -> None:
     """The static_asserts are live: a layout the compiler disagrees with does not compile."""
     schema = load_file(ZOO_SCHEMA)
@@ -306,8 +307,6 @@ def test_codec_reads_and_writes_every_vector(which: str, features: dict[str, Pat
         assert run_codec(codec_c, tmp_path / "build", cc, lang, lines) == want
 
 
-# --- doc text and literals ------------------------------------------------------------------
-
 DEEP_LARGE = """schema: deep_large
 endian: little
 structs:
@@ -340,6 +339,9 @@ def test_codec_frames_do_not_grow_with_the_structs_it_embeds(tmp_path: Path) -> 
     for fn, frame in frames.items():
         limit = 2 * sizes[fn.removeprefix("answer_")] + 4096 if fn.startswith("answer_") else 4096
         assert frame <= limit, f"{fn} uses {frame} bytes of stack, more than {limit}"
+
+
+# --- doc text and literals ------------------------------------------------------------------
 
 
 @given(st.text() | st.text(alphabet="*/?\\\t\n #a"))
